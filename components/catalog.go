@@ -1,0 +1,198 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/glue"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/schema"
+)
+
+// Parquet storage of the events table, as Firehose writes it.
+const (
+	ParquetInputFormat  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+	ParquetOutputFormat = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+	ParquetSerDe        = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+)
+
+// CatalogArgs configures the Glue database, the events table and its crawler.
+type CatalogArgs struct {
+	Env    *Env
+	Schema *schema.Schema
+	// DatabaseName, TableName and CrawlerName are physical names; Athena SQL uses the first two.
+	DatabaseName, TableName, CrawlerName string
+	BucketName                           pulumi.StringInput
+	BucketArn                            pulumi.StringInput
+	// Schedule is the crawler's cron(...) expression.
+	Schedule string
+}
+
+// Validate checks names, schema and schedule.
+func (a *CatalogArgs) Validate() error {
+	if err := a.Env.validate(); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	if a.Schema == nil || a.BucketName == nil || a.BucketArn == nil {
+		return fmt.Errorf("catalog: Schema, BucketName and BucketArn are required")
+	}
+	if err := a.Schema.Validate(); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	for typ, n := range map[string]string{
+		"aws:glue/catalogDatabase:CatalogDatabase": a.DatabaseName,
+		"aws:glue/catalogTable:CatalogTable":       a.TableName,
+		"aws:glue/crawler:Crawler":                 a.CrawlerName,
+	} {
+		if err := awsrules.CheckName(typ, n, false); err != nil {
+			return fmt.Errorf("catalog: %w", err)
+		}
+	}
+	if err := awsrules.CheckSchedule(a.Schedule); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	return nil
+}
+
+// Catalog is the Glue database and the events table, whose columns come from the event schema,
+// and a crawler that only adds new partitions: the table's schema belongs to this program.
+type Catalog struct {
+	pulumi.ResourceState
+	DatabaseName pulumi.StringOutput `pulumi:"databaseName"`
+	TableName    pulumi.StringOutput `pulumi:"tableName"`
+	TableArn     pulumi.StringOutput `pulumi:"tableArn"`
+	CrawlerName  pulumi.StringOutput `pulumi:"crawlerName"`
+}
+
+// NewCatalog creates the database, table, crawler role and crawler.
+func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pulumi.ResourceOption) (*Catalog, error) {
+	if args == nil {
+		return nil, fmt.Errorf("catalog %s: args are required", name)
+	}
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Catalog{}
+	if err := ctx.RegisterComponentResource(typePrefix+"Catalog", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	db, err := glue.NewCatalogDatabase(ctx, name+"-database", &glue.CatalogDatabaseArgs{
+		Name:        pulumi.String(args.DatabaseName),
+		Description: pulumi.Sprintf("streamlake %s events lake", ctx.Stack()),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s database: %w", name, err)
+	}
+
+	columns := glue.CatalogTableStorageDescriptorColumnArray{}
+	for _, col := range args.Schema.GlueColumns() {
+		columns = append(columns, &glue.CatalogTableStorageDescriptorColumnArgs{
+			Name: pulumi.String(col.Name), Type: pulumi.String(col.Type), Comment: pulumi.String(col.Comment),
+		})
+	}
+	partitions := glue.CatalogTablePartitionKeyArray{}
+	for _, col := range args.Schema.PartitionColumns() {
+		partitions = append(partitions, &glue.CatalogTablePartitionKeyArgs{
+			Name: pulumi.String(col.Name), Type: pulumi.String(col.Type), Comment: pulumi.String(col.Comment),
+		})
+	}
+	location := pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix)
+	table, err := glue.NewCatalogTable(ctx, name+"-table", &glue.CatalogTableArgs{
+		Name:         pulumi.String(args.TableName),
+		DatabaseName: db.Name,
+		Description:  pulumi.Sprintf("%s events, Parquet written by Firehose, partitioned by UTC event hour", args.Schema.Name),
+		TableType:    pulumi.String("EXTERNAL_TABLE"),
+		Parameters: pulumi.StringMap{
+			"EXTERNAL":            pulumi.String("TRUE"),
+			"classification":      pulumi.String("parquet"),
+			"parquet.compression": pulumi.String("SNAPPY"),
+		},
+		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
+			Location:     location,
+			InputFormat:  pulumi.String(ParquetInputFormat),
+			OutputFormat: pulumi.String(ParquetOutputFormat),
+			SerDeInfo: &glue.CatalogTableStorageDescriptorSerDeInfoArgs{
+				SerializationLibrary: pulumi.String(ParquetSerDe),
+				Parameters:           pulumi.StringMap{"serialization.format": pulumi.String("1")},
+			},
+			Columns: columns,
+		},
+		PartitionKeys: partitions,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s table: %w", name, err)
+	}
+
+	rolePolicy := policy(func(v []string) iampolicy.Document {
+		acct, bucketArn, keyArn := v[0], v[1], v[2]
+		return iampolicy.New(
+			// Partitions only: no CreateTable/DeleteTable, so the crawler cannot rewrite the schema.
+			iampolicy.Allow("ReadTableAddPartitions", []string{
+				"glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions",
+				"glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
+				"glue:UpdatePartition", "glue:BatchUpdatePartition",
+			},
+				args.Env.arn("glue", acct, "catalog"),
+				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
+				args.Env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
+			),
+			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
+				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
+			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
+			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, keyArn).
+				When("StringEquals", "kms:ViaService", fmt.Sprintf("s3.%s.amazonaws.com", args.Env.Region)),
+			// Glue writes crawler logs to this AWS-owned log group name.
+			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
+				args.Env.arn("logs", acct, "log-group:/aws-glue/crawlers:*")),
+		)
+	}, args.Env.AccountID, args.BucketArn, args.Env.KeyArn)
+	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
+		Service:     "glue.amazonaws.com",
+		Description: "streamlake crawler: add partitions of the events table",
+		Policy:      rolePolicy,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s: %w", name, err)
+	}
+
+	crawlerConfig, err := jsonString(map[string]any{
+		"Version": 1.0,
+		"CrawlerOutput": map[string]any{
+			// New partitions take the table's schema; the table itself is never changed.
+			"Partitions": map[string]string{"AddOrUpdateBehavior": "InheritFromTable"},
+		},
+		// The table lives at s3://bucket/data/ (level 2); year=/month=/... below are partitions.
+		"Grouping": map[string]any{"TableLevelConfiguration": 2},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s crawler configuration: %w", name, err)
+	}
+	crawler, err := glue.NewCrawler(ctx, name+"-crawler", &glue.CrawlerArgs{
+		Name:         pulumi.String(args.CrawlerName),
+		DatabaseName: db.Name,
+		Role:         role.Arn,
+		Description:  pulumi.String("Adds new hourly partitions of the events table; never changes its schema."),
+		Schedule:     pulumi.String(args.Schedule),
+		S3Targets:    glue.CrawlerS3TargetArray{&glue.CrawlerS3TargetArgs{Path: location}},
+		SchemaChangePolicy: &glue.CrawlerSchemaChangePolicyArgs{
+			UpdateBehavior: pulumi.String("LOG"),
+			DeleteBehavior: pulumi.String("LOG"),
+		},
+		RecrawlPolicy: &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_NEW_FOLDERS_ONLY")},
+		Configuration: pulumi.String(crawlerConfig),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{table}))
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s crawler: %w", name, err)
+	}
+
+	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName = db.Name, table.Name, table.Arn, crawler.Name
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,129 @@
+// Package components holds the streamlake building blocks, one ComponentResource per file.
+// Each takes typed Args, validates them before creating anything, parents every child to
+// itself and registers its outputs.
+package components
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/iampolicy"
+)
+
+// typePrefix is the package and module of every streamlake component type token.
+const typePrefix = "streamlake:components:"
+
+// Env is what every component needs to know about where it is deployed. ARNs are built from
+// it (rather than from lookups) so that previews are fast and fully known.
+type Env struct {
+	Region    string
+	Partition string
+	// AccountID is the deploying account, for ARNs and confused-deputy conditions.
+	AccountID pulumi.StringInput
+	// KeyArn is the stack's customer managed KMS key: everything at rest is encrypted with it.
+	KeyArn pulumi.StringInput
+	// LogRetentionDays applies to every log group a component creates.
+	LogRetentionDays int
+}
+
+func (e *Env) validate() error {
+	if e == nil {
+		return fmt.Errorf("env is required")
+	}
+	if e.Region == "" || e.Partition == "" || e.AccountID == nil || e.KeyArn == nil {
+		return fmt.Errorf("env needs Region, Partition, AccountID and KeyArn")
+	}
+	if e.LogRetentionDays <= 0 {
+		return fmt.Errorf("env.LogRetentionDays must be positive, got %d", e.LogRetentionDays)
+	}
+	return nil
+}
+
+// policy renders a policy document whose values depend on outputs: build receives the
+// resolved inputs in order. It is the only way components build IAM JSON.
+func policy(build func(v []string) iampolicy.Document, inputs ...pulumi.StringInput) pulumi.StringOutput {
+	args := make([]any, len(inputs))
+	for i, in := range inputs {
+		args[i] = in
+	}
+	return pulumi.All(args...).ApplyT(func(vals []any) (string, error) {
+		s := make([]string, len(vals))
+		for i, v := range vals {
+			s[i], _ = v.(string)
+		}
+		return build(s).JSON()
+	}).(pulumi.StringOutput)
+}
+
+// serviceRole creates a role that one AWS service may assume, with one inline policy.
+// account, when set, becomes a confused-deputy condition in the trust policy; externalID
+// uses sts:ExternalId instead, for services (Firehose) documented that way.
+type serviceRole struct {
+	Service string
+	// Trust selects the trust policy's condition: "account" (aws:SourceAccount),
+	// "external-id" (sts:ExternalId = account) or "" (the service passes neither).
+	Trust       string
+	Description string
+	Policy      pulumi.StringInput
+}
+
+func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, opts ...pulumi.ResourceOption) (*iam.Role, error) {
+	trust := env.AccountID.ToStringOutput().ApplyT(func(account string) (string, error) {
+		doc := iampolicy.AssumeRole(r.Service, "", "")
+		switch r.Trust {
+		case "account":
+			doc = iampolicy.AssumeRole(r.Service, account, "")
+		case "external-id":
+			doc.Statement[0] = doc.Statement[0].When("StringEquals", "sts:ExternalId", account)
+		}
+		return doc.JSON()
+	}).(pulumi.StringOutput)
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: trust,
+		Description:      pulumi.String(r.Description),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("role %s: %w", name, err)
+	}
+	if r.Policy != nil {
+		if _, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
+			Role:   role.Name,
+			Policy: r.Policy,
+		}, append(opts, pulumi.Parent(role))...); err != nil {
+			return nil, fmt.Errorf("role policy %s: %w", name, err)
+		}
+	}
+	return role, nil
+}
+
+// newLogGroup creates a KMS-encrypted log group with the stack's retention. name, when set,
+// is the physical name AWS services require (e.g. API Gateway execution logs).
+func newLogGroup(ctx *pulumi.Context, logical string, env *Env, physical pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+	lg, err := cloudwatch.NewLogGroup(ctx, logical, &cloudwatch.LogGroupArgs{
+		Name:            physical,
+		RetentionInDays: pulumi.Int(env.LogRetentionDays),
+		KmsKeyId:        env.KeyArn,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("log group %s: %w", logical, err)
+	}
+	return lg, nil
+}
+
+// arn builds an ARN in the stack's partition and region.
+func (e *Env) arn(service, account, resource string) string {
+	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", e.Partition, service, e.Region, account, resource)
+}
+
+// jsonString marshals v for resource inputs that take JSON (crawler configuration, etc.).
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}

@@ -1,0 +1,96 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/iampolicy"
+)
+
+// DataKeyArgs configures the stack's customer managed key.
+type DataKeyArgs struct {
+	Region    string
+	Partition string
+	AccountID pulumi.StringInput
+	// DeletionWindowDays is how long a deleted key stays recoverable (7..30).
+	DeletionWindowDays int
+	// Protect keeps the key on `pulumi destroy`: data encrypted with it is unreadable without it.
+	Protect bool
+}
+
+// Validate checks the args.
+func (a *DataKeyArgs) Validate() error {
+	if a.Region == "" || a.Partition == "" || a.AccountID == nil {
+		return fmt.Errorf("datakey: Region, Partition and AccountID are required")
+	}
+	if a.DeletionWindowDays < 7 || a.DeletionWindowDays > 30 {
+		return fmt.Errorf("datakey: DeletionWindowDays must be 7..30 (KMS limit), got %d", a.DeletionWindowDays)
+	}
+	return nil
+}
+
+// DataKey is the customer managed KMS key that encrypts the stream, the lake, query results,
+// logs and the alarm topic. One key per stack keeps access reviewable in one key policy.
+type DataKey struct {
+	pulumi.ResourceState
+	Arn   pulumi.StringOutput `pulumi:"arn"`
+	KeyID pulumi.StringOutput `pulumi:"keyId"`
+}
+
+// NewDataKey creates the key with rotation on and a key policy that lets the account's IAM
+// policies grant use, and lets CloudWatch Logs, CloudWatch alarms and EventBridge (which
+// cannot use IAM roles for this) encrypt logs and publish to the encrypted topic.
+func NewDataKey(ctx *pulumi.Context, name string, args *DataKeyArgs, opts ...pulumi.ResourceOption) (*DataKey, error) {
+	if args == nil {
+		return nil, fmt.Errorf("datakey %s: args are required", name)
+	}
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	c := &DataKey{}
+	if err := ctx.RegisterComponentResource(typePrefix+"DataKey", name, c, opts...); err != nil {
+		return nil, err
+	}
+	keyPolicy := policy(func(v []string) iampolicy.Document {
+		account := v[0]
+		root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, account)
+		logsArn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", args.Partition, args.Region, account)
+		return iampolicy.New(
+			// The default key policy: without it the key can become unmanageable.
+			iampolicy.Statement{Sid: "AccountAdministers", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"AWS": {root}},
+				Action:    iampolicy.StringList{"kms:*"}, Resource: iampolicy.StringList{"*"}},
+			iampolicy.Statement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"Service": {fmt.Sprintf("logs.%s.amazonaws.com", args.Region)}},
+				Action:    iampolicy.StringList{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
+				Resource:  iampolicy.StringList{"*"},
+			}.When("ArnLike", "kms:EncryptionContext:aws:logs:arn", logsArn),
+			iampolicy.Statement{Sid: "AlarmsPublishToEncryptedTopic", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
+				Action:    iampolicy.StringList{"kms:Decrypt", "kms:GenerateDataKey*"},
+				Resource:  iampolicy.StringList{"*"},
+			}.When("StringEquals", "aws:SourceAccount", account),
+		)
+	}, args.AccountID)
+
+	keyOpts := []pulumi.ResourceOption{pulumi.Parent(c)}
+	if args.Protect {
+		keyOpts = append(keyOpts, pulumi.Protect(true), pulumi.RetainOnDelete(true))
+	}
+	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
+		Description:          pulumi.Sprintf("streamlake %s: stream, lake, query results, logs and alarms", ctx.Stack()),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(args.DeletionWindowDays),
+		Policy:               keyPolicy,
+	}, keyOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("datakey %s: %w", name, err)
+	}
+	c.Arn, c.KeyID = key.Arn, key.KeyId
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"arn": key.Arn, "keyId": key.KeyId}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,452 @@
+// Package stacktest runs the streamlake program under Pulumi mocks with the configuration of a
+// real stack file (Pulumi.yaml defaults plus Pulumi.<stack>.yaml values, as the CLI passes
+// them) and records every resource the program declares: type, name, parent, options and
+// inputs. Whole-stack tests and the policy suite are built on it.
+package stacktest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/streamlake/streamlake/stacks"
+)
+
+// Account is the account id the mocks report.
+const Account = "123456789012"
+
+// Resource is one declared resource.
+type Resource struct {
+	Type   string
+	Name   string
+	URN    string
+	Parent string // parent URN ("" for the stack itself)
+	Custom bool
+	// Protect and RetainOnDelete are the resource options.
+	Protect, RetainOnDelete bool
+	DependsOn               []string
+	// Inputs are the resource's inputs as plain Go values (secrets unwrapped).
+	Inputs map[string]any
+	// State is what the mock returned (inputs plus computed outputs).
+	State map[string]any
+}
+
+// Result is a finished mock run.
+type Result struct {
+	Stack     string
+	Resources []*Resource
+	Exports   map[string]any
+	// SecretExports names the exports marked secret.
+	SecretExports map[string]bool
+}
+
+// Options configure a run.
+type Options struct {
+	Stack string
+	// Config overrides keys of the stack file; unqualified keys are in the project namespace.
+	// Values are as the CLI passes them: plain strings, JSON for lists and objects.
+	Config map[string]string
+	// Unset removes keys (unqualified names) from the stack file's values.
+	Unset []string
+	// LiveShards is the open shard count of the deployed stream the program reads at preview;
+	// 0 means the stream does not exist yet.
+	LiveShards int
+	// Program runs instead of the default stacks.Run when set.
+	Program pulumi.RunFunc
+	DryRun  bool
+}
+
+// Root returns the module root (the directory holding go.mod and Pulumi.yaml).
+func Root() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("Pulumi.yaml not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Project is the project name in Pulumi.yaml.
+func Project() (string, error) {
+	p, err := readProject()
+	if err != nil {
+		return "", err
+	}
+	return p.Name, nil
+}
+
+type projectFile struct {
+	Name   string                    `yaml:"name"`
+	Config map[string]map[string]any `yaml:"config"`
+}
+
+func readProject() (*projectFile, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var p projectFile
+	if err := yaml.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+	}
+	return &p, nil
+}
+
+// Stacks lists the stacks that have a Pulumi.<stack>.yaml file.
+func Stacks() ([]string, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(filepath.Join(root, "Pulumi.*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// StackConfig returns the configuration the Pulumi CLI would pass to the program for a stack:
+// project defaults from Pulumi.yaml overlaid by the stack file, fully qualified keys, values
+// as strings (JSON for lists and objects).
+func StackConfig(stack string) (map[string]string, error) {
+	p, err := readProject()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for k, decl := range p.Config {
+		if def, ok := decl["default"]; ok {
+			v, err := configString(def)
+			if err != nil {
+				return nil, fmt.Errorf("Pulumi.yaml default of %s: %w", k, err)
+			}
+			out[qualify(p.Name, k)] = v
+		}
+	}
+	root, _ := Root()
+	b, err := os.ReadFile(filepath.Join(root, "Pulumi."+stack+".yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var sf struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &sf); err != nil {
+		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", stack, err)
+	}
+	for k, v := range sf.Config {
+		s, err := configString(v)
+		if err != nil {
+			return nil, fmt.Errorf("Pulumi.%s.yaml %s: %w", stack, k, err)
+		}
+		out[qualify(p.Name, k)] = s
+	}
+	return out, nil
+}
+
+func qualify(project, key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return project + ":" + key
+}
+
+func configString(v any) (string, error) {
+	switch t := v.(type) {
+	case string:
+		return t, nil
+	case []any, map[string]any:
+		b, err := json.Marshal(t)
+		return string(b), err
+	default:
+		return fmt.Sprint(t), nil
+	}
+}
+
+// Run runs the program for a stack under mocks.
+func Run(opts Options) (*Result, error) {
+	project, err := Project()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := StackConfig(opts.Stack)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range opts.Unset {
+		delete(cfg, qualify(project, k))
+	}
+	for k, v := range opts.Config {
+		cfg[qualify(project, k)] = v
+	}
+	m := &mocks{liveShards: opts.LiveShards, region: cfg["aws:region"], stack: opts.Stack, project: project}
+	res := &Result{Stack: opts.Stack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
+	program := opts.Program
+	if program == nil {
+		program = stacks.Run
+	}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		if err := program(ctx); err != nil {
+			return err
+		}
+		return collectExports(ctx, res)
+	}, pulumi.WithMocks(project, opts.Stack, m), func(info *pulumi.RunInfo) {
+		info.Config = cfg
+		info.DryRun = opts.DryRun
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Resources = m.sorted()
+	return res, nil
+}
+
+func collectExports(ctx *pulumi.Context, res *Result) error {
+	exports := ctx.GetCurrentExportMap()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for k, v := range exports {
+		wg.Add(1)
+		out := pulumi.ToOutput(v)
+		k := k
+		pulumi.All(out).ApplyT(func(vals []any) any {
+			mu.Lock()
+			res.Exports[k] = vals[0]
+			mu.Unlock()
+			wg.Done()
+			return nil
+		})
+	}
+	wg.Wait()
+	for k, v := range exports {
+		if pulumi.IsSecret(pulumi.ToOutput(v)) {
+			res.SecretExports[k] = true
+		}
+	}
+	return nil
+}
+
+type mocks struct {
+	mu             sync.Mutex
+	resources      []*Resource
+	liveShards     int
+	region         string
+	stack, project string
+}
+
+func (m *mocks) sorted() []*Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]*Resource(nil), m.resources...)
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
+}
+
+// NewResource records the resource and returns its inputs plus the outputs AWS would compute.
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := &Resource{
+		Type:   args.TypeToken,
+		Name:   args.Name,
+		Custom: args.Custom,
+		Inputs: Plain(args.Inputs),
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.DependsOn = rpc.GetDependencies()
+		r.URN = m.urn(rpc.GetParent(), args.TypeToken, args.Name)
+	}
+	state := args.Inputs.Copy()
+	id := args.Name + "-id"
+	computed := m.computed(args.TypeToken, args.Name, args.Inputs)
+	for k, v := range computed {
+		if _, ok := state[resource.PropertyKey(k)]; !ok || k == "arn" {
+			state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	if v, ok := computed["id"]; ok {
+		id = v.(string)
+	}
+	r.State = Plain(state)
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return id, state, nil
+}
+
+// urn builds the URN the mock monitor gives the resource, so Parent fields match URNs.
+func (m *mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// autoname mimics Pulumi's auto-naming: the logical name and seven random-looking characters.
+func autoname(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return name + "-" + hex.EncodeToString(sum[:])[:7]
+}
+
+func (m *mocks) computed(typ, name string, in resource.PropertyMap) map[string]any {
+	str := func(k string) string {
+		if v, ok := in[resource.PropertyKey(k)]; ok && v.IsString() {
+			return v.StringValue()
+		}
+		return ""
+	}
+	physical := str("name")
+	if physical == "" {
+		physical = autoname(name)
+	}
+	svc := strings.SplitN(strings.TrimPrefix(typ, "aws:"), "/", 2)[0]
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, m.region, Account, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), physical)
+	out := map[string]any{"name": physical, "arn": arn}
+	switch typ {
+	case "aws:s3/bucketV2:BucketV2":
+		b := str("bucket")
+		if b == "" {
+			b = strings.ToLower(autoname(name))
+		}
+		out["bucket"], out["arn"], out["id"] = b, "arn:aws:s3:::"+b, b
+		delete(out, "name")
+	case "aws:kms/key:Key":
+		out["keyId"] = "key-" + autoname(name)
+		out["arn"] = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.region, Account, out["keyId"])
+		delete(out, "name")
+	case "aws:iam/role:Role":
+		out["arn"] = fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, physical)
+	case "aws:kinesis/stream:Stream":
+		out["arn"] = fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", m.region, Account, physical)
+	case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+		out["arn"] = fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", m.region, Account, physical)
+	case "aws:cloudwatch/logGroup:LogGroup":
+		out["arn"] = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, Account, physical)
+	case "aws:lambda/function:Function":
+		out["arn"] = fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", m.region, Account, physical)
+		out["invokeArn"] = fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, out["arn"])
+		out["qualifiedArn"] = out["arn"].(string) + ":1"
+		out["version"] = "1"
+	case "aws:glue/catalogTable:CatalogTable":
+		out["arn"] = fmt.Sprintf("arn:aws:glue:%s:%s:table/%s/%s", m.region, Account, str("databaseName"), physical)
+	case "aws:glue/catalogDatabase:CatalogDatabase":
+		out["arn"] = fmt.Sprintf("arn:aws:glue:%s:%s:database/%s", m.region, Account, physical)
+	case "aws:athena/workgroup:Workgroup":
+		out["arn"] = fmt.Sprintf("arn:aws:athena:%s:%s:workgroup/%s", m.region, Account, physical)
+	case "aws:sns/topic:Topic":
+		out["arn"] = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.region, Account, physical)
+	case "aws:apigateway/restApi:RestApi":
+		out["id"] = "a1b2c3d4e5"
+		out["rootResourceId"] = "root000001"
+		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", m.region, Account, out["id"])
+	case "aws:apigateway/stage:Stage":
+		out["invokeUrl"] = fmt.Sprintf("https://a1b2c3d4e5.execute-api.%s.amazonaws.com/%s", m.region, str("stageName"))
+		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:a1b2c3d4e5/%s", m.region, Account, str("stageName"))
+	case "aws:apigateway/apiKey:ApiKey":
+		out["value"] = resource.MakeSecret(resource.NewStringProperty("mock-api-key-value-0123456789"))
+	}
+	return out
+}
+
+// Call answers the invokes the program makes.
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/ci", "userId": "AIDA0000", "id": Account,
+		}), nil
+	case "aws:kinesis/getStream:getStream":
+		if m.liveShards == 0 {
+			return nil, errors.New("reading Kinesis Stream: ResourceNotFoundException: stream not found")
+		}
+		shards := make([]any, m.liveShards)
+		for i := range shards {
+			shards[i] = fmt.Sprintf("shardId-%012d", i)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"name": args.Args["name"].StringValue(), "openShards": shards, "closedShards": []any{},
+			"arn": "arn:aws:kinesis:" + m.region + ":" + Account + ":stream/" + args.Args["name"].StringValue(),
+		}), nil
+	}
+	return nil, fmt.Errorf("mock: unexpected invoke %s", args.Token)
+}
+
+// Plain converts a property map to plain Go values: secrets unwrapped, outputs to their
+// element, resource references to their URN, unknowns to nil.
+func Plain(pm resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(pm))
+	for k, v := range pm {
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return plainValue(v.SecretValue().Element)
+	case v.IsOutput():
+		if !v.OutputValue().Known {
+			return nil
+		}
+		return plainValue(v.OutputValue().Element)
+	case v.IsComputed():
+		return nil
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsObject():
+		return Plain(v.ObjectValue())
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, len(arr))
+		for i, e := range arr {
+			out[i] = plainValue(e)
+		}
+		return out
+	case v.IsNull():
+		return nil
+	case v.IsString():
+		return v.StringValue()
+	case v.IsNumber():
+		return v.NumberValue()
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsAsset():
+		return map[string]any{"asset": v.AssetValue().Hash}
+	case v.IsArchive():
+		a := v.ArchiveValue()
+		return map[string]any{"archive": a.Hash, "path": a.Path}
+	}
+	return v.V
+}

@@ -1,0 +1,207 @@
+// Package stacks is the streamlake program: Run loads the stack's configuration and wires the
+// components. main only calls pulumi.Run(stacks.Run); tests call Run under mocks.
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/schema"
+)
+
+// Pipeline is every component of one stack, so later stages (delivery, monitoring) can be
+// wired to the ones before them.
+type Pipeline struct {
+	Config    *Config
+	Schema    *schema.Schema
+	Env       *components.Env
+	Key       *components.DataKey
+	Lake      *components.Lake
+	Stream    *components.Stream
+	Catalog   *components.Catalog
+	API       *components.IngestAPI
+	Analytics *components.Analytics
+}
+
+// Run is the whole program.
+func Run(ctx *pulumi.Context) error {
+	cfg, err := Load(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := Build(ctx, cfg, schema.Default())
+	if err != nil {
+		return err
+	}
+	p.export(ctx)
+	return nil
+}
+
+// Names are the physical names the stack chooses itself (Glue and Athena names appear in SQL;
+// the stream's name lets preview read its live shard count). All include project and stack.
+type Names struct {
+	Stream, Database, Table, Crawler, Workgroup string
+}
+
+// NamesFor derives the physical names of a stack.
+func NamesFor(project, stack string) Names {
+	return Names{
+		Stream:    awsrules.PhysicalName("-", project, stack, "events"),
+		Database:  awsrules.PhysicalName("_", project, stack),
+		Table:     "events",
+		Crawler:   awsrules.PhysicalName("-", project, stack, "partitions"),
+		Workgroup: awsrules.PhysicalName("-", project, stack),
+	}
+}
+
+// Build creates the pipeline from a validated config and schema.
+func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := registerTags(ctx, cfg); err != nil {
+		return nil, err
+	}
+	identity, err := aws.GetCallerIdentity(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("look up the deploying account (are AWS credentials set?): %w", err)
+	}
+	names := NamesFor(cfg.Project, cfg.Stack)
+	p := &Pipeline{Config: cfg, Schema: s}
+
+	p.Key, err = components.NewDataKey(ctx, "key", &components.DataKeyArgs{
+		Region: cfg.Region, Partition: awsrules.Partition(cfg.Region), AccountID: pulumi.String(identity.AccountId),
+		DeletionWindowDays: map[bool]int{true: 30, false: 7}[cfg.ProtectData],
+		Protect:            cfg.ProtectData,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Env = &components.Env{
+		Region:           cfg.Region,
+		Partition:        awsrules.Partition(cfg.Region),
+		AccountID:        pulumi.String(identity.AccountId),
+		KeyArn:           p.Key.Arn,
+		LogRetentionDays: cfg.LogRetentionDays,
+	}
+
+	p.Lake, err = components.NewLake(ctx, "lake", &components.LakeArgs{
+		Env:                      p.Env,
+		Versioning:               cfg.Versioning,
+		Protect:                  cfg.ProtectData,
+		RawTransitionDays:        cfg.RawTransitionDays,
+		RawStorageClass:          cfg.RawStorageClass,
+		RawExpirationDays:        cfg.RawExpirationDays,
+		ErrorsExpirationDays:     cfg.ErrorsExpirationDays,
+		ResultsExpirationDays:    cfg.AthenaResultsExpirationDays,
+		NoncurrentExpirationDays: cfg.NoncurrentExpirationDays,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	deployed := 0
+	if cfg.CheckShardStep && cfg.StreamMode == awsrules.Provisioned {
+		deployed = deployedShards(ctx, names.Stream)
+	}
+	p.Stream, err = components.NewStream(ctx, "stream", &components.StreamArgs{
+		Env:                p.Env,
+		Name:               names.Stream,
+		Mode:               cfg.StreamMode,
+		ShardCount:         cfg.ShardCount,
+		DeployedShardCount: deployed,
+		RetentionHours:     cfg.RetentionHours,
+		ShardLevelMetrics:  cfg.ShardLevelMetrics,
+		Protect:            cfg.ProtectData,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	p.Catalog, err = components.NewCatalog(ctx, "catalog", &components.CatalogArgs{
+		Env:          p.Env,
+		Schema:       s,
+		DatabaseName: names.Database,
+		TableName:    names.Table,
+		CrawlerName:  names.Crawler,
+		BucketName:   p.Lake.BucketName,
+		BucketArn:    p.Lake.BucketArn,
+		Schedule:     cfg.CrawlerSchedule,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	var account pulumi.Resource
+	if cfg.ManageAPIGatewayAccount {
+		a, err := components.NewApiGatewayAccount(ctx, "apigateway-account", &components.ApiGatewayAccountArgs{Env: p.Env})
+		if err != nil {
+			return nil, err
+		}
+		account = a.Settings
+	}
+	p.API, err = components.NewIngestAPI(ctx, "ingest", &components.IngestAPIArgs{
+		Env:             p.Env,
+		Schema:          s,
+		UnknownFields:   cfg.UnknownFields,
+		StreamName:      p.Stream.Name,
+		StreamArn:       p.Stream.Arn,
+		StageName:       cfg.APIStageName,
+		RateLimit:       cfg.APIRateLimit,
+		BurstLimit:      cfg.APIBurstLimit,
+		QuotaPerDay:     cfg.APIQuotaPerDay,
+		CorsOrigins:     cfg.CorsAllowOrigins,
+		AccountSettings: account,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	p.Analytics, err = components.NewAnalytics(ctx, "analytics", &components.AnalyticsArgs{
+		Env:                  p.Env,
+		Schema:               s,
+		WorkgroupName:        names.Workgroup,
+		BucketName:           p.Lake.BucketName,
+		DatabaseName:         names.Database,
+		TableName:            names.Table,
+		BytesScannedCutoffMb: cfg.BytesScannedCutoffMb,
+		ForceDestroy:         !cfg.ProtectData,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// deployedShards reads the live stream's open shard count so that preview can refuse a
+// shard change AWS would reject. A stream that does not exist yet (first deploy) or cannot
+// be read gives 0: the check is skipped with a warning, and AWS still enforces the rule.
+func deployedShards(ctx *pulumi.Context, name string) int {
+	s, err := kinesis.LookupStream(ctx, &kinesis.LookupStreamArgs{Name: name})
+	if err != nil {
+		_ = ctx.Log.Debug(fmt.Sprintf("stream %s not readable (new stack?): shard step check skipped: %v", name, err), nil)
+		return 0
+	}
+	return len(s.OpenShards)
+}
+
+func (p *Pipeline) export(ctx *pulumi.Context) {
+	ctx.Export("region", pulumi.String(p.Config.Region))
+	ctx.Export("apiUrl", p.API.URL)
+	ctx.Export("eventsUrl", p.API.EventsURL)
+	ctx.Export("batchUrl", p.API.BatchURL)
+	ctx.Export("apiKey", p.API.APIKey)
+	ctx.Export("streamName", p.Stream.Name)
+	ctx.Export("streamArn", p.Stream.Arn)
+	ctx.Export("bucketName", p.Lake.BucketName)
+	ctx.Export("glueDatabase", p.Catalog.DatabaseName)
+	ctx.Export("glueTable", p.Catalog.TableName)
+	ctx.Export("crawlerName", p.Catalog.CrawlerName)
+	ctx.Export("athenaWorkgroup", p.Analytics.WorkgroupName)
+	ctx.Export("keyArn", p.Key.Arn)
+}

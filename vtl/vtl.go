@@ -1,0 +1,249 @@
+// Package vtl renders the API Gateway mapping templates (Velocity) of the ingest API: requests
+// to Kinesis PutRecord/PutRecords and the responses that turn Kinesis results into honest HTTP
+// status codes. It is plain Go so the templates can be tested without AWS.
+package vtl
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// ContentType is the only request content type the API accepts.
+const ContentType = "application/json"
+
+// KinesisContentType is the content type Kinesis's JSON protocol requires.
+const KinesisContentType = "application/x-amz-json-1.1"
+
+// RecordsField is the batch body's array of events: {"records": [...]}.
+const RecordsField = "records"
+
+// escape renders a VTL string as a JSON string body. $util.escapeJavaScript also escapes
+// single quotes as \' which is not valid JSON, so they are put back.
+func escape(expr string) string {
+	return fmt.Sprintf(`$util.escapeJavaScript(%s).replaceAll("\\'", "'")`, expr)
+}
+
+// PutRecordRequest maps POST /v1/events to Kinesis PutRecord. The record is the body exactly
+// as sent; the partition key is the event's partitionKey field, so one key's events stay
+// ordered within a shard.
+func PutRecordRequest(stream, partitionKey string) string {
+	return fmt.Sprintf(`{
+  "StreamName": "%s",
+  "Data": "$util.base64Encode($input.body)",
+  "PartitionKey": "%s"
+}`, stream, escape(fmt.Sprintf("$input.path('$.%s')", partitionKey)))
+}
+
+// PutRecordsRequest maps POST /v1/events/batch ({"records": [...]}) to one PutRecords call:
+// each element becomes one record, re-serialised as JSON, keyed like PutRecordRequest.
+func PutRecordsRequest(stream, partitionKey string) string {
+	return fmt.Sprintf(`{
+  "StreamName": "%s",
+  "Records": [
+#foreach($r in $input.path('$.%s'))
+    {
+      "Data": "$util.base64Encode($input.json("$.%s[$foreach.index]"))",
+      "PartitionKey": "%s"
+    }#if($foreach.hasNext),#end
+#end
+  ]
+}`, stream, RecordsField, RecordsField, escape("$r."+partitionKey))
+}
+
+// CORS is the set of origins allowed to call the API from a browser.
+type CORS struct {
+	Origins []string
+}
+
+// Enabled reports whether any origin is allowed.
+func (c CORS) Enabled() bool { return len(c.Origins) > 0 }
+
+// snippet sets Access-Control-Allow-Origin to the request's Origin when it is allowed (or to *
+// when every origin is). It starts every response template.
+func (c CORS) snippet() string {
+	if !c.Enabled() {
+		return ""
+	}
+	if len(c.Origins) == 1 && c.Origins[0] == "*" {
+		return "#set($context.responseOverride.header.Access-Control-Allow-Origin = \"*\")\n"
+	}
+	quoted := make([]string, len(c.Origins))
+	for i, o := range c.Origins {
+		quoted[i] = fmt.Sprintf("%q", o)
+	}
+	return fmt.Sprintf(`#set($allowedOrigins = [%s])
+#set($origin = "$!input.params().header.get('Origin')")
+#if($origin == "")#set($origin = "$!input.params().header.get('origin')")#end
+#if($allowedOrigins.contains($origin))
+#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)
+#set($context.responseOverride.header.Vary = "Origin")
+#end
+`, strings.Join(quoted, ", "))
+}
+
+// throttledTypes are Kinesis error types that mean "slow down and retry".
+var throttledTypes = []string{"ProvisionedThroughputExceeded", "ThrottlingException", "LimitExceeded", "KMSThrottling"}
+
+// serverTypes are Kinesis 4xx error types that are the pipeline's fault, not the caller's.
+var serverTypes = []string{"AccessDenied", "ResourceNotFound", "ResourceInUse", "KMS", "UnrecognizedClient", "MissingAuthenticationToken", "IncompleteSignature", "ExpiredToken", "InvalidSignature"}
+
+func containsAny(v string, needles []string) string {
+	parts := make([]string, len(needles))
+	for i, n := range needles {
+		parts[i] = fmt.Sprintf("%s.contains(%q)", v, n)
+	}
+	return strings.Join(parts, " || ")
+}
+
+// SuccessResponse answers a PutRecord that Kinesis accepted.
+func (c CORS) SuccessResponse() string {
+	return c.snippet() + `{"accepted": 1, "failed": 0, "request_id": "$context.requestId"}`
+}
+
+// BatchResponse answers PutRecords. Kinesis returns HTTP 200 even when records failed, so a
+// batch with FailedRecordCount > 0 is answered 429 (some were throttled: retry those) or 503
+// (internal failures), never 200, with the index of every failed record so that a client
+// resends only those.
+func (c CORS) BatchResponse() string {
+	return c.snippet() + fmt.Sprintf(`#set($failed = $input.path('$.FailedRecordCount'))
+#set($records = $input.path('$.Records'))
+#if($failed > 0)
+#set($throttled = false)
+#foreach($r in $records)
+#set($code = "$!r.ErrorCode")
+#if(%s)#set($throttled = true)#end
+#end
+#if($throttled)
+#set($context.responseOverride.status = 429)
+#else
+#set($context.responseOverride.status = 503)
+#end
+#set($context.responseOverride.header.Retry-After = "1")
+#end
+#set($accepted = $records.size() - $failed)
+{"accepted": $accepted, "failed": $failed, "request_id": "$context.requestId", "failed_records": [
+#set($sep = "")
+#foreach($r in $records)
+#if("$!r.ErrorCode" != "")
+$sep{"index": $foreach.index, "error_code": "%s", "error_message": "%s"}
+#set($sep = ",")
+#end
+#end
+]}`, containsAny("$code", throttledTypes), escape("$r.ErrorCode"), escape("$!r.ErrorMessage"))
+}
+
+// ClientErrorResponse answers a Kinesis 4xx. Throttling becomes 429 with Retry-After; errors
+// that are the pipeline's (permissions, missing stream, KMS) become 500; the rest (e.g. a
+// record over 1 MiB) are the caller's: 400 with Kinesis's message.
+func (c CORS) ClientErrorResponse(records string) string {
+	return c.snippet() + fmt.Sprintf(`#set($type = "$!input.path('$.__type')")
+#if(%s)
+#set($context.responseOverride.status = 429)
+#set($context.responseOverride.header.Retry-After = "1")
+{"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
+#elseif(%s)
+#set($context.responseOverride.status = 500)
+{"message": "the ingest pipeline cannot write to its stream; nothing was stored", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
+#else
+{"message": "rejected by the stream: %s", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
+#end`, containsAny("$type", throttledTypes), records, containsAny("$type", serverTypes), records, escape("$!input.path('$.message')"), records)
+}
+
+// ServerErrorResponse answers a Kinesis 5xx: nothing was stored, retry later.
+func (c CORS) ServerErrorResponse(records string) string {
+	return c.snippet() + fmt.Sprintf(`#set($context.responseOverride.header.Retry-After = "1")
+{"message": "the stream is unavailable; retry with exponential backoff", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}`, records)
+}
+
+// SingleRecordCount and BatchRecordCount are the VTL expressions for how many records a
+// failed request carried, used in error bodies.
+const (
+	SingleRecordCount = "1"
+	BatchRecordCount  = "$input.path('$.Records').size()"
+)
+
+// PreflightRequest is the MOCK integration's request template for OPTIONS.
+const PreflightRequest = `{"statusCode": 200}`
+
+// PreflightResponse answers an OPTIONS preflight.
+func (c CORS) PreflightResponse() string {
+	return c.snippet() + "{}"
+}
+
+// PreflightHeaders are the static preflight headers (as API Gateway parameter values).
+func PreflightHeaders() map[string]string {
+	return map[string]string{
+		"method.response.header.Access-Control-Allow-Methods": "'POST,OPTIONS'",
+		"method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Api-Key'",
+		"method.response.header.Access-Control-Max-Age":       "'600'",
+	}
+}
+
+// GatewayResponse is a response API Gateway sends itself (validation, auth, throttling).
+type GatewayResponse struct {
+	Status     string
+	Template   string
+	Parameters map[string]string
+}
+
+// GatewayResponses gives every error API Gateway produces a JSON body that says what was
+// wrong; a bad body names the field and the rule (validationErrorString).
+func (c CORS) GatewayResponses() map[string]GatewayResponse {
+	params := map[string]string{}
+	if c.Enabled() {
+		if len(c.Origins) == 1 {
+			params["gatewayresponse.header.Access-Control-Allow-Origin"] = "'" + c.Origins[0] + "'"
+		} else {
+			// Error bodies carry no data, so echoing the caller's origin is safe here; gateway
+			// responses cannot run the allow-list check of the integration templates.
+			params["gatewayresponse.header.Access-Control-Allow-Origin"] = "method.request.header.origin"
+			params["gatewayresponse.header.Vary"] = "'Origin'"
+		}
+	}
+	body := func(msg string) string {
+		return fmt.Sprintf(`{"message": %s, "request_id": "$context.requestId"}`, msg)
+	}
+	return map[string]GatewayResponse{
+		// API Gateway escapes the quotes inside validationErrorString itself.
+		"BAD_REQUEST_BODY":             {"400", body(`"invalid request body: $context.error.validationErrorString"`), params},
+		"BAD_REQUEST_PARAMETERS":       {"400", body(`$context.error.messageString`), params},
+		"UNSUPPORTED_MEDIA_TYPE":       {"415", body(`"send Content-Type: application/json"`), params},
+		"INVALID_API_KEY":              {"403", body(`"missing or invalid x-api-key header"`), params},
+		"MISSING_AUTHENTICATION_TOKEN": {"404", body(`"no such route: POST /v1/events or POST /v1/events/batch"`), params},
+		"THROTTLED":                    {"429", body(`"throttled: retry with exponential backoff"`), params},
+		"QUOTA_EXCEEDED":               {"429", body(`"daily quota of this API key exceeded"`), params},
+		"REQUEST_TOO_LARGE":            {"413", body(`"request too large"`), params},
+		// messageString is already a quoted JSON string.
+		"DEFAULT_4XX": {"", body(`$context.error.messageString`), params},
+		"DEFAULT_5XX": {"", body(`$context.error.messageString`), params},
+	}
+}
+
+// AccessLogFormat is the stage's JSON access log line.
+func AccessLogFormat() (string, error) {
+	fields := map[string]string{
+		"requestId":          "$context.requestId",
+		"extendedRequestId":  "$context.extendedRequestId",
+		"ip":                 "$context.identity.sourceIp",
+		"apiKeyId":           "$context.identity.apiKeyId",
+		"userAgent":          "$context.identity.userAgent",
+		"requestTime":        "$context.requestTime",
+		"httpMethod":         "$context.httpMethod",
+		"resourcePath":       "$context.resourcePath",
+		"status":             "$context.status",
+		"protocol":           "$context.protocol",
+		"responseLength":     "$context.responseLength",
+		"responseLatency":    "$context.responseLatency",
+		"integrationStatus":  "$context.integration.status",
+		"integrationLatency": "$context.integration.latency",
+		"integrationError":   "$context.integration.error",
+		"error":              "$context.error.message",
+		"validationError":    "$context.error.validationErrorString",
+	}
+	b, err := json.Marshal(fields)
+	if err != nil {
+		return "", fmt.Errorf("access log format: %w", err)
+	}
+	return string(b), nil
+}
