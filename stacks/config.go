@@ -55,7 +55,12 @@ type Config struct {
 	// Operations
 	LogRetentionDays int
 	Tags             map[string]string
+
+	keys []string // every key Load read, for the test that Pulumi.yaml declares them all
 }
+
+// Keys returns the configuration keys Load reads, in order.
+func (c *Config) Keys() []string { return c.keys }
 
 // Defaults returns the configuration used for every key a stack file does not set. Pulumi.yaml
 // declares the same defaults (a test keeps the two equal).
@@ -132,11 +137,13 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	r.int("logRetentionDays", &c.LogRetentionDays)
 	r.object("tags", &c.Tags)
 
+	c.keys = r.keys
+	// Values that did not parse keep their default, so validation still reports the rest.
+	if err := c.Validate(); err != nil {
+		r.errs = append(r.errs, err)
+	}
 	if len(r.errs) > 0 {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n  %w", c.Stack, joinLines(r.errs))
-	}
-	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("stack %s: invalid configuration:\n  %w", c.Stack, err)
 	}
 	return &c, nil
 }
@@ -174,7 +181,9 @@ func (c *Config) Validate() error {
 		check(fmt.Errorf("unknownFields must be %q or %q, got %q", schema.KeepUnknown, schema.RejectUnknown, c.UnknownFields))
 	}
 
-	if c.RawTransitionDays < 0 {
+	if _, ok := awsrules.TransitionMinDays[c.RawStorageClass]; !ok {
+		check(fmt.Errorf("rawStorageClass must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE, got %q", c.RawStorageClass))
+	} else if c.RawTransitionDays < 0 {
 		check(fmt.Errorf("rawTransitionDays must be 0 (stay in STANDARD) or positive, got %d", c.RawTransitionDays))
 	} else if c.RawTransitionDays > 0 {
 		check(awsrules.CheckTransition("rawTransitionDays/rawStorageClass", c.RawStorageClass, c.RawTransitionDays, c.RawExpirationDays))
@@ -197,7 +206,9 @@ func (c *Config) Validate() error {
 		check(errors.New("protectData is true but versioning is false: a protected lake keeps object versions so a bad write or delete can be undone"))
 	}
 
-	check(awsrules.CheckSchedule(c.CrawlerSchedule))
+	if err := awsrules.CheckSchedule(c.CrawlerSchedule); err != nil {
+		check(fmt.Errorf("crawlerSchedule: %w", err))
+	}
 	check(awsrules.CheckBytesScannedCutoffMB(c.BytesScannedCutoffMb))
 	check(awsrules.CheckLogRetention(c.LogRetentionDays))
 	check(awsrules.CheckTags(c.Tags))
@@ -226,9 +237,11 @@ func joinLines(errs []error) error {
 type reader struct {
 	cfg  *config.Config
 	errs []error
+	keys []string
 }
 
 func (r *reader) raw(key string) (string, bool) {
+	r.keys = append(r.keys, key)
 	v, err := r.cfg.Try(key)
 	if err != nil {
 		return "", false // unset: keep the default

@@ -1,0 +1,224 @@
+package stacks_test
+
+import (
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stacks"
+)
+
+// load runs only stacks.Load for a stack file with overrides, under mocks.
+func load(t *testing.T, stack string, cfg map[string]string, unset ...string) (*stacks.Config, error) {
+	t.Helper()
+	var got *stacks.Config
+	_, err := stacktest.Run(stacktest.Options{Stack: stack, Config: cfg, Unset: unset, Program: func(ctx *pulumi.Context) error {
+		c, err := stacks.Load(ctx)
+		got = c
+		return err
+	}})
+	return got, err
+}
+
+func declaredKeys(t *testing.T) []string {
+	t.Helper()
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatalf("Pulumi.yaml does not pass Pulumi's own validation: %v", err)
+	}
+	var keys []string
+	for k := range proj.Config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestPulumiYAMLDeclaresEveryKeyWithTheCodeDefault keeps Pulumi.yaml and Defaults() equal:
+// a run with every stack value removed must load exactly Defaults().
+func TestPulumiYAMLDeclaresEveryKeyWithTheCodeDefault(t *testing.T) {
+	declared := declaredKeys(t)
+	cfg, err := load(t, "dev", nil, declared...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := append([]string(nil), cfg.Keys()...)
+	sort.Strings(read)
+	if !slices.Equal(read, declared) {
+		t.Errorf("keys read by Load %v\nkeys declared in Pulumi.yaml %v", read, declared)
+	}
+	want := stacks.Defaults()
+	cfg.Project, cfg.Stack, cfg.Region = "", "", ""
+	got := *cfg
+	if !reflect.DeepEqual(stripKeys(got), stripKeys(want)) {
+		t.Errorf("Pulumi.yaml defaults differ from stacks.Defaults():\n got  %+v\n want %+v", got, want)
+	}
+}
+
+func stripKeys(c stacks.Config) stacks.Config {
+	// Keys() is bookkeeping, not configuration.
+	v := reflect.ValueOf(&c).Elem()
+	f := v.FieldByName("keys")
+	if f.IsValid() {
+		f = reflect.NewAt(f.Type(), f.Addr().UnsafePointer()).Elem()
+		f.Set(reflect.Zero(f.Type()))
+	}
+	return c
+}
+
+func TestStackFilesLoadAndValidate(t *testing.T) {
+	root, _ := stacktest.Root()
+	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := stacktest.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(names, "dev") || !slices.Contains(names, "prod") {
+		t.Fatalf("stacks %v: dev and prod are required", names)
+	}
+	for _, stack := range names {
+		if _, err := workspace.LoadProjectStack(nil, proj, filepath.Join(root, "Pulumi."+stack+".yaml")); err != nil {
+			t.Errorf("Pulumi.%s.yaml: %v", stack, err)
+		}
+		cfg, err := load(t, stack, nil)
+		if err != nil {
+			t.Errorf("%s: %v", stack, err)
+			continue
+		}
+		if cfg.Region == "" || cfg.Tags["environment"] != stack {
+			t.Errorf("%s: region %q tags %v", stack, cfg.Region, cfg.Tags)
+		}
+	}
+}
+
+func TestDevIsDisposableProdIsDurable(t *testing.T) {
+	dev, err := load(t, "dev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, err := load(t, "prod", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dev.ShardCount != 1 || dev.ProtectData || dev.Versioning {
+		t.Errorf("dev should be 1 shard, unprotected, unversioned: %+v", dev)
+	}
+	if prod.ShardCount <= dev.ShardCount || prod.RetentionHours <= dev.RetentionHours || !prod.ProtectData || !prod.Versioning {
+		t.Errorf("prod should have more shards, longer retention, protection and versioning: %+v", prod)
+	}
+	if prod.LogRetentionDays <= dev.LogRetentionDays {
+		t.Errorf("prod keeps logs longer than dev")
+	}
+}
+
+// TestInvalidValuesNameTheKey: each bad value fails with a message naming the key, the value
+// and the rule.
+func TestInvalidValuesNameTheKey(t *testing.T) {
+	tests := []struct {
+		key, value string
+		want       string
+	}{
+		{"shardCount", "0", "shardCount must be between 1 and 500 for streamMode PROVISIONED, got 0"},
+		{"shardCount", "many", `shardCount must be an integer, got "many"`},
+		{"streamMode", "FAST", `streamMode must be PROVISIONED or ON_DEMAND, got "FAST"`},
+		{"retentionHours", "12", "retentionHours must be between 24 and 8760, got 12"},
+		{"shardLevelMetrics", `["Bytes"]`, `shardLevelMetrics: "Bytes" is not a shard-level metric`},
+		{"shardLevelMetrics", `IncomingBytes`, `shardLevelMetrics must be a list of strings, got "IncomingBytes"`},
+		{"checkShardStep", "maybe", `checkShardStep must be true or false, got "maybe"`},
+		{"apiStageName", "my stage", `apiStageName must be 1..128 letters, digits, _ or -, got "my stage"`},
+		{"apiRateLimit", "0", "apiRateLimit must be > 0"},
+		{"apiRateLimit", "fast", `apiRateLimit must be a number, got "fast"`},
+		{"apiBurstLimit", "10", "apiBurstLimit (10) must be at least apiRateLimit (20)"},
+		{"apiBurstLimit", "6000", "apiBurstLimit must be between 1 and 5000, got 6000"},
+		{"apiQuotaPerDay", "-1", "apiQuotaPerDay must be 0 (no quota) or positive, got -1"},
+		{"corsAllowOrigins", `["http://example.com"]`, `corsAllowOrigins: "http://example.com" must be https://host`},
+		{"unknownFields", "drop", `unknownFields must be "keep" or "reject", got "drop"`},
+		{"manageApiGatewayAccount", "yes please", `manageApiGatewayAccount must be true or false`},
+		{"rawTransitionDays", "10", "objects must be at least 30 days old to move to STANDARD_IA, got 10"},
+		{"rawStorageClass", "COLD", `rawStorageClass must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE, got "COLD"`},
+		{"rawExpirationDays", "-3", "rawExpirationDays must be a positive number of days, got -3"},
+		{"errorsExpirationDays", "0", "errorsExpirationDays must be a positive number of days, got 0"},
+		{"athenaResultsExpirationDays", "-1", "athenaResultsExpirationDays must be a positive number of days, got -1"},
+		{"noncurrentExpirationDays", "0", "noncurrentExpirationDays must be a positive number of days, got 0"},
+		{"versioning", "sometimes", "versioning must be true or false"},
+		{"protectData", "true", "protectData is true but versioning is false"},
+		{"crawlerSchedule", "rate(1 hour)", `crawlerSchedule: schedule "rate(1 hour)": Glue crawlers take cron(...) only`},
+		{"bytesScannedCutoffMb", "5", "bytesScannedCutoffMb must be at least 10 (Athena's minimum is 10 MB), got 5"},
+		{"logRetentionDays", "10", "logRetentionDays must be one of"},
+		{"tags", `{"aws:owner":"me"}`, `tags: key "aws:owner" uses the reserved aws: prefix`},
+		{"tags", `{"stack":"x"}`, `tags: key "stack" is set by streamlake itself`},
+		{"tags", `["a"]`, `tags must be an object of string values`},
+	}
+	for _, tt := range tests {
+		cfg := map[string]string{tt.key: tt.value}
+		if tt.key == "rawTransitionDays" {
+			cfg["rawStorageClass"] = "STANDARD_IA"
+		}
+		if tt.key == "rawStorageClass" {
+			cfg["rawTransitionDays"] = "30"
+		}
+		_, err := load(t, "dev", cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s=%s: got %v\nwant an error containing %q", tt.key, tt.value, err, tt.want)
+		}
+	}
+}
+
+// TestEveryDeclaredKeyIsValidated: a nonsense value for any key is rejected, naming the key.
+func TestEveryDeclaredKeyIsValidated(t *testing.T) {
+	for _, key := range declaredKeys(t) {
+		_, err := load(t, "dev", map[string]string{key: "!!nonsense!!"})
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s=!!nonsense!!: got %v, want an error naming the key", key, err)
+		}
+	}
+}
+
+func TestAllProblemsReportedAtOnce(t *testing.T) {
+	_, err := load(t, "dev", map[string]string{"shardCount": "0", "retentionHours": "1", "logRetentionDays": "2", "apiRateLimit": "x"})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, key := range []string{"apiRateLimit", "shardCount", "retentionHours", "logRetentionDays"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not mention %s: %v", key, err)
+		}
+	}
+}
+
+func TestMissingRegion(t *testing.T) {
+	_, err := load(t, "dev", nil, "aws:region")
+	if err == nil || !strings.Contains(err.Error(), "aws:region is not set") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestNoPanicOnAnyValue(t *testing.T) {
+	// Config values arrive as arbitrary strings; Load must return errors, never panic.
+	for _, v := range []string{"", "null", "[]", "{}", "1e400", "-0", "\x00", strings.Repeat("9", 40)} {
+		for _, key := range declaredKeys(t) {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s=%q panicked: %v", key, v, r)
+					}
+				}()
+				_, _ = load(t, "dev", map[string]string{key: v})
+			}()
+		}
+	}
+}
