@@ -183,7 +183,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		},
 		RecrawlPolicy: &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_NEW_FOLDERS_ONLY")},
 		Configuration: pulumi.String(crawlerConfig),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{table}))
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table}, role.Ready...)))
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s crawler: %w", name, err)
 	}

@@ -71,7 +71,15 @@ type serviceRole struct {
 	Policy      pulumi.StringInput
 }
 
-func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, opts ...pulumi.ResourceOption) (*iam.Role, error) {
+// grantedRole is a role and everything that must exist before the role can be used.
+type grantedRole struct {
+	*iam.Role
+	// Ready lists the role and its policy: depend on it, since a service that checks its
+	// permissions on creation (Firehose, Glue, Lambda) fails if the policy is not there yet.
+	Ready []pulumi.Resource
+}
+
+func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, opts ...pulumi.ResourceOption) (*grantedRole, error) {
 	trust := env.AccountID.ToStringOutput().ApplyT(func(account string) (string, error) {
 		doc := iampolicy.AssumeRole(r.Service, "", "")
 		switch r.Trust {
@@ -89,15 +97,18 @@ func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, o
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", name, err)
 	}
+	g := &grantedRole{Role: role, Ready: []pulumi.Resource{role}}
 	if r.Policy != nil {
-		if _, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
+		rp, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
 			Role:   role.Name,
 			Policy: r.Policy,
-		}, append(opts, pulumi.Parent(role))...); err != nil {
+		}, append(opts, pulumi.Parent(role))...)
+		if err != nil {
 			return nil, fmt.Errorf("role policy %s: %w", name, err)
 		}
+		g.Ready = append(g.Ready, rp)
 	}
-	return role, nil
+	return g, nil
 }
 
 // newLogGroup creates a KMS-encrypted log group with the stack's retention. name, when set,

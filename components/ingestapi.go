@@ -302,7 +302,7 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 			RequestParameters:   pulumi.StringMap{"integration.request.header.Content-Type": pulumi.String("'" + vtl.KinesisContentType + "'")},
 			RequestTemplates:    pulumi.StringMap{vtl.ContentType: template},
 			TimeoutMilliseconds: pulumi.Int(10000),
-		}, apiParent)
+		}, apiParent, pulumi.DependsOn(role.Ready))
 		if err != nil {
 			return fail(id+" integration", err)
 		}

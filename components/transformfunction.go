@@ -1,0 +1,137 @@
+package components
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/iampolicy"
+)
+
+// Limits for a Lambda that Firehose calls.
+const (
+	// MinFirehoseLambdaTimeout: Firehose's docs ask for at least a minute so a full batch is
+	// never cut off; MaxFirehoseLambdaTimeout is the longest Firehose waits for one call.
+	MinFirehoseLambdaTimeout = 60
+	MaxFirehoseLambdaTimeout = 300
+	MinLambdaMemoryMB        = 128
+	MaxLambdaMemoryMB        = 10240
+)
+
+// TransformFunctionArgs configures the transform Lambda.
+type TransformFunctionArgs struct {
+	Env *Env
+	// ArchivePath is the reproducible zip holding the bootstrap binary; CodeSHA256 is its
+	// base64 SHA-256, so an unchanged build shows no diff.
+	ArchivePath string
+	CodeSHA256  string
+	MemoryMB    int
+	// TimeoutSeconds must fit Firehose: 60..300.
+	TimeoutSeconds int
+	// ReservedConcurrency caps parallel invocations (0: unreserved).
+	ReservedConcurrency int
+	// Environment is passed to the function (UNKNOWN_FIELDS, LOG_LEVEL, ...).
+	Environment map[string]string
+	LogLevel    string
+}
+
+// Validate checks the function against Lambda's and Firehose's limits.
+func (a *TransformFunctionArgs) Validate() error {
+	if err := a.Env.validate(); err != nil {
+		return fmt.Errorf("transform function: %w", err)
+	}
+	if a.ArchivePath == "" || a.CodeSHA256 == "" {
+		return fmt.Errorf("transform function: ArchivePath and CodeSHA256 are required (build the archive first)")
+	}
+	if a.MemoryMB < MinLambdaMemoryMB || a.MemoryMB > MaxLambdaMemoryMB {
+		return fmt.Errorf("transform function: memory must be %d..%d MB, got %d", MinLambdaMemoryMB, MaxLambdaMemoryMB, a.MemoryMB)
+	}
+	if a.TimeoutSeconds < MinFirehoseLambdaTimeout || a.TimeoutSeconds > MaxFirehoseLambdaTimeout {
+		return fmt.Errorf("transform function: timeout must be %d..%d s for a Firehose transform (Firehose waits at most 5 minutes), got %d", MinFirehoseLambdaTimeout, MaxFirehoseLambdaTimeout, a.TimeoutSeconds)
+	}
+	if a.ReservedConcurrency < 0 {
+		return fmt.Errorf("transform function: reserved concurrency must not be negative, got %d", a.ReservedConcurrency)
+	}
+	switch a.LogLevel {
+	case "DEBUG", "INFO", "WARN", "ERROR":
+	default:
+		return fmt.Errorf("transform function: log level must be DEBUG, INFO, WARN or ERROR, got %q", a.LogLevel)
+	}
+	return nil
+}
+
+// TransformFunction is the Go Lambda Firehose calls to validate and normalise records:
+// provided.al2023 on arm64, JSON logs to its own log group with the stack's retention, and a
+// role that may only write those logs.
+type TransformFunction struct {
+	pulumi.ResourceState
+	Name     pulumi.StringOutput `pulumi:"name"`
+	Arn      pulumi.StringOutput `pulumi:"arn"`
+	LogGroup pulumi.StringOutput `pulumi:"logGroup"`
+	// TimeoutSeconds is known at preview time so alarms can derive thresholds from it.
+	TimeoutSeconds int `pulumi:"-"`
+}
+
+// NewTransformFunction creates the log group, role and function.
+func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunctionArgs, opts ...pulumi.ResourceOption) (*TransformFunction, error) {
+	if args == nil {
+		return nil, fmt.Errorf("transform function %s: args are required", name)
+	}
+	if err := args.Validate(); err != nil {
+		return nil, err
+	}
+	c := &TransformFunction{TimeoutSeconds: args.TimeoutSeconds}
+	if err := ctx.RegisterComponentResource(typePrefix+"TransformFunction", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	logs, err := newLogGroup(ctx, name+"-logs", args.Env, nil, parent)
+	if err != nil {
+		return nil, fmt.Errorf("transform function %s: %w", name, err)
+	}
+	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
+		Service:     "lambda.amazonaws.com",
+		Description: "streamlake transform Lambda: write its own logs",
+		Policy: policy(func(v []string) iampolicy.Document {
+			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v[0]+":log-stream:*"))
+		}, logs.Arn),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("transform function %s: %w", name, err)
+	}
+	env := pulumi.StringMap{}
+	for k, v := range args.Environment {
+		env[k] = pulumi.String(v)
+	}
+	fargs := &lambda.FunctionArgs{
+		Description:    pulumi.String("streamlake: validate and normalise records for Firehose (JSON to Parquet)"),
+		Runtime:        pulumi.String("provided.al2023"),
+		Handler:        pulumi.String("bootstrap"),
+		Architectures:  pulumi.StringArray{pulumi.String("arm64")},
+		Code:           pulumi.NewFileArchive(args.ArchivePath),
+		SourceCodeHash: pulumi.String(args.CodeSHA256),
+		Role:           role.Arn,
+		MemorySize:     pulumi.Int(args.MemoryMB),
+		Timeout:        pulumi.Int(args.TimeoutSeconds),
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: env},
+		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
+			LogFormat:           pulumi.String("JSON"),
+			LogGroup:            logs.Name,
+			ApplicationLogLevel: pulumi.String(args.LogLevel),
+			SystemLogLevel:      pulumi.String("WARN"),
+		},
+	}
+	if args.ReservedConcurrency > 0 {
+		fargs.ReservedConcurrentExecutions = pulumi.Int(args.ReservedConcurrency)
+	}
+	fn, err := lambda.NewFunction(ctx, name+"-function", fargs, parent, pulumi.DependsOn(append([]pulumi.Resource{logs}, role.Ready...)))
+	if err != nil {
+		return nil, fmt.Errorf("transform function %s: %w", name, err)
+	}
+	c.Name, c.Arn, c.LogGroup = fn.Name, fn.Arn, logs.Name
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"name": fn.Name, "arn": fn.Arn, "logGroup": logs.Name}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
