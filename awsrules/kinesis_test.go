@@ -45,7 +45,7 @@ func TestShardStep(t *testing.T) {
 		{4, 4, ""},
 		{4, 8, ""},
 		{4, 2, ""},
-		{3, 2, ""},  // half of 3 rounds up to 2
+		{3, 2, ""}, // half of 3 rounds up to 2
 		{3, 1, "allowed range is 2..6"},
 		{4, 9, "shardCount 4 -> 9 is more than one step"},
 		{4, 9, "set shardCount to 8, deploy, then continue (path [8 9]"},

@@ -1,0 +1,35 @@
+# streamlake developer commands. `make test` is the one command CI and newcomers run.
+SHELL := /bin/bash
+GO    ?= go
+
+.PHONY: test standins vet fmt policy lambda bench fuzz
+
+## test: install the local stand-ins (npm, moto check) and run every test
+test: standins
+	$(GO) test -count=1 ./...
+
+standins:
+	bash scripts/install-standins.sh
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -l -w $$(git ls-files '*.go')
+
+## policy: print the policy rule table with pass/fail per stack
+policy:
+	$(GO) test ./tests/policy -run TestPolicyTable -v -count=1
+
+## lambda: build the transform Lambda archive reproducibly into .build/
+lambda:
+	$(GO) run ./lambdapkg/cmd/lambdabuild
+
+## bench: the benchmarks behind the README's performance figures
+bench:
+	$(GO) test ./transform -run '^$$' -bench . -benchmem -cpu 1 -count 5
+	$(GO) test ./producer -run '^$$' -bench . -benchmem -count 3
+
+## fuzz: fuzz the transform for a minute
+fuzz:
+	$(GO) test ./transform -run '^$$' -fuzz FuzzTransform -fuzztime 60s
