@@ -313,9 +313,10 @@ func (m *mocks) urn(parent, typ, name string) string {
 	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
 }
 
-// autoname mimics Pulumi's auto-naming: the logical name and seven random-looking characters.
-func autoname(name string) string {
-	sum := sha256.Sum256([]byte(name))
+// autoname mimics Pulumi's auto-naming: the logical name and seven random characters, which
+// differ between stacks (real auto-names are random).
+func (m *mocks) autoname(name string) string {
+	sum := sha256.Sum256([]byte(m.stack + "/" + name))
 	return name + "-" + hex.EncodeToString(sum[:])[:7]
 }
 
@@ -328,7 +329,7 @@ func (m *mocks) computed(typ, name string, in resource.PropertyMap) map[string]a
 	}
 	physical := str("name")
 	if physical == "" {
-		physical = autoname(name)
+		physical = m.autoname(name)
 	}
 	svc := strings.SplitN(strings.TrimPrefix(typ, "aws:"), "/", 2)[0]
 	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", svc, m.region, Account, strings.ToLower(typ[strings.LastIndex(typ, ":")+1:]), physical)
@@ -337,12 +338,12 @@ func (m *mocks) computed(typ, name string, in resource.PropertyMap) map[string]a
 	case "aws:s3/bucketV2:BucketV2":
 		b := str("bucket")
 		if b == "" {
-			b = strings.ToLower(autoname(name))
+			b = strings.ToLower(m.autoname(name))
 		}
 		out["bucket"], out["arn"], out["id"] = b, "arn:aws:s3:::"+b, b
 		delete(out, "name")
 	case "aws:kms/key:Key":
-		out["keyId"] = "key-" + autoname(name)
+		out["keyId"] = "key-" + m.autoname(name)
 		out["arn"] = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", m.region, Account, out["keyId"])
 		delete(out, "name")
 	case "aws:iam/role:Role":
@@ -367,16 +368,22 @@ func (m *mocks) computed(typ, name string, in resource.PropertyMap) map[string]a
 	case "aws:sns/topic:Topic":
 		out["arn"] = fmt.Sprintf("arn:aws:sns:%s:%s:%s", m.region, Account, physical)
 	case "aws:apigateway/restApi:RestApi":
-		out["id"] = "a1b2c3d4e5"
+		out["id"] = m.apiID()
 		out["rootResourceId"] = "root000001"
 		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s", m.region, Account, out["id"])
 	case "aws:apigateway/stage:Stage":
-		out["invokeUrl"] = fmt.Sprintf("https://a1b2c3d4e5.execute-api.%s.amazonaws.com/%s", m.region, str("stageName"))
-		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:a1b2c3d4e5/%s", m.region, Account, str("stageName"))
+		out["invokeUrl"] = fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", m.apiID(), m.region, str("stageName"))
+		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s", m.region, Account, m.apiID(), str("stageName"))
 	case "aws:apigateway/apiKey:ApiKey":
 		out["value"] = resource.MakeSecret(resource.NewStringProperty("mock-api-key-value-0123456789"))
 	}
 	return out
+}
+
+// apiID is the REST API id of the stack (ten characters, like API Gateway's).
+func (m *mocks) apiID() string {
+	sum := sha256.Sum256([]byte(m.stack + "/api"))
+	return hex.EncodeToString(sum[:])[:10]
 }
 
 // Call answers the invokes the program makes.

@@ -1,0 +1,243 @@
+package tests
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/schema"
+)
+
+func TestStreamFollowsStackConfig(t *testing.T) {
+	want := map[string]struct {
+		shards, retention int
+		metrics           []any
+	}{
+		"dev":  {1, 24, nil},
+		"prod": {4, 168, []any{"IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded", "IteratorAgeMilliseconds"}},
+	}
+	for _, stack := range stacks {
+		res := run(t, stack, nil)
+		s := one(t, res, tStream)
+		key := one(t, res, tKey)
+		w := want[stack]
+		if got := int(s.Num("shardCount")); got != w.shards {
+			t.Errorf("%s: shardCount %d, want %d from Pulumi.%s.yaml", stack, got, w.shards, stack)
+		}
+		if got := int(s.Num("retentionPeriod")); got != w.retention {
+			t.Errorf("%s: retention %d, want %d", stack, got, w.retention)
+		}
+		if s.Str("encryptionType") != "KMS" || s.Str("kmsKeyId") != key.State["arn"] {
+			t.Errorf("%s: stream must be encrypted with the stack key: %v %v", stack, s.In("encryptionType"), s.In("kmsKeyId"))
+		}
+		if s.Str("streamModeDetails.streamMode") != "PROVISIONED" {
+			t.Errorf("%s: mode %v", stack, s.In("streamModeDetails"))
+		}
+		if got := s.List("shardLevelMetrics"); !reflect.DeepEqual(got, w.metrics) && !(len(got) == 0 && len(w.metrics) == 0) {
+			t.Errorf("%s: shard-level metrics %v, want %v", stack, got, w.metrics)
+		}
+		if s.Str("name") != "streamlake-"+stack+"-events" {
+			t.Errorf("%s: stream name %q", stack, s.Str("name"))
+		}
+		if (stack == "prod") != s.Protect {
+			t.Errorf("%s: stream protect=%v", stack, s.Protect)
+		}
+	}
+}
+
+func TestOnDemandStreamHasNoShardCount(t *testing.T) {
+	res := run(t, "dev", map[string]string{"streamMode": "ON_DEMAND", "shardCount": "0"})
+	s := one(t, res, tStream)
+	if s.In("shardCount") != nil || s.Str("streamModeDetails.streamMode") != "ON_DEMAND" {
+		t.Errorf("on-demand stream: shardCount %v mode %v", s.In("shardCount"), s.In("streamModeDetails"))
+	}
+}
+
+func TestLakeIsPrivateEncryptedAndTLSOnly(t *testing.T) {
+	for _, stack := range stacks {
+		res := run(t, stack, nil)
+		b := one(t, res, tBucket)
+		key := one(t, res, tKey)
+		prod := stack == "prod"
+		if b.Bool("forceDestroy") == prod {
+			t.Errorf("%s: forceDestroy=%v (only dev may delete the lake with its data)", stack, b.Bool("forceDestroy"))
+		}
+		if b.Protect != prod || b.RetainOnDelete != prod {
+			t.Errorf("%s: bucket protect=%v retainOnDelete=%v", stack, b.Protect, b.RetainOnDelete)
+		}
+		if key.Protect != prod || key.RetainOnDelete != prod {
+			t.Errorf("%s: key protect=%v retainOnDelete=%v", stack, key.Protect, key.RetainOnDelete)
+		}
+		pab := one(t, res, tPAB)
+		for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+			if !pab.Bool(k) {
+				t.Errorf("%s: public access block %s not set", stack, k)
+			}
+		}
+		sse := one(t, res, tSSE)
+		if sse.Str("rules[0].applyServerSideEncryptionByDefault.sseAlgorithm") != "aws:kms" ||
+			sse.Str("rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId") != key.State["arn"] {
+			t.Errorf("%s: default encryption %v", stack, sse.In("rules"))
+		}
+		if len(res.OfType(tVersioning)) != map[bool]int{true: 1, false: 0}[prod] {
+			t.Errorf("%s: versioning resources %d", stack, len(res.OfType(tVersioning)))
+		}
+		doc, err := iampolicy.Parse(one(t, res, tBucketPolicy).Str("policy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tls := false
+		for _, st := range doc.Statement {
+			if st.Effect == "Deny" && slices.Equal(st.Condition["Bool"]["aws:SecureTransport"], iampolicy.StringList{"false"}) {
+				tls = slices.Contains(st.Resource, b.State["arn"].(string)+"/*")
+			}
+		}
+		if !tls {
+			t.Errorf("%s: bucket policy does not deny non-TLS access: %+v", stack, doc)
+		}
+		lc := one(t, res, tLifecycle)
+		text := fmt.Sprint(lc.In("rules"))
+		for _, want := range []string{"errors/", "athena-results/", "raw/"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: no lifecycle rule for %s: %s", stack, want, text)
+			}
+		}
+	}
+}
+
+func TestGlueTableComesFromTheSchema(t *testing.T) {
+	s := schema.Default()
+	for _, stack := range stacks {
+		res := run(t, stack, nil)
+		tbl := one(t, res, tTable)
+		db := one(t, res, tDatabase)
+		bucket := one(t, res, tBucket).State["bucket"].(string)
+		if db.Str("name") != "streamlake_"+stack || tbl.Str("databaseName") != db.Str("name") {
+			t.Errorf("%s: database %q table db %q", stack, db.Str("name"), tbl.Str("databaseName"))
+		}
+		var cols []string
+		for i := range tbl.List("storageDescriptor.columns") {
+			cols = append(cols, tbl.Str(fmt.Sprintf("storageDescriptor.columns[%d].name", i))+" "+tbl.Str(fmt.Sprintf("storageDescriptor.columns[%d].type", i)))
+		}
+		var want []string
+		for _, f := range s.Fields {
+			want = append(want, f.Name+" "+f.Type.Hive())
+		}
+		if !slices.Equal(cols, want) {
+			t.Errorf("%s: columns %v\nwant (schema) %v", stack, cols, want)
+		}
+		var keys []string
+		for i := range tbl.List("partitionKeys") {
+			keys = append(keys, tbl.Str(fmt.Sprintf("partitionKeys[%d].name", i)))
+		}
+		if !slices.Equal(keys, []string{"year", "month", "day", "hour"}) {
+			t.Errorf("%s: partition keys %v", stack, keys)
+		}
+		if got := tbl.Str("storageDescriptor.location"); got != "s3://"+bucket+"/data/" {
+			t.Errorf("%s: location %q", stack, got)
+		}
+		if tbl.Str("storageDescriptor.serDeInfo.serializationLibrary") != "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe" ||
+			!strings.Contains(tbl.Str("storageDescriptor.inputFormat"), "Parquet") || tbl.Str("tableType") != "EXTERNAL_TABLE" {
+			t.Errorf("%s: storage %v", stack, tbl.In("storageDescriptor"))
+		}
+	}
+}
+
+func TestCrawlerNeverRewritesTheSchema(t *testing.T) {
+	for _, stack := range stacks {
+		res := run(t, stack, nil)
+		c := one(t, res, tCrawler)
+		bucket := one(t, res, tBucket).State["bucket"].(string)
+		if c.Str("schemaChangePolicy.updateBehavior") != "LOG" || c.Str("schemaChangePolicy.deleteBehavior") != "LOG" {
+			t.Errorf("%s: schema change policy %v", stack, c.In("schemaChangePolicy"))
+		}
+		if c.Str("recrawlPolicy.recrawlBehavior") != "CRAWL_NEW_FOLDERS_ONLY" {
+			t.Errorf("%s: recrawl %v", stack, c.In("recrawlPolicy"))
+		}
+		conf := parseJSON(t, c.Str("configuration"))
+		if stacktest.Path(conf, "CrawlerOutput.Partitions.AddOrUpdateBehavior") != "InheritFromTable" {
+			t.Errorf("%s: crawler configuration %v", stack, conf)
+		}
+		if c.Str("s3Targets[0].path") != "s3://"+bucket+"/data/" {
+			t.Errorf("%s: crawler target %v", stack, c.In("s3Targets"))
+		}
+		want := map[string]string{"dev": "cron(15 * * * ? *)", "prod": "cron(5 * * * ? *)"}[stack]
+		if c.Str("schedule") != want {
+			t.Errorf("%s: schedule %q want %q", stack, c.Str("schedule"), want)
+		}
+		// The crawler role can add partitions but not create or change tables.
+		role := find(t, res, tRolePolicy, "catalog-crawler-role-policy")
+		doc, err := iampolicy.Parse(role.Str("policy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range doc.Statement {
+			for _, a := range st.Action {
+				if a == "glue:CreateTable" || a == "glue:UpdateTable" || a == "glue:DeleteTable" || strings.HasSuffix(a, "*") {
+					t.Errorf("%s: crawler may %s", stack, a)
+				}
+			}
+			for _, r := range st.Resource {
+				if strings.HasPrefix(r, "arn:aws:s3:::") && !strings.Contains(r, "/data/") && r != "arn:aws:s3:::"+bucket {
+					t.Errorf("%s: crawler reaches outside data/: %s", stack, r)
+				}
+			}
+		}
+	}
+}
+
+func TestAthenaWorkgroupEnforcesItsSettings(t *testing.T) {
+	for _, stack := range stacks {
+		res := run(t, stack, nil)
+		wg := one(t, res, tWorkgroup)
+		bucket := one(t, res, tBucket).State["bucket"].(string)
+		mb := map[string]float64{"dev": 200, "prod": 10240}[stack]
+		if !wg.Bool("configuration.enforceWorkgroupConfiguration") || !wg.Bool("configuration.publishCloudwatchMetricsEnabled") {
+			t.Errorf("%s: workgroup not enforced or without metrics", stack)
+		}
+		if wg.Num("configuration.bytesScannedCutoffPerQuery") != mb*1e6 {
+			t.Errorf("%s: cutoff %v, want %v MB", stack, wg.In("configuration.bytesScannedCutoffPerQuery"), mb)
+		}
+		if wg.Str("configuration.resultConfiguration.encryptionConfiguration.encryptionOption") != "SSE_KMS" ||
+			wg.Str("configuration.resultConfiguration.outputLocation") != "s3://"+bucket+"/athena-results/" {
+			t.Errorf("%s: results %v", stack, wg.In("configuration.resultConfiguration"))
+		}
+		qs := res.OfType(tNamedQuery)
+		if len(qs) < 3 {
+			t.Fatalf("%s: %d named queries", stack, len(qs))
+		}
+		for _, q := range qs {
+			sql := q.Str("query")
+			if q.Str("database") != "streamlake_"+stack || !strings.Contains(sql, `"streamlake_`+stack+`"."events"`) || !strings.Contains(sql, "year") {
+				t.Errorf("%s: query %s does not read the table with a partition filter:\n%s", stack, q.Name, sql)
+			}
+			if q.Str("workgroup") != wg.Str("name") {
+				t.Errorf("%s: query %s in workgroup %q", stack, q.Name, q.Str("workgroup"))
+			}
+		}
+	}
+}
+
+func TestExportsAreComplete(t *testing.T) {
+	for _, stack := range stacks {
+		res := run(t, stack, nil)
+		for _, k := range []string{"apiUrl", "eventsUrl", "batchUrl", "apiKey", "streamName", "streamArn", "bucketName", "glueDatabase", "glueTable", "athenaWorkgroup", "crawlerName", "region"} {
+			if v, ok := res.Exports[k]; !ok || v == "" {
+				t.Errorf("%s: export %s missing", stack, k)
+			}
+		}
+		if !res.SecretExports["apiKey"] {
+			t.Errorf("%s: apiKey must be a secret output", stack)
+		}
+		if res.SecretExports["streamName"] {
+			t.Errorf("%s: only the key is secret", stack)
+		}
+		if res.Exports["streamName"] != one(t, res, tStream).Str("name") {
+			t.Errorf("%s: streamName export %v", stack, res.Exports["streamName"])
+		}
+	}
+}
