@@ -1,0 +1,222 @@
+package components
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/schema"
+)
+
+func env() *Env {
+	return &Env{Region: "eu-west-1", Partition: "aws", AccountID: pulumi.String("123456789012"),
+		KeyArn: pulumi.String("arn:aws:kms:eu-west-1:123456789012:key/k"), LogRetentionDays: 14}
+}
+
+type validator interface{ Validate() error }
+
+func expect(t *testing.T, name string, v validator, want string) {
+	t.Helper()
+	err := v.Validate()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: unexpected error %v", name, err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("%s: got %v, want error containing %q", name, err, want)
+	}
+}
+
+func TestLakeRules(t *testing.T) {
+	base := func() *LakeArgs {
+		return &LakeArgs{Env: env(), RawTransitionDays: 30, RawStorageClass: "GLACIER_IR", ErrorsExpirationDays: 30, ResultsExpirationDays: 7, NoncurrentExpirationDays: 30, Versioning: true}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.RawStorageClass, a.RawTransitionDays = "STANDARD_IA", 7
+	expect(t, "IA too early", a, "at least 30 days old")
+	a = base()
+	a.Env = nil
+	expect(t, "no env", a, "env is required")
+	a = base()
+	a.NoncurrentExpirationDays = 0
+	expect(t, "versioning without noncurrent expiry", a, "NoncurrentExpirationDays must be positive")
+	a = base()
+	a.RawTransitionDays = 0
+	a.RawStorageClass = "ignored"
+	expect(t, "no transition", a, "")
+}
+
+func TestStreamRules(t *testing.T) {
+	base := func() *StreamArgs {
+		return &StreamArgs{Env: env(), Name: "streamlake-dev-events", Mode: "PROVISIONED", ShardCount: 2, RetentionHours: 24}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.DeployedShardCount, a.ShardCount = 2, 5
+	expect(t, "too big a step", a, "allowed range is 1..4")
+	a = base()
+	a.Mode, a.ShardCount, a.DeployedShardCount = "ON_DEMAND", 0, 3
+	expect(t, "on demand ignores step", a, "")
+	a = base()
+	a.Name = "events stream"
+	expect(t, "bad name", a, "does not match")
+	a = base()
+	a.ShardLevelMetrics = []string{"ALL"}
+	expect(t, "metrics", a, `"ALL" is not a shard-level metric`)
+}
+
+func TestCatalogRules(t *testing.T) {
+	base := func() *CatalogArgs {
+		return &CatalogArgs{Env: env(), Schema: schema.Default(), DatabaseName: "streamlake_dev", TableName: "events", CrawlerName: "streamlake-dev-partitions",
+			BucketName: pulumi.String("b"), BucketArn: pulumi.String("arn:aws:s3:::b"), Schedule: "cron(15 * * * ? *)"}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.DatabaseName = "streamlake-dev"
+	expect(t, "hyphen in database", a, "Glue database name")
+	a = base()
+	a.Schedule = "rate(1 hour)"
+	expect(t, "schedule", a, "cron(...) only")
+	a = base()
+	s := schema.Default()
+	s.Fields[0].Type = "uuid"
+	a.Schema = s
+	expect(t, "schema", a, `unknown type "uuid"`)
+}
+
+func TestAnalyticsRules(t *testing.T) {
+	base := func() *AnalyticsArgs {
+		return &AnalyticsArgs{Env: env(), Schema: schema.Default(), WorkgroupName: "streamlake-dev", BucketName: pulumi.String("b"),
+			DatabaseName: "streamlake_dev", TableName: "events", BytesScannedCutoffMb: 100}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.BytesScannedCutoffMb = 1
+	expect(t, "cutoff", a, "at least 10")
+	a = base()
+	s := schema.Default()
+	s.Fields[7].Name = "seconds_watched"
+	a.Schema = s
+	expect(t, "queries need watched_sec", a, "named queries need column watched_sec")
+}
+
+func TestIngestAPIRules(t *testing.T) {
+	base := func() *IngestAPIArgs {
+		return &IngestAPIArgs{Env: env(), Schema: schema.Default(), UnknownFields: schema.KeepUnknown, StreamName: pulumi.String("s"), StreamArn: pulumi.String("arn"),
+			StageName: "api", RateLimit: 10, BurstLimit: 20}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.StageName = "a b"
+	expect(t, "stage", a, "apiStageName must be")
+	a = base()
+	a.CorsOrigins = []string{"*", "https://x.com"}
+	expect(t, "cors", a, "must be the only origin")
+	a = base()
+	a.RateLimit = 0
+	expect(t, "throttle", a, "must be positive")
+}
+
+func TestDeliveryRules(t *testing.T) {
+	base := func() *DeliveryArgs {
+		return &DeliveryArgs{Env: env(), Schema: schema.Default(), StreamArn: pulumi.String("s"), BucketArn: pulumi.String("b"), FunctionArn: pulumi.String("f"),
+			DatabaseName: "streamlake_dev", TableName: "events", Partitioning: EventTime, BufferMiB: 128, BufferSeconds: 300,
+			ProcessorBufferMiB: 1, ProcessorBufferSeconds: 60, ProcessorRetries: 3, MaxProcessorBufferMiB: 2, RawBackup: true, RetrySeconds: 300}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.Partitioning = ArrivalTime
+	a.BufferSeconds = 0
+	expect(t, "arrival time allows 0 s", a, "")
+	a = base()
+	a.BufferMiB = 32
+	expect(t, "conversion buffer", a, "record format conversion needs a buffer size of at least 64 MiB, got 32")
+	a = base()
+	a.BufferSeconds = 30
+	expect(t, "dynamic partitioning interval", a, "at least 60 s")
+	a = base()
+	a.ProcessorBufferMiB = 3
+	expect(t, "6 MB response", a, "exceeds 2 MiB, the largest batch whose transformed response is proven to fit")
+	a = base()
+	a.Partitioning = "ingest-time"
+	expect(t, "mode", a, `partitioning must be "event-time" or "arrival-time"`)
+	// The prefix partitions follow the schema's, so renaming one keeps the table and the
+	// prefix in step; a schema whose layout is not hourly would be caught by the rules.
+	p := DeliveryPrefixes(schema.Default(), EventTime)
+	if p.Data != "data/year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/" {
+		t.Errorf("event-time prefix %q", p.Data)
+	}
+	if p.Errors != "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" {
+		t.Errorf("error prefix %q", p.Errors)
+	}
+	if a := DeliveryPrefixes(schema.Default(), ArrivalTime); a.Data != "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" {
+		t.Errorf("arrival-time prefix %q", a.Data)
+	}
+}
+
+func TestTransformFunctionRules(t *testing.T) {
+	base := func() *TransformFunctionArgs {
+		return &TransformFunctionArgs{Env: env(), ArchivePath: "x.zip", CodeSHA256: "abc=", MemoryMB: 512, TimeoutSeconds: 120, LogLevel: "INFO"}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.TimeoutSeconds = 30
+	expect(t, "timeout too short for Firehose", a, "timeout must be 60..300 s")
+	a = base()
+	a.TimeoutSeconds = 600
+	expect(t, "timeout beyond Firehose's wait", a, "timeout must be 60..300 s")
+	a = base()
+	a.CodeSHA256 = ""
+	expect(t, "no archive", a, "build the archive first")
+}
+
+func TestMonitoringRules(t *testing.T) {
+	n := pulumi.String("x")
+	base := func() *MonitoringArgs {
+		return &MonitoringArgs{Env: env(), APIName: n, StageName: n, StreamName: n, DeliveryStreamName: n, FunctionName: n, CrawlerName: n, WorkgroupName: n,
+			DashboardName: "streamlake-dev",
+			Targets:       AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120},
+			Thresholds:    AlarmThresholds{API5xxPerPeriod: 1, API4xxRatePercent: 5, APILatencyP99Ms: 2000, LambdaDurationPercent: 80, ThrottlePeriods: 3}}
+	}
+	expect(t, "valid", base(), "")
+	a := base()
+	a.FunctionName = nil
+	expect(t, "missing resource", a, "dimension FunctionName is required")
+	a = base()
+	a.DashboardName = "streamlake dev"
+	expect(t, "dashboard name", a, "dashboard name")
+	// A misspelled metric or a dimension set AWS does not publish is caught.
+	specs := AlarmSpecs(base().Targets, base().Thresholds)
+	specs[0].Metric = "5xxError"
+	if err := CheckAlarmSpecs(specs); err == nil || !strings.Contains(err.Error(), `no metric "5xxError"`) {
+		t.Errorf("misspelled metric: %v", err)
+	}
+	specs = AlarmSpecs(base().Targets, base().Thresholds)
+	specs[3].Dims = []string{"StreamARN"}
+	if err := CheckAlarmSpecs(specs); err == nil || !strings.Contains(err.Error(), "never get data") {
+		t.Errorf("wrong dimension: %v", err)
+	}
+}
+
+func TestThresholdsDeriveFromResources(t *testing.T) {
+	tg := AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, FunctionTimeoutSeconds: 120}
+	th := AlarmThresholds{LambdaDurationPercent: 80, ThrottlePeriods: 3}
+	if got := IteratorAgeMinutes(tg, th); got != 60 {
+		t.Errorf("iterator age for 24 h retention: %d min", got)
+	}
+	if got := IteratorAgeMinutes(AlarmTargets{RetentionHours: 1}, th); got != 15 {
+		t.Errorf("iterator age for 1 h: %d", got)
+	}
+	if got := IteratorAgeMinutes(tg, AlarmThresholds{IteratorAgeMinutes: 20}); got != 20 {
+		t.Errorf("override: %d", got)
+	}
+	if got := FreshnessSeconds(tg, th); got != 960 {
+		t.Errorf("freshness %d, want buffers (360) + 600", got)
+	}
+	for _, s := range AlarmSpecs(tg, th) {
+		if s.ID == "transform-duration-p99" && s.Threshold != 96000 {
+			t.Errorf("duration threshold %v, want 80%% of 120 s", s.Threshold)
+		}
+	}
+}
