@@ -1,0 +1,168 @@
+package producer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The ingest API's routes under its stage URL.
+const (
+	EventsPath = "/v1/events"
+	BatchPath  = "/v1/events/batch"
+)
+
+// APIKeyHeader carries the API key.
+const APIKeyHeader = "x-api-key"
+
+// APIPutter sends events to the ingest API: one per POST to EventsURL, or up to 500 per POST
+// of {"records": [...]} to BatchURL when Batch is set.
+//
+// The API's contract: 200 when every record was stored; on the batch route 429 (some
+// throttled) or 503 (internal failures) with "failed_records": [{"index": i, ...}] naming the
+// records to resend; 429/500/503 without failed_records when nothing was stored (retry all,
+// after Retry-After); 400 when the request is wrong (never retried); 403 for a missing or
+// invalid key.
+type APIPutter struct {
+	Client    *http.Client // default: 30 s timeout (API Gateway's own limit is 29 s)
+	EventsURL string
+	BatchURL  string
+	Key       string
+	Batch     bool
+	UserAgent string
+}
+
+// APIURLs derives the two route URLs from the API's base URL (the stage URL); a URL that
+// already ends in a route is accepted too.
+func APIURLs(base string) (events, batch string) {
+	base = strings.TrimRight(base, "/")
+	base = strings.TrimSuffix(base, BatchPath)
+	base = strings.TrimSuffix(base, EventsPath)
+	return base + EventsPath, base + BatchPath
+}
+
+// Limits implements Putter.
+func (a *APIPutter) Limits() Limits {
+	if a.Batch {
+		return APIBatchLimits
+	}
+	return SingleLimits
+}
+
+// apiAnswer is the body of every API response (fields absent in some).
+type apiAnswer struct {
+	Accepted      *int            `json:"accepted"`
+	Failed        *int            `json:"failed"`
+	RequestID     string          `json:"request_id"`
+	Message       string          `json:"message"`
+	FailedRecords *[]apiFailedRec `json:"failed_records"`
+}
+
+type apiFailedRec struct {
+	Index        int    `json:"index"`
+	ErrorCode    string `json:"error_code"`
+	ErrorMessage string `json:"error_message"`
+}
+
+// Put implements Putter.
+func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
+	url, body := a.EventsURL, []byte(nil)
+	if a.Batch {
+		url = a.BatchURL
+		raw := make([]json.RawMessage, len(recs))
+		for i, r := range recs {
+			raw[i] = r.Data
+		}
+		var err error
+		if body, err = json.Marshal(map[string][]json.RawMessage{"records": raw}); err != nil {
+			return Result{}, &RequestError{Action: Reject, Code: "EncodeError", Message: err.Error(), Err: err}
+		}
+	} else {
+		if len(recs) != 1 {
+			return Result{}, &RequestError{Action: Reject, Code: "TooManyRecords", Message: fmt.Sprintf("the single-event route takes one event, got %d", len(recs))}
+		}
+		body = recs[0].Data
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Result{}, &RequestError{Action: Abort, Code: "BadURL", Message: err.Error(), Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(APIKeyHeader, a.Key)
+	if a.UserAgent != "" {
+		req.Header.Set("User-Agent", a.UserAgent)
+	}
+	client := a.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		// No answer: maybe nothing was stored, maybe all was. Retry; duplicates keep their ids.
+		return Result{}, &RequestError{Action: Retry, Code: "network", Message: err.Error(), Err: err}
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var ans apiAnswer
+	_ = json.Unmarshal(data, &ans) // bodies API Gateway writes itself may not be ours
+	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
+	status := resp.StatusCode
+	msg := ans.Message
+	if msg == "" {
+		msg = strings.TrimSpace(string(data))
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+	}
+	if ans.RequestID != "" {
+		msg += " (request_id " + ans.RequestID + ")"
+	}
+
+	// Per-record answer: resend only the listed records.
+	if ans.FailedRecords != nil && len(*ans.FailedRecords) > 0 && (status < 300 || status == 429 || status >= 500) {
+		res := Result{RetryAfter: retryAfter}
+		for _, f := range *ans.FailedRecords {
+			res.Retry = append(res.Retry, Failure{
+				Index: f.Index, Code: f.ErrorCode, Message: f.ErrorMessage,
+				Throttled: status == http.StatusTooManyRequests || isThrottle(f.ErrorCode) || strings.Contains(f.ErrorCode, "Throughput"),
+			})
+		}
+		return res, nil
+	}
+	switch {
+	case status >= 200 && status < 300:
+		return Result{}, nil
+	case status == http.StatusTooManyRequests:
+		return Result{}, &RequestError{Action: Retry, Code: "Throttled", Status: status, Message: msg, Throttled: true, RetryAfter: retryAfter}
+	case status >= 500:
+		return Result{}, &RequestError{Action: Retry, Code: "ServerError", Status: status, Message: msg, RetryAfter: retryAfter}
+	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+		return Result{}, &RequestError{Action: Abort, Code: "Forbidden", Status: status, Message: "missing or invalid API key: " + msg}
+	case status == http.StatusNotFound:
+		return Result{}, &RequestError{Action: Abort, Code: "NotFound", Status: status, Message: "no such route " + url + ": check the API URL: " + msg}
+	default:
+		// 400, 413, 415: the request itself is wrong; sending it again cannot help.
+		return Result{}, &RequestError{Action: Reject, Code: "BadRequest", Status: status, Message: msg}
+	}
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 if absent or unreadable.
+func parseRetryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
+}

@@ -1,0 +1,379 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+// Putter makes one request carrying a batch of records, and says which records the service
+// did not store. It does not retry: Run does, re-sending only what failed.
+type Putter interface {
+	// Limits bound one request.
+	Limits() Limits
+	// Put sends recs in one request. A nil error means the service answered for every record:
+	// those not listed in the Result were stored. An error means the request failed as a
+	// whole; it should be a *RequestError that says whether to retry.
+	Put(ctx context.Context, recs []Record) (Result, error)
+}
+
+// Result is a service's per-record answer to a request.
+type Result struct {
+	// Retry lists records that were not stored and may be sent again (throttled, internal).
+	Retry []Failure
+	// Rejected lists records the service refused for good (the caller's fault).
+	Rejected []Failure
+	// RetryAfter is the wait the service asked for, if any.
+	RetryAfter time.Duration
+}
+
+// Failure is one record a request did not store.
+type Failure struct {
+	Index     int // into the request's records
+	Code      string
+	Message   string
+	Throttled bool
+}
+
+// Action says what to do after a request failed as a whole.
+type Action int
+
+const (
+	// Retry the whole request with backoff: nothing was stored (or the answer was lost, in
+	// which case a retry may store duplicates; they keep their event_id).
+	Retry Action = iota
+	// Reject gives up on this request's records: the service refused them (bad request).
+	Reject
+	// Abort stops the run: no request can succeed (bad key, missing stream, no permission).
+	Abort
+)
+
+// RequestError is a request that failed as a whole.
+type RequestError struct {
+	Action     Action
+	Code       string // service error code, or an HTTP status, or "network"
+	Message    string
+	Status     int // HTTP status, 0 if there was no response
+	Throttled  bool
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *RequestError) Error() string {
+	s := e.Code
+	if e.Status != 0 {
+		s = fmt.Sprintf("%s (HTTP %d)", s, e.Status)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// asRequestError treats an unclassified error as a retryable network failure.
+func asRequestError(err error) *RequestError {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return re
+	}
+	return &RequestError{Action: Retry, Code: "error", Message: err.Error(), Err: err}
+}
+
+// Source yields records to send; io.EOF ends it.
+type Source interface {
+	Next() (Record, error)
+}
+
+// SliceSource yields recs in order.
+func SliceSource(recs []Record) Source { return &sliceSource{recs: recs} }
+
+type sliceSource struct {
+	recs []Record
+	i    int
+}
+
+func (s *sliceSource) Next() (Record, error) {
+	if s.i >= len(s.recs) {
+		return Record{}, io.EOF
+	}
+	s.i++
+	return s.recs[s.i-1], nil
+}
+
+// RunOptions shape a run. Count, Duration and the source's end each stop generating; the
+// first to be reached wins. In-flight records are still delivered.
+type RunOptions struct {
+	// Count is how many events to send; 0 is no limit.
+	Count int
+	// Rate is the target events per second; 0 sends as fast as the service accepts.
+	Rate float64
+	// Duration stops generating after this long; 0 is no limit.
+	Duration time.Duration
+	// Concurrency is how many requests are in flight at once; default 4.
+	Concurrency int
+	// Linger is how long a partly filled batch waits for more events; default 50 ms.
+	Linger time.Duration
+	Retry  RetryPolicy
+	// Progress, if set, is called every ProgressEvery (default 200 ms) with counters so far
+	// (latency percentiles are left empty: they cost a sort).
+	Progress      func(Summary)
+	ProgressEvery time.Duration
+	// Stats collects the counters; Run makes one if nil.
+	Stats *Stats
+}
+
+// errNoLimit: a run of an endless source must have Count or Duration.
+var errNoLimit = errors.New("producer: a run needs Count or Duration unless its source is a SliceSource")
+
+// Run sends the records of src through p, batching them within p's limits, and re-sends only
+// the records that failed until they are stored or their attempts run out. It returns the
+// run's summary; the error is non-nil when the run was aborted (the summary says how far it
+// got) or its options are invalid. Undelivered records are counted in Summary.Failed, not
+// returned as an error.
+func Run(ctx context.Context, src Source, p Putter, o RunOptions) (Summary, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Linger <= 0 {
+		o.Linger = 50 * time.Millisecond
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 200 * time.Millisecond
+	}
+	if o.Retry.MaxAttempts == 0 && o.Retry.BaseDelay == 0 && o.Retry.MaxDelay == 0 {
+		o.Retry = DefaultRetryPolicy()
+	}
+	if err := o.Retry.Validate(); err != nil {
+		return Summary{}, fmt.Errorf("producer: %w", err)
+	}
+	if o.Rate < 0 || o.Count < 0 || o.Duration < 0 {
+		return Summary{}, fmt.Errorf("producer: count, rate and duration must not be negative")
+	}
+	if _, finite := src.(*sliceSource); o.Count == 0 && o.Duration == 0 && !finite {
+		return Summary{}, errNoLimit
+	}
+	st := o.Stats
+	if st == nil {
+		st = NewStats()
+	}
+	lim := p.Limits()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	s := &sender{p: p, retry: o.Retry, st: st, abort: cancel}
+
+	records := make(chan Record, 4*lim.MaxRecords)
+	batches := make(chan []Record, o.Concurrency)
+	var wg sync.WaitGroup
+
+	// Generate at the target rate.
+	wg.Go(func() {
+		defer close(records)
+		start := time.Now()
+		for i := 0; o.Count == 0 || i < o.Count; i++ {
+			if o.Duration > 0 && time.Since(start) >= o.Duration {
+				return
+			}
+			if o.Rate > 0 {
+				// Behind schedule, events go out back to back until caught up.
+				if d := time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))); d > 0 {
+					if sleep(ctx, d) != nil {
+						return
+					}
+				}
+			}
+			r, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				cancel(fmt.Errorf("generate events: %w", err))
+				return
+			}
+			st.queued(1)
+			if err := lim.Check(r); err != nil {
+				st.lost([]Record{r}, err.Error())
+				continue
+			}
+			select {
+			case records <- r:
+			case <-ctx.Done():
+				st.lost([]Record{r}, "interrupted")
+				return
+			}
+		}
+	})
+
+	// Pack records into batches: a batch leaves when full, or Linger after its first record.
+	wg.Go(func() {
+		defer close(batches)
+		b := NewBatcher(lim)
+		linger := time.NewTimer(time.Hour)
+		linger.Stop()
+		send := func(batch []Record) {
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				st.lost(batch, "interrupted")
+			}
+		}
+		for {
+			select {
+			case r, ok := <-records:
+				if !ok {
+					if last := b.Flush(); last != nil {
+						send(last)
+					}
+					return
+				}
+				if full := b.Add(r); full != nil {
+					send(full)
+				}
+				switch b.Len() {
+				case 0:
+					linger.Stop()
+				case 1:
+					linger.Reset(o.Linger)
+				}
+			case <-linger.C:
+				if batch := b.Flush(); batch != nil {
+					send(batch)
+				}
+			}
+		}
+	})
+
+	// Deliver batches, Concurrency at a time.
+	for range o.Concurrency {
+		wg.Go(func() {
+			for batch := range batches {
+				if ctx.Err() != nil {
+					st.lost(batch, "interrupted")
+					continue
+				}
+				s.deliver(ctx, batch)
+			}
+		})
+	}
+
+	done := make(chan struct{})
+	if o.Progress != nil {
+		go func() {
+			t := time.NewTicker(o.ProgressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					o.Progress(st.counts())
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	st.finish()
+	sum := st.Summary()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return sum, err
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("interrupted: %w", context.Cause(ctx))
+	}
+	return sum, nil
+}
+
+// sender delivers one batch with retries.
+type sender struct {
+	p     Putter
+	retry RetryPolicy
+	st    *Stats
+	abort context.CancelCauseFunc
+}
+
+func (s *sender) deliver(ctx context.Context, recs []Record) {
+	first := time.Now()
+	pending := recs
+	for attempt := 1; ; attempt++ {
+		t0 := time.Now()
+		res, err := s.p.Put(ctx, pending)
+		lat := time.Since(t0)
+		if err != nil {
+			s.st.request(lat, true, len(pending))
+			if ctx.Err() != nil {
+				s.st.lost(pending, "interrupted")
+				return
+			}
+			re := asRequestError(err)
+			switch {
+			case re.Action == Abort:
+				s.st.lost(pending, re.Error())
+				s.abort(fmt.Errorf("stopping: every request would fail: %w", re))
+				return
+			case re.Action == Reject:
+				s.st.lost(pending, "rejected: "+re.Error())
+				return
+			case attempt >= s.retry.MaxAttempts:
+				// A request that fails as a whole MaxAttempts times in a row is not a passing
+				// hiccup (endpoint down, sustained throttling): stop rather than grind on.
+				s.st.lost(pending, fmt.Sprintf("gave up after %d attempts: %s", attempt, re.Code))
+				s.abort(fmt.Errorf("stopping: a request failed %d times in a row: %w", attempt, re))
+				return
+			}
+			s.st.retried(len(pending), re.Code, re.Throttled)
+			if sleep(ctx, s.retry.Backoff(attempt, re.RetryAfter)) != nil {
+				s.st.lost(pending, "interrupted")
+				return
+			}
+			continue
+		}
+
+		// Sort the answer into stored, rejected and to-retry records.
+		state := make([]int8, len(pending)) // 0 stored, 1 retry, 2 rejected
+		var retry []Failure
+		for _, f := range res.Retry {
+			if f.Index >= 0 && f.Index < len(pending) && state[f.Index] == 0 {
+				state[f.Index] = 1
+				retry = append(retry, f)
+			}
+		}
+		for _, f := range res.Rejected {
+			if f.Index >= 0 && f.Index < len(pending) && state[f.Index] == 0 {
+				state[f.Index] = 2
+				s.st.lost([]Record{pending[f.Index]}, "rejected: "+f.Code+": "+f.Message)
+			}
+		}
+		s.st.request(lat, false, len(retry)+len(res.Rejected))
+		stored := make([]Record, 0, len(pending))
+		for i, r := range pending {
+			if state[i] == 0 {
+				stored = append(stored, r)
+			}
+		}
+		s.st.stored(stored, first, time.Now())
+		if len(retry) == 0 {
+			return
+		}
+		next := make([]Record, len(retry))
+		for i, f := range retry {
+			next[i] = pending[f.Index]
+		}
+		if attempt >= s.retry.MaxAttempts {
+			s.st.lost(next, fmt.Sprintf("gave up after %d attempts: %s", attempt, retry[0].Code))
+			return
+		}
+		for _, f := range retry {
+			s.st.retried(1, f.Code, f.Throttled)
+		}
+		if sleep(ctx, s.retry.Backoff(attempt, res.RetryAfter)) != nil {
+			s.st.lost(next, "interrupted")
+			return
+		}
+		pending = next
+	}
+}

@@ -1,0 +1,267 @@
+package standintest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Faults are the probabilities with which a FaultProxy breaks a PutRecords request. At most one
+// whole-request fault applies per request; otherwise each entry is dropped with DropEntry.
+type Faults struct {
+	// ThrottleRequest answers 400 ProvisionedThroughputExceededException without forwarding.
+	ThrottleRequest float64
+	// FailRequest answers 500 InternalFailure without forwarding.
+	FailRequest float64
+	// LoseResponse forwards the request (the records are stored) and then answers 500
+	// InternalFailure, as when a response is lost: a producer retrying it stores duplicates.
+	LoseResponse float64
+	// DropEntry withholds an entry from Kinesis and reports it failed at its index with
+	// ProvisionedThroughputExceededException (or, one time in five, InternalFailure).
+	DropEntry float64
+	// Delay is added to every request, PutRecords or not, like a network round trip.
+	Delay time.Duration
+}
+
+// FaultProxy sits between a producer and kinesalite (which never throttles) and injects the
+// failures real Kinesis produces under load: partial PutRecords failures with HTTP 200 and
+// FailedRecordCount, whole-request throttling and server errors, and lost responses. It counts
+// what it did so a test can check the producer's accounting against it. Requests other than
+// PutRecords pass through untouched.
+type FaultProxy struct {
+	URL string
+
+	upstream string
+	faults   Faults
+	mu       sync.Mutex
+	rnd      *mrand.Rand
+	counts   FaultCounts
+	// lost holds the data (base64) of records stored under a lost response.
+	lost map[string]int
+}
+
+// FaultCounts is what a FaultProxy did.
+type FaultCounts struct {
+	PutRecordsRequests int
+	ThrottledRequests  int // 400 ProvisionedThroughputExceededException
+	FailedRequests     int // 500 without storing
+	LostResponses      int // stored, then 500
+	PartialRequests    int // 200 with FailedRecordCount > 0
+	// Records not stored because of a fault: the producer must re-send exactly these.
+	RecordsRefused int
+	// Records stored although the producer was told they failed (lost responses).
+	RecordsStoredUnacknowledged int
+	DroppedEntries              int
+}
+
+// NewFaultProxy starts a proxy in front of upstream (a kinesalite endpoint) with a fixed seed,
+// closed at test cleanup.
+func NewFaultProxy(t testing.TB, upstream string, f Faults, seed uint64) *FaultProxy {
+	p := &FaultProxy{upstream: upstream, faults: f, rnd: mrand.New(mrand.NewPCG(seed, seed+1)), lost: map[string]int{}}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+// Counts returns what the proxy did so far.
+func (p *FaultProxy) Counts() FaultCounts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.counts
+}
+
+// StoredUnacknowledged reports whether a record with this data was stored under a lost
+// response (so a second copy of it in the stream is expected).
+func (p *FaultProxy) StoredUnacknowledged(data []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lost[base64.StdEncoding.EncodeToString(data)] > 0
+}
+
+type putRecordsIn struct {
+	StreamName string            `json:"StreamName,omitempty"`
+	StreamARN  string            `json:"StreamARN,omitempty"`
+	Records    []json.RawMessage `json:"Records"`
+}
+
+type entry struct {
+	Data string `json:"Data"`
+}
+
+type resultEntry struct {
+	SequenceNumber string `json:"SequenceNumber,omitempty"`
+	ShardId        string `json:"ShardId,omitempty"`
+	ErrorCode      string `json:"ErrorCode,omitempty"`
+	ErrorMessage   string `json:"ErrorMessage,omitempty"`
+}
+
+type putRecordsOut struct {
+	FailedRecordCount int               `json:"FailedRecordCount"`
+	Records           []json.RawMessage `json:"Records"`
+	EncryptionType    string            `json:"EncryptionType,omitempty"`
+}
+
+const amzJSON = "application/x-amz-json-1.1"
+
+func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if p.faults.Delay > 0 {
+		time.Sleep(p.faults.Delay)
+	}
+	f := p.faults
+	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" || f.ThrottleRequest+f.FailRequest+f.LoseResponse+f.DropEntry == 0 {
+		p.forward(w, r, body)
+		return
+	}
+	var in putRecordsIn
+	if err := json.Unmarshal(body, &in); err != nil {
+		p.forward(w, r, body) // let kinesalite answer a malformed request
+		return
+	}
+
+	p.mu.Lock()
+	p.counts.PutRecordsRequests++
+	x := p.rnd.Float64()
+	switch {
+	case x < f.ThrottleRequest:
+		p.counts.ThrottledRequests++
+		p.counts.RecordsRefused += len(in.Records)
+		p.mu.Unlock()
+		awsError(w, http.StatusBadRequest, "ProvisionedThroughputExceededException", "Rate exceeded for stream "+in.StreamName+" (fault proxy)")
+		return
+	case x < f.ThrottleRequest+f.FailRequest:
+		p.counts.FailedRequests++
+		p.counts.RecordsRefused += len(in.Records)
+		p.mu.Unlock()
+		awsError(w, http.StatusInternalServerError, "InternalFailure", "injected internal failure (fault proxy)")
+		return
+	case x < f.ThrottleRequest+f.FailRequest+f.LoseResponse:
+		p.mu.Unlock()
+		status, _, _ := p.roundTrip(r, body)
+		p.mu.Lock()
+		if status == http.StatusOK {
+			p.counts.LostResponses++
+			p.counts.RecordsStoredUnacknowledged += len(in.Records)
+			for _, raw := range in.Records {
+				var e entry
+				_ = json.Unmarshal(raw, &e)
+				p.lost[e.Data]++
+			}
+		}
+		p.mu.Unlock()
+		awsError(w, http.StatusInternalServerError, "InternalFailure", "injected lost response (records were stored)")
+		return
+	}
+	// Partial failure: withhold some entries, forward the rest, merge the answers by index.
+	drop := make([]string, len(in.Records)) // error code per withheld entry
+	var keep []json.RawMessage
+	for i, raw := range in.Records {
+		if p.rnd.Float64() < f.DropEntry {
+			drop[i] = "ProvisionedThroughputExceededException"
+			if p.rnd.IntN(5) == 0 {
+				drop[i] = "InternalFailure"
+			}
+			continue
+		}
+		keep = append(keep, raw)
+	}
+	p.mu.Unlock()
+
+	var upstream putRecordsOut
+	if len(keep) > 0 {
+		fwd := in
+		fwd.Records = keep
+		fb, _ := json.Marshal(fwd)
+		status, respBody, hdr := p.roundTrip(r, fb)
+		if status != http.StatusOK {
+			copyHeader(w.Header(), hdr)
+			w.WriteHeader(status)
+			_, _ = w.Write(respBody)
+			return
+		}
+		if err := json.Unmarshal(respBody, &upstream); err != nil || len(upstream.Records) != len(keep) {
+			awsError(w, http.StatusInternalServerError, "InternalFailure", fmt.Sprintf("fault proxy: bad upstream answer: %v", err))
+			return
+		}
+	}
+	out := putRecordsOut{Records: make([]json.RawMessage, len(in.Records)), EncryptionType: upstream.EncryptionType}
+	out.FailedRecordCount = upstream.FailedRecordCount
+	k, dropped := 0, 0
+	for i := range in.Records {
+		if drop[i] != "" {
+			msg := "Rate exceeded for shard shardId-000000000000 in stream " + in.StreamName + " (fault proxy)"
+			if drop[i] == "InternalFailure" {
+				msg = "Internal service failure (fault proxy)"
+			}
+			out.Records[i], _ = json.Marshal(resultEntry{ErrorCode: drop[i], ErrorMessage: msg})
+			out.FailedRecordCount++
+			dropped++
+			continue
+		}
+		out.Records[i] = upstream.Records[k]
+		k++
+	}
+	p.mu.Lock()
+	p.counts.DroppedEntries += dropped
+	p.counts.RecordsRefused += dropped
+	if out.FailedRecordCount > 0 {
+		p.counts.PartialRequests++
+	}
+	p.mu.Unlock()
+	b, _ := json.Marshal(out)
+	w.Header().Set("Content-Type", amzJSON)
+	_, _ = w.Write(b)
+}
+
+func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte) {
+	status, respBody, hdr := p.roundTrip(r, body)
+	copyHeader(w.Header(), hdr)
+	w.WriteHeader(status)
+	_, _ = w.Write(respBody)
+}
+
+func (p *FaultProxy) roundTrip(r *http.Request, body []byte) (int, []byte, http.Header) {
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.upstream+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		return http.StatusBadGateway, []byte(err.Error()), http.Header{}
+	}
+	copyHeader(req.Header, r.Header)
+	req.Header.Del("Content-Length")
+	req.ContentLength = int64(len(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return http.StatusBadGateway, []byte(err.Error()), http.Header{}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+func copyHeader(dst, src http.Header) {
+	for k, vs := range src {
+		if http.CanonicalHeaderKey(k) == "Content-Length" {
+			continue
+		}
+		dst[k] = append([]string(nil), vs...)
+	}
+}
+
+func awsError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", amzJSON)
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]string{"__type": code, "message": msg})
+	_, _ = w.Write(b)
+}
