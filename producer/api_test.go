@@ -32,7 +32,7 @@ func TestAPIURLs(t *testing.T) {
 // whole; every event must be stored exactly once (this API never loses a response), and the
 // producer must have re-sent exactly the records the API refused.
 func TestAPIBatchRouteResendsOnlyFailedRecords(t *testing.T) {
-	api := standintest.NewAPI(t, "k", standintest.APIFaults{ThrottleRecord: 0.15, FailRecord: 0.05, ThrottleRequest: 0.1, FailRequest: 0.05}, 3)
+	api := standintest.NewAPI(t, "k", standintest.APIFaults{ThrottleRecord: 0.15, FailRecord: 0.05, ThrottleEvery: 5, FailEvery: 7}, 3)
 	const n = 3000
 	src := &recordingSource{g: newGenerator(t, producer.GeneratorOptions{})}
 	sum, err := producer.Run(context.Background(), src, apiPutter(api, "k", true), producer.RunOptions{Count: n, Concurrency: 4, Retry: fastRetry})
@@ -59,7 +59,7 @@ func TestAPIBatchRouteResendsOnlyFailedRecords(t *testing.T) {
 }
 
 func TestAPISingleRouteRetriesWholeFailures(t *testing.T) {
-	api := standintest.NewAPI(t, "k", standintest.APIFaults{ThrottleRequest: 0.2, FailRequest: 0.1}, 4)
+	api := standintest.NewAPI(t, "k", standintest.APIFaults{ThrottleEvery: 5, FailEvery: 7}, 4)
 	const n = 300
 	sum, err := producer.Run(context.Background(), newGenerator(t, producer.GeneratorOptions{}), apiPutter(api, "k", false), producer.RunOptions{Count: n, Concurrency: 8, Retry: fastRetry})
 	if err != nil {

@@ -110,7 +110,7 @@ func TestSendThroughFaultsLosesNothing(t *testing.T) {
 	const stream, n = "send-faults", 4000
 	standintest.CreateStream(t, direct, stream, 2)
 	proxy := standintest.NewFaultProxy(t, endpoint, standintest.Faults{
-		ThrottleRequest: 0.10, FailRequest: 0.05, LoseResponse: 0.05, DropEntry: 0.20,
+		ThrottleEvery: 7, FailEvery: 11, LoseEvery: 13, DropEntry: 0.20,
 	}, 42)
 
 	src := &recordingSource{g: newGenerator(t, producer.GeneratorOptions{})}

@@ -23,10 +23,10 @@ type APIFaults struct {
 	// any was throttled) or 503 with failed_records naming them; the others are stored.
 	ThrottleRecord float64
 	FailRecord     float64
-	// ThrottleRequest answers 429 and FailRequest 500 or 503 for a whole request, storing
-	// nothing ({"accepted": 0, "failed": n} and no failed_records).
-	ThrottleRequest float64
-	FailRequest     float64
+	// ThrottleEvery answers 429 and FailEvery 500 or 503 to every n-th valid request as a
+	// whole, storing nothing ({"accepted": 0, "failed": n} and no failed_records); 0 is off.
+	ThrottleEvery int
+	FailEvery     int
 	// RetryAfter is the Retry-After header of failure answers; the real API sends "1".
 	RetryAfter string
 }
@@ -45,6 +45,7 @@ type API struct {
 	rnd     *mrand.Rand
 	stored  map[string]int
 	reqs    int
+	valid   int
 	refused int
 	reqID   int
 }
@@ -148,13 +149,14 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		events = doc.(map[string]any)["records"].([]any)
 	}
 	n := len(events)
-	x := a.rnd.Float64()
+	a.valid++
+	nth := func(every int) bool { return every > 0 && a.valid%every == 0 }
 	switch {
-	case x < a.faults.ThrottleRequest:
+	case nth(a.faults.ThrottleEvery):
 		a.refused += n
 		a.reply(w, http.StatusTooManyRequests, map[string]any{"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": n})
 		return
-	case x < a.faults.ThrottleRequest+a.faults.FailRequest:
+	case nth(a.faults.FailEvery):
 		a.refused += n
 		status := http.StatusServiceUnavailable
 		if a.rnd.IntN(2) == 0 {

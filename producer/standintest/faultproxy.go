@@ -14,16 +14,17 @@ import (
 	"time"
 )
 
-// Faults are the probabilities with which a FaultProxy breaks a PutRecords request. At most one
-// whole-request fault applies per request; otherwise each entry is dropped with DropEntry.
+// Faults say how a FaultProxy breaks PutRecords requests. Whole-request faults hit every n-th
+// PutRecords request (a schedule, so each kind shows up in a short test whatever the order of
+// concurrent requests); 0 turns one off. Other requests have each entry dropped with DropEntry.
 type Faults struct {
-	// ThrottleRequest answers 400 ProvisionedThroughputExceededException without forwarding.
-	ThrottleRequest float64
-	// FailRequest answers 500 InternalFailure without forwarding.
-	FailRequest float64
-	// LoseResponse forwards the request (the records are stored) and then answers 500
+	// ThrottleEvery answers 400 ProvisionedThroughputExceededException without forwarding.
+	ThrottleEvery int
+	// FailEvery answers 500 InternalFailure without forwarding.
+	FailEvery int
+	// LoseEvery forwards the request (the records are stored) and then answers 500
 	// InternalFailure, as when a response is lost: a producer retrying it stores duplicates.
-	LoseResponse float64
+	LoseEvery int
 	// DropEntry withholds an entry from Kinesis and reports it failed at its index with
 	// ProvisionedThroughputExceededException (or, one time in five, InternalFailure).
 	DropEntry float64
@@ -122,7 +123,7 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(p.faults.Delay)
 	}
 	f := p.faults
-	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" || f.ThrottleRequest+f.FailRequest+f.LoseResponse+f.DropEntry == 0 {
+	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" || f.ThrottleEvery+f.FailEvery+f.LoseEvery == 0 && f.DropEntry == 0 {
 		p.forward(w, r, body)
 		return
 	}
@@ -134,21 +135,21 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	p.mu.Lock()
 	p.counts.PutRecordsRequests++
-	x := p.rnd.Float64()
+	nth := func(every int) bool { return every > 0 && p.counts.PutRecordsRequests%every == 0 }
 	switch {
-	case x < f.ThrottleRequest:
+	case nth(f.ThrottleEvery):
 		p.counts.ThrottledRequests++
 		p.counts.RecordsRefused += len(in.Records)
 		p.mu.Unlock()
 		awsError(w, http.StatusBadRequest, "ProvisionedThroughputExceededException", "Rate exceeded for stream "+in.StreamName+" (fault proxy)")
 		return
-	case x < f.ThrottleRequest+f.FailRequest:
+	case nth(f.FailEvery):
 		p.counts.FailedRequests++
 		p.counts.RecordsRefused += len(in.Records)
 		p.mu.Unlock()
 		awsError(w, http.StatusInternalServerError, "InternalFailure", "injected internal failure (fault proxy)")
 		return
-	case x < f.ThrottleRequest+f.FailRequest+f.LoseResponse:
+	case nth(f.LoseEvery):
 		p.mu.Unlock()
 		status, _, _ := p.roundTrip(r, body)
 		p.mu.Lock()
