@@ -19,9 +19,11 @@ const KinesisContentType = "application/x-amz-json-1.1"
 const RecordsField = "records"
 
 // escape renders a VTL string as a JSON string body. $util.escapeJavaScript also escapes
-// single quotes as \' which is not valid JSON, so they are put back.
+// single quotes as \' which is not valid JSON, so they are put back. The reference is quiet
+// ($!): when expr is null it renders nothing instead of its own text, which would carry
+// unescaped quotes into the JSON.
 func escape(expr string) string {
-	return fmt.Sprintf(`$util.escapeJavaScript(%s).replaceAll("\\'", "'")`, expr)
+	return fmt.Sprintf(`$!util.escapeJavaScript(%s).replaceAll("\\'", "'")`, expr)
 }
 
 // PutRecordRequest maps POST /v1/events to Kinesis PutRecord. The record is the body exactly
@@ -60,7 +62,9 @@ type CORS struct {
 func (c CORS) Enabled() bool { return len(c.Origins) > 0 }
 
 // snippet sets Access-Control-Allow-Origin to the request's Origin when it is allowed (or to *
-// when every origin is). It starts every response template.
+// when every origin is). It starts every response template. With an allow-list the answer
+// depends on Origin, so every response says Vary: Origin, allowed or not, and no cache hands
+// one origin's answer to another.
 func (c CORS) snippet() string {
 	if !c.Enabled() {
 		return ""
@@ -77,8 +81,8 @@ func (c CORS) snippet() string {
 #if($origin == "")#set($origin = "$!input.params().header.get('origin')")#end
 #if($allowedOrigins.contains($origin))
 #set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)
-#set($context.responseOverride.header.Vary = "Origin")
 #end
+#set($context.responseOverride.header.Vary = "Origin")
 `, strings.Join(quoted, ", "))
 }
 
@@ -102,18 +106,23 @@ func (c CORS) SuccessResponse() string {
 }
 
 // BatchResponse answers PutRecords. Kinesis returns HTTP 200 even when records failed, so a
-// batch with FailedRecordCount > 0 is answered 429 (some were throttled: retry those) or 503
+// batch with failed records is answered 429 (some were throttled: retry those) or 503
 // (internal failures), never 200, with the index of every failed record so that a client
-// resends only those.
+// resends only those. The count is Kinesis's FailedRecordCount; that field is optional in
+// Kinesis's API, so without it the records carrying an ErrorCode are counted.
 func (c CORS) BatchResponse() string {
-	return c.snippet() + fmt.Sprintf(`#set($failed = $input.path('$.FailedRecordCount'))
-#set($records = $input.path('$.Records'))
-#if($failed > 0)
+	return c.snippet() + fmt.Sprintf(`#set($records = $input.path('$.Records'))
+#set($failed = 0)
 #set($throttled = false)
 #foreach($r in $records)
 #set($code = "$!r.ErrorCode")
+#if($code != "")
+#set($failed = $failed + 1)
 #if(%s)#set($throttled = true)#end
 #end
+#end
+#if("$!input.path('$.FailedRecordCount')" != "")#set($failed = $input.path('$.FailedRecordCount'))#end
+#if($failed > 0)
 #if($throttled)
 #set($context.responseOverride.status = 429)
 #else
@@ -126,18 +135,27 @@ func (c CORS) BatchResponse() string {
 #set($sep = "")
 #foreach($r in $records)
 #if("$!r.ErrorCode" != "")
-$sep{"index": $foreach.index, "error_code": "%s", "error_message": "%s"}
+${sep}{"index": $foreach.index, "error_code": "%s", "error_message": "%s"}
 #set($sep = ",")
 #end
 #end
-]}`, containsAny("$code", throttledTypes), escape("$r.ErrorCode"), escape("$!r.ErrorMessage"))
+]}`, containsAny("$code", throttledTypes), escape("$r.ErrorCode"), escape("$r.ErrorMessage"))
 }
 
 // ClientErrorResponse answers a Kinesis 4xx. Throttling becomes 429 with Retry-After; errors
 // that are the pipeline's (permissions, missing stream, KMS) become 500; the rest (e.g. a
-// record over 1 MiB) are the caller's: 400 with Kinesis's message.
+// record over 1 MiB) are the caller's: 400 with Kinesis's message ("message", or "Message"
+// as some AWS errors spell it). A body that is not a JSON object is not parsed (that would
+// fail the whole response): it counts as the caller's, with "no details".
 func (c CORS) ClientErrorResponse(records string) string {
-	return c.snippet() + fmt.Sprintf(`#set($type = "$!input.path('$.__type')")
+	return c.snippet() + fmt.Sprintf(`#set($type = "")
+#set($message = "")
+#if($input.body.trim().startsWith("{"))
+#set($type = "$!input.path('$.__type')")
+#set($message = "$!input.path('$.message')")
+#if($message == "")#set($message = "$!input.path('$.Message')")#end
+#end
+#if($message == "")#set($message = "no details")#end
 #if(%s)
 #set($context.responseOverride.status = 429)
 #set($context.responseOverride.header.Retry-After = "1")
@@ -147,20 +165,22 @@ func (c CORS) ClientErrorResponse(records string) string {
 {"message": "the ingest pipeline cannot write to its stream; nothing was stored", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
 #else
 {"message": "rejected by the stream: %s", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
-#end`, containsAny("$type", throttledTypes), records, containsAny("$type", serverTypes), records, escape("$!input.path('$.message')"), records)
+#end`, containsAny("$type", throttledTypes), records, containsAny("$type", serverTypes), records, escape("$message"), records)
 }
 
-// ServerErrorResponse answers a Kinesis 5xx: nothing was stored, retry later.
+// ServerErrorResponse answers a Kinesis 5xx: nothing was stored, retry later. It does not read
+// the body, which a 5xx may not have as JSON.
 func (c CORS) ServerErrorResponse(records string) string {
 	return c.snippet() + fmt.Sprintf(`#set($context.responseOverride.header.Retry-After = "1")
 {"message": "the stream is unavailable; retry with exponential backoff", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}`, records)
 }
 
-// SingleRecordCount and BatchRecordCount are the VTL expressions for how many records a
-// failed request carried, used in error bodies.
+// SingleRecordCount and BatchRecordCount are the JSON values error bodies give as "failed"
+// when a whole request failed. A response template sees Kinesis's answer, not the request, so
+// it cannot count a failed batch's records: a batch says null (all of them; "accepted" is 0).
 const (
 	SingleRecordCount = "1"
-	BatchRecordCount  = "$input.path('$.Records').size()"
+	BatchRecordCount  = "null"
 )
 
 // PreflightRequest is the MOCK integration's request template for OPTIONS.
@@ -205,7 +225,10 @@ func (c CORS) GatewayResponses() map[string]GatewayResponse {
 		return fmt.Sprintf(`{"message": %s, "request_id": "$context.requestId"}`, msg)
 	}
 	return map[string]GatewayResponse{
-		// API Gateway escapes the quotes inside validationErrorString itself.
+		// API Gateway escapes the quotes inside validationErrorString itself. Whether it escapes
+		// backslashes is not documented, and the validator quotes a failed pattern in its
+		// message: keep backslashes out of model patterns ([.] rather than \.), or this body may
+		// not be JSON exactly when such a pattern fails.
 		"BAD_REQUEST_BODY":             {"400", body(`"invalid request body: $context.error.validationErrorString"`), params},
 		"BAD_REQUEST_PARAMETERS":       {"400", body(`$context.error.messageString`), params},
 		"UNSUPPORTED_MEDIA_TYPE":       {"415", body(`"send Content-Type: application/json"`), params},
