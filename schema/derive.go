@@ -72,7 +72,7 @@ type jsonSchema struct {
 const draft4 = "http://json-schema.org/draft-04/schema#"
 
 // Client timestamps: RFC 3339 strings or epoch seconds/milliseconds as numbers.
-const rfc3339Pattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
+const rfc3339Pattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
 
 func ptr[T any](v T) *T { return &v }
 

@@ -130,3 +130,15 @@ func TestFirehoseTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestModelPatternsHaveNoBackslashes: API Gateway quotes a failed pattern in the 400 body it
+// builds from validationErrorString, escaping quotes but not (documentedly) backslashes, so a
+// backslash in a pattern could make that body invalid JSON.
+func TestModelPatternsHaveNoBackslashes(t *testing.T) {
+	for _, unknown := range []UnknownFields{KeepUnknown, RejectUnknown} {
+		ev, _ := Default().EventModel(unknown)
+		if strings.Contains(ev, `\\`) {
+			t.Errorf("model contains a backslash: %s", ev)
+		}
+	}
+}
