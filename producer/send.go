@@ -261,8 +261,9 @@ func Run(ctx context.Context, src Source, p Putter, o RunOptions) (Summary, erro
 	}
 
 	done := make(chan struct{})
+	var progress sync.WaitGroup
 	if o.Progress != nil {
-		go func() {
+		progress.Go(func() {
 			t := time.NewTicker(o.ProgressEvery)
 			defer t.Stop()
 			for {
@@ -273,10 +274,11 @@ func Run(ctx context.Context, src Source, p Putter, o RunOptions) (Summary, erro
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(done)
+	progress.Wait() // no progress call after Run returns
 	st.finish()
 	sum := st.Summary()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {

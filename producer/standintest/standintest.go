@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -114,6 +115,7 @@ func Start(t testing.TB, name, dir string, argv ...string) *Process {
 		p := &Process{Name: name, Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), out: &lockedBuffer{}, exited: make(chan struct{})}
 		p.cmd = exec.Command(args[0], args[1:]...)
 		p.cmd.Dir = dir
+		p.cmd.Env = standinEnv()
 		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 		// Its own process group, so that stopping it also stops any child it forks.
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -129,6 +131,18 @@ func Start(t testing.TB, name, dir string, argv ...string) *Process {
 	}
 	t.Fatalf("%s did not start: %v", name, lastErr)
 	return nil
+}
+
+// standinEnv is the environment without AWS_* variables: a test's fake credentials, empty
+// region or config paths must not change how a stand-in behaves (moto reads them).
+func standinEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func (p *Process) waitReady(port int) error {

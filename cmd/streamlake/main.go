@@ -1,0 +1,157 @@
+// Command streamlake is the operators' tool for a deployed streamlake pipeline:
+//
+//	streamlake send    send schema events to the ingest API or straight to Kinesis (load tests)
+//	streamlake verify  post-deploy smoke test: events in, rows out of Athena, with latency
+//	streamlake shards  plan the stream's shard count, its cost and the steps to change it
+//
+// Names and URLs come from flags or, inside the project, from `pulumi stack output`. Exit
+// codes: 0 success, 1 failure (the summary says what failed), 2 usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Exit codes scripts can rely on.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// env is what a command runs with: its streams and the outside world it may look at, so tests
+// run commands in-process.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	// isTerminal reports whether stderr is a terminal (progress bars only there).
+	isTerminal bool
+	// pulumi runs the pulumi CLI; nil means exec the one in PATH.
+	pulumi pulumiRunner
+	// now is verify's clock for event times and partitions; nil means time.Now.
+	now func() time.Time
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, e *env, args []string) int
+}
+
+var commands = []command{
+	{"send", "send schema events to the ingest API or straight to Kinesis, with a load summary", runSend},
+	{"verify", "post-deploy smoke test: send tagged events and wait until Athena returns them", runVerify},
+	{"shards", "plan the stream's shard count, monthly cost and resharding steps", runShards},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, isTerminal: isTerminal(os.Stderr)}
+	os.Exit(run(ctx, e, os.Args[1:]))
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func run(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "streamlake: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: streamlake <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'streamlake <command> --help' for a command's flags. Names, URLs and the API key")
+	fmt.Fprintln(w, "come from flags or, inside the project, from 'pulumi stack output' (flags win).")
+	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 usage error.")
+}
+
+// usageError is a problem with the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+// newFlags makes a subcommand's flag set whose --help prints description and flags.
+func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet("streamlake "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: streamlake %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
+		fs.VisitAll(func(f *flag.Flag) {
+			typ, help := flag.UnquoteUsage(f)
+			line := "  --" + f.Name
+			if typ != "" {
+				line += " " + typ
+			}
+			fmt.Fprintf(w, "%s\n      %s", line, help)
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+				fmt.Fprintf(w, " (default %s)", f.DefValue)
+			}
+			fmt.Fprintln(w)
+		})
+	}
+	return fs
+}
+
+// parse parses args; it returns (code, true) when the command should exit with code.
+func parse(e *env, fs *flag.FlagSet, args []string) (int, bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(e.stdout)
+		fs.Usage()
+		return exitOK, true
+	case err != nil:
+		fmt.Fprintf(e.stderr, "%s: %v\nRun '%s --help' for usage.\n", fs.Name(), err, fs.Name())
+		return exitUsage, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(e.stderr, "%s: unexpected arguments %q\nRun '%s --help' for usage.\n", fs.Name(), fs.Args(), fs.Name())
+		return exitUsage, true
+	}
+	return 0, false
+}
+
+// fail reports err for command name and returns its exit code.
+func fail(e *env, name string, err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(e.stderr, "streamlake %s: %v\nRun 'streamlake %s --help' for usage.\n", name, err, name)
+		return exitUsage
+	}
+	fmt.Fprintf(e.stderr, "streamlake %s: %v\n", name, err)
+	return exitFail
+}

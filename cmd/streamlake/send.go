@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamlake/streamlake/producer"
+	"github.com/streamlake/streamlake/schema"
+)
+
+// targetFlags choose where events go: the API (single or batch route) or a Kinesis stream.
+type targetFlags struct {
+	via            string
+	apiURL, apiKey string
+	batch          bool
+	stream         string
+	aws            awsFlags
+	stack, outputs string
+}
+
+func (t *targetFlags) register(fs *flag.FlagSet, batchDefault bool) {
+	fs.StringVar(&t.via, "via", "", "`mode`: api (through the ingest API) or stream (straight to Kinesis) (default: stream if --stream is given, else api)")
+	fs.StringVar(&t.apiURL, "api-url", "", "ingest API base (stage) `URL`; default: stack output apiUrl")
+	fs.StringVar(&t.apiKey, "api-key", "", "API `key`; default: $STREAMLAKE_API_KEY, then stack output apiKey")
+	fs.BoolVar(&t.batch, "batch", batchDefault, "use the batch route POST /v1/events/batch (up to 500 events a request)")
+	fs.StringVar(&t.stream, "stream", "", "Kinesis stream `name` to put records into with PutRecords, bypassing the API; default with --via stream: stack output streamName")
+	t.aws.register(fs)
+	fs.StringVar(&t.stack, "stack", "", "Pulumi `stack` whose outputs supply names not given as flags (default: the selected stack)")
+	fs.StringVar(&t.outputs, "outputs", "", "read stack outputs from `file` (saved 'pulumi stack output --json --show-secrets') instead of running pulumi")
+}
+
+func (a *awsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.region, "region", "", "AWS `region`; default: the stack's region when stack outputs are read, else the SDK's (AWS_REGION, profile)")
+	fs.StringVar(&a.endpoint, "endpoint-url", "", "send every AWS client to this endpoint `URL` (local stand-ins)")
+}
+
+// target is where a run sends events.
+type target struct {
+	putter producer.Putter
+	desc   string
+}
+
+func resolveTarget(ctx context.Context, e *env, so *stackOutputs, t targetFlags) (target, error) {
+	via := t.via
+	switch {
+	case via == "" && t.stream != "":
+		via = "stream"
+	case via == "":
+		via = "api"
+	case via != "api" && via != "stream":
+		return target{}, usagef("--via must be api or stream, got %q", via)
+	}
+	if via == "stream" && (t.apiURL != "" || t.apiKey != "") {
+		return target{}, usagef("--api-url and --api-key are for --via api; --stream sends to Kinesis directly")
+	}
+	if via == "api" && t.stream != "" {
+		return target{}, usagef("--stream sends to Kinesis directly: it cannot be combined with --via api")
+	}
+	if via == "stream" {
+		stream, err := so.pick(ctx, e, t.stream, "stream", "", outStream)
+		if err != nil {
+			return target{}, err
+		}
+		cfg, err := loadAWS(ctx, so.region(ctx, t.aws.region), t.aws.endpoint)
+		if err != nil {
+			return target{}, err
+		}
+		return target{
+			putter: &producer.KinesisPutter{Client: kinesisForSend(cfg), Stream: stream},
+			desc:   fmt.Sprintf("Kinesis stream %s (%s, PutRecords)", stream, cfg.Region),
+		}, nil
+	}
+	var events, batch string
+	if t.apiURL != "" {
+		events, batch = producer.APIURLs(t.apiURL)
+	} else {
+		var err error
+		if events, err = so.pick(ctx, e, "", "api-url", "", outEventsURL); err != nil {
+			return target{}, err
+		}
+		if batch, err = so.get(ctx, outBatchURL); err != nil {
+			return target{}, err
+		}
+	}
+	key, err := so.pick(ctx, e, t.apiKey, "api-key", "STREAMLAKE_API_KEY", outAPIKey)
+	if err != nil {
+		return target{}, err
+	}
+	route := events
+	if t.batch {
+		route = batch
+	}
+	return target{
+		putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Key: key, Batch: t.batch, UserAgent: "streamlake-cli"},
+		desc:   "API POST " + route,
+	}, nil
+}
+
+type sendFlags struct {
+	target      targetFlags
+	count       int
+	rate        float64
+	duration    time.Duration
+	concurrency int
+	retry       producer.RetryPolicy
+	users       int
+	eventType   string
+	json        bool
+	noProgress  bool
+}
+
+const sendDescription = `
+Sends generated events (every field from the event schema; a unique event_id each) to the
+ingest API, or straight to the Kinesis stream with PutRecords batches (at most 500 records and
+5 MiB a request, 1 MiB a record). Records a request did not store are re-sent, and only those,
+with exponential backoff and full jitter, up to --max-attempts sends each; so throttling slows
+a run down but loses nothing. A retry after a lost response may store an event twice: both
+copies have the same event_id, and the lake's queries count it once.
+
+Prints events sent and failed, retries, throughput and request and delivery latency
+percentiles. Exit status 1 if any event was not delivered.
+
+Examples:
+  streamlake send --count 1000 --batch                       # API of the selected stack
+  streamlake send --stack dev --rate 200 --duration 1m       # steady load for a minute
+  streamlake send --stream my-stream --region eu-west-1 --count 100000 --concurrency 8`
+
+func runSend(ctx context.Context, e *env, args []string) int {
+	var f sendFlags
+	fs := newFlags(e, "send", "[flags]", sendDescription)
+	f.target.register(fs, false)
+	fs.IntVar(&f.count, "count", 0, "`n` events to send (default 100 unless --duration is given)")
+	fs.Float64Var(&f.rate, "rate", 0, "target events per second, `n` (0: as fast as the target accepts)")
+	fs.DurationVar(&f.duration, "duration", 0, "stop generating after this `duration` (e.g. 30s, 5m)")
+	fs.IntVar(&f.concurrency, "concurrency", 4, "`n` requests in flight at once")
+	def := producer.DefaultRetryPolicy()
+	fs.IntVar(&f.retry.MaxAttempts, "max-attempts", def.MaxAttempts, "`n` sends of one record before it counts as failed")
+	fs.DurationVar(&f.retry.BaseDelay, "backoff-base", def.BaseDelay, "first retry waits up to this `duration` (doubling each retry, full jitter)")
+	fs.DurationVar(&f.retry.MaxDelay, "backoff-max", def.MaxDelay, "longest wait between retries, a `duration`")
+	fs.IntVar(&f.users, "users", 1000, "spread events over `n` distinct user_id values (partition keys)")
+	fs.StringVar(&f.eventType, "event-type", "", "fixed event_type `value` (default: a realistic mix)")
+	fs.BoolVar(&f.json, "json", false, "print the summary as JSON")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
+	if code, exit := parse(e, fs, args); exit {
+		return code
+	}
+	switch {
+	case f.count < 0 || f.rate < 0 || f.duration < 0:
+		return fail(e, "send", usagef("--count, --rate and --duration must not be negative"))
+	case f.concurrency < 1:
+		return fail(e, "send", usagef("--concurrency must be at least 1"))
+	case f.users < 1:
+		return fail(e, "send", usagef("--users must be at least 1"))
+	}
+	if err := f.retry.Validate(); err != nil {
+		return fail(e, "send", usagef("%v", err))
+	}
+	if f.count == 0 && f.duration == 0 {
+		f.count = 100
+	}
+
+	so := newStackOutputs(e, f.target.stack, f.target.outputs)
+	tgt, err := resolveTarget(ctx, e, so, f.target)
+	if err != nil {
+		return fail(e, "send", err)
+	}
+	gen, err := producer.NewGenerator(schema.Default(), producer.GeneratorOptions{Users: f.users, EventType: f.eventType})
+	if err != nil {
+		return fail(e, "send", usagef("%v", err))
+	}
+	opts := producer.RunOptions{Count: f.count, Rate: f.rate, Duration: f.duration, Concurrency: f.concurrency, Retry: f.retry}
+	var bar *progressBar
+	if e.isTerminal && !f.noProgress {
+		bar = &progressBar{w: e.stderr, total: f.count, duration: f.duration, start: time.Now()}
+		opts.Progress = bar.update
+	}
+	if !f.json {
+		fmt.Fprintf(e.stdout, "sending to %s\n", tgt.desc)
+	}
+	sum, runErr := producer.Run(ctx, gen, tgt.putter, opts)
+	bar.done()
+	if f.json {
+		out := map[string]any{"target": tgt.desc, "summary": sum, "ok": runErr == nil && sum.Failed == 0}
+		if runErr != nil {
+			out["error"] = runErr.Error()
+		}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+	} else {
+		fmt.Fprint(e.stdout, sum.String())
+	}
+	switch {
+	case runErr != nil:
+		return fail(e, "send", runErr)
+	case sum.Failed > 0:
+		return fail(e, "send", fmt.Errorf("%d of %d events were not delivered (see the reasons above)", sum.Failed, sum.Events))
+	}
+	return exitOK
+}
+
+// progressBar draws one self-overwriting line on a terminal.
+type progressBar struct {
+	w        io.Writer
+	total    int
+	duration time.Duration
+	start    time.Time
+	mu       sync.Mutex
+	drawn    bool
+}
+
+func (p *progressBar) update(s producer.Summary) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	frac := 0.0
+	el := time.Since(p.start)
+	if p.total > 0 {
+		frac = float64(s.Delivered+s.Failed) / float64(p.total)
+	}
+	if p.duration > 0 {
+		frac = max(frac, min(1, el.Seconds()/p.duration.Seconds()))
+	}
+	const width = 28
+	n := int(min(1, frac) * width)
+	rate := 0.0
+	if el > 0 {
+		rate = float64(s.Delivered) / el.Seconds()
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %d delivered  %.0f/s  retries %d  failed %d\x1b[K",
+		strings.Repeat("#", n), strings.Repeat(".", width-n), 100*min(1, frac), s.Delivered, rate, s.Retries, s.Failed)
+	p.drawn = true
+}
+
+func (p *progressBar) done() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/shardplan"
+)
+
+func TestShardsCommandOutput(t *testing.T) {
+	r := cli{t: t}.run("shards", "--peak-eps", "4000", "--event-bytes", "400", "--current", "2", "--stack", "prod")
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"1.00 MiB/s and 1000 records/s per shard", "2.00 MiB/s per shard, shared by all standard consumers",
+		"write records  5  <- decides", "recommend      5 shards",
+		"$54.75", // 5 shards x 730 h x $0.015
+		"on-demand      rough",
+		"pulumi config set streamlake:shardCount 4 --stack prod\n  pulumi up --stack prod\n  pulumi config set streamlake:shardCount 5 --stack prod\n  pulumi up --stack prod",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Without a current count or stack there is no path, and the output says how to get one.
+	r = cli{t: t}.run("shards", "--peak-eps", "100")
+	if r.code != exitOK || !strings.Contains(r.stdout, "pass --current N") || strings.Contains(r.stdout, "pulumi config set") {
+		t.Errorf("no current count: exit %d\n%s", r.code, r.stdout)
+	}
+	// Prices are flags.
+	r = cli{t: t}.run("shards", "--peak-eps", "500", "--event-bytes", "100", "--shard-hour-price", "0.02", "--json")
+	var plan struct {
+		Shards int                `json:"shards"`
+		Cost   map[string]float64 `json:"monthly_cost_usd"`
+	}
+	decodeJSON(t, r.stdout, &plan)
+	if plan.Shards != 1 || plan.Cost["provisioned"] != shardCost(1, 500, 100, 0.02) {
+		t.Errorf("json plan %+v", plan)
+	}
+}
+
+func shardCost(shards int, eps, bytes, price float64) float64 {
+	p := shardplan.DefaultPrices()
+	p.ShardHour = price
+	c, _ := shardplan.MonthlyCost(shards, eps, bytes, 1, p)
+	return round2(c.Provisioned)
+}
+
+// The planner's path, applied step by step to a real Kinesis implementation (moto), works;
+// and AWS's one-step rule is enforced by our check even where moto does not enforce it.
+func TestShardPathAppliesOnMoto(t *testing.T) {
+	fakeAWS(t)
+	endpoint := standintest.Moto(t)
+	client := standintest.KinesisClient(endpoint)
+	const stream = "events-prod"
+	standintest.CreateStream(t, client, stream, 2)
+	outputs := filepath.Join(t.TempDir(), "outputs.json")
+	if err := os.WriteFile(outputs, []byte(fmt.Sprintf(`{"streamName": %q, "region": %q}`, stream, standintest.Region)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// 7000 events/s of 300 B with 25% headroom: 8750 records/s -> 9 shards; from the live 2:
+	// 2 -> 4 -> 8 -> 9.
+	r := cli{t: t}.run("shards", "--peak-eps", "7000", "--event-bytes", "300", "--outputs", outputs, "--stack", "prod", "--endpoint-url", endpoint, "--json")
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var plan struct {
+		Current  int              `json:"current"`
+		Shards   int              `json:"shards"`
+		Steps    []shardplan.Step `json:"steps"`
+		Commands []string         `json:"commands"`
+	}
+	decodeJSON(t, r.stdout, &plan)
+	if plan.Current != 2 || plan.Shards != 9 || len(plan.Steps) != 3 || plan.Commands[0] != "pulumi config set streamlake:shardCount 4 --stack prod" {
+		t.Fatalf("plan from the live stream: %+v", plan)
+	}
+
+	ctx := context.Background()
+	for _, s := range plan.Steps {
+		if _, err := client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{
+			StreamName: aws.String(stream), TargetShardCount: aws.Int32(int32(s.To)), ScalingType: types.ScalingTypeUniformScaling,
+		}); err != nil {
+			t.Fatalf("step %d -> %d rejected: %v", s.From, s.To, err)
+		}
+		standintest.WaitActive(t, client, stream)
+		if open := openShards(t, client, stream); open != s.To {
+			t.Fatalf("after step %d -> %d the stream has %d open shards", s.From, s.To, open)
+		}
+	}
+	// Now the planner sees 9 live shards and has nothing to do.
+	r = cli{t: t}.run("shards", "--peak-eps", "7000", "--event-bytes", "300", "--outputs", outputs, "--endpoint-url", endpoint)
+	if !strings.Contains(r.stdout, "already has 9 shards: nothing to change") {
+		t.Errorf("after the path:\n%s", r.stdout)
+	}
+
+	// A jump beyond double: AWS answers ValidationException/LimitExceededException. moto 5.x
+	// does not check; whatever it does, our check refuses the jump and names the path.
+	_, err := client.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{
+		StreamName: aws.String(stream), TargetShardCount: aws.Int32(40), ScalingType: types.ScalingTypeUniformScaling,
+	})
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		standintest.WaitActive(t, client, stream)
+		t.Logf("moto accepted 9 -> 40 (AWS rejects it) and now has %d open shards: moto does not enforce the one-step limit, so the rule is tested on awsrules.CheckShardStep", openShards(t, client, stream))
+	case errors.As(err, &ae) && (ae.ErrorCode() == "ValidationException" || ae.ErrorCode() == "LimitExceededException" || ae.ErrorCode() == "InvalidArgumentException"):
+		t.Logf("moto rejected 9 -> 40 as AWS does: %v", err)
+	default:
+		t.Fatalf("9 -> 40: unexpected error %v", err)
+	}
+	for _, jump := range [][2]int{{9, 40}, {9, 19}, {9, 4}, {40, 19}} {
+		if err := awsrules.CheckShardStep(jump[0], jump[1]); err == nil || !strings.Contains(err.Error(), "at most double or halve") {
+			t.Errorf("CheckShardStep(%d, %d) = %v, want the one-step error", jump[0], jump[1], err)
+		}
+	}
+	for _, ok := range [][2]int{{9, 18}, {9, 5}, {1, 2}} {
+		if err := awsrules.CheckShardStep(ok[0], ok[1]); err != nil {
+			t.Errorf("CheckShardStep(%d, %d) = %v", ok[0], ok[1], err)
+		}
+	}
+	if steps, _ := shardplan.Reshard(9, 40); len(steps) != 3 || steps[0].To != 18 || steps[2].To != 40 {
+		t.Errorf("Reshard(9, 40) = %+v, want 9 -> 18 -> 36 -> 40", steps)
+	}
+}
+
+func openShards(t *testing.T, c *kinesis.Client, stream string) int {
+	t.Helper()
+	out, err := c.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(stream)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(aws.ToInt32(out.StreamDescriptionSummary.OpenShardCount))
+}

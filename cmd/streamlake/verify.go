@@ -1,0 +1,489 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/streamlake/streamlake/producer"
+	"github.com/streamlake/streamlake/schema"
+)
+
+// dataPrefix is the lake's Parquet prefix (components.DataPrefix; a test keeps them equal
+// without importing the Pulumi program into the CLI).
+const dataPrefix = "data/"
+
+// errorsPrefix is where Firehose writes records it could not convert or deliver.
+const errorsPrefix = "errors/"
+
+// verifyTag prefixes a run's event_type, so the query finds only the run's events.
+const verifyTag = "streamlake-verify-"
+
+// runAttribute names the run in every event's attributes.
+const runAttribute = "streamlake_verify_run"
+
+type athenaAPI interface {
+	StartQueryExecution(ctx context.Context, in *athena.StartQueryExecutionInput, optFns ...func(*athena.Options)) (*athena.StartQueryExecutionOutput, error)
+	GetQueryExecution(ctx context.Context, in *athena.GetQueryExecutionInput, optFns ...func(*athena.Options)) (*athena.GetQueryExecutionOutput, error)
+	GetQueryResults(ctx context.Context, in *athena.GetQueryResultsInput, optFns ...func(*athena.Options)) (*athena.GetQueryResultsOutput, error)
+}
+
+const verifyDescription = `
+Post-deploy smoke test of the whole pipeline. Sends a tagged batch of events (event_type
+streamlake-verify-<run id>, attribute streamlake_verify_run=<run id>, event_ids <run id>-000001...)
+through the API (or straight to the stream with --via stream), adds the lake partitions of the
+hours they fall in to the Glue table with Athena (ALTER TABLE ... ADD IF NOT EXISTS PARTITION,
+since the crawler only runs on its schedule), then queries the Athena workgroup until every
+event_id is found or --timeout passes. Reports the end-to-end latency (send to queryable) and
+the stream arrival lag of each event (ingested_at - occurred_at).
+
+Exit status 0 when every event was found; 1 with the missing event_ids and hints when not
+(Firehose buffering, records under errors/ in the lake); 2 on a usage error.
+
+Examples:
+  streamlake verify --stack dev
+  streamlake verify --stack prod --count 20 --timeout 15m --json`
+
+type verifyFlags struct {
+	target                             targetFlags
+	count                              int
+	timeout, poll                      time.Duration
+	bucket, database, table, workgroup string
+	runID                              string
+	json                               bool
+}
+
+// verifier holds what verify needs; tests build one around stand-ins.
+type verifier struct {
+	athena                             athenaAPI
+	s3                                 s3.ListObjectsV2APIClient // nil: no errors/ hint
+	schema                             *schema.Schema
+	bucket, database, table, workgroup string
+	poll, queryPoll                    time.Duration
+	// clock stamps events and decides which hourly partitions exist; tests fix it.
+	clock func() time.Time
+	log   io.Writer
+}
+
+// verifyReport is the outcome of a verify run.
+type verifyReport struct {
+	OK          bool     `json:"ok"`
+	RunID       string   `json:"run_id"`
+	Target      string   `json:"target"`
+	Table       string   `json:"table"`
+	Events      int      `json:"events"`
+	Found       int      `json:"found"`
+	Missing     []string `json:"missing_event_ids,omitempty"`
+	Partitions  []string `json:"partitions"`
+	Queries     int      `json:"queries"`
+	LastQueryID string   `json:"last_query_id,omitempty"`
+	// EndToEndSec is from the end of sending to the poll that found the last event.
+	EndToEndSec float64 `json:"end_to_end_sec,omitempty"`
+	// Arrival lag: ingested_at - occurred_at of the found events.
+	ArrivalP50Ms float64  `json:"arrival_lag_p50_ms,omitempty"`
+	ArrivalMaxMs float64  `json:"arrival_lag_max_ms,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+	Hints        []string `json:"hints,omitempty"`
+}
+
+var (
+	glueName = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	runIDRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+	wgName   = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
+)
+
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return "v" + time.Now().UTC().Format("20060102t150405") + "-" + hex.EncodeToString(b[:])
+}
+
+func runVerify(ctx context.Context, e *env, args []string) int {
+	var f verifyFlags
+	fs := newFlags(e, "verify", "[flags]", verifyDescription)
+	f.target.register(fs, true)
+	fs.IntVar(&f.count, "count", 10, "`n` events to send (1..500: one batch)")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this `duration` (Firehose buffers up to 15 minutes)")
+	fs.DurationVar(&f.poll, "poll", 15*time.Second, "`duration` between Athena queries")
+	fs.StringVar(&f.bucket, "bucket", "", "lake `bucket`; default: stack output bucketName")
+	fs.StringVar(&f.database, "database", "", "Glue `database`; default: stack output glueDatabase")
+	fs.StringVar(&f.table, "table", "", "Glue `table`; default: stack output glueTable")
+	fs.StringVar(&f.workgroup, "workgroup", "", "Athena `workgroup`; default: stack output athenaWorkgroup")
+	fs.StringVar(&f.runID, "run-id", "", "run `id` tagging the events (lowercase letters, digits, '-'); default: v<UTC time>-<random>")
+	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
+	if code, exit := parse(e, fs, args); exit {
+		return code
+	}
+	switch {
+	case f.count < 1 || f.count > schema.MaxBatchRecords:
+		return fail(e, "verify", usagef("--count must be 1..%d, got %d", schema.MaxBatchRecords, f.count))
+	case f.timeout <= 0 || f.poll <= 0:
+		return fail(e, "verify", usagef("--timeout and --poll must be positive"))
+	case f.runID != "" && !runIDRE.MatchString(f.runID):
+		return fail(e, "verify", usagef("--run-id %q: use 1..40 lowercase letters, digits and '-'", f.runID))
+	}
+	if f.runID == "" {
+		f.runID = newRunID()
+	}
+	so := newStackOutputs(e, f.target.stack, f.target.outputs)
+	tgt, err := resolveTarget(ctx, e, so, f.target)
+	if err != nil {
+		return fail(e, "verify", err)
+	}
+	v := &verifier{schema: schema.Default(), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr}
+	if v.clock == nil {
+		v.clock = time.Now
+	}
+	for _, p := range []struct {
+		dst            *string
+		val, name, key string
+		re             *regexp.Regexp
+	}{
+		{&v.bucket, f.bucket, "bucket", outBucket, bucketRE},
+		{&v.database, f.database, "database", outDatabase, glueName},
+		{&v.table, f.table, "table", outTable, glueName},
+		{&v.workgroup, f.workgroup, "workgroup", outWorkgroup, wgName},
+	} {
+		val, err := so.pick(ctx, e, p.val, p.name, "", p.key)
+		if err != nil {
+			return fail(e, "verify", err)
+		}
+		if !p.re.MatchString(val) {
+			return fail(e, "verify", usagef("%s %q is not a valid name (%s)", p.name, val, p.re))
+		}
+		*p.dst = val
+	}
+	cfg, err := loadAWS(ctx, so.region(ctx, f.target.aws.region), f.target.aws.endpoint)
+	if err != nil {
+		return fail(e, "verify", err)
+	}
+	v.athena, v.s3 = athenaClient(cfg), s3Client(cfg)
+
+	rep := v.run(ctx, tgt, f.runID, f.count, f.timeout)
+	if f.json {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+	} else {
+		fmt.Fprint(e.stdout, rep.String())
+	}
+	if !rep.OK {
+		return fail(e, "verify", errors.New(rep.Reason))
+	}
+	return exitOK
+}
+
+func (r verifyReport) String() string {
+	var b strings.Builder
+	status := "OK"
+	if !r.OK {
+		status = "FAILED"
+	}
+	fmt.Fprintf(&b, "verify %s: run %s, %d/%d events found in %s\n", status, r.RunID, r.Found, r.Events, r.Table)
+	fmt.Fprintf(&b, "  sent to      %s\n", r.Target)
+	fmt.Fprintf(&b, "  partitions   %s\n", strings.Join(r.Partitions, ", "))
+	fmt.Fprintf(&b, "  queries      %d (last %s)\n", r.Queries, r.LastQueryID)
+	if r.OK {
+		fmt.Fprintf(&b, "  end to end   %.1fs from sent to queryable in Athena (found on a poll: up to one poll interval late)\n", r.EndToEndSec)
+	}
+	if r.Found > 0 {
+		fmt.Fprintf(&b, "  arrival lag  p50 %.0f ms, max %.0f ms (ingested_at - occurred_at)\n", r.ArrivalP50Ms, r.ArrivalMaxMs)
+	}
+	if len(r.Missing) > 0 {
+		fmt.Fprintf(&b, "  missing      %s\n", strings.Join(r.Missing, ", "))
+	}
+	if r.Reason != "" && !r.OK {
+		fmt.Fprintf(&b, "  reason       %s\n", r.Reason)
+	}
+	for _, h := range r.Hints {
+		fmt.Fprintf(&b, "  hint         %s\n", h)
+	}
+	return b.String()
+}
+
+// run sends the tagged events and waits for them in Athena.
+func (v *verifier) run(ctx context.Context, tgt target, runID string, count int, timeout time.Duration) verifyReport {
+	rep := verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup)}
+	deadline := time.Now().Add(timeout)
+	start := v.clock()
+	gen, err := producer.NewGenerator(v.schema, producer.GeneratorOptions{
+		EventType: verifyTag + runID, IDPrefix: runID, Attributes: map[string]string{runAttribute: runID}, Now: v.clock,
+	})
+	if err != nil {
+		rep.Reason = err.Error()
+		return rep
+	}
+	recs := make([]producer.Record, count)
+	want := map[string]bool{}
+	for i := range recs {
+		if recs[i], err = gen.Next(); err != nil {
+			rep.Reason = err.Error()
+			return rep
+		}
+		want[recs[i].ID] = true
+	}
+	sum, err := producer.Run(ctx, producer.SliceSource(recs), tgt.putter, producer.RunOptions{Concurrency: 1})
+	if err != nil || sum.Failed > 0 {
+		rep.Reason = fmt.Sprintf("could not send the verify events to %s: %d of %d failed (%v; %v)", tgt.desc, sum.Failed, count, err, sum.Reasons)
+		return rep
+	}
+	sentAt := time.Now()
+	fmt.Fprintf(v.log, "verify: sent %d events of run %s to %s; waiting for them in Athena (timeout %s)\n", count, runID, tgt.desc, timeout)
+
+	found := map[string][2]time.Time{} // event_id -> occurred_at, ingested_at
+	added := map[string]bool{}
+	var hours []time.Time
+	for {
+		// Partitions of every hour from the first event to now: event-time partitioning puts
+		// the events in the first, arrival-time partitioning in whichever Firehose wrote in.
+		var fresh []time.Time
+		for h := start.UTC().Truncate(time.Hour); !h.After(v.clock().UTC()); h = h.Add(time.Hour) {
+			if !added[v.partitionPath(h)] {
+				fresh = append(fresh, h)
+			}
+		}
+		if len(fresh) > 0 {
+			_, qid, err := v.query(ctx, v.addPartitionsSQL(fresh))
+			rep.Queries++
+			rep.LastQueryID = qid
+			if err != nil {
+				rep.Reason = "could not add the lake partitions to the table: " + err.Error()
+				return v.finish(ctx, rep, want, found, start)
+			}
+			for _, h := range fresh {
+				added[v.partitionPath(h)] = true
+				rep.Partitions = append(rep.Partitions, v.partitionPath(h))
+			}
+			hours = append(hours, fresh...)
+		}
+		rows, qid, err := v.query(ctx, v.selectSQL(runID, hours))
+		rep.Queries++
+		rep.LastQueryID = qid
+		if err != nil {
+			rep.Reason = "query failed: " + err.Error()
+			return v.finish(ctx, rep, want, found, start)
+		}
+		for _, row := range rows {
+			if len(row) < 3 || !want[row[0]] {
+				continue
+			}
+			found[row[0]] = [2]time.Time{parseAthenaTime(row[1]), parseAthenaTime(row[2])}
+		}
+		if len(found) == len(want) {
+			rep.OK = true
+			rep.EndToEndSec = time.Since(sentAt).Seconds()
+			return v.finish(ctx, rep, want, found, start)
+		}
+		fmt.Fprintf(v.log, "verify: %d/%d events queryable after %s\n", len(found), len(want), time.Since(sentAt).Round(time.Second))
+		if time.Now().Add(v.poll).After(deadline) {
+			rep.Reason = fmt.Sprintf("%d of %d events of run %s not found in %s after %s", len(want)-len(found), len(want), runID, rep.Table, timeout)
+			return v.finish(ctx, rep, want, found, start)
+		}
+		select {
+		case <-ctx.Done():
+			rep.Reason = "interrupted: " + ctx.Err().Error()
+			return v.finish(ctx, rep, want, found, start)
+		case <-time.After(v.poll):
+		}
+	}
+}
+
+// finish fills in what was found, what is missing, and hints for a failure.
+func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string]bool, found map[string][2]time.Time, start time.Time) verifyReport {
+	rep.Found = len(found)
+	var lags []float64
+	for id := range want {
+		t, ok := found[id]
+		if !ok {
+			rep.Missing = append(rep.Missing, id)
+			continue
+		}
+		if !t[0].IsZero() && !t[1].IsZero() {
+			lags = append(lags, float64(t[1].Sub(t[0]).Milliseconds()))
+		}
+	}
+	sort.Strings(rep.Missing)
+	if len(lags) > 0 {
+		slices.Sort(lags)
+		rep.ArrivalP50Ms, rep.ArrivalMaxMs = lags[(len(lags)-1)/2], lags[len(lags)-1]
+	}
+	if rep.OK {
+		return rep
+	}
+	if rep.Found == 0 && strings.Contains(rep.Reason, "not found") {
+		rep.Hints = append(rep.Hints, "no event reached the table: Firehose writes after its buffer interval (up to 900 s) and only then do rows appear; raise --timeout, or check the delivery stream and the transform Lambda's logs")
+	}
+	if v.s3 != nil && strings.Contains(rep.Reason, "not found") {
+		if n, err := v.countErrorObjects(ctx, start); err != nil {
+			rep.Hints = append(rep.Hints, fmt.Sprintf("could not list s3://%s/%s: %v", v.bucket, errorsPrefix, err))
+		} else if n > 0 {
+			rep.Hints = append(rep.Hints, fmt.Sprintf("%d object(s) written under s3://%s/%s since the run started: the transform or the Parquet conversion rejected records; look there", n, v.bucket, errorsPrefix))
+		}
+	}
+	return rep
+}
+
+func (v *verifier) countErrorObjects(ctx context.Context, since time.Time) (int, error) {
+	p := s3.NewListObjectsV2Paginator(v.s3, &s3.ListObjectsV2Input{Bucket: aws.String(v.bucket), Prefix: aws.String(errorsPrefix)})
+	n := 0
+	for pages := 0; p.HasMorePages() && pages < 10; pages++ {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range page.Contents {
+			if o.LastModified != nil && !o.LastModified.Before(since.Add(-time.Minute)) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// partitionValues returns the partition keys and values of hour h (schema layouts).
+func (v *verifier) partitionValues(h time.Time) (names, values []string) {
+	for _, p := range v.schema.Partitions {
+		names = append(names, p.Name)
+		values = append(values, h.UTC().Format(p.Layout))
+	}
+	return names, values
+}
+
+func (v *verifier) partitionPath(h time.Time) string {
+	names, values := v.partitionValues(h)
+	parts := make([]string, len(names))
+	for i := range names {
+		parts[i] = names[i] + "=" + values[i]
+	}
+	return strings.Join(parts, "/")
+}
+
+func (v *verifier) addPartitionsSQL(hours []time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "ALTER TABLE `%s`.`%s` ADD IF NOT EXISTS", v.database, v.table)
+	for _, h := range hours {
+		names, values := v.partitionValues(h)
+		kv := make([]string, len(names))
+		for i := range names {
+			kv[i] = fmt.Sprintf("%s = '%s'", names[i], values[i])
+		}
+		fmt.Fprintf(&b, "\n  PARTITION (%s) LOCATION 's3://%s/%s%s/'", strings.Join(kv, ", "), v.bucket, dataPrefix, v.partitionPath(h))
+	}
+	return b.String()
+}
+
+func (v *verifier) selectSQL(runID string, hours []time.Time) string {
+	s := v.schema
+	var where []string
+	for _, h := range hours {
+		names, values := v.partitionValues(h)
+		kv := make([]string, len(names))
+		for i := range names {
+			kv[i] = fmt.Sprintf("%s = '%s'", names[i], values[i])
+		}
+		where = append(where, "("+strings.Join(kv, " AND ")+")")
+	}
+	return fmt.Sprintf(`SELECT %s, CAST(%s AS varchar) AS %s, CAST(%s AS varchar) AS %s
+FROM "%s"."%s"
+WHERE %s = '%s'
+  AND (%s)`, producer.IDField, s.EventTime, s.EventTime, s.ArrivalTime, s.ArrivalTime, v.database, v.table, producer.TypeField, verifyTag+runID, strings.Join(where, "\n    OR "))
+}
+
+// query runs sql in the workgroup and returns its rows (without the header row).
+func (v *verifier) query(ctx context.Context, sql string) ([][]string, string, error) {
+	start, err := v.athena.StartQueryExecution(ctx, &athena.StartQueryExecutionInput{
+		QueryString:           aws.String(sql),
+		WorkGroup:             aws.String(v.workgroup),
+		QueryExecutionContext: &athenatypes.QueryExecutionContext{Database: aws.String(v.database)},
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("start query in workgroup %s: %w", v.workgroup, err)
+	}
+	id := aws.ToString(start.QueryExecutionId)
+	for {
+		out, err := v.athena.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(id)})
+		if err != nil {
+			return nil, id, fmt.Errorf("query %s: %w", id, err)
+		}
+		st := out.QueryExecution.Status
+		if st == nil {
+			return nil, id, fmt.Errorf("query %s: no status", id)
+		}
+		switch st.State {
+		case athenatypes.QueryExecutionStateSucceeded:
+			rows, err := v.results(ctx, id)
+			return rows, id, err
+		case athenatypes.QueryExecutionStateFailed, athenatypes.QueryExecutionStateCancelled:
+			reason := aws.ToString(st.StateChangeReason)
+			if st.AthenaError != nil && st.AthenaError.ErrorMessage != nil && !strings.Contains(reason, *st.AthenaError.ErrorMessage) {
+				reason += " " + *st.AthenaError.ErrorMessage
+			}
+			return nil, id, fmt.Errorf("query %s %s: %s\n%s", id, st.State, strings.TrimSpace(reason), sql)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, id, ctx.Err()
+		case <-time.After(v.queryPoll):
+		}
+	}
+}
+
+func (v *verifier) results(ctx context.Context, id string) ([][]string, error) {
+	p := athena.NewGetQueryResultsPaginator(v.athena, &athena.GetQueryResultsInput{QueryExecutionId: aws.String(id)})
+	var rows [][]string
+	first := true
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("results of query %s: %w", id, err)
+		}
+		if page.ResultSet == nil {
+			continue
+		}
+		var header []string
+		if page.ResultSet.ResultSetMetadata != nil {
+			for _, c := range page.ResultSet.ResultSetMetadata.ColumnInfo {
+				header = append(header, aws.ToString(c.Name))
+			}
+		}
+		for _, r := range page.ResultSet.Rows {
+			row := make([]string, len(r.Data))
+			for i, d := range r.Data {
+				row[i] = aws.ToString(d.VarCharValue)
+			}
+			// A SELECT's first row is its header.
+			if first && len(header) > 0 && slices.Equal(row, header) {
+				first = false
+				continue
+			}
+			first = false
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// parseAthenaTime reads a timestamp as Athena prints it ("2026-03-04 05:06:07.890"); zero if
+// it cannot.
+func parseAthenaTime(s string) time.Time {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", time.RFC3339Nano, schema.TimestampLayout} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}

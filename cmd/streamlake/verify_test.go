@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/schema"
+)
+
+// seedAthena queues query results in moto: each StartQueryExecution takes the next one (an
+// empty queue gives an empty result, as for a query that finds nothing).
+func seedAthena(t *testing.T, endpoint string, results ...[][]string) {
+	t.Helper()
+	header := []string{"event_id", "occurred_at", "ingested_at"}
+	var queued []map[string]any
+	for _, rows := range results {
+		var out []map[string]any
+		if rows != nil { // nil: a DDL result without rows or header
+			for _, r := range append([][]string{header}, rows...) {
+				var data []map[string]string
+				for _, v := range r {
+					data = append(data, map[string]string{"VarCharValue": v})
+				}
+				out = append(out, map[string]any{"Data": data})
+			}
+		}
+		var cols []map[string]string
+		for _, h := range header {
+			cols = append(cols, map[string]string{"Name": h, "Type": "varchar"})
+		}
+		if out == nil {
+			out, cols = []map[string]any{}, []map[string]string{}
+		}
+		queued = append(queued, map[string]any{"rows": out, "column_info": cols})
+	}
+	body, _ := json.Marshal(map[string]any{"region": standintest.Region, "results": queued})
+	resp, err := http.Post(endpoint+"/moto-api/static/athena/query-results", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("seed athena results: HTTP %d", resp.StatusCode)
+	}
+}
+
+func rowsFor(runID string, ids []int, at time.Time, lag time.Duration) [][]string {
+	var rows [][]string
+	for _, i := range ids {
+		rows = append(rows, []string{fmt.Sprintf("%s-%06d", runID, i), at.Format("2006-01-02 15:04:05.000"), at.Add(lag).Format("2006-01-02 15:04:05.000")})
+	}
+	return rows
+}
+
+type verifyOutput struct {
+	verifyReport
+}
+
+// verify against moto's Athena (queries succeed; results are seeded) with events sent to the
+// API contract stand-in or to moto's Kinesis.
+func TestVerifyOnMoto(t *testing.T) {
+	fakeAWS(t)
+	endpoint := standintest.Moto(t)
+	cfg := standintest.Config(endpoint)
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	ath := athena.NewFromConfig(cfg)
+	if _, err := ath.CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String("wg"), Configuration: &athenatypes.WorkGroupConfiguration{
+		ResultConfiguration:           &athenatypes.ResultConfiguration{OutputLocation: aws.String("s3://lake/athena-results/")},
+		EnforceWorkGroupConfiguration: aws.Bool(true),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	clock := func() time.Time { return now }
+	lake := []string{"--bucket", "lake", "--database", "streamlake_dev", "--table", "events", "--workgroup", "wg",
+		"--region", standintest.Region, "--endpoint-url", endpoint}
+
+	t.Run("all events found", func(t *testing.T) {
+		api := standintest.NewAPI(t, "k", standintest.APIFaults{}, 1)
+		// ALTER TABLE (no rows), a first poll that finds 2 events, a second that finds all 5.
+		seedAthena(t, endpoint, nil, rowsFor("vfound1", []int{1, 3}, now, 1500*time.Millisecond), rowsFor("vfound1", []int{1, 2, 3, 4, 5}, now, 1500*time.Millisecond))
+		args := append([]string{"verify", "--api-url", api.URL, "--api-key", "k", "--run-id", "vfound1", "--count", "5", "--poll", "50ms", "--timeout", "30s", "--json"}, lake...)
+		r := cli{t: t, now: clock}.run(args...)
+		if r.code != exitOK {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		var rep verifyOutput
+		decodeJSON(t, r.stdout, &rep)
+		if !rep.OK || rep.Found != 5 || rep.Queries != 3 || len(rep.Missing) != 0 || rep.ArrivalP50Ms != 1500 {
+			t.Errorf("report %+v", rep.verifyReport)
+		}
+		if strings.Join(rep.Partitions, ",") != "year=2026/month=03/day=04/hour=05" {
+			t.Errorf("partitions %v", rep.Partitions)
+		}
+		// The API stored the tagged batch.
+		stored := api.Stored()
+		for i := 1; i <= 5; i++ {
+			if stored[fmt.Sprintf("vfound1-%06d", i)] != 1 {
+				t.Errorf("event %d not stored once: %v", i, stored)
+			}
+		}
+		// What verify asked Athena, read back from moto.
+		sqls := queriesIn(t, ath, "wg")
+		var alter, sel string
+		for _, q := range sqls {
+			switch {
+			case strings.HasPrefix(q, "ALTER TABLE"):
+				alter = q
+			case strings.Contains(q, "vfound1"):
+				sel = q
+			}
+		}
+		for _, want := range []string{"ALTER TABLE `streamlake_dev`.`events` ADD IF NOT EXISTS",
+			"PARTITION (year = '2026', month = '03', day = '04', hour = '05') LOCATION 's3://lake/data/year=2026/month=03/day=04/hour=05/'"} {
+			if !strings.Contains(alter, want) {
+				t.Errorf("ALTER statement lacks %q:\n%s", want, alter)
+			}
+		}
+		for _, want := range []string{`FROM "streamlake_dev"."events"`, "event_type = 'streamlake-verify-vfound1'", "(year = '2026' AND month = '03' AND day = '04' AND hour = '05')"} {
+			if !strings.Contains(sel, want) {
+				t.Errorf("SELECT lacks %q:\n%s", want, sel)
+			}
+		}
+	})
+
+	t.Run("events missing after the timeout", func(t *testing.T) {
+		client := standintest.KinesisClient(endpoint)
+		standintest.CreateStream(t, client, "verify-stream", 1)
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String("errors/processing-failed/2026/03/04/05/batch-1"), Body: strings.NewReader("{}")}); err != nil {
+			t.Fatal(err)
+		}
+		// ALTER, then one poll finding 2 of 4; later polls find nothing new.
+		seedAthena(t, endpoint, nil, rowsFor("vmiss1", []int{2, 4}, now, time.Second))
+		args := append([]string{"verify", "--stream", "verify-stream", "--run-id", "vmiss1", "--count", "4", "--poll", "200ms", "--timeout", "1s"}, lake...)
+		start := time.Now()
+		r := cli{t: t, now: clock}.run(args...)
+		t.Logf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+		if r.code != exitFail {
+			t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if el := time.Since(start); el > 10*time.Second {
+			t.Errorf("took %s with a 1 s timeout", el)
+		}
+		for _, want := range []string{"verify FAILED: run vmiss1, 2/4 events found", "missing      vmiss1-000001, vmiss1-000003",
+			"Kinesis stream verify-stream", "1 object(s) written under s3://lake/errors/"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("report lacks %q:\n%s", want, r.stdout)
+			}
+		}
+		if !strings.Contains(r.stderr, `2 of 4 events of run vmiss1 not found in "streamlake_dev"."events" (workgroup wg) after 1s`) {
+			t.Errorf("stderr does not name what is missing:\n%s", r.stderr)
+		}
+		// The events did reach the stream: the failure is downstream of it.
+		if n := len(standintest.ReadAll(t, client, "verify-stream")); n != 4 {
+			t.Errorf("stream holds %d records, want 4", n)
+		}
+	})
+
+	t.Run("no events at all", func(t *testing.T) {
+		args := append([]string{"verify", "--stream", "verify-stream", "--run-id", "vnone1", "--count", "2", "--poll", "100ms", "--timeout", "300ms", "--json"}, lake...)
+		r := cli{t: t, now: clock}.run(args...)
+		var rep verifyOutput
+		decodeJSON(t, r.stdout, &rep)
+		if r.code != exitFail || rep.OK || rep.Found != 0 || len(rep.Missing) != 2 || !strings.Contains(strings.Join(rep.Hints, " "), "no event reached the table") {
+			t.Errorf("exit %d, report %+v", r.code, rep.verifyReport)
+		}
+	})
+}
+
+// queriesIn returns the SQL of every query run in workgroup wg.
+func queriesIn(t *testing.T, c *athena.Client, wg string) []string {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := c.ListQueryExecutions(ctx, &athena.ListQueryExecutionsInput{WorkGroup: aws.String(wg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, id := range ids.QueryExecutionIds {
+		q, err := c.GetQueryExecution(ctx, &athena.GetQueryExecutionInput{QueryExecutionId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, aws.ToString(q.QueryExecution.Query))
+	}
+	return out
+}
+
+func TestVerifySQLForTwoHours(t *testing.T) {
+	v := &verifier{database: "db", table: "events", bucket: "b", schema: schema.Default()}
+	h1 := time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC)
+	sql := v.addPartitionsSQL([]time.Time{h1, h1.Add(time.Hour)})
+	for _, want := range []string{
+		"PARTITION (year = '2026', month = '12', day = '31', hour = '23') LOCATION 's3://b/data/year=2026/month=12/day=31/hour=23/'",
+		"PARTITION (year = '2027', month = '01', day = '01', hour = '00') LOCATION 's3://b/data/year=2027/month=01/day=01/hour=00/'",
+	} {
+		if !strings.Contains(sql, want) {
+			t.Errorf("SQL lacks %q:\n%s", want, sql)
+		}
+	}
+	if got := parseAthenaTime("2026-03-04 05:06:07.890"); !got.Equal(time.Date(2026, 3, 4, 5, 6, 7, 890e6, time.UTC)) {
+		t.Errorf("parseAthenaTime = %v", got)
+	}
+}
