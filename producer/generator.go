@@ -64,9 +64,11 @@ func NewGenerator(s *schema.Schema, o GeneratorOptions) (*Generator, error) {
 		return nil, fmt.Errorf("generator: schema %q needs a client string field %q to identify events", s.Name, IDField)
 	}
 	if o.EventType != "" {
-		if f, ok := s.Field(TypeField); !ok || f.Type != schema.String {
+		f, ok := s.Field(TypeField)
+		if !ok || f.Type != schema.String {
 			return nil, fmt.Errorf("generator: EventType is set but schema %q has no string field %q", s.Name, TypeField)
-		} else if f.MaxLength > 0 && len(o.EventType) > f.MaxLength {
+		}
+		if f.MaxLength > 0 && len(o.EventType) > f.MaxLength {
 			return nil, fmt.Errorf("generator: event type %q is longer than %s's %d characters", o.EventType, TypeField, f.MaxLength)
 		}
 	}

@@ -215,3 +215,34 @@ func decodeJSON(t *testing.T, s string, v any) {
 		t.Fatalf("not JSON: %v\n%s", err, s)
 	}
 }
+
+// The real runner executes the pulumi on the PATH (here a stand-in script) and passes its
+// error through, so the operator sees why there are no outputs.
+func TestPulumiCLIFromPath(t *testing.T) {
+	dir := t.TempDir()
+	script := `#!/bin/sh
+if [ "$*" = "stack output --json --show-secrets --stack dev" ]; then
+  echo '{"streamName": "from-pulumi", "region": "eu-west-1"}'
+  exit 0
+fi
+echo "error: no stack named '$6' found" >&2
+exit 255
+`
+	if err := os.WriteFile(filepath.Join(dir, "pulumi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	ctx := context.Background()
+	e := &env{getenv: func(string) string { return "" }}
+	if v, err := newStackOutputs(e, "dev", "").get(ctx, outStream); v != "from-pulumi" || err != nil {
+		t.Errorf("dev: %q, %v", v, err)
+	}
+	r := cli{t: t, pulumi: execPulumi}.run("send", "--via", "stream", "--stack", "nope", "--count", "1")
+	if r.code != exitFail || !strings.Contains(r.stderr, "no stack named 'nope' found") || !strings.Contains(r.stderr, "--stream not given") {
+		t.Errorf("missing stack: exit %d, stderr %s", r.code, r.stderr)
+	}
+	t.Setenv("PATH", t.TempDir())
+	if _, err := newStackOutputs(e, "dev", "").get(ctx, outStream); err == nil || !strings.Contains(err.Error(), "pulumi CLI is not in PATH") {
+		t.Errorf("no pulumi: %v", err)
+	}
+}
