@@ -1,0 +1,270 @@
+// Package transformtest checks Firehose transformation responses against the contract the
+// transform promises; the transform's own tests, its fuzz test and the Lambda's end-to-end
+// test share it.
+package transformtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/streamlake/streamlake/schema"
+)
+
+// CheckRecord verifies a transformed record against the Glue table the way Firehose's OpenX
+// JSON SerDe will read it: one compact JSON object, no duplicate keys, every key a column in
+// column order, every value of the column's type, timestamps in the form the SerDe parses.
+// It returns the decoded object.
+func CheckRecord(s *schema.Schema, out []byte) (map[string]any, error) {
+	if !utf8.Valid(out) {
+		return nil, fmt.Errorf("output is not UTF-8")
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, out); err != nil {
+		return nil, fmt.Errorf("output is not JSON: %v", err)
+	}
+	if !bytes.Equal(compact.Bytes(), out) {
+		return nil, fmt.Errorf("output is not compact")
+	}
+	cols := map[string]int{}
+	types := map[string]string{}
+	for i, c := range s.GlueColumns() {
+		cols[c.Name], types[c.Name] = i, c.Type
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("output is not an object")
+	}
+	obj := map[string]any{}
+	last := -1
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key := tok.(string)
+		i, ok := cols[key]
+		if !ok {
+			return nil, fmt.Errorf("key %q is not a Glue column", key)
+		}
+		if i <= last {
+			return nil, fmt.Errorf("key %q out of column order or repeated", key)
+		}
+		last = i
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		v, err := checkValue(types[key], raw)
+		if err != nil {
+			return nil, fmt.Errorf("column %s (%s): %v", key, types[key], err)
+		}
+		obj[key] = v
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, fmt.Errorf("output object not closed")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the output object")
+	}
+	return obj, nil
+}
+
+// checkValue checks one value against a Hive type.
+func checkValue(hive string, raw json.RawMessage) (any, error) {
+	switch schema.Type(hive) {
+	case schema.String:
+		var v string
+		return v, strictDecode(raw, &v)
+	case schema.Timestamp:
+		var v string
+		if err := strictDecode(raw, &v); err != nil {
+			return nil, err
+		}
+		if !schema.FirehoseTimestamp.MatchString(v) {
+			return nil, fmt.Errorf("timestamp %q is not in the SerDe's form", v)
+		}
+		return v, nil
+	case schema.Double:
+		var v json.Number
+		if err := strictDecode(raw, &v); err != nil {
+			return nil, err
+		}
+		f, err := v.Float64()
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("%s is not a finite double", v)
+		}
+		return f, nil
+	case schema.Long:
+		var v json.Number
+		if err := strictDecode(raw, &v); err != nil {
+			return nil, err
+		}
+		n, err := v.Int64()
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a bigint", v)
+		}
+		return n, nil
+	case schema.Boolean:
+		var v bool
+		return v, strictDecode(raw, &v)
+	case schema.StringMap:
+		// Decode pairwise to catch duplicate keys, which a map would hide.
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			return nil, fmt.Errorf("not an object")
+		}
+		m := map[string]string{}
+		for dec.More() {
+			k, _ := dec.Token()
+			v, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			vs, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("value of %q is not a string", k)
+			}
+			if _, dup := m[k.(string)]; dup {
+				return nil, fmt.Errorf("duplicate map key %q", k)
+			}
+			m[k.(string)] = vs
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("unknown type %s", hive)
+}
+
+func strictDecode(raw json.RawMessage, v any) error {
+	if bytes.Equal(raw, []byte("null")) {
+		return fmt.Errorf("null")
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// Result is one checked answer.
+type Result struct {
+	RecordID string
+	Result   string
+	// Data is the decoded data: the transformed event (Ok) or the original (ProcessingFailed).
+	Data          []byte
+	PartitionKeys map[string]string
+	// Event is the transformed event decoded (Ok only).
+	Event map[string]any
+}
+
+// CheckResponse verifies resp as the answer to ev: one answer per record, same order and ids;
+// result Ok or ProcessingFailed; exactly the keys Firehose documents (recordId, result, data,
+// and metadata.partitionKeys on Ok only); failed records carry their original data; Ok records
+// pass CheckRecord and their partition keys are the UTC year/month/day/hour of the event time.
+func CheckResponse(s *schema.Schema, ev *events.KinesisFirehoseEvent, resp []byte) ([]Result, error) {
+	if !json.Valid(resp) {
+		return nil, fmt.Errorf("response is not JSON")
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(resp, &top); err != nil {
+		return nil, fmt.Errorf("response is not an object: %v", err)
+	}
+	if len(top) != 1 || top["records"] == nil {
+		return nil, fmt.Errorf("response keys %v, want only records", slices.Sorted(maps(top)))
+	}
+	var recs []map[string]json.RawMessage
+	if err := json.Unmarshal(top["records"], &recs); err != nil {
+		return nil, fmt.Errorf("records: %v", err)
+	}
+	if len(recs) != len(ev.Records) {
+		return nil, fmt.Errorf("%d answers for %d records", len(recs), len(ev.Records))
+	}
+	out := make([]Result, len(recs))
+	for i, rec := range recs {
+		in := &ev.Records[i]
+		r := &out[i]
+		if err := json.Unmarshal(rec["recordId"], &r.RecordID); err != nil || r.RecordID != in.RecordID {
+			return nil, fmt.Errorf("answer %d: recordId %q, want %q", i, r.RecordID, in.RecordID)
+		}
+		if err := json.Unmarshal(rec["result"], &r.Result); err != nil {
+			return nil, fmt.Errorf("answer %d: result: %v", i, err)
+		}
+		if err := json.Unmarshal(rec["data"], &r.Data); err != nil || rec["data"] == nil {
+			return nil, fmt.Errorf("answer %d: data is not base64: %v", i, err)
+		}
+		keys := slices.Sorted(maps(rec))
+		switch r.Result {
+		case events.KinesisFirehoseTransformedStateProcessingFailed:
+			if !slices.Equal(keys, []string{"data", "recordId", "result"}) {
+				return nil, fmt.Errorf("answer %d (failed): keys %v", i, keys)
+			}
+			if !bytes.Equal(r.Data, in.Data) {
+				return nil, fmt.Errorf("answer %d (failed): data is not the original", i)
+			}
+		case events.KinesisFirehoseTransformedStateOk:
+			if !slices.Equal(keys, []string{"data", "metadata", "recordId", "result"}) {
+				return nil, fmt.Errorf("answer %d (ok): keys %v", i, keys)
+			}
+			var meta map[string]json.RawMessage
+			if err := json.Unmarshal(rec["metadata"], &meta); err != nil || len(meta) != 1 || meta["partitionKeys"] == nil {
+				return nil, fmt.Errorf("answer %d (ok): metadata %s, want only partitionKeys", i, rec["metadata"])
+			}
+			if err := json.Unmarshal(meta["partitionKeys"], &r.PartitionKeys); err != nil {
+				return nil, fmt.Errorf("answer %d (ok): partitionKeys: %v", i, err)
+			}
+			ev, err := CheckRecord(s, r.Data)
+			if err != nil {
+				return nil, fmt.Errorf("answer %d (ok): %v", i, err)
+			}
+			r.Event = ev
+			if err := checkKeys(s, ev, r.PartitionKeys); err != nil {
+				return nil, fmt.Errorf("answer %d (ok): %v", i, err)
+			}
+		default:
+			return nil, fmt.Errorf("answer %d: result %q", i, r.Result)
+		}
+	}
+	return out, nil
+}
+
+// checkKeys checks the partition keys against the event time and the ingested_at presence.
+func checkKeys(s *schema.Schema, ev map[string]any, keys map[string]string) error {
+	at, _ := ev[s.EventTime].(string)
+	if at == "" {
+		return fmt.Errorf("no %s", s.EventTime)
+	}
+	if _, ok := ev[s.ArrivalTime].(string); !ok {
+		return fmt.Errorf("no %s", s.ArrivalTime)
+	}
+	t, err := parseTimestamp(at)
+	if err != nil {
+		return err
+	}
+	if len(keys) != len(s.Partitions) {
+		return fmt.Errorf("partition keys %v, want %v", keys, s.PartitionNames())
+	}
+	for _, p := range s.Partitions {
+		if want := t.UTC().Format(p.Layout); keys[p.Name] != want {
+			return fmt.Errorf("partition key %s=%q, want %q for %s", p.Name, keys[p.Name], want, at)
+		}
+	}
+	return nil
+}
+
+func maps[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func parseTimestamp(s string) (time.Time, error) {
+	return time.Parse(schema.TimestampLayout, s)
+}
