@@ -1,0 +1,326 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/internal/stacktest"
+)
+
+// bucketName is the physical name of a bucket; other S3 resources refer to it by name.
+func bucketName(b *stacktest.Resource) string { return state(b, "bucket") }
+
+// forBucket returns the resources of a type whose "bucket" input is the bucket.
+func (s *Stack) forBucket(typ string, b *stacktest.Resource) []*stacktest.Resource {
+	name := bucketName(b)
+	return s.where(typ, func(r *stacktest.Resource) bool { return name != "" && r.Str("bucket") == name })
+}
+
+const lakeFix = "components/lake.go: "
+
+func checkPublicAccessBlock(s *Stack, b *stacktest.Resource) []Violation {
+	flags := []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"}
+	pabs := s.forBucket(tPAB, b)
+	if len(pabs) == 0 {
+		return []Violation{violation(b, "publicAccessBlock", "bucket has no public access block",
+			lakeFix+"add s3.NewBucketPublicAccessBlock with all four flags true")}
+	}
+	var out []Violation
+	for _, f := range flags {
+		if !pabs[0].Bool(f) {
+			out = append(out, violation(b, pabs[0].Name+"."+f, f+" is not true: a policy or ACL could make objects public",
+				lakeFix+"set "+f+": pulumi.Bool(true) on the bucket's public access block"))
+		}
+	}
+	return out
+}
+
+func checkBucketEncryption(s *Stack, b *stacktest.Resource) []Violation {
+	fix := lakeFix + "add s3.NewBucketServerSideEncryptionConfigurationV2 with SseAlgorithm aws:kms and KmsMasterKeyId the stack key (env.KeyArn)"
+	cfgs := s.forBucket(tSSE, b)
+	if len(cfgs) == 0 {
+		return []Violation{violation(b, "serverSideEncryption", "bucket has no default encryption configuration", fix)}
+	}
+	for _, rule := range cfgs[0].List("rules") {
+		alg := str(rule, "applyServerSideEncryptionByDefault.sseAlgorithm")
+		key := str(rule, "applyServerSideEncryptionByDefault.kmsMasterKeyId")
+		if (alg == "aws:kms" || alg == "aws:kms:dsse") && s.IsStackKey(key) {
+			return nil
+		}
+	}
+	return []Violation{violation(b, cfgs[0].Name+".rules", "default encryption is not SSE-KMS with this stack's customer managed key", fix)}
+}
+
+func checkTLSOnly(s *Stack, b *stacktest.Resource) []Violation {
+	arn := arnOf(b)
+	policies := s.forBucket(tBucketPolicy, b)
+	for _, p := range policies {
+		sts, bad := statementsOf(p)
+		if bad != nil {
+			return []Violation{*bad}
+		}
+		for _, st := range sts {
+			anyone := contains(st.Principal["AWS"], "*")
+			allS3 := contains(st.Action, "s3:*")
+			both := contains(st.Resource, arn) && contains(st.Resource, arn+"/*")
+			insecure := contains(st.conditionValues("aws:SecureTransport"), "false")
+			if st.Effect == "Deny" && anyone && allS3 && both && insecure {
+				return nil
+			}
+		}
+	}
+	return []Violation{violation(b, "policy",
+		"no bucket policy statement denies every s3:* request without TLS (Deny, Principal *, bucket and bucket/*, Bool aws:SecureTransport=false)",
+		lakeFix+"keep the DenyInsecureTransport statement in the bucket policy")}
+}
+
+func checkACLsDisabled(s *Stack, b *stacktest.Resource) []Violation {
+	for _, oc := range s.forBucket(tOwnership, b) {
+		if oc.Str("rule.objectOwnership") == "BucketOwnerEnforced" {
+			return nil
+		}
+	}
+	return []Violation{violation(b, "ownershipControls", "ACLs are not disabled (no BucketOwnerEnforced ownership control): access could be granted outside IAM and the bucket policy",
+		lakeFix+"add s3.NewBucketOwnershipControls with ObjectOwnership BucketOwnerEnforced")}
+}
+
+func checkStreamEncrypted(s *Stack, r *stacktest.Resource) []Violation {
+	if r.Str("encryptionType") == "KMS" && s.IsStackKey(r.Str("kmsKeyId")) {
+		return nil
+	}
+	return []Violation{violation(r, "encryptionType/kmsKeyId",
+		fmt.Sprintf("stream is not encrypted with the stack key (encryptionType %q, kmsKeyId %q)", r.Str("encryptionType"), r.Str("kmsKeyId")),
+		"components/stream.go: EncryptionType KMS and KmsKeyId env.KeyArn")}
+}
+
+func checkFirehoseEncrypted(s *Stack, r *stacktest.Resource) []Violation {
+	if r.In("extendedS3Configuration") == nil {
+		return []Violation{violation(r, "destination", "destination "+r.Str("destination")+" is not extended_s3; the policy suite only knows extended S3 destinations",
+			"use an extended_s3 destination or extend tests/policy to the new destination kind")}
+	}
+	var out []Violation
+	if !s.IsStackKey(r.Str("extendedS3Configuration.kmsKeyArn")) {
+		out = append(out, violation(r, "extendedS3Configuration.kmsKeyArn", "objects Firehose writes to the lake are not encrypted with the stack key",
+			"components/delivery.go: KmsKeyArn env.KeyArn in the extended S3 configuration"))
+	}
+	if r.Str("extendedS3Configuration.s3BackupMode") == "Enabled" && !s.IsStackKey(r.Str("extendedS3Configuration.s3BackupConfiguration.kmsKeyArn")) {
+		out = append(out, violation(r, "extendedS3Configuration.s3BackupConfiguration.kmsKeyArn", "raw backup objects are not encrypted with the stack key",
+			"components/delivery.go: KmsKeyArn env.KeyArn in the S3 backup configuration"))
+	}
+	return out
+}
+
+func checkTopicEncrypted(s *Stack, r *stacktest.Resource) []Violation {
+	if s.IsStackKey(r.Str("kmsMasterKeyId")) {
+		return nil
+	}
+	return []Violation{violation(r, "kmsMasterKeyId",
+		fmt.Sprintf("topic is not encrypted with the stack's customer managed key (kmsMasterKeyId %q): unencrypted, or with alias/aws/sns, whose key policy CloudWatch alarms cannot use, so notifications are dropped", r.Str("kmsMasterKeyId")),
+		"components/monitoring.go: KmsMasterKeyId env.KeyArn")}
+}
+
+func checkLogGroupEncrypted(s *Stack, r *stacktest.Resource) []Violation {
+	if s.IsStackKey(r.Str("kmsKeyId")) {
+		return nil
+	}
+	return []Violation{violation(r, "kmsKeyId", "log group is not encrypted with the stack key (logs hold request metadata and record errors)",
+		"create log groups with newLogGroup (components/common.go), which sets KmsKeyId env.KeyArn")}
+}
+
+func checkKeyRotation(_ *Stack, r *stacktest.Resource) []Violation {
+	if spec := r.Str("customerMasterKeySpec"); spec != "" && spec != "SYMMETRIC_DEFAULT" {
+		return nil // asymmetric and HMAC keys cannot rotate
+	}
+	if r.Bool("enableKeyRotation") {
+		return nil
+	}
+	return []Violation{violation(r, "enableKeyRotation", "key rotation is off", "components/datakey.go: EnableKeyRotation pulumi.Bool(true)")}
+}
+
+// --- API Gateway -----------------------------------------------------------------------
+
+const apiFix = "components/ingestapi.go: "
+
+func checkAPIAuth(_ *Stack, m *stacktest.Resource) []Violation {
+	if m.Str("httpMethod") == "OPTIONS" {
+		return nil // CORS preflights carry no credentials by design
+	}
+	auth := m.Str("authorization")
+	switch {
+	case m.Bool("apiKeyRequired"):
+		return nil
+	case auth == "AWS_IAM":
+		return nil
+	case (auth == "CUSTOM" || auth == "COGNITO_USER_POOLS") && m.Str("authorizerId") != "":
+		return nil
+	}
+	return []Violation{violation(m, "apiKeyRequired/authorization",
+		fmt.Sprintf("%s method is open to anyone (authorization %q, no API key)", m.Str("httpMethod"), auth),
+		apiFix+"ApiKeyRequired pulumi.Bool(true) on every non-OPTIONS method (or an authorizer)")}
+}
+
+func checkAPIRequestValidation(s *Stack, m *stacktest.Resource) []Violation {
+	if m.Str("httpMethod") == "OPTIONS" {
+		return nil
+	}
+	fix := apiFix + "RequestValidatorId validator.ID() (ValidateRequestBody true) and RequestModels {application/json: the schema model} on every method"
+	v := s.ByID(m.Str("requestValidatorId"))
+	if v == nil || v.Type != tValidator {
+		return []Violation{violation(m, "requestValidatorId", "method has no request validator: malformed bodies reach Kinesis", fix)}
+	}
+	var out []Violation
+	if !v.Bool("validateRequestBody") {
+		out = append(out, violation(m, "requestValidatorId", "the method's validator "+v.Name+" does not validate the body", fix))
+	}
+	if hasBody := m.Str("httpMethod") != "GET" && m.Str("httpMethod") != "DELETE" && m.Str("httpMethod") != "HEAD"; hasBody && len(m.StrMap("requestModels")) == 0 {
+		out = append(out, violation(m, "requestModels", "method has no request model, so body validation checks nothing", fix))
+	}
+	return out
+}
+
+// methodSettingsFor returns the stage-wide (*/*) method settings of a stage.
+func (s *Stack) methodSettingsFor(stage *stacktest.Resource) *stacktest.Resource {
+	return s.first(tMethodSettings, func(ms *stacktest.Resource) bool {
+		return ms.Str("restApi") == stage.Str("restApi") && ms.Str("stageName") == stage.Str("stageName") && ms.Str("methodPath") == "*/*"
+	})
+}
+
+func checkStageThrottling(s *Stack, st *stacktest.Resource) []Violation {
+	fix := apiFix + "apigateway.NewMethodSettings for the stage, MethodPath */*, ThrottlingRateLimit and ThrottlingBurstLimit from apiRateLimit/apiBurstLimit"
+	ms := s.methodSettingsFor(st)
+	if ms == nil {
+		return []Violation{violation(st, "methodSettings", "stage has no */* method settings, so it runs at the account's throttle (10000 rps) shared with every API", fix)}
+	}
+	rate, _ := num(ms.Inputs, "settings.throttlingRateLimit")
+	burst, _ := num(ms.Inputs, "settings.throttlingBurstLimit")
+	if rate <= 0 || burst <= 0 || rate > awsrules.MaxAccountRate || burst > awsrules.MaxAccountBurst {
+		return []Violation{violation(st, ms.Name+".settings.throttling",
+			fmt.Sprintf("stage throttle rate %g burst %g: each must be > 0 and within the account limits (%d, %d)", rate, burst, awsrules.MaxAccountRate, awsrules.MaxAccountBurst), fix)}
+	}
+	return nil
+}
+
+func checkUsagePlan(s *Stack, st *stacktest.Resource) []Violation {
+	fix := apiFix + "a usage plan with ApiStages {api, stage}, ThrottleSettings rate and burst, and a UsagePlanKey for the producers' API key"
+	for _, plan := range s.OfType(tUsagePlan) {
+		covers := false
+		for _, as := range plan.List("apiStages") {
+			covers = covers || (str(as, "apiId") == st.Str("restApi") && str(as, "stage") == st.Str("stageName"))
+		}
+		if !covers {
+			continue
+		}
+		rate, _ := num(plan.Inputs, "throttleSettings.rateLimit")
+		burst, _ := num(plan.Inputs, "throttleSettings.burstLimit")
+		if rate <= 0 || burst <= 0 {
+			return []Violation{violation(st, plan.Name+".throttleSettings", "the stage's usage plan does not throttle per API key", fix)}
+		}
+		planID := idOf(plan)
+		if s.first(tUsagePlanKey, func(k *stacktest.Resource) bool {
+			key := s.ByID(k.Str("keyId"))
+			return k.Str("usagePlanId") == planID && key != nil && key.Type == tAPIKey
+		}) == nil {
+			return []Violation{violation(st, plan.Name, "the stage's usage plan has no API key attached: every keyed request is refused (403)", fix)}
+		}
+		return nil
+	}
+	return []Violation{violation(st, "usagePlan", "no usage plan covers the stage: API keys are not throttled or metered", fix)}
+}
+
+func checkAccessLogs(s *Stack, st *stacktest.Resource) []Violation {
+	fix := apiFix + "AccessLogSettings {DestinationArn: a log group from newLogGroup, Format: vtl.AccessLogFormat()}"
+	dest := st.Str("accessLogSettings.destinationArn")
+	if dest == "" {
+		return []Violation{violation(st, "accessLogSettings", "stage writes no access logs: no record of who sent what", fix)}
+	}
+	if s.first(tLogGroup, func(g *stacktest.Resource) bool { return arnOf(g) == dest }) == nil {
+		return []Violation{violation(st, "accessLogSettings.destinationArn", "access logs go to "+dest+", which is not a log group of this stack (retention and encryption unchecked)", fix)}
+	}
+	if !strings.Contains(st.Str("accessLogSettings.format"), "$context.requestId") {
+		return []Violation{violation(st, "accessLogSettings.format", "access log format has no $context.requestId: entries cannot be matched to execution logs or client reports", fix)}
+	}
+	return nil
+}
+
+func checkNoDataTrace(_ *Stack, ms *stacktest.Resource) []Violation {
+	if ms.Bool("settings.dataTraceEnabled") {
+		return []Violation{violation(ms, "settings.dataTraceEnabled", "full request/response logging writes event bodies (personal data) to CloudWatch",
+			apiFix+"DataTraceEnabled pulumi.Bool(false)")}
+	}
+	return nil
+}
+
+// --- Athena ----------------------------------------------------------------------------
+
+const athenaFix = "components/analytics.go: "
+
+func checkAthenaEnforced(_ *Stack, wg *stacktest.Resource) []Violation {
+	if boolOr(wg.Inputs, "configuration.enforceWorkgroupConfiguration", true) {
+		return nil
+	}
+	return []Violation{violation(wg, "configuration.enforceWorkgroupConfiguration", "clients can override the result location, encryption and scan cap",
+		athenaFix+"EnforceWorkgroupConfiguration pulumi.Bool(true)")}
+}
+
+func checkAthenaResults(s *Stack, wg *stacktest.Resource) []Violation {
+	fix := athenaFix + "ResultConfiguration {OutputLocation: s3://<lake bucket>/athena-results/, EncryptionConfiguration {SSE_KMS, env.KeyArn}}"
+	var out []Violation
+	opt := wg.Str("configuration.resultConfiguration.encryptionConfiguration.encryptionOption")
+	key := wg.Str("configuration.resultConfiguration.encryptionConfiguration.kmsKeyArn")
+	if (opt != "SSE_KMS" && opt != "CSE_KMS") || !s.IsStackKey(key) {
+		out = append(out, violation(wg, "configuration.resultConfiguration.encryptionConfiguration",
+			fmt.Sprintf("query results (copies of lake data) are not encrypted with the stack key (option %q)", opt), fix))
+	}
+	loc := wg.Str("configuration.resultConfiguration.outputLocation")
+	inLake := s.first(tBucket, func(b *stacktest.Resource) bool { return strings.HasPrefix(loc, "s3://"+bucketName(b)+"/") }) != nil
+	if !inLake {
+		out = append(out, violation(wg, "configuration.resultConfiguration.outputLocation",
+			fmt.Sprintf("results go to %q, outside this stack's buckets (no TLS policy, lifecycle or key of ours)", loc), fix))
+	}
+	return out
+}
+
+func checkAthenaScanCap(_ *Stack, wg *stacktest.Resource) []Violation {
+	cap, ok := num(wg.Inputs, "configuration.bytesScannedCutoffPerQuery")
+	if ok && cap >= awsrules.MinBytesScannedCutoff {
+		return nil
+	}
+	return []Violation{violation(wg, "configuration.bytesScannedCutoffPerQuery",
+		fmt.Sprintf("per-query scan cap %v: without one (or below Athena's 10 MB minimum) one bad query scans the whole lake", cap),
+		athenaFix+"BytesScannedCutoffPerQuery from bytesScannedCutoffMb")}
+}
+
+// --- Lambda ----------------------------------------------------------------------------
+
+var (
+	secretName  = regexp.MustCompile(`(?i)(secret|passw(or)?d|pwd|token|api[_-]?key|private[_-]?key|credential|access[_-]?key)`)
+	secretValue = []*regexp.Regexp{
+		regexp.MustCompile(`\b(AKIA|ASIA)[0-9A-Z]{16}\b`),                            // AWS access key id
+		regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----`),                     // PEM key
+		regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`),                                    // AWS secret access key shape
+		regexp.MustCompile(`(?i)^(ghp|gho|xox[bpas]|sk_live|sk-)[-_A-Za-z0-9]{16,}`), // common API tokens
+		regexp.MustCompile(`^eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.`),                // JWT
+	}
+)
+
+func checkNoSecretEnv(_ *Stack, fn *stacktest.Resource) []Violation {
+	fix := "components/transformfunction.go: pass secrets by reference (a Secrets Manager or SSM parameter ARN the role may read), never as environment values: they show in the console, in GetFunctionConfiguration and in the Pulumi state"
+	var out []Violation
+	vars := fn.StrMap("environment.variables")
+	for _, k := range sortedKeys(vars) {
+		v := vars[k]
+		if secretName.MatchString(k) {
+			out = append(out, violation(fn, "environment.variables."+k, "environment variable name "+k+" suggests a secret", fix))
+			continue
+		}
+		for _, re := range secretValue {
+			if re.MatchString(v) {
+				out = append(out, violation(fn, "environment.variables."+k, "the value of "+k+" looks like a credential", fix))
+				break
+			}
+		}
+	}
+	return out
+}

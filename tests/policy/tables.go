@@ -1,0 +1,144 @@
+package policy
+
+// The reviewed tables the rules read. Each entry says why; a change here is a policy change
+// and is reviewed like one.
+
+// Resource type tokens the rules name.
+const (
+	tBucket          = "aws:s3/bucketV2:BucketV2"
+	tPAB             = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	tSSE             = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	tOwnership       = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+	tVersioning      = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	tLifecycle       = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+	tBucketPolicy    = "aws:s3/bucketPolicy:BucketPolicy"
+	tKey             = "aws:kms/key:Key"
+	tAlias           = "aws:kms/alias:Alias"
+	tStream          = "aws:kinesis/stream:Stream"
+	tFirehose        = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+	tFunction        = "aws:lambda/function:Function"
+	tRole            = "aws:iam/role:Role"
+	tRolePolicy      = "aws:iam/rolePolicy:RolePolicy"
+	tPolicy          = "aws:iam/policy:Policy"
+	tAttachment      = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tLogGroup        = "aws:cloudwatch/logGroup:LogGroup"
+	tAlarm           = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	tDashboard       = "aws:cloudwatch/dashboard:Dashboard"
+	tEventRule       = "aws:cloudwatch/eventRule:EventRule"
+	tEventTarget     = "aws:cloudwatch/eventTarget:EventTarget"
+	tTopic           = "aws:sns/topic:Topic"
+	tTopicPolicy     = "aws:sns/topicPolicy:TopicPolicy"
+	tDatabase        = "aws:glue/catalogDatabase:CatalogDatabase"
+	tTable           = "aws:glue/catalogTable:CatalogTable"
+	tCrawler         = "aws:glue/crawler:Crawler"
+	tWorkgroup       = "aws:athena/workgroup:Workgroup"
+	tRestAPI         = "aws:apigateway/restApi:RestApi"
+	tMethod          = "aws:apigateway/method:Method"
+	tIntegration     = "aws:apigateway/integration:Integration"
+	tValidator       = "aws:apigateway/requestValidator:RequestValidator"
+	tStage           = "aws:apigateway/stage:Stage"
+	tMethodSettings  = "aws:apigateway/methodSettings:MethodSettings"
+	tUsagePlan       = "aws:apigateway/usagePlan:UsagePlan"
+	tUsagePlanKey    = "aws:apigateway/usagePlanKey:UsagePlanKey"
+	tAPIKey          = "aws:apigateway/apiKey:ApiKey"
+	tAPIAccount      = "aws:apigateway/account:Account"
+	tLogStream       = "aws:cloudwatch/logStream:LogStream"
+	tSubscription    = "aws:sns/topicSubscription:TopicSubscription"
+	tLambdaPermision = "aws:lambda/permission:Permission"
+)
+
+// Taggable classifies every AWS resource type the program may declare: true when AWS (and
+// pulumi-aws v6) lets the resource carry tags, so it must carry the stack tags. A type that
+// appears in a run but is missing here fails rule ops-types-classified: classify it when you
+// add it. (Checked against the pulumi-aws v6.83 SDK: a Tags field in the type's Args.)
+var Taggable = map[string]bool{
+	tBucket: true, tKey: true, tStream: true, tFirehose: true, tFunction: true, tRole: true,
+	tLogGroup: true, tAlarm: true, tEventRule: true, tTopic: true, tDatabase: true, tCrawler: true,
+	tWorkgroup: true, tRestAPI: true, tStage: true, tUsagePlan: true, tAPIKey: true, tPolicy: true,
+
+	tPAB: false, tSSE: false, tOwnership: false, tVersioning: false, tLifecycle: false, tBucketPolicy: false,
+	tAlias: false, tRolePolicy: false, tAttachment: false, tDashboard: false, tEventTarget: false,
+	tTopicPolicy: false, tSubscription: false, tTable: false, tLogStream: false, tLambdaPermision: false,
+	"aws:athena/namedQuery:NamedQuery": false,
+	tMethod:                            false,
+	tIntegration:                       false,
+	"aws:apigateway/integrationResponse:IntegrationResponse": false,
+	"aws:apigateway/methodResponse:MethodResponse":           false,
+	tMethodSettings:                        false,
+	"aws:apigateway/model:Model":           false,
+	tValidator:                             false,
+	"aws:apigateway/resource:Resource":     false,
+	"aws:apigateway/response:Response":     false,
+	"aws:apigateway/deployment:Deployment": false,
+	tUsagePlanKey:                          false,
+	tAPIAccount:                            false,
+}
+
+// TrustCondition is what a service passes when it assumes a role, so a trust policy can
+// refuse to be used on behalf of another account (the confused deputy problem).
+type TrustCondition struct {
+	// Keys are the condition keys the trust policy must use (any one of them); none when the
+	// service documents none for this kind of role.
+	Keys []string
+	// Reason says where the requirement comes from, or why there is none.
+	Reason string
+}
+
+// TrustConditions lists every service principal a role of this program may trust. A role
+// trusting a service that is not here fails sec-iam-trust-policy.
+var TrustConditions = map[string]TrustCondition{
+	"firehose.amazonaws.com": {Keys: []string{"sts:ExternalId", "aws:SourceAccount", "aws:SourceArn"},
+		Reason: "Firehose's S3-destination guide puts sts:ExternalId = <account id> in the delivery role's trust policy"},
+	"lambda.amazonaws.com": {
+		Reason: "Lambda documents no aws:SourceAccount/aws:SourceArn for execution roles; only principals with iam:PassRole in this account can attach the role"},
+	"glue.amazonaws.com": {
+		Reason: "Glue documents no confused-deputy condition for crawler roles; only principals with iam:PassRole in this account can attach the role"},
+	"apigateway.amazonaws.com": {
+		Reason: "API Gateway documents no confused-deputy condition for integration credentials or the account CloudWatch role; both are set by principals with iam:PassRole in this account"},
+}
+
+// WildcardResourceActions are the only actions an Allow statement may grant on Resource "*":
+// AWS offers no narrower resource for them. KMS key policies are exempt from this rule,
+// because there Resource "*" means "this key".
+var WildcardResourceActions = map[string]string{
+	"cloudwatch:PutMetricData": "CloudWatch has no resource-level permissions for metric data (scope with the cloudwatch:namespace condition)",
+	"xray:PutTraceSegments":    "X-Ray has no resource-level permissions for trace segments",
+	"xray:PutTelemetryRecords": "X-Ray has no resource-level permissions for telemetry",
+	"logs:DescribeLogGroups":   "DescribeLogGroups lists the account's groups and has no resource scope",
+	"kms:ListAliases":          "KMS list operations have no resource scope",
+}
+
+// ReviewedManagedPolicies are the AWS managed policies a role may have attached (by the part
+// of the ARN after "arn:<partition>:iam::aws:"), with the review's reason. Managed policies
+// change without our review, so each one is an explicit decision.
+var ReviewedManagedPolicies = map[string]string{
+	"policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs": "the account-wide API Gateway logging role: API Gateway names execution log groups itself (API-Gateway-Execution-Logs_<id>/<stage>) for every API in the region, so the scope cannot be narrowed to this stack; the role is assumable by apigateway.amazonaws.com only",
+}
+
+// DimensionTypes maps a CloudWatch dimension to the resource type whose name fills it and
+// the property holding that name (in State: inputs plus computed outputs).
+var DimensionTypes = map[string]struct{ Type, Property string }{
+	"ApiName":            {tRestAPI, "name"},
+	"Stage":              {tStage, "stageName"},
+	"StreamName":         {tStream, "name"},
+	"DeliveryStreamName": {tFirehose, "name"},
+	"FunctionName":       {tFunction, "name"},
+	"WorkGroup":          {tWorkgroup, "name"},
+}
+
+// Monitored are the resource types that must each have at least one alarm (ops-alarm-coverage).
+var Monitored = []string{tRestAPI, tStream, tFirehose, tFunction}
+
+// Firehose's documented defaults for an extended S3 destination and a Lambda processor,
+// applied when the program leaves a value unset.
+const (
+	defaultBufferMiB          = 5
+	defaultBufferSeconds      = 300
+	defaultProcessorBufferMiB = 1
+	defaultProcessorSeconds   = 60
+	defaultProcessorRetries   = 3
+	// defaultLambdaTimeout is Lambda's default function timeout.
+	defaultLambdaTimeout = 3
+	// apiGatewayMaxIntegrationSeconds is API Gateway's default integration timeout (29 s).
+	apiGatewayMaxIntegrationSeconds = 29
+)
