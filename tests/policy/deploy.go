@@ -9,6 +9,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/transform"
 )
 
 const deliveryFix = "components/delivery.go (DeliveryArgs from stacks.Build): "
@@ -237,7 +238,7 @@ func checkFirehoseProcessor(s *Stack, r *stacktest.Resource) []Violation {
 	for _, m := range lines(rules.Check()) {
 		out = append(out, violation(r, path+".parameters", m, fix))
 	}
-	if safe, ok := SafeProcessorBufferMiB(); ok && p.BufferMiB > safe {
+	if safe := transform.SafeProcessorBufferMiB; p.BufferMiB > safe {
 		out = append(out, violation(r, path+".parameters.BufferSizeInMBs",
 			fmt.Sprintf("processor buffer %g MiB exceeds %g MiB, the largest batch the transform's tests prove fits Lambda's 6 MB response limit; records of larger batches fail processing", p.BufferMiB, safe), fix))
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/stacks"
+	"github.com/streamlake/streamlake/transform"
 )
 
 // blocked are stack/rule pairs failing because of a real defect in the program, reported and
@@ -685,24 +686,11 @@ func TestReportListsEveryViolation(t *testing.T) {
 	}
 }
 
-// TestProcessorBufferIsCheckedAgainstTheProvenSafeSize: when the transform package declares
-// SafeProcessorBufferMiB, the suite reads it, and a buffer Firehose accepts but the transform
-// is not proven for fails deploy-firehose-processor.
+// TestProcessorBufferIsCheckedAgainstTheProvenSafeSize: a buffer Firehose accepts but the
+// transform is not proven for (above transform.SafeProcessorBufferMiB) fails
+// deploy-firehose-processor.
 func TestProcessorBufferIsCheckedAgainstTheProvenSafeSize(t *testing.T) {
-	root, _ := stacktest.Root()
-	files, _ := filepath.Glob(filepath.Join(root, "transform", "*.go"))
-	declared := false
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		declared = declared || !strings.HasSuffix(f, "_test.go") && strings.Contains(string(b), "SafeProcessorBufferMiB float64 =")
-	}
-	safe, ok := SafeProcessorBufferMiB()
-	if !declared {
-		t.Skip("transform.SafeProcessorBufferMiB is not declared: only Firehose's limits are checked")
-	}
-	if !ok {
-		t.Fatal("transform declares SafeProcessorBufferMiB but the suite cannot read it: keep it a plain float literal")
-	}
+	safe := transform.SafeProcessorBufferMiB
 	if safe >= awsrules.MaxProcessorBufferMiB {
 		t.Skipf("the proven safe size %g is Firehose's maximum: nothing between to test", safe)
 	}

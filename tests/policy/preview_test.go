@@ -6,6 +6,7 @@ import (
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stacks"
+	"github.com/streamlake/streamlake/transform"
 )
 
 // previewProgram is the real program (stacks.Build) plus the transform function, delivery
@@ -34,7 +35,7 @@ func previewProgram(ctx *pulumi.Context) error {
 	d, err := components.NewDelivery(ctx, "delivery", &components.DeliveryArgs{
 		Env: p.Env, Schema: s, StreamArn: p.Stream.Arn, BucketArn: p.Lake.BucketArn, DatabaseName: names.Database, TableName: names.Table,
 		FunctionArn: fn.Arn, Partitioning: components.EventTime, BufferMiB: 128, BufferSeconds: 300,
-		ProcessorBufferMiB: 1, ProcessorBufferSeconds: 60, ProcessorRetries: 3, MaxProcessorBufferMiB: 1, RawBackup: true, RetrySeconds: 300,
+		ProcessorBufferMiB: 1, ProcessorBufferSeconds: 60, ProcessorRetries: 3, MaxProcessorBufferMiB: transform.SafeProcessorBufferMiB, RawBackup: true, RetrySeconds: 300,
 	})
 	if err != nil {
 		return err
