@@ -67,6 +67,7 @@ type jsonSchema struct {
 	MaxLength            *int                   `json:"maxLength,omitempty"`
 	Minimum              *float64               `json:"minimum,omitempty"`
 	Pattern              string                 `json:"pattern,omitempty"`
+	Not                  *jsonSchema            `json:"not,omitempty"`
 }
 
 const draft4 = "http://json-schema.org/draft-04/schema#"
@@ -111,6 +112,13 @@ func (s *Schema) eventSchema(unknown UnknownFields) *jsonSchema {
 			p.Minimum = ptr(f.Minimum)
 		}
 		props[f.Name] = p
+	}
+	// Pipeline fields may not be sent: {"not": {}} matches no value, so the API answers 400
+	// instead of accepting an event the transform would reject.
+	for _, f := range s.Fields {
+		if f.Source == Pipeline {
+			props[f.Name] = &jsonSchema{Description: f.Description + " Set by the pipeline: do not send.", Not: &jsonSchema{}}
+		}
 	}
 	ev := &jsonSchema{
 		Type:       "object",

@@ -91,10 +91,17 @@ func TestEventModelFromSchema(t *testing.T) {
 			t.Errorf("required %v, want %v", m.Required, s.RequiredFields())
 		}
 		for _, f := range s.Fields {
-			_, ok := m.Properties[f.Name]
-			if ok != (f.Source == Client) {
-				t.Errorf("field %s in model: %v, client field: %v", f.Name, ok, f.Source == Client)
+			p, ok := m.Properties[f.Name]
+			if !ok {
+				t.Errorf("field %s missing from the model", f.Name)
+				continue
 			}
+			if forbidden := strings.Contains(raw, `"`+f.Name+`":{"description":"`) && p.Type == nil; forbidden != (f.Source == Pipeline) {
+				t.Errorf("field %s: forbidden=%v, pipeline field=%v", f.Name, forbidden, f.Source == Pipeline)
+			}
+		}
+		if !strings.Contains(raw, `"not":{}`) {
+			t.Error("pipeline fields must be forbidden with not:{}")
 		}
 		if got := m.Properties["user_id"].MaxLength; got != 256 {
 			t.Errorf("user_id maxLength %d: the partition key must fit Kinesis's 256", got)

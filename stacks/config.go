@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -52,6 +53,32 @@ type Config struct {
 	CrawlerSchedule      string
 	BytesScannedCutoffMb int
 
+	// Delivery (Firehose) and the transform Lambda
+	Partitioning              string
+	FirehoseBufferMb          int
+	FirehoseBufferSeconds     int
+	ProcessorBufferMb         float64
+	ProcessorBufferSeconds    int
+	ProcessorRetries          int
+	RawBackup                 bool
+	DeliveryRetrySeconds      int
+	LambdaMemoryMb            int
+	LambdaTimeoutSeconds      int
+	LambdaReservedConcurrency int
+	LambdaLogLevel            string
+
+	// Alarms
+	AlarmEmails                []string
+	AlarmHTTPSEndpoints        []string
+	AlarmAPI5xxPerPeriod       int
+	AlarmAPI4xxRatePercent     float64
+	AlarmAPILatencyP99Ms       int
+	AlarmIteratorAgeMinutes    int
+	AlarmFreshnessSeconds      int
+	AlarmSilentMinutes         int
+	AlarmLambdaDurationPercent int
+	AlarmThrottlePeriods       int
+
 	// Operations
 	LogRetentionDays int
 	Tags             map[string]string
@@ -88,6 +115,28 @@ func Defaults() Config {
 		ProtectData:                 false,
 		CrawlerSchedule:             "cron(15 * * * ? *)",
 		BytesScannedCutoffMb:        1024,
+		Partitioning:                components.EventTime,
+		FirehoseBufferMb:            128,
+		FirehoseBufferSeconds:       300,
+		ProcessorBufferMb:           1,
+		ProcessorBufferSeconds:      60,
+		ProcessorRetries:            3,
+		RawBackup:                   true,
+		DeliveryRetrySeconds:        300,
+		LambdaMemoryMb:              512,
+		LambdaTimeoutSeconds:        120,
+		LambdaReservedConcurrency:   0,
+		LambdaLogLevel:              "INFO",
+		AlarmEmails:                 []string{},
+		AlarmHTTPSEndpoints:         []string{},
+		AlarmAPI5xxPerPeriod:        1,
+		AlarmAPI4xxRatePercent:      5,
+		AlarmAPILatencyP99Ms:        2000,
+		AlarmIteratorAgeMinutes:     0,
+		AlarmFreshnessSeconds:       0,
+		AlarmSilentMinutes:          0,
+		AlarmLambdaDurationPercent:  80,
+		AlarmThrottlePeriods:        3,
 		LogRetentionDays:            14,
 		Tags:                        map[string]string{},
 	}
@@ -133,6 +182,30 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 
 	r.str("crawlerSchedule", &c.CrawlerSchedule)
 	r.int("bytesScannedCutoffMb", &c.BytesScannedCutoffMb)
+
+	r.str("partitioning", &c.Partitioning)
+	r.int("firehoseBufferMb", &c.FirehoseBufferMb)
+	r.int("firehoseBufferSeconds", &c.FirehoseBufferSeconds)
+	r.float("processorBufferMb", &c.ProcessorBufferMb)
+	r.int("processorBufferSeconds", &c.ProcessorBufferSeconds)
+	r.int("processorRetries", &c.ProcessorRetries)
+	r.bool("rawBackup", &c.RawBackup)
+	r.int("deliveryRetrySeconds", &c.DeliveryRetrySeconds)
+	r.int("lambdaMemoryMb", &c.LambdaMemoryMb)
+	r.int("lambdaTimeoutSeconds", &c.LambdaTimeoutSeconds)
+	r.int("lambdaReservedConcurrency", &c.LambdaReservedConcurrency)
+	r.str("lambdaLogLevel", &c.LambdaLogLevel)
+
+	r.list("alarmEmails", &c.AlarmEmails)
+	r.list("alarmHttpsEndpoints", &c.AlarmHTTPSEndpoints)
+	r.int("alarmApi5xxPerPeriod", &c.AlarmAPI5xxPerPeriod)
+	r.float("alarmApi4xxRatePercent", &c.AlarmAPI4xxRatePercent)
+	r.int("alarmApiLatencyP99Ms", &c.AlarmAPILatencyP99Ms)
+	r.int("alarmIteratorAgeMinutes", &c.AlarmIteratorAgeMinutes)
+	r.int("alarmFreshnessSeconds", &c.AlarmFreshnessSeconds)
+	r.int("alarmSilentMinutes", &c.AlarmSilentMinutes)
+	r.int("alarmLambdaDurationPercent", &c.AlarmLambdaDurationPercent)
+	r.int("alarmThrottlePeriods", &c.AlarmThrottlePeriods)
 
 	r.int("logRetentionDays", &c.LogRetentionDays)
 	r.object("tags", &c.Tags)
@@ -210,6 +283,8 @@ func (c *Config) Validate() error {
 		check(fmt.Errorf("crawlerSchedule: %w", err))
 	}
 	check(awsrules.CheckBytesScannedCutoffMB(c.BytesScannedCutoffMb))
+	c.validateDelivery(check)
+	c.validateAlarms(check)
 	check(awsrules.CheckLogRetention(c.LogRetentionDays))
 	check(awsrules.CheckTags(c.Tags))
 	for _, k := range []string{"project", "stack"} {

@@ -12,20 +12,24 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/transform"
 )
 
 // Pipeline is every component of one stack, so later stages (delivery, monitoring) can be
 // wired to the ones before them.
 type Pipeline struct {
-	Config    *Config
-	Schema    *schema.Schema
-	Env       *components.Env
-	Key       *components.DataKey
-	Lake      *components.Lake
-	Stream    *components.Stream
-	Catalog   *components.Catalog
-	API       *components.IngestAPI
-	Analytics *components.Analytics
+	Config     *Config
+	Schema     *schema.Schema
+	Env        *components.Env
+	Key        *components.DataKey
+	Lake       *components.Lake
+	Stream     *components.Stream
+	Catalog    *components.Catalog
+	API        *components.IngestAPI
+	Analytics  *components.Analytics
+	Function   *components.TransformFunction
+	Delivery   *components.Delivery
+	Monitoring *components.Monitoring
 }
 
 // Run is the whole program.
@@ -45,7 +49,7 @@ func Run(ctx *pulumi.Context) error {
 // Names are the physical names the stack chooses itself (Glue and Athena names appear in SQL;
 // the stream's name lets preview read its live shard count). All include project and stack.
 type Names struct {
-	Stream, Database, Table, Crawler, Workgroup string
+	Stream, Database, Table, Crawler, Workgroup, Dashboard string
 }
 
 // NamesFor derives the physical names of a stack.
@@ -56,6 +60,7 @@ func NamesFor(project, stack string) Names {
 		Table:     "events",
 		Crawler:   awsrules.PhysicalName("-", project, stack, "partitions"),
 		Workgroup: awsrules.PhysicalName("-", project, stack),
+		Dashboard: awsrules.PhysicalName("-", project, stack),
 	}
 }
 
@@ -175,7 +180,95 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	if err != nil {
 		return nil, err
 	}
+	if err := p.buildDelivery(ctx, names); err != nil {
+		return nil, err
+	}
+	if err := p.buildMonitoring(ctx, names); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// buildDelivery adds the transform Lambda and the Firehose delivery stream.
+func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
+	cfg := p.Config
+	zip, err := transformArchive()
+	if err != nil {
+		return err
+	}
+	p.Function, err = components.NewTransformFunction(ctx, "transform", &components.TransformFunctionArgs{
+		Env:                 p.Env,
+		ArchivePath:         zip.Path,
+		CodeSHA256:          zip.SHA256,
+		MemoryMB:            cfg.LambdaMemoryMb,
+		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
+		ReservedConcurrency: cfg.LambdaReservedConcurrency,
+		LogLevel:            cfg.LambdaLogLevel,
+		Environment: map[string]string{
+			"UNKNOWN_FIELDS": string(cfg.UnknownFields),
+			"LOG_LEVEL":      cfg.LambdaLogLevel,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	p.Delivery, err = components.NewDelivery(ctx, "delivery", &components.DeliveryArgs{
+		Env:                    p.Env,
+		Schema:                 p.Schema,
+		StreamArn:              p.Stream.Arn,
+		BucketArn:              p.Lake.BucketArn,
+		DatabaseName:           names.Database,
+		TableName:              names.Table,
+		FunctionArn:            p.Function.Arn,
+		Partitioning:           cfg.Partitioning,
+		BufferMiB:              cfg.FirehoseBufferMb,
+		BufferSeconds:          cfg.FirehoseBufferSeconds,
+		ProcessorBufferMiB:     cfg.ProcessorBufferMb,
+		ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
+		ProcessorRetries:       cfg.ProcessorRetries,
+		MaxProcessorBufferMiB:  transform.SafeProcessorBufferMiB,
+		RawBackup:              cfg.RawBackup,
+		RetrySeconds:           cfg.DeliveryRetrySeconds,
+	}, pulumi.DependsOn([]pulumi.Resource{p.Catalog, p.Lake}))
+	return err
+}
+
+// buildMonitoring adds alarms on every stage, the alarm topic and the dashboard.
+func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
+	cfg := p.Config
+	var err error
+	p.Monitoring, err = components.NewMonitoring(ctx, "monitoring", &components.MonitoringArgs{
+		Env:                p.Env,
+		APIName:            p.API.RestAPIName,
+		StageName:          p.API.StageName,
+		StreamName:         p.Stream.Name,
+		DeliveryStreamName: p.Delivery.Name,
+		FunctionName:       p.Function.Name,
+		CrawlerName:        p.Catalog.CrawlerName,
+		WorkgroupName:      p.Analytics.WorkgroupName,
+		DashboardName:      names.Dashboard,
+		Targets: components.AlarmTargets{
+			RetentionHours:         cfg.RetentionHours,
+			BufferSeconds:          cfg.FirehoseBufferSeconds,
+			ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
+			DynamicPartitioning:    cfg.Partitioning == components.EventTime,
+			RawBackup:              cfg.RawBackup,
+			FunctionTimeoutSeconds: cfg.LambdaTimeoutSeconds,
+		},
+		Thresholds: components.AlarmThresholds{
+			API5xxPerPeriod:       cfg.AlarmAPI5xxPerPeriod,
+			API4xxRatePercent:     cfg.AlarmAPI4xxRatePercent,
+			APILatencyP99Ms:       cfg.AlarmAPILatencyP99Ms,
+			IteratorAgeMinutes:    cfg.AlarmIteratorAgeMinutes,
+			FreshnessSeconds:      cfg.AlarmFreshnessSeconds,
+			SilentMinutes:         cfg.AlarmSilentMinutes,
+			LambdaDurationPercent: cfg.AlarmLambdaDurationPercent,
+			ThrottlePeriods:       cfg.AlarmThrottlePeriods,
+		},
+		Emails:         cfg.AlarmEmails,
+		HTTPSEndpoints: cfg.AlarmHTTPSEndpoints,
+	})
+	return err
 }
 
 // deployedShards reads the live stream's open shard count so that preview can refuse a
@@ -204,4 +297,8 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	ctx.Export("crawlerName", p.Catalog.CrawlerName)
 	ctx.Export("athenaWorkgroup", p.Analytics.WorkgroupName)
 	ctx.Export("keyArn", p.Key.Arn)
+	ctx.Export("transformFunction", p.Function.Name)
+	ctx.Export("deliveryStreamName", p.Delivery.Name)
+	ctx.Export("alarmTopicArn", p.Monitoring.TopicArn)
+	ctx.Export("dashboardName", p.Monitoring.DashboardName)
 }
