@@ -19,6 +19,10 @@ func run(t *testing.T, stack string, cfg map[string]string) *stacktest.Result {
 	return res
 }
 
+func runErr(stack string, cfg map[string]string) (*stacktest.Result, error) {
+	return stacktest.Run(stacktest.Options{Stack: stack, Config: cfg})
+}
+
 // one returns the single resource of a type, failing the test otherwise.
 func one(t *testing.T, res *stacktest.Result, typ string) *stacktest.Resource {
 	t.Helper()

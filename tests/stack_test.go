@@ -136,7 +136,7 @@ func TestShardStepIsCheckedAgainstTheLiveStream(t *testing.T) {
 }
 
 // taggable lists the resource types AWS lets us tag; each must carry the stack tags.
-var taggable = []string{tBucket, tStream, tKey, tDatabase, tCrawler, tWorkgroup, tRestAPI, tStage, tUsagePlan, "aws:apigateway/apiKey:ApiKey", tRole, tLogGroup}
+var taggable = []string{tFirehose, tFunction, tTopic, tAlarm, tEventRule, tBucket, tStream, tKey, tDatabase, tCrawler, tWorkgroup, tRestAPI, tStage, tUsagePlan, "aws:apigateway/apiKey:ApiKey", tRole, tLogGroup}
 
 func TestEveryTaggableResourceIsTagged(t *testing.T) {
 	for _, stack := range stacks {
@@ -159,7 +159,7 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 				}
 			}
 		}
-		if n < 12 {
+		if n < 30 {
 			t.Errorf("%s: only %d tagged resources", stack, n)
 		}
 	}
