@@ -36,8 +36,8 @@
 //     any unknown field fails the record.
 //   - Pipeline fields (ingested_at) sent by a producer fail the record (RulePipelineField) in
 //     both modes: overwriting would silently drop what was sent, and keeping it in attributes
-//     would be confusing. The API's keep-mode model does not forbid the field, so such events
-//     are accepted with 200 by the API and land under the error prefix.
+//     would be confusing. The API's request models forbid the field too ({"not": {}}), so a
+//     producer going through the API gets a 400 instead.
 //
 // # Timestamps
 //

@@ -1,0 +1,53 @@
+package tests
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/internal/stacktest"
+	slstacks "github.com/streamlake/streamlake/stacks"
+)
+
+// TestReadmeDocumentsEveryKeyAndAlarm keeps the README's reference tables complete.
+func TestReadmeDocumentsEveryKeyAndAlarm(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	cfg, err := runConfig(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range cfg.Keys() {
+		if !strings.Contains(readme, "| `"+k+"` |") {
+			t.Errorf("README's configuration table lacks %s", k)
+		}
+	}
+	specs := components.AlarmSpecs(components.AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120},
+		components.AlarmThresholds{LambdaDurationPercent: 80, ThrottlePeriods: 3, SilentMinutes: 30})
+	for _, s := range specs {
+		if !strings.Contains(readme, "| `"+s.ID+"` |") {
+			t.Errorf("README's alarm table lacks %s", s.ID)
+		}
+	}
+	for _, cmd := range []string{"make test", "pulumi up --stack dev"} {
+		if !strings.Contains(readme[:min(len(readme), 2500)], cmd) {
+			t.Errorf("README's first screen lacks %q", cmd)
+		}
+	}
+}
+
+func runConfig(t *testing.T) (*slstacks.Config, error) {
+	var cfg *slstacks.Config
+	_, err := stacktest.Run(stacktest.Options{Stack: "dev", Program: func(ctx *pulumi.Context) error {
+		c, err := slstacks.Load(ctx)
+		cfg = c
+		return err
+	}})
+	return cfg, err
+}
