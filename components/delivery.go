@@ -210,7 +210,8 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
 				args.Env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName)),
 			iampolicy.Allow("InvokeTransform", []string{"lambda:InvokeFunction", "lambda:GetFunctionConfiguration"}, fnArn, fnArn+":*"),
-			iampolicy.Allow("WriteDeliveryLogs", []string{"logs:PutLogEvents"}, logArn+":log-stream:*"),
+			iampolicy.Allow("WriteDeliveryLogs", []string{"logs:PutLogEvents"},
+				logArn+":log-stream:"+DestinationLogStream, logArn+":log-stream:"+BackupLogStream),
 		)
 	}, args.Env.AccountID, args.StreamArn, args.BucketArn, args.Env.KeyArn, args.FunctionArn, logs.Arn)
 	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
