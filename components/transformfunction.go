@@ -94,7 +94,8 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 		Service:     "lambda.amazonaws.com",
 		Description: "streamlake transform Lambda: write its own logs",
 		Policy: policy(func(v []string) iampolicy.Document {
-			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v[0]+":log-stream:*"))
+			// log-group:<name>:* covers the group (CreateLogStream) and its streams (PutLogEvents).
+			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v[0]+":*"))
 		}, logs.Arn),
 	}, parent)
 	if err != nil {
