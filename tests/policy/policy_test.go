@@ -22,28 +22,13 @@ import (
 // blocked are stack/rule pairs failing because of a real defect in the program, reported and
 // awaiting a fix in components/ or stacks/. TestPolicy skips exactly these pairs (so the
 // suite stays green meanwhile) and fails as soon as one passes, so the skip is removed.
-var blocked = map[string]block{}
-
-type block struct {
-	Reason string
-	// While, when set, limits the block to runs it holds for (e.g. until a component is wired
-	// into stacks.Run); after that the rule is enforced without any skip.
-	While func(*stacktest.Result) bool
-}
-
-func (b block) applies(res *stacktest.Result) bool { return b.While == nil || b.While(res) }
+var blocked = map[string]string{}
 
 func init() {
-	crawlerLogs := block{Reason: "blocked on: the Glue crawler logs to /aws-glue/crawlers, a log group Glue creates with no retention and no KMS key " +
-		"(fix in components/catalog.go: glue.SecurityConfiguration with CloudWatch SSE-KMS + a declared log group for it; see README.md)"}
-	noAlarms := block{Reason: "blocked on: the monitoring component is not wired into stacks.Run yet (enforced as soon as the run has alarms)",
-		While: func(res *stacktest.Result) bool { return len(res.OfType(tAlarm)) == 0 }}
-	noCrawlerRule := block{Reason: "blocked on: the monitoring component is not wired into stacks.Run yet (enforced as soon as the run has an EventBridge rule)",
-		While: func(res *stacktest.Result) bool { return len(res.OfType(tEventRule)) == 0 }}
+	crawlerLogs := "blocked on: the Glue crawler logs to /aws-glue/crawlers, a log group Glue creates with no retention and no KMS key " +
+		"(fix in components/catalog.go: glue.SecurityConfiguration with CloudWatch SSE-KMS + a declared log group for it; see README.md)"
 	for _, stack := range []string{"dev", "prod"} {
 		blocked[stack+"/ops-log-groups-declared"] = crawlerLogs
-		blocked[stack+"/ops-alarm-coverage"] = noAlarms
-		blocked[stack+"/ops-crawler-failure-alerts"] = noCrawlerRule
 	}
 }
 
@@ -97,14 +82,14 @@ func TestPolicy(t *testing.T) {
 			for _, rule := range Rules {
 				t.Run(rule.ID, func(t *testing.T) {
 					fails := rep.Failures(rule.ID)
-					if b, ok := blocked[stack+"/"+rule.ID]; ok && b.applies(res[stack]) {
+					if reason, ok := blocked[stack+"/"+rule.ID]; ok {
 						if len(fails) == 0 {
 							t.Fatalf("%s/%s passes now: remove it from blocked in policy_test.go", stack, rule.ID)
 						}
 						for _, v := range fails {
 							t.Log("known defect: " + v.String())
 						}
-						t.Skip(b.Reason)
+						t.Skip(reason)
 					}
 					for _, v := range fails {
 						t.Error(v.String())
@@ -166,7 +151,7 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 					cfg[project+":"+k] = val
 				}
 				for _, x := range EvaluateWith(res, cfg, Rules, Exceptions).Violations {
-					if b, ok := blocked[stack+"/"+x.Rule]; ok && b.applies(res) {
+					if _, ok := blocked[stack+"/"+x.Rule]; ok {
 						continue // reported with the stack files
 					}
 					if _, ok := blockedVariants[v.name+"/"+x.Rule]; ok {
@@ -228,8 +213,8 @@ func TestPolicyTable(t *testing.T) {
 		}
 	}
 	status := func(st, rule string) string {
-		b, isBlocked := blocked[st+"/"+rule]
-		return status(reports[st], isBlocked && b.applies(res[st]), rule)
+		_, isBlocked := blocked[st+"/"+rule]
+		return status(reports[st], isBlocked, rule)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%-44s %-10s", "RULE", "CATEGORY")
@@ -251,10 +236,10 @@ func TestPolicyTable(t *testing.T) {
 	}
 	b.WriteString("\nBLOCKED\n")
 	for _, k := range sortedKeys(blocked) {
-		st, _, _ := strings.Cut(k, "/")
-		if r, ok := res[st]; ok && blocked[k].applies(r) {
-			fmt.Fprintf(&b, "  %s: %s\n", k, blocked[k].Reason)
-		}
+		fmt.Fprintf(&b, "  %s: %s\n", k, blocked[k])
+	}
+	for _, k := range sortedKeys(blockedVariants) {
+		fmt.Fprintf(&b, "  variant %s: %s\n", k, blockedVariants[k])
 	}
 	t.Log(b.String())
 }
@@ -337,6 +322,7 @@ func TestNamesFitLongStackNames(t *testing.T) {
 		n := stacks.NamesFor(project, stack)
 		for typ, name := range map[string]string{
 			tStream: n.Stream, tDatabase: n.Database, tTable: n.Table, tCrawler: n.Crawler, tWorkgroup: n.Workgroup,
+			tDashboard: n.Dashboard,
 		} {
 			if err := awsrules.CheckName(typ, name, false); err != nil {
 				t.Errorf("stack %q (%d chars): %v", stack, len(stack), err)
@@ -595,34 +581,16 @@ func TestEachRuleCatchesABrokenResource(t *testing.T) {
 	}
 }
 
-// baseRun is the real run of a stack to break. Until the delivery stream, transform and
-// monitoring are wired into stacks.Run, it is the run of previewProgram (the real program
-// plus those components, wired as in their docs), so their rules are exercised too.
+// baseRun is the real run of a stack to break (callers Clone it first).
 func baseRun(t *testing.T, stack string) *stacktest.Result {
 	t.Helper()
 	_, res := runs(t)
-	if len(res[stack].OfType(tFirehose)) > 0 {
-		return res[stack]
+	r, ok := res[stack]
+	if !ok {
+		t.Fatalf("no stack file for %s", stack)
 	}
-	previewOnce.Do(func() { previewRuns = map[string]*stacktest.Result{} })
-	previewMu.Lock()
-	defer previewMu.Unlock()
-	if r, ok := previewRuns[stack]; ok {
-		return r
-	}
-	r, err := stacktest.Run(stacktest.Options{Stack: stack, Program: previewProgram})
-	if err != nil {
-		t.Fatal(err)
-	}
-	previewRuns[stack] = r
 	return r
 }
-
-var (
-	previewOnce sync.Once
-	previewMu   sync.Mutex
-	previewRuns map[string]*stacktest.Result
-)
 
 // --- mutation helpers ------------------------------------------------------------------
 
