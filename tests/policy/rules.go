@@ -26,7 +26,7 @@ var Rules = []Rule{
 		Reason:      "CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed alias/aws/sns key"},
 	{ID: "sec-logs-encrypted", Category: Security, Types: []string{tLogGroup}, Check: checkLogGroupEncrypted,
 		Description: "every log group is encrypted with the stack's key",
-		Reason:      "access and error logs hold client IPs, keys' ids and record fragments"},
+		Reason:      "access and error logs hold client IPs, API key ids and record fragments"},
 	{ID: "sec-kms-rotation", Category: Security, Types: []string{tKey}, Check: checkKeyRotation,
 		Description: "every symmetric KMS key rotates",
 		Reason:      "limits how much data one key version protects"},
