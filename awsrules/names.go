@@ -27,6 +27,7 @@ var NameRules = map[string]NameRule{
 	"aws:lambda/function:Function":                              {64, regexp.MustCompile(`^[a-zA-Z0-9_-]+$`), "Lambda function"},
 	"aws:glue/catalogDatabase:CatalogDatabase":                  {255, regexp.MustCompile(`^[a-z0-9_]+$`), "Glue database"},
 	"aws:glue/catalogTable:CatalogTable":                        {255, regexp.MustCompile(`^[a-z0-9_]+$`), "Glue table"},
+	"aws:glue/securityConfiguration:SecurityConfiguration":      {255, regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`), "Glue security configuration"},
 	"aws:glue/crawler:Crawler":                                  {255, regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`), "Glue crawler"},
 	"aws:athena/workgroup:Workgroup":                            {128, regexp.MustCompile(`^[a-zA-Z0-9._-]+$`), "Athena workgroup"},
 	"aws:athena/namedQuery:NamedQuery":                          {128, nil, "Athena named query"},

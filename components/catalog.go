@@ -18,14 +18,21 @@ const (
 	ParquetSerDe        = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
 )
 
+// crawlerLogPrefix is where Glue writes the logs of a crawler with a security configuration
+// that encrypts CloudWatch logs: /aws-glue/crawlers-role/<role name>-<configuration name>.
+const crawlerLogPrefix = "/aws-glue/crawlers-role/"
+
 // CatalogArgs configures the Glue database, the events table and its crawler.
 type CatalogArgs struct {
 	Env    *Env
 	Schema *schema.Schema
 	// DatabaseName, TableName and CrawlerName are physical names; Athena SQL uses the first two.
 	DatabaseName, TableName, CrawlerName string
-	BucketName                           pulumi.StringInput
-	BucketArn                            pulumi.StringInput
+	// SecurityConfigurationName names the Glue security configuration that encrypts the
+	// crawler's logs with the stack key and gives them their own log group.
+	SecurityConfigurationName string
+	BucketName                pulumi.StringInput
+	BucketArn                 pulumi.StringInput
 	// Schedule is the crawler's cron(...) expression.
 	Schedule string
 }
@@ -42,9 +49,10 @@ func (a *CatalogArgs) Validate() error {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	for typ, n := range map[string]string{
-		"aws:glue/catalogDatabase:CatalogDatabase": a.DatabaseName,
-		"aws:glue/catalogTable:CatalogTable":       a.TableName,
-		"aws:glue/crawler:Crawler":                 a.CrawlerName,
+		"aws:glue/catalogDatabase:CatalogDatabase":             a.DatabaseName,
+		"aws:glue/catalogTable:CatalogTable":                   a.TableName,
+		"aws:glue/crawler:Crawler":                             a.CrawlerName,
+		"aws:glue/securityConfiguration:SecurityConfiguration": a.SecurityConfigurationName,
 	} {
 		if err := awsrules.CheckName(typ, n, false); err != nil {
 			return fmt.Errorf("catalog: %w", err)
@@ -64,6 +72,8 @@ type Catalog struct {
 	TableName    pulumi.StringOutput `pulumi:"tableName"`
 	TableArn     pulumi.StringOutput `pulumi:"tableArn"`
 	CrawlerName  pulumi.StringOutput `pulumi:"crawlerName"`
+	// CrawlerLogGroup is where failed crawler runs explain themselves.
+	CrawlerLogGroup pulumi.StringOutput `pulumi:"crawlerLogGroup"`
 }
 
 // NewCatalog creates the database, table, crawler role and crawler.
@@ -144,9 +154,10 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
 			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, keyArn).
 				When("StringEquals", "kms:ViaService", fmt.Sprintf("s3.%s.amazonaws.com", args.Env.Region)),
-			// Glue writes crawler logs to this AWS-owned log group name.
-			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
-				args.Env.arn("logs", acct, "log-group:/aws-glue/crawlers:*")),
+			// With the security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<config>,
+			// declared below with retention and the stack key.
+			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
+				args.Env.arn("logs", acct, "log-group:"+crawlerLogPrefix+"*-"+args.SecurityConfigurationName+":*")),
 		)
 	}, args.Env.AccountID, args.BucketArn, args.Env.KeyArn)
 	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
@@ -156,6 +167,32 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w", name, err)
+	}
+
+	secConfig, err := glue.NewSecurityConfiguration(ctx, name+"-security", &glue.SecurityConfigurationArgs{
+		Name: pulumi.String(args.SecurityConfigurationName),
+		EncryptionConfiguration: &glue.SecurityConfigurationEncryptionConfigurationArgs{
+			CloudwatchEncryption: &glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs{
+				CloudwatchEncryptionMode: pulumi.String("SSE-KMS"),
+				KmsKeyArn:                args.Env.KeyArn,
+			},
+			// The crawler writes no job bookmarks or S3 output.
+			JobBookmarksEncryption: &glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs{
+				JobBookmarksEncryptionMode: pulumi.String("DISABLED"),
+			},
+			S3Encryption: &glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs{
+				S3EncryptionMode: pulumi.String("DISABLED"),
+			},
+		},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s security configuration: %w", name, err)
+	}
+	// Without this declaration Glue creates the group on the first run, unencrypted and kept forever.
+	crawlerLogs, err := newLogGroup(ctx, name+"-crawler-logs", args.Env,
+		pulumi.Sprintf("%s%s-%s", crawlerLogPrefix, role.Name, args.SecurityConfigurationName), parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s crawler logs: %w", name, err)
 	}
 
 	crawlerConfig, err := jsonString(map[string]any{
@@ -181,16 +218,18 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			UpdateBehavior: pulumi.String("LOG"),
 			DeleteBehavior: pulumi.String("LOG"),
 		},
-		RecrawlPolicy: &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_NEW_FOLDERS_ONLY")},
-		Configuration: pulumi.String(crawlerConfig),
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table}, role.Ready...)))
+		RecrawlPolicy:         &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_NEW_FOLDERS_ONLY")},
+		Configuration:         pulumi.String(crawlerConfig),
+		SecurityConfiguration: secConfig.Name,
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)))
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s crawler: %w", name, err)
 	}
 
-	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName = db.Name, table.Name, table.Arn, crawler.Name
+	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
+		"crawlerLogGroup": crawlerLogs.Name,
 	}); err != nil {
 		return nil, err
 	}

@@ -67,11 +67,14 @@ func NewDataKey(ctx *pulumi.Context, name string, args *DataKeyArgs, opts ...pul
 				Action:    iampolicy.StringList{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
 				Resource:  iampolicy.StringList{"*"},
 			}.When("ArnLike", "kms:EncryptionContext:aws:logs:arn", logsArn),
+			// No source condition: CloudWatch alarms call KMS without the caller context such a
+			// condition tests, and notifications would be dropped silently. Who may publish is
+			// decided by the topic policy, which is scoped to this account's alarms and rule.
 			iampolicy.Statement{Sid: "AlarmsPublishToEncryptedTopic", Effect: "Allow",
 				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
 				Action:    iampolicy.StringList{"kms:Decrypt", "kms:GenerateDataKey*"},
 				Resource:  iampolicy.StringList{"*"},
-			}.When("StringEquals", "aws:SourceAccount", account),
+			},
 		)
 	}, args.AccountID)
 

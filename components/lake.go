@@ -205,5 +205,10 @@ func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {
 	if a.Versioning {
 		all.NoncurrentVersionExpiration = &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(a.NoncurrentExpirationDays)}
 	}
-	return s3.BucketLifecycleConfigurationV2RuleArray{raw, errs, results, all}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{errs, results, all}
+	// S3 rejects a rule without an action: keeping raw/ in STANDARD forever needs no rule.
+	if a.RawTransitionDays > 0 || a.RawExpirationDays > 0 {
+		rules = append(rules, raw)
+	}
+	return rules
 }

@@ -341,7 +341,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		})
 	}).(pulumi.StringOutput)
 	rule, err := cloudwatch.NewEventRule(ctx, name+"-crawler-failed", &cloudwatch.EventRuleArgs{
-		Description:  pulumi.String("A run of the partition crawler failed: new hours are not queryable in Athena until it succeeds. Check the crawler's logs in /aws-glue/crawlers."),
+		Description:  pulumi.String("A run of the partition crawler failed: new hours are not queryable in Athena until it succeeds. Check the crawler's log group /aws-glue/crawlers-role/<crawler role>-<security configuration> (stack output crawlerLogGroup)."),
 		EventPattern: pattern,
 	}, parent)
 	if err != nil {

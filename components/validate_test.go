@@ -68,7 +68,7 @@ func TestStreamRules(t *testing.T) {
 
 func TestCatalogRules(t *testing.T) {
 	base := func() *CatalogArgs {
-		return &CatalogArgs{Env: env(), Schema: schema.Default(), DatabaseName: "streamlake_dev", TableName: "events", CrawlerName: "streamlake-dev-partitions",
+		return &CatalogArgs{Env: env(), Schema: schema.Default(), DatabaseName: "streamlake_dev", TableName: "events", CrawlerName: "streamlake-dev-partitions", SecurityConfigurationName: "streamlake-dev-crawler",
 			BucketName: pulumi.String("b"), BucketArn: pulumi.String("arn:aws:s3:::b"), Schedule: "cron(15 * * * ? *)"}
 	}
 	expect(t, "valid", base(), "")

@@ -49,18 +49,20 @@ func Run(ctx *pulumi.Context) error {
 // Names are the physical names the stack chooses itself (Glue and Athena names appear in SQL;
 // the stream's name lets preview read its live shard count). All include project and stack.
 type Names struct {
-	Stream, Database, Table, Crawler, Workgroup, Dashboard string
+	Stream, Database, Table, Crawler, CrawlerSecurity, Workgroup, Dashboard string
 }
 
 // NamesFor derives the physical names of a stack.
 func NamesFor(project, stack string) Names {
 	return Names{
-		Stream:    awsrules.PhysicalName("-", project, stack, "events"),
-		Database:  awsrules.PhysicalName("_", project, stack),
-		Table:     "events",
-		Crawler:   awsrules.PhysicalName("-", project, stack, "partitions"),
-		Workgroup: awsrules.PhysicalName("-", project, stack),
-		Dashboard: awsrules.PhysicalName("-", project, stack),
+		Stream:   awsrules.PhysicalName("-", project, stack, "events"),
+		Database: awsrules.PhysicalName("_", project, stack),
+		Table:    "events",
+		Crawler:  awsrules.PhysicalName("-", project, stack, "partitions"),
+		// Kept short: it is part of the crawler's log group name.
+		CrawlerSecurity: awsrules.PhysicalName("-", project, stack, "crawler"),
+		Workgroup:       awsrules.PhysicalName("-", project, stack),
+		Dashboard:       awsrules.PhysicalName("-", project, stack),
 	}
 }
 
@@ -129,14 +131,15 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	}
 
 	p.Catalog, err = components.NewCatalog(ctx, "catalog", &components.CatalogArgs{
-		Env:          p.Env,
-		Schema:       s,
-		DatabaseName: names.Database,
-		TableName:    names.Table,
-		CrawlerName:  names.Crawler,
-		BucketName:   p.Lake.BucketName,
-		BucketArn:    p.Lake.BucketArn,
-		Schedule:     cfg.CrawlerSchedule,
+		Env:                       p.Env,
+		Schema:                    s,
+		DatabaseName:              names.Database,
+		TableName:                 names.Table,
+		CrawlerName:               names.Crawler,
+		SecurityConfigurationName: names.CrawlerSecurity,
+		BucketName:                p.Lake.BucketName,
+		BucketArn:                 p.Lake.BucketArn,
+		Schedule:                  cfg.CrawlerSchedule,
 	})
 	if err != nil {
 		return nil, err
@@ -295,6 +298,7 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	ctx.Export("glueDatabase", p.Catalog.DatabaseName)
 	ctx.Export("glueTable", p.Catalog.TableName)
 	ctx.Export("crawlerName", p.Catalog.CrawlerName)
+	ctx.Export("crawlerLogGroup", p.Catalog.CrawlerLogGroup)
 	ctx.Export("athenaWorkgroup", p.Analytics.WorkgroupName)
 	ctx.Export("keyArn", p.Key.Arn)
 	ctx.Export("transformFunction", p.Function.Name)

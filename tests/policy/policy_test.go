@@ -24,14 +24,6 @@ import (
 // suite stays green meanwhile) and fails as soon as one passes, so the skip is removed.
 var blocked = map[string]string{}
 
-func init() {
-	crawlerLogs := "blocked on: the Glue crawler logs to /aws-glue/crawlers, a log group Glue creates with no retention and no KMS key " +
-		"(fix in components/catalog.go: glue.SecurityConfiguration with CloudWatch SSE-KMS + a declared log group for it; see README.md)"
-	for _, stack := range []string{"dev", "prod"} {
-		blocked[stack+"/ops-log-groups-declared"] = crawlerLogs
-	}
-}
-
 var (
 	runsOnce sync.Once
 	runsErr  error
@@ -126,9 +118,7 @@ var variants = []struct {
 }
 
 // blockedVariants are variant/rule pairs failing because of a reported defect (see blocked).
-var blockedVariants = map[string]string{
-	"raw-kept-in-standard-forever/deploy-s3-lifecycle": "blocked on: components/lake.go emits the raw-backup lifecycle rule with no action when rawTransitionDays and rawExpirationDays are both 0 (S3 rejects the configuration); fix: leave the rule out when it has neither a transition nor an expiration",
-}
+var blockedVariants = map[string]string{}
 
 // TestPolicyHoldsForConfigVariants evaluates every stack with each variant applied.
 func TestPolicyHoldsForConfigVariants(t *testing.T) {
