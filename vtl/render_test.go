@@ -13,6 +13,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/streamlake/streamlake/producer/standintest"
 )
 
 // job is one template to render (see testdata/render.js for every field).
@@ -38,36 +40,14 @@ type result struct {
 
 const testRequestID = "c0ffee00-1234-4d2e-9abc-0123456789ab"
 
-// moduleRoot walks up from the working directory to the directory holding go.mod.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = up
-	}
-}
-
 // renderer finds node and render.js. Without node or velocityjs the template tests skip
 // locally and fail in CI (CI=true), where a skip would hide that nothing was tested.
 func renderer(t testing.TB) (node, script string) {
 	t.Helper()
-	root := moduleRoot(t)
+	root := standintest.RepoRoot(t)
 	missing := func(what string) {
 		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s; CI=true, so the mapping-template tests must run", what)
-		}
-		t.Skipf("%s: mapping templates not executed", what)
+		standintest.Missing(t, what)
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/stacks"
 )
 
@@ -68,23 +69,8 @@ type Options struct {
 	DryRun  bool
 }
 
-// Root returns the module root (the directory holding go.mod and Pulumi.yaml).
-func Root() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("Pulumi.yaml not found above the working directory")
-		}
-		dir = parent
-	}
-}
+// Root returns the module root, which holds go.mod and Pulumi.yaml.
+func Root() (string, error) { return lambdapkg.FindModuleRoot(".") }
 
 // Project is the project name in Pulumi.yaml.
 func Project() (string, error) {
