@@ -58,10 +58,12 @@ func (s Statement) When(op, key string, values ...string) Statement {
 	for k, v := range s.Condition {
 		c[k] = v
 	}
-	if c[op] == nil {
-		c[op] = map[string]StringList{}
+	inner := map[string]StringList{}
+	for k, v := range c[op] {
+		inner[k] = v
 	}
-	c[op][key] = values
+	inner[key] = values
+	c[op] = inner
 	s.Condition = c
 	return s
 }

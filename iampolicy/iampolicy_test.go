@@ -37,4 +37,8 @@ func TestAssumeRoleAndWhen(t *testing.T) {
 	if base.Condition != nil || a.Condition["StringEquals"]["k"][0] != "v" {
 		t.Errorf("When mutated its receiver: %+v %+v", base, a)
 	}
+	b := a.When("StringEquals", "k2", "w")
+	if len(a.Condition["StringEquals"]) != 1 || len(b.Condition["StringEquals"]) != 2 {
+		t.Errorf("When shared the operator's map: %+v %+v", a.Condition, b.Condition)
+	}
 }
