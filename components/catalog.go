@@ -139,9 +139,10 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 	rolePolicy := policy(func(v []string) iampolicy.Document {
 		acct, bucketArn, keyArn := v[0], v[1], v[2]
 		return iampolicy.New(
-			// Partitions only: no CreateTable/DeleteTable, so the crawler cannot rewrite the schema.
+			// Partitions only: no CreateTable/UpdateTable/DeleteTable, so the crawler cannot
+			// rewrite the schema even if its configuration were changed by hand.
 			iampolicy.Allow("ReadTableAddPartitions", []string{
-				"glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions",
+				"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
 				"glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
 				"glue:UpdatePartition", "glue:BatchUpdatePartition",
 			},
@@ -149,6 +150,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
 				args.Env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
 			),
+			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
 			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
 				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
 			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
@@ -201,8 +203,6 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			// New partitions take the table's schema; the table itself is never changed.
 			"Partitions": map[string]string{"AddOrUpdateBehavior": "InheritFromTable"},
 		},
-		// The table lives at s3://bucket/data/ (level 2); year=/month=/... below are partitions.
-		"Grouping": map[string]any{"TableLevelConfiguration": 2},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s crawler configuration: %w", name, err)
@@ -211,14 +211,22 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		Name:         pulumi.String(args.CrawlerName),
 		DatabaseName: db.Name,
 		Role:         role.Arn,
-		Description:  pulumi.String("Adds new hourly partitions of the events table; never changes its schema."),
+		Description:  pulumi.String("Registers new hourly partitions of the events table; never changes its schema."),
 		Schedule:     pulumi.String(args.Schedule),
-		S3Targets:    glue.CrawlerS3TargetArray{&glue.CrawlerS3TargetArgs{Path: location}},
+		// The table itself is the source (AWS's "existing catalog tables" crawler, meant for
+		// tables created by API): the crawler reads the table's location and only registers
+		// partitions. An S3-path target would try to create a table of its own for data/.
+		CatalogTargets: glue.CrawlerCatalogTargetArray{&glue.CrawlerCatalogTargetArgs{
+			DatabaseName: db.Name,
+			Tables:       pulumi.StringArray{table.Name},
+		}},
 		SchemaChangePolicy: &glue.CrawlerSchemaChangePolicyArgs{
 			UpdateBehavior: pulumi.String("LOG"),
 			DeleteBehavior: pulumi.String("LOG"),
 		},
-		RecrawlPolicy:         &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_NEW_FOLDERS_ONLY")},
+		// Incremental (new folders only) crawls exist for S3-path sources only; a catalog
+		// source is crawled in full, which lists the partitions rather than reading data.
+		RecrawlPolicy:         &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_EVERYTHING")},
 		Configuration:         pulumi.String(crawlerConfig),
 		SecurityConfiguration: secConfig.Name,
 	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)))

@@ -155,15 +155,16 @@ func TestCrawlerNeverRewritesTheSchema(t *testing.T) {
 		if c.Str("schemaChangePolicy.updateBehavior") != "LOG" || c.Str("schemaChangePolicy.deleteBehavior") != "LOG" {
 			t.Errorf("%s: schema change policy %v", stack, c.In("schemaChangePolicy"))
 		}
-		if c.Str("recrawlPolicy.recrawlBehavior") != "CRAWL_NEW_FOLDERS_ONLY" {
-			t.Errorf("%s: recrawl %v", stack, c.In("recrawlPolicy"))
+		if c.Str("recrawlPolicy.recrawlBehavior") != "CRAWL_EVERYTHING" {
+			t.Errorf("%s: recrawl %v (catalog-table sources allow no incremental crawl)", stack, c.In("recrawlPolicy"))
 		}
 		conf := parseJSON(t, c.Str("configuration"))
 		if stacktest.Path(conf, "CrawlerOutput.Partitions.AddOrUpdateBehavior") != "InheritFromTable" {
 			t.Errorf("%s: crawler configuration %v", stack, conf)
 		}
-		if c.Str("s3Targets[0].path") != "s3://"+bucket+"/data/" {
-			t.Errorf("%s: crawler target %v", stack, c.In("s3Targets"))
+		tbl := one(t, res, tTable)
+		if c.Str("catalogTargets[0].databaseName") != tbl.Str("databaseName") || c.Str("catalogTargets[0].tables[0]") != tbl.Str("name") || c.In("s3Targets") != nil {
+			t.Errorf("%s: the crawler must crawl the table itself: %v %v", stack, c.In("catalogTargets"), c.In("s3Targets"))
 		}
 		want := map[string]string{"dev": "cron(15 * * * ? *)", "prod": "cron(5 * * * ? *)"}[stack]
 		if c.Str("schedule") != want {

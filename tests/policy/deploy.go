@@ -342,18 +342,25 @@ func checkTableLocation(s *Stack, r *stacktest.Resource) []Violation {
 
 func checkCrawlerTarget(s *Stack, c *stacktest.Resource) []Violation {
 	var out []Violation
-	fix := "components/catalog.go: S3Targets the table's location, DatabaseName the table's database"
-	for i, t := range c.List("s3Targets") {
-		path := str(t, "path")
-		if s.first(tTable, func(tb *stacktest.Resource) bool {
-			return tb.Str("databaseName") == c.Str("databaseName") && tb.Str("storageDescriptor.location") == path
-		}) == nil {
-			out = append(out, violation(c, fmt.Sprintf("s3Targets[%d].path", i),
-				fmt.Sprintf("crawler target %s is not the location of a table in %s: it would create tables instead of adding partitions", path, c.Str("databaseName")), fix))
-		}
+	fix := "components/catalog.go: CatalogTargets [{DatabaseName, Tables: [the events table]}], no S3 targets"
+	if len(c.List("s3Targets")) > 0 {
+		out = append(out, violation(c, "s3Targets", "an S3-path crawler creates tables of its own instead of adding partitions to the program's table", fix))
 	}
-	if len(c.List("s3Targets")) == 0 {
-		out = append(out, violation(c, "s3Targets", "crawler has no S3 target", fix))
+	targets := c.List("catalogTargets")
+	if len(targets) == 0 {
+		out = append(out, violation(c, "catalogTargets", "crawler has no catalog-table target", fix))
+	}
+	for i, t := range targets {
+		db := str(t, "databaseName")
+		tables, _ := t.(map[string]any)["tables"].([]any)
+		for j, name := range tables {
+			if s.first(tTable, func(tb *stacktest.Resource) bool {
+				return tb.Str("databaseName") == db && tb.Str("name") == name
+			}) == nil {
+				out = append(out, violation(c, fmt.Sprintf("catalogTargets[%d].tables[%d]", i, j),
+					fmt.Sprintf("crawler target %s.%v is not a table of this stack", db, name), fix))
+			}
+		}
 	}
 	if sch := c.Str("schedule"); sch != "" {
 		if err := awsrules.CheckSchedule(sch); err != nil {

@@ -471,7 +471,7 @@ var breakages = []breakage{
 	}},
 	{rule: "deploy-crawler-target", mutate: func(t *testing.T, res *stacktest.Result) {
 		c := pick(t, res, tCrawler, nil)
-		set(t, c, "s3Targets[0].path", strings.Replace(str(c.Inputs, "s3Targets[0].path"), "/data/", "/", 1))
+		set(t, c, "catalogTargets[0].tables[0]", "other_table")
 	}},
 	{rule: "deploy-alarm-metric", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, tAlarm, nil), "metricName", "IteratorAge")
