@@ -17,6 +17,8 @@ const (
 	MaxBufferSeconds       = 900
 	// MinDynamicPartitioningBufferSeconds is the shortest interval with dynamic partitioning.
 	MinDynamicPartitioningBufferSeconds = 60
+	// MinBackupBufferSeconds is the shortest interval of an S3 backup (no zero buffering).
+	MinBackupBufferSeconds = 60
 	// Lambda processor limits.
 	MinProcessorBufferMiB     = 0.2
 	MaxProcessorBufferMiB     = 3

@@ -65,6 +65,46 @@ func DeliveryPrefixes(s *schema.Schema, partitioning string) Prefixes {
 	}
 }
 
+// Firehose's values for Lambda processor parameters that are not sent. The provider does not
+// store a parameter equal to its default (RoleArn defaults to the delivery stream's role), so
+// sending one shows a change on every preview: only values that differ are sent.
+const (
+	DefaultProcessorRetries       = 3
+	DefaultProcessorBufferMiB     = 1.0
+	DefaultProcessorBufferSeconds = 60
+)
+
+// ProcessorParameters returns the Lambda processor's parameters besides LambdaArn, as
+// name/value pairs: only those that differ from Firehose's defaults.
+func ProcessorParameters(retries int, bufferMiB float64, bufferSeconds int) [][2]string {
+	var out [][2]string
+	if retries != DefaultProcessorRetries {
+		out = append(out, [2]string{"NumberOfRetries", strconv.Itoa(retries)})
+	}
+	if bufferMiB != DefaultProcessorBufferMiB {
+		out = append(out, [2]string{"BufferSizeInMBs", strconv.FormatFloat(bufferMiB, 'f', -1, 64)})
+	}
+	if bufferSeconds != DefaultProcessorBufferSeconds {
+		out = append(out, [2]string{"BufferIntervalInSeconds", strconv.Itoa(bufferSeconds)})
+	}
+	return out
+}
+
+func processorParameters(lambdaArn pulumi.StringInput, retries int, bufferMiB float64, bufferSeconds int) kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArray {
+	// The provider documents qualified ARNs for the processor; $LATEST is what Firehose calls.
+	params := kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArray{
+		&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs{
+			ParameterName: pulumi.String("LambdaArn"), ParameterValue: lambdaArn,
+		},
+	}
+	for _, p := range ProcessorParameters(retries, bufferMiB, bufferSeconds) {
+		params = append(params, &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs{
+			ParameterName: pulumi.String(p[0]), ParameterValue: pulumi.String(p[1]),
+		})
+	}
+	return params
+}
+
 // DeliveryArgs configures the Firehose delivery stream.
 type DeliveryArgs struct {
 	Env    *Env
@@ -138,6 +178,9 @@ func (a *DeliveryArgs) Validate() error {
 	if a.MaxProcessorBufferMiB > 0 && a.ProcessorBufferMiB > a.MaxProcessorBufferMiB {
 		errs = append(errs, fmt.Sprintf("processor buffer %g MiB exceeds %g MiB, the largest batch whose transformed response is proven to fit Lambda's 6 MB limit", a.ProcessorBufferMiB, a.MaxProcessorBufferMiB))
 	}
+	if a.RawBackup && a.BufferSeconds < awsrules.MinBackupBufferSeconds {
+		errs = append(errs, fmt.Sprintf("raw backup needs a buffer interval of at least %d s (no zero buffering for S3 backups), got %d", awsrules.MinBackupBufferSeconds, a.BufferSeconds))
+	}
 	if a.RetrySeconds < 0 || a.RetrySeconds > 7200 {
 		errs = append(errs, fmt.Sprintf("retry duration must be 0..7200 s, got %d", a.RetrySeconds))
 	}
@@ -181,13 +224,17 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 	if err != nil {
 		return fail("logs", err)
 	}
+	// Firehose does not create its log streams: they exist before it, or its errors are lost.
+	ready := []pulumi.Resource{}
 	for _, stream := range []string{DestinationLogStream, BackupLogStream} {
-		if _, err := cloudwatch.NewLogStream(ctx, name+"-"+strings.ToLower(stream), &cloudwatch.LogStreamArgs{
+		ls, err := cloudwatch.NewLogStream(ctx, name+"-"+strings.ToLower(stream), &cloudwatch.LogStreamArgs{
 			LogGroupName: logs.Name,
 			Name:         pulumi.String(stream),
-		}, pulumi.Parent(logs)); err != nil {
+		}, pulumi.Parent(logs))
+		if err != nil {
 			return fail("log stream", err)
 		}
+		ready = append(ready, ls)
 	}
 
 	region := args.Env.Region
@@ -223,9 +270,6 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 	if err != nil {
 		return fail("role", err)
 	}
-	param := func(n, v pulumi.StringInput) kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterInput {
-		return &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs{ParameterName: n, ParameterValue: v}
-	}
 	logging := func(stream string) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs {
 		return &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs{
 			Enabled: pulumi.Bool(true), LogGroupName: logs.Name, LogStreamName: pulumi.String(stream),
@@ -247,16 +291,8 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 			Enabled: pulumi.Bool(true),
 			Processors: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArray{
 				&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs{
-					Type: pulumi.String("Lambda"),
-					// Every parameter explicit: omitted ones come back as AWS defaults and
-					// show as a diff on every preview.
-					Parameters: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArray{
-						param(pulumi.String("LambdaArn"), args.FunctionArn),
-						param(pulumi.String("NumberOfRetries"), pulumi.String(strconv.Itoa(args.ProcessorRetries))),
-						param(pulumi.String("RoleArn"), role.Arn),
-						param(pulumi.String("BufferSizeInMBs"), pulumi.String(strconv.FormatFloat(args.ProcessorBufferMiB, 'f', -1, 64))),
-						param(pulumi.String("BufferIntervalInSeconds"), pulumi.String(strconv.Itoa(args.ProcessorBufferSeconds))),
-					},
+					Type:       pulumi.String("Lambda"),
+					Parameters: processorParameters(pulumi.Sprintf("%s:$LATEST", args.FunctionArn), args.ProcessorRetries, args.ProcessorBufferMiB, args.ProcessorBufferSeconds),
 				},
 			},
 		},
@@ -322,7 +358,7 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 			RoleArn:          role.Arn,
 		},
 		ExtendedS3Configuration: s3cfg,
-	}, parent, pulumi.DependsOn(role.Ready), // Firehose checks its permissions on creation
+	}, parent, pulumi.DependsOn(append(ready, role.Ready...)), // Firehose checks its permissions on creation
 		// Dynamic partitioning can only be chosen when a delivery stream is created: switching
 		// partitioning mode replaces the stream (new one first, so nothing is missed; records
 		// in the overlap may arrive twice and share an event_id).

@@ -95,6 +95,7 @@ type definition struct {
 	Routes    []route                        `json:"routes"`
 	Gateway   map[string]vtl.GatewayResponse `json:"gateway"`
 	Preflight string                         `json:"preflight"`
+	Method    methodConfig                   `json:"method"`
 	RoleArn   string                         `json:"roleArn"`
 	Region    string                         `json:"region"`
 }
@@ -106,12 +107,40 @@ const (
 	patternServer = `5\d{2}`
 )
 
-// integrationStatus is the method status each selection pattern maps to before a template
-// overrides it (429, 500, 503).
-var integrationStatus = map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"}
+// methodConfig is how every POST method and its integration are set up. It is part of the
+// definition (and so of the deployment hash) and the resources are created from it, so a
+// change to any of these settings reaches the stage.
+type methodConfig struct {
+	Authorization  string `json:"authorization"`
+	APIKeyRequired bool   `json:"apiKeyRequired"`
+	ValidateBody   bool   `json:"validateBody"`
+	ValidateParams bool   `json:"validateParams"`
+	// Passthrough NEVER: bodies that are not application/json get 415, never a raw pass-through.
+	Passthrough       string            `json:"passthrough"`
+	RequestParameters map[string]string `json:"requestParameters"`
+	TimeoutMs         int               `json:"timeoutMs"`
+	// Statuses are every status the method can answer (templates override to 429, 500, 503).
+	Statuses []string `json:"statuses"`
+	// IntegrationStatus maps a selection pattern to the method status before any override.
+	IntegrationStatus map[string]string `json:"integrationStatus"`
+	// ResponseHeaders are the headers the templates may set.
+	ResponseHeaders  []string          `json:"responseHeaders"`
+	PreflightHeaders map[string]string `json:"preflightHeaders"`
+}
 
-// methodStatuses are every status the POST methods can answer.
-var methodStatuses = []string{"200", "400", "429", "500", "503"}
+var postMethod = methodConfig{
+	Authorization:     "NONE",
+	APIKeyRequired:    true,
+	ValidateBody:      true,
+	ValidateParams:    true,
+	Passthrough:       "NEVER",
+	RequestParameters: map[string]string{"integration.request.header.Content-Type": "'" + vtl.KinesisContentType + "'"},
+	TimeoutMs:         10000,
+	Statuses:          []string{"200", "400", "429", "500", "503"},
+	IntegrationStatus: map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"},
+	ResponseHeaders:   []string{"Access-Control-Allow-Origin", "Vary", "Retry-After"},
+	PreflightHeaders:  vtl.PreflightHeaders(),
+}
 
 func apiDefinition(stream, roleArn string, a *IngestAPIArgs) (definition, error) {
 	event, err := a.Schema.EventModel(a.UnknownFields)
@@ -136,6 +165,7 @@ func apiDefinition(stream, roleArn string, a *IngestAPIArgs) (definition, error)
 		},
 		Gateway:   cors.GatewayResponses(),
 		Preflight: cors.PreflightResponse(),
+		Method:    postMethod,
 		RoleArn:   roleArn,
 		Region:    a.Region(),
 	}, nil
@@ -206,8 +236,8 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 	validator, err := apigateway.NewRequestValidator(ctx, name+"-validator", &apigateway.RequestValidatorArgs{
 		RestApi:                   api.ID(),
 		Name:                      pulumi.String("body-and-parameters"),
-		ValidateRequestBody:       pulumi.Bool(true),
-		ValidateRequestParameters: pulumi.Bool(true),
+		ValidateRequestBody:       pulumi.Bool(postMethod.ValidateBody),
+		ValidateRequestParameters: pulumi.Bool(postMethod.ValidateParams),
 	}, apiParent)
 	if err != nil {
 		return fail("validator", err)
@@ -267,8 +297,8 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 			RestApi:            api.ID(),
 			ResourceId:         res.ID(),
 			HttpMethod:         pulumi.String("POST"),
-			Authorization:      pulumi.String("NONE"),
-			ApiKeyRequired:     pulumi.Bool(true),
+			Authorization:      pulumi.String(postMethod.Authorization),
+			ApiKeyRequired:     pulumi.Bool(postMethod.APIKeyRequired),
 			RequestValidatorId: validator.ID(),
 			RequestModels:      pulumi.StringMap{vtl.ContentType: models[rt.Model].Name},
 			OperationName:      pulumi.String(rt.Action),
@@ -297,18 +327,17 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 			IntegrationHttpMethod: pulumi.String("POST"),
 			Uri:                   pulumi.String(fmt.Sprintf("arn:%s:apigateway:%s:kinesis:action/%s", args.Env.Partition, args.Env.Region, rt.Action)),
 			Credentials:           role.Arn,
-			// Bodies that do not match application/json get 415, never a raw pass-through.
-			PassthroughBehavior: pulumi.String("NEVER"),
-			RequestParameters:   pulumi.StringMap{"integration.request.header.Content-Type": pulumi.String("'" + vtl.KinesisContentType + "'")},
-			RequestTemplates:    pulumi.StringMap{vtl.ContentType: template},
-			TimeoutMilliseconds: pulumi.Int(10000),
+			PassthroughBehavior:   pulumi.String(postMethod.Passthrough),
+			RequestParameters:     pulumi.ToStringMap(postMethod.RequestParameters),
+			RequestTemplates:      pulumi.StringMap{vtl.ContentType: template},
+			TimeoutMilliseconds:   pulumi.Int(postMethod.TimeoutMs),
 		}, apiParent, pulumi.DependsOn(role.Ready))
 		if err != nil {
 			return fail(id+" integration", err)
 		}
 		deps = append(deps, method, integration)
 		var methodResponses []pulumi.Resource
-		for _, status := range methodStatuses {
+		for _, status := range postMethod.Statuses {
 			mr, err := apigateway.NewMethodResponse(ctx, fmt.Sprintf("%s-response-%s", id, status), &apigateway.MethodResponseArgs{
 				RestApi:            api.ID(),
 				ResourceId:         res.ID(),
@@ -324,11 +353,11 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 			deps = append(deps, mr)
 		}
 		for _, pattern := range []string{patternOK, patternClient, patternServer} {
-			ir, err := apigateway.NewIntegrationResponse(ctx, fmt.Sprintf("%s-integration-%s", id, integrationStatus[pattern]), &apigateway.IntegrationResponseArgs{
+			ir, err := apigateway.NewIntegrationResponse(ctx, fmt.Sprintf("%s-integration-%s", id, postMethod.IntegrationStatus[pattern]), &apigateway.IntegrationResponseArgs{
 				RestApi:           api.ID(),
 				ResourceId:        res.ID(),
 				HttpMethod:        method.HttpMethod,
-				StatusCode:        pulumi.String(integrationStatus[pattern]),
+				StatusCode:        pulumi.String(postMethod.IntegrationStatus[pattern]),
 				SelectionPattern:  optString(pattern),
 				ResponseTemplates: pulumi.StringMap{vtl.ContentType: pulumi.String(rt.Responses[pattern])},
 			}, apiParent, pulumi.DependsOn(append(methodResponses, integration)))
@@ -453,13 +482,13 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 	return c, nil
 }
 
-// responseHeaders are the headers the integration templates may set.
+// responseHeaders declares the headers the integration templates may set.
 func responseHeaders() pulumi.BoolMap {
-	return pulumi.BoolMap{
-		"method.response.header.Access-Control-Allow-Origin": pulumi.Bool(false),
-		"method.response.header.Vary":                        pulumi.Bool(false),
-		"method.response.header.Retry-After":                 pulumi.Bool(false),
+	m := pulumi.BoolMap{}
+	for _, h := range postMethod.ResponseHeaders {
+		m["method.response.header."+h] = pulumi.Bool(false)
 	}
+	return m
 }
 
 // newPreflight answers OPTIONS on a resource with a MOCK integration.
@@ -481,7 +510,7 @@ func newPreflight(ctx *pulumi.Context, id string, api *apigateway.RestApi, res *
 	}
 	params := responseHeaders()
 	values := pulumi.StringMap{}
-	for k, v := range vtl.PreflightHeaders() {
+	for k, v := range postMethod.PreflightHeaders {
 		params[k] = pulumi.Bool(false)
 		values[k] = pulumi.String(v)
 	}

@@ -128,7 +128,9 @@ func TestDeliveryRules(t *testing.T) {
 	a := base()
 	a.Partitioning = ArrivalTime
 	a.BufferSeconds = 0
-	expect(t, "arrival time allows 0 s", a, "")
+	expect(t, "raw backup needs 60 s", a, "raw backup needs a buffer interval of at least 60 s")
+	a.RawBackup = false
+	expect(t, "arrival time without backup allows 0 s", a, "")
 	a = base()
 	a.BufferMiB = 32
 	expect(t, "conversion buffer", a, "record format conversion needs a buffer size of at least 64 MiB, got 32")
@@ -149,6 +151,12 @@ func TestDeliveryRules(t *testing.T) {
 	}
 	if p.Errors != "errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" {
 		t.Errorf("error prefix %q", p.Errors)
+	}
+	if got := ProcessorParameters(3, 1, 60); len(got) != 0 {
+		t.Errorf("defaults must not be sent: %v", got)
+	}
+	if got := ProcessorParameters(5, 0.5, 120); len(got) != 3 || got[1] != [2]string{"BufferSizeInMBs", "0.5"} {
+		t.Errorf("non-defaults: %v", got)
 	}
 	if a := DeliveryPrefixes(schema.Default(), ArrivalTime); a.Data != "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" {
 		t.Errorf("arrival-time prefix %q", a.Data)
@@ -217,6 +225,39 @@ func TestThresholdsDeriveFromResources(t *testing.T) {
 	for _, s := range AlarmSpecs(tg, th) {
 		if s.ID == "transform-duration-p99" && s.Threshold != 96000 {
 			t.Errorf("duration threshold %v, want 80%% of 120 s", s.Threshold)
+		}
+	}
+}
+
+// TestDeploymentHashCoversMethodSettings: every setting a deployment snapshots is hashed.
+func TestDeploymentHashCoversMethodSettings(t *testing.T) {
+	a := &IngestAPIArgs{Env: env(), Schema: schema.Default(), UnknownFields: schema.KeepUnknown, StageName: "api", RateLimit: 1, BurstLimit: 1}
+	hash := func() string {
+		d, err := apiDefinition("stream", "role", a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := d.hash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	base := hash()
+	saved := postMethod
+	defer func() { postMethod = saved }()
+	for name, mutate := range map[string]func(*methodConfig){
+		"timeout":     func(m *methodConfig) { m.TimeoutMs = 29000 },
+		"api key":     func(m *methodConfig) { m.APIKeyRequired = false },
+		"passthrough": func(m *methodConfig) { m.Passthrough = "WHEN_NO_MATCH" },
+		"statuses":    func(m *methodConfig) { m.Statuses = m.Statuses[:1] },
+		"validator":   func(m *methodConfig) { m.ValidateBody = false },
+	} {
+		postMethod = saved
+		postMethod.Statuses = append([]string(nil), saved.Statuses...)
+		mutate(&postMethod)
+		if hash() == base {
+			t.Errorf("changing the %s does not change the deployment hash", name)
 		}
 	}
 }

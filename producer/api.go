@@ -25,7 +25,7 @@ const APIKeyHeader = "x-api-key"
 // of {"records": [...]} to BatchURL when Batch is set.
 //
 // The API's contract: 200 when every record was stored; on the batch route 429 (some
-// throttled) or 503 (internal failures) with "failed_records": [{"index": i, ...}] naming the
+// throttled), 500 (per-record KMS errors) or 503 (internal failures) with "failed_records": [{"index": i, ...}] naming the
 // records to resend; 429/500/503 without failed_records when nothing was stored (retry all,
 // after Retry-After); 400 when the request is wrong (never retried); 403 for a missing or
 // invalid key.

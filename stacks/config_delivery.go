@@ -20,12 +20,15 @@ func (c *Config) validateDelivery(check func(error)) {
 		check(fmt.Errorf("firehoseBufferMb must be between %d and %d: Parquet conversion needs a buffer of at least %d MiB, got %d",
 			awsrules.MinConversionBufferMiB, awsrules.MaxBufferMiB, awsrules.MinConversionBufferMiB, c.FirehoseBufferMb))
 	}
-	minInterval := 0
-	if c.Partitioning == components.EventTime {
-		minInterval = awsrules.MinDynamicPartitioningBufferSeconds
+	minInterval, why := 0, ""
+	switch {
+	case c.Partitioning == components.EventTime:
+		minInterval, why = awsrules.MinDynamicPartitioningBufferSeconds, "with partitioning event-time"
+	case c.RawBackup:
+		minInterval, why = awsrules.MinBackupBufferSeconds, "with rawBackup (the S3 backup has no zero buffering)"
 	}
 	if c.FirehoseBufferSeconds < minInterval || c.FirehoseBufferSeconds > awsrules.MaxBufferSeconds {
-		check(fmt.Errorf("firehoseBufferSeconds must be between %d and %d with partitioning %s, got %d", minInterval, awsrules.MaxBufferSeconds, c.Partitioning, c.FirehoseBufferSeconds))
+		check(fmt.Errorf("firehoseBufferSeconds must be between %d and %d %s, got %d", minInterval, awsrules.MaxBufferSeconds, why, c.FirehoseBufferSeconds))
 	}
 	maxProc := min(awsrules.MaxProcessorBufferMiB, transform.SafeProcessorBufferMiB)
 	if c.ProcessorBufferMb < awsrules.MinProcessorBufferMiB || c.ProcessorBufferMb > maxProc {

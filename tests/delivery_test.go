@@ -54,6 +54,17 @@ func TestFirehoseConvertsToParquetThroughTheGlueTable(t *testing.T) {
 			LambdaProcessor:     fh.Str(s3+"processingConfiguration.processors[0].type") == "Lambda",
 		}
 		pp := processorParams(t, fh.Inputs)
+		// Parameters at Firehose's defaults are not sent (the provider would show a diff forever).
+		for k, def := range map[string]string{"BufferSizeInMBs": "1", "BufferIntervalInSeconds": "60", "NumberOfRetries": "3"} {
+			if v, ok := pp[k]; ok && v == def {
+				t.Errorf("%s: processor parameter %s sent with its default value %s", stack, k, v)
+			} else if !ok {
+				pp[k] = def
+			}
+		}
+		if _, ok := pp["RoleArn"]; ok {
+			t.Errorf("%s: RoleArn defaults to the delivery role and must not be sent", stack)
+		}
 		rules.ProcessorBufferMiB, _ = strconv.ParseFloat(pp["BufferSizeInMBs"], 64)
 		rules.ProcessorBufferSecond, _ = strconv.Atoi(pp["BufferIntervalInSeconds"])
 		rules.ProcessorRetries, _ = strconv.Atoi(pp["NumberOfRetries"])
@@ -66,13 +77,7 @@ func TestFirehoseConvertsToParquetThroughTheGlueTable(t *testing.T) {
 		if rules.BufferSeconds != want[stack].bufferSeconds {
 			t.Errorf("%s: buffer interval %d", stack, rules.BufferSeconds)
 		}
-		// Every processor parameter explicit, so preview never shows a perpetual diff.
-		for _, k := range []string{"LambdaArn", "NumberOfRetries", "RoleArn", "BufferSizeInMBs", "BufferIntervalInSeconds"} {
-			if pp[k] == "" {
-				t.Errorf("%s: processor parameter %s not set", stack, k)
-			}
-		}
-		if pp["LambdaArn"] != fn.State["arn"] {
+		if pp["LambdaArn"] != fn.State["arn"].(string)+":$LATEST" {
 			t.Errorf("%s: processor calls %s", stack, pp["LambdaArn"])
 		}
 		if rules.ProcessorBufferMiB > transform.SafeProcessorBufferMiB {
@@ -148,9 +153,19 @@ func TestAWSRulesFailPreviewWithClearMessages(t *testing.T) {
 			t.Errorf("%v: got %v\nwant %q", tt.cfg, err, tt.want)
 		}
 	}
-	// Arrival-time partitioning allows a zero interval (no dynamic partitioning).
-	if _, err := runErr("dev", map[string]string{"partitioning": "arrival-time", "firehoseBufferSeconds": "0"}); err != nil {
+	// Arrival-time partitioning without the raw backup allows zero buffering; with it, not.
+	if _, err := runErr("dev", map[string]string{"partitioning": "arrival-time", "rawBackup": "false", "firehoseBufferSeconds": "0"}); err != nil {
 		t.Errorf("arrival-time with 0 s: %v", err)
+	}
+	_, err := runErr("dev", map[string]string{"partitioning": "arrival-time", "firehoseBufferSeconds": "0"})
+	if err == nil || !strings.Contains(err.Error(), "firehoseBufferSeconds must be between 60 and 900 with rawBackup") {
+		t.Errorf("raw backup with 0 s: %v", err)
+	}
+	// Non-default processor settings are sent.
+	fh := one(t, run(t, "dev", map[string]string{"processorBufferMb": "0.5", "processorRetries": "5"}), tFirehose)
+	pp := processorParams(t, fh.Inputs)
+	if pp["BufferSizeInMBs"] != "0.5" || pp["NumberOfRetries"] != "5" || pp["BufferIntervalInSeconds"] != "" {
+		t.Errorf("processor parameters %v", pp)
 	}
 }
 

@@ -349,6 +349,10 @@ func TestSuccessAndBatchResponses(t *testing.T) {
 			check: both(counts("throttled", 3, intp(2)), failedRecords("throttled", failedRecord{Index: 1, ErrorCode: ptee}, failedRecord{Index: 3, ErrorCode: ptee}))},
 		{name: "throttled and internal failures", template: batch, body: putRecordsAnswer(t, 4, map[int]string{0: internal, 2: ptee}, true), defStatus: defaultOK, wantStatus: "429", wantHeaders: retry,
 			check: both(counts("mixed", 2, intp(2)), failedRecords("mixed", failedRecord{Index: 0, ErrorCode: internal}, failedRecord{Index: 2, ErrorCode: ptee}))},
+		{name: "per-record KMS error", template: batch, body: putRecordsAnswer(t, 3, map[int]string{1: "KMSAccessDeniedException"}, true), defStatus: defaultOK, wantStatus: "500", wantHeaders: retry,
+			check: both(counts("kms", 2, intp(1)), failedRecords("kms", failedRecord{Index: 1, ErrorCode: "KMSAccessDeniedException"}))},
+		{name: "KMS throttling is throttling", template: batch, body: putRecordsAnswer(t, 3, map[int]string{1: "KMSThrottlingException"}, true), defStatus: defaultOK, wantStatus: "429", wantHeaders: retry,
+			check: both(counts("kms throttled", 2, intp(1)), failedRecords("kms throttled", failedRecord{Index: 1, ErrorCode: "KMSThrottlingException"}))},
 		{name: "only internal failures", template: batch, body: putRecordsAnswer(t, 5, map[int]string{4: internal}, true), defStatus: defaultOK, wantStatus: "503", wantHeaders: retry,
 			check: both(counts("internal", 4, intp(1)), failedRecords("internal", failedRecord{Index: 4, ErrorCode: internal}))},
 		{name: "all 500 throttled", template: batch, body: putRecordsAnswer(t, 500, func() map[int]string {

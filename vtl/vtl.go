@@ -114,17 +114,20 @@ func (c CORS) BatchResponse() string {
 	return c.snippet() + fmt.Sprintf(`#set($records = $input.path('$.Records'))
 #set($failed = 0)
 #set($throttled = false)
+#set($broken = false)
 #foreach($r in $records)
 #set($code = "$!r.ErrorCode")
 #if($code != "")
 #set($failed = $failed + 1)
-#if(%s)#set($throttled = true)#end
+#if(%s)#set($throttled = true)#elseif(%s)#set($broken = true)#end
 #end
 #end
 #if("$!input.path('$.FailedRecordCount')" != "")#set($failed = $input.path('$.FailedRecordCount'))#end
 #if($failed > 0)
 #if($throttled)
 #set($context.responseOverride.status = 429)
+#elseif($broken)
+#set($context.responseOverride.status = 500)
 #else
 #set($context.responseOverride.status = 503)
 #end
@@ -139,7 +142,7 @@ ${sep}{"index": $foreach.index, "error_code": "%s", "error_message": "%s"}
 #set($sep = ",")
 #end
 #end
-]}`, containsAny("$code", throttledTypes), escape("$r.ErrorCode"), escape("$r.ErrorMessage"))
+]}`, containsAny("$code", throttledTypes), containsAny("$code", serverTypes), escape("$r.ErrorCode"), escape("$r.ErrorMessage"))
 }
 
 // ClientErrorResponse answers a Kinesis 4xx. Throttling becomes 429 with Retry-After; errors

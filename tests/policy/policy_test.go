@@ -99,7 +99,7 @@ var variants = []struct {
 	config map[string]string
 }{
 	{"arrival-time", map[string]string{"partitioning": "arrival-time"}},
-	{"arrival-time-zero-buffering", map[string]string{"partitioning": "arrival-time", "firehoseBufferSeconds": "0"}},
+	{"arrival-time-zero-buffering", map[string]string{"partitioning": "arrival-time", "rawBackup": "false", "firehoseBufferSeconds": "0"}},
 	{"no-raw-backup", map[string]string{"rawBackup": "false"}},
 	{"on-demand", map[string]string{"streamMode": "ON_DEMAND", "shardCount": "0"}},
 	{"shared-apigateway-account", map[string]string{"manageApiGatewayAccount": "false"}},
@@ -447,12 +447,7 @@ var breakages = []breakage{
 		set(t, pick(t, res, tFirehose, nil), "serverSideEncryption", map[string]any{"enabled": true, "keyType": "CUSTOMER_MANAGED_CMK"})
 	}},
 	{rule: "deploy-firehose-processor", mutate: func(t *testing.T, res *stacktest.Result) {
-		fh := pick(t, res, tFirehose, nil)
-		for _, p := range fh.List("extendedS3Configuration.processingConfiguration.processors[0].parameters") {
-			if p.(map[string]any)["parameterName"] == "BufferSizeInMBs" {
-				p.(map[string]any)["parameterValue"] = "3.5" // Firehose's maximum is 3 MiB
-			}
-		}
+		setProcessorParam(t, pick(t, res, tFirehose, nil), "BufferSizeInMBs", "3.5") // Firehose's maximum is 3 MiB
 	}},
 	{rule: "deploy-lambda-timeout", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, tFunction, nil), "timeout", 900.0)
@@ -728,12 +723,7 @@ func TestProcessorBufferIsCheckedAgainstTheProvenSafeSize(t *testing.T) {
 		t.Skipf("the proven safe size %g is Firehose's maximum: nothing between to test", safe)
 	}
 	broken := Clone(baseRun(t, "prod"))
-	fh := pick(t, broken, tFirehose, nil)
-	for _, p := range fh.List("extendedS3Configuration.processingConfiguration.processors[0].parameters") {
-		if p.(map[string]any)["parameterName"] == "BufferSizeInMBs" {
-			p.(map[string]any)["parameterValue"] = strconv.FormatFloat((safe+awsrules.MaxProcessorBufferMiB)/2, 'f', -1, 64)
-		}
-	}
+	setProcessorParam(t, pick(t, broken, tFirehose, nil), "BufferSizeInMBs", strconv.FormatFloat((safe+awsrules.MaxProcessorBufferMiB)/2, 'f', -1, 64))
 	cfg, _ := stacktest.StackConfig("prod")
 	fails := EvaluateWith(broken, cfg, Rules, Exceptions).Failures("deploy-firehose-processor")
 	if len(fails) != 1 || !strings.Contains(fails[0].Message, "tests prove") {
@@ -785,4 +775,22 @@ func TestTaggableMatchesTheSDK(t *testing.T) {
 			t.Errorf("Taggable[%s] = %v, but its Args have Tags: %v", typ, Taggable[typ], hasTags)
 		}
 	}
+}
+
+// setProcessorParam sets a Lambda processor parameter of a delivery stream, adding it when it
+// is not sent (parameters at Firehose's defaults are left out).
+func setProcessorParam(t *testing.T, fh *stacktest.Resource, name, value string) {
+	t.Helper()
+	proc, ok := stacktest.Path(fh.Inputs, "extendedS3Configuration.processingConfiguration.processors[0]").(map[string]any)
+	if !ok {
+		t.Fatal("no processor")
+	}
+	params, _ := proc["parameters"].([]any)
+	for _, p := range params {
+		if p.(map[string]any)["parameterName"] == name {
+			p.(map[string]any)["parameterValue"] = value
+			return
+		}
+	}
+	proc["parameters"] = append(params, map[string]any{"parameterName": name, "parameterValue": value})
 }
