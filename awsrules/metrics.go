@@ -77,7 +77,8 @@ var (
 	streamDims   = [][]string{{"StreamName"}}
 	firehoseDims = [][]string{{"DeliveryStreamName"}}
 	lambdaDims   = [][]string{{"FunctionName"}, {"FunctionName", "Resource"}}
-	athenaDims   = [][]string{{"WorkGroup"}, {"QueryState", "QueryType", "WorkGroup"}}
+	// Athena publishes query metrics per workgroup, state and type together.
+	athenaDims = [][]string{{"QueryState", "QueryType", "WorkGroup"}}
 )
 
 // CheckMetric checks that a metric exists in a namespace and is published with exactly the

@@ -417,7 +417,8 @@ func DashboardRows(n DashboardNames) []struct {
 	st := map[string]string{"StreamName": n.Stream}
 	fh := map[string]string{"DeliveryStreamName": n.Delivery}
 	fn := map[string]string{"FunctionName": n.Function}
-	wg := map[string]string{"WorkGroup": n.Workgroup}
+	// Successful SQL queries: Athena publishes by workgroup, query state and query type together.
+	wg := map[string]string{"WorkGroup": n.Workgroup, "QueryState": "SUCCEEDED", "QueryType": "DML"}
 	m := func(ns, name string, dims map[string]string, stat string) Metric {
 		return Metric{Namespace: ns, Name: name, Dims: dims, Stat: stat}
 	}

@@ -172,6 +172,32 @@ func TestVerifyOnMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("crawler registers the partitions", func(t *testing.T) {
+		alters := func() int {
+			n := 0
+			for _, q := range queriesIn(t, ath, "wg") {
+				if strings.HasPrefix(q, "ALTER TABLE") {
+					n++
+				}
+			}
+			return n
+		}
+		before := alters()
+		api := standintest.NewAPI(t, "k", standintest.APIFaults{}, 1)
+		// A first poll before the crawler ran (no rows), then one that finds both events.
+		seedAthena(t, endpoint, nil, rowsFor("vcrawl1", []int{1, 2}, now, time.Second))
+		args := append([]string{"verify", "--api-url", api.URL, "--api-key", "k", "--run-id", "vcrawl1", "--count", "2", "--poll", "50ms", "--timeout", "30s", "--add-partitions=false", "--json"}, lake...)
+		r := cli{t: t, now: clock}.run(args...)
+		var rep verifyOutput
+		decodeJSON(t, r.stdout, &rep)
+		if r.code != exitOK || !rep.OK || rep.Found != 2 || rep.Queries != 2 || len(rep.Partitions) != 0 {
+			t.Errorf("exit %d, report %+v\n%s", r.code, rep.verifyReport, r.stderr)
+		}
+		if after := alters(); after != before {
+			t.Errorf("--add-partitions=false still ran %d ALTER TABLE", after-before)
+		}
+	})
+
 	t.Run("no events at all", func(t *testing.T) {
 		args := append([]string{"verify", "--stream", "verify-stream", "--run-id", "vnone1", "--count", "2", "--poll", "100ms", "--timeout", "300ms", "--json"}, lake...)
 		r := cli{t: t, now: clock}.run(args...)

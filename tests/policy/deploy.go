@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -376,6 +377,12 @@ func checkCrawlerTarget(s *Stack, c *stacktest.Resource) []Violation {
 func (s *Stack) checkDimension(dim, value string) error {
 	if err := awsrules.CheckDimensionValue(dim, value); err != nil {
 		return err
+	}
+	if values, ok := DimensionValues[dim]; ok {
+		if !slices.Contains(values, value) {
+			return fmt.Errorf("dimension %s=%q is not one of the values AWS publishes %v", dim, value, values)
+		}
+		return nil
 	}
 	dt, ok := DimensionTypes[dim]
 	if !ok {

@@ -127,6 +127,13 @@ var DimensionTypes = map[string]struct{ Type, Property string }{
 	"WorkGroup":          {tWorkgroup, "name"},
 }
 
+// DimensionValues are dimensions that name a state, not a resource, with the values AWS
+// publishes (Athena's query metrics).
+var DimensionValues = map[string][]string{
+	"QueryState": {"SUCCEEDED", "FAILED", "CANCELED"},
+	"QueryType":  {"DML", "DDL", "UTILITY"},
+}
+
 // Monitored are the resource types that must each have at least one alarm (ops-alarm-coverage).
 var Monitored = []string{tRestAPI, tStream, tFirehose, tFunction}
 
