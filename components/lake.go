@@ -94,11 +94,15 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("lake %s bucket: %w", name, err)
 	}
 
+	// S3 answers concurrent configuration changes of one bucket with OperationAborted, so the
+	// settings below are applied one after the other (each depends on the previous).
+	after := func(r pulumi.Resource) pulumi.ResourceOption { return pulumi.DependsOn([]pulumi.Resource{r}) }
 	// ACLs off: access is decided by IAM and the bucket policy only.
-	if _, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
+	ownership, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
 		Bucket: bucket.ID(),
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent); err != nil {
+	}, parent)
+	if err != nil {
 		return nil, fmt.Errorf("lake %s ownership: %w", name, err)
 	}
 	pab, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
@@ -107,11 +111,11 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		BlockPublicPolicy:     pulumi.Bool(true),
 		IgnorePublicAcls:      pulumi.Bool(true),
 		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent)
+	}, parent, after(ownership))
 	if err != nil {
 		return nil, fmt.Errorf("lake %s public access block: %w", name, err)
 	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
+	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
 			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
@@ -121,24 +125,26 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 			// Bucket keys cut KMS requests (and cost) by orders of magnitude for Firehose's many objects.
 			BucketKeyEnabled: pulumi.Bool(true),
 		}},
-	}, parent); err != nil {
+	}, parent, after(pab))
+	if err != nil {
 		return nil, fmt.Errorf("lake %s encryption: %w", name, err)
 	}
-	var lifecycleDeps []pulumi.Resource
+	var last pulumi.Resource = sse
 	if args.Versioning {
 		v, err := s3.NewBucketVersioningV2(ctx, name+"-versioning", &s3.BucketVersioningV2Args{
 			Bucket:                  bucket.ID(),
 			VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-		}, parent)
+		}, parent, after(last))
 		if err != nil {
 			return nil, fmt.Errorf("lake %s versioning: %w", name, err)
 		}
-		lifecycleDeps = append(lifecycleDeps, v)
+		last = v
 	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
+	lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
 		Bucket: bucket.ID(),
 		Rules:  lifecycleRules(args),
-	}, parent, pulumi.DependsOn(lifecycleDeps)); err != nil {
+	}, parent, after(last))
+	if err != nil {
 		return nil, fmt.Errorf("lake %s lifecycle: %w", name, err)
 	}
 
@@ -159,11 +165,11 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 			}.When("NumericLessThan", "s3:TlsVersion", "1.2"),
 		)
 	}, bucket.Arn)
-	// The policy waits for the public access block: S3 rejects concurrent changes to both.
+	// Last, after the public access block in particular (S3 rejects concurrent changes to both).
 	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
 		Policy: bucketPolicy,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{pab}))
+	}, parent, pulumi.DependsOn([]pulumi.Resource{pab, lifecycle}))
 	if err != nil {
 		return nil, fmt.Errorf("lake %s policy: %w", name, err)
 	}

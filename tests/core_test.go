@@ -99,7 +99,14 @@ func TestLakeIsPrivateEncryptedAndTLSOnly(t *testing.T) {
 		if !tls {
 			t.Errorf("%s: bucket policy does not deny non-TLS access: %+v", stack, doc)
 		}
+		// Bucket settings are applied one at a time (S3 aborts concurrent changes).
+		if !slices.Contains(one(t, res, tSSE).DependsOn, pab.URN) || !slices.Contains(one(t, res, tBucketPolicy).DependsOn, pab.URN) {
+			t.Errorf("%s: encryption and policy must wait for the public access block", stack)
+		}
 		lc := one(t, res, tLifecycle)
+		if len(lc.DependsOn) == 0 {
+			t.Errorf("%s: lifecycle is not ordered after the other bucket settings", stack)
+		}
 		text := fmt.Sprint(lc.In("rules"))
 		for _, want := range []string{"errors/", "athena-results/", "raw/"} {
 			if !strings.Contains(text, want) {
