@@ -18,7 +18,7 @@ import (
 func processorParams(t *testing.T, fh map[string]any) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	params, _ := fhPath(fh, "extendedS3Configuration.processingConfiguration.processors[0].parameters").([]any)
+	params, _ := stacktest.Path(fh, "extendedS3Configuration.processingConfiguration.processors[0].parameters").([]any)
 	for _, p := range params {
 		m := p.(map[string]any)
 		out[m["parameterName"].(string)] = m["parameterValue"].(string)
@@ -110,8 +110,6 @@ func TestFirehoseConvertsToParquetThroughTheGlueTable(t *testing.T) {
 		}
 	}
 }
-
-func fhPath(m map[string]any, p string) any { return stacktest.Path(m, p) }
 
 func TestArrivalTimePartitioningIsAConfigChoice(t *testing.T) {
 	res := run(t, "dev", map[string]string{"partitioning": "arrival-time"})

@@ -50,6 +50,18 @@ func (st statement) prop(r *stacktest.Resource, field string) string {
 
 // statementsOf parses the policy document of r. A document that does not parse is reported:
 // a rule cannot vouch for what it cannot read.
+// allowStatements returns the Allow statements of a resource's policy document.
+func allowStatements(r *stacktest.Resource) ([]statement, *Violation) {
+	sts, bad := statementsOf(r)
+	var out []statement
+	for _, st := range sts {
+		if st.Effect == "Allow" {
+			out = append(out, st)
+		}
+	}
+	return out, bad
+}
+
 func statementsOf(r *stacktest.Resource) ([]statement, *Violation) {
 	in, ok := policyInputs[r.Type]
 	if !ok {
@@ -171,15 +183,12 @@ func isServiceWildcard(action string) bool {
 // --- rules -----------------------------------------------------------------------------
 
 func checkNoWildcardAction(_ *Stack, r *stacktest.Resource) []Violation {
-	sts, bad := statementsOf(r)
+	sts, bad := allowStatements(r)
 	if bad != nil {
 		return []Violation{*bad}
 	}
 	var out []Violation
 	for _, st := range sts {
-		if st.Effect != "Allow" {
-			continue
-		}
 		for _, a := range st.Action {
 			if isServiceWildcard(a) {
 				out = append(out, violation(r, st.prop(r, "Action"),
@@ -192,15 +201,12 @@ func checkNoWildcardAction(_ *Stack, r *stacktest.Resource) []Violation {
 }
 
 func checkNoNotElements(_ *Stack, r *stacktest.Resource) []Violation {
-	sts, bad := statementsOf(r)
+	sts, bad := allowStatements(r)
 	if bad != nil {
 		return []Violation{*bad}
 	}
 	var out []Violation
 	for _, st := range sts {
-		if st.Effect != "Allow" {
-			continue
-		}
 		for _, k := range []string{"NotAction", "NotResource", "NotPrincipal"} {
 			if _, ok := st.Raw[k]; ok {
 				out = append(out, violation(r, st.prop(r, k),
@@ -213,13 +219,13 @@ func checkNoNotElements(_ *Stack, r *stacktest.Resource) []Violation {
 }
 
 func checkWildcardResource(_ *Stack, r *stacktest.Resource) []Violation {
-	sts, bad := statementsOf(r)
+	sts, bad := allowStatements(r)
 	if bad != nil {
 		return []Violation{*bad}
 	}
 	var out []Violation
 	for _, st := range sts {
-		if st.Effect != "Allow" || st.Key {
+		if st.Key {
 			continue // in a key policy, Resource "*" is the key itself
 		}
 		for _, res := range st.Resource {
@@ -323,15 +329,12 @@ func checkTrustPolicy(s *Stack, r *stacktest.Resource) []Violation {
 }
 
 func checkResourcePolicyNotPublic(s *Stack, r *stacktest.Resource) []Violation {
-	sts, bad := statementsOf(r)
+	sts, bad := allowStatements(r)
 	if bad != nil {
 		return []Violation{*bad}
 	}
 	var out []Violation
 	for _, st := range sts {
-		if st.Effect != "Allow" {
-			continue
-		}
 		for _, p := range st.Principal["AWS"] {
 			if p == "*" || !strings.Contains(p, ":"+s.Account+":") && p != s.Account {
 				out = append(out, violation(r, st.prop(r, "Principal"),
@@ -344,13 +347,13 @@ func checkResourcePolicyNotPublic(s *Stack, r *stacktest.Resource) []Violation {
 }
 
 func checkResourcePolicyServiceScoped(_ *Stack, r *stacktest.Resource) []Violation {
-	sts, bad := statementsOf(r)
+	sts, bad := allowStatements(r)
 	if bad != nil {
 		return []Violation{*bad}
 	}
 	var out []Violation
 	for _, st := range sts {
-		if st.Effect != "Allow" || len(st.Principal["Service"]) == 0 {
+		if len(st.Principal["Service"]) == 0 {
 			continue
 		}
 		scoped := st.hasConditionKeyPrefix("aws:SourceAccount") || st.hasConditionKeyPrefix("aws:SourceArn") ||
