@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: test standins vet fmt policy lambda bench fuzz
+.PHONY: test standins vet fmt lint policy lambda bench fuzz
 
 ## test: install the local stand-ins (npm, moto check) and run every test
 test: standins
@@ -16,6 +16,12 @@ vet:
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')
+
+## lint: golangci-lint (pinned in tools/lint/go.mod, its own module so its dependencies never
+## move ours), with the linters in .golangci.yml
+lint:
+	$(GO) build -C tools/lint -o $(CURDIR)/.build/golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+	.build/golangci-lint run ./...
 
 ## policy: print the policy rule table with pass/fail per stack
 policy:
