@@ -282,7 +282,7 @@ func (c *Config) Validate() error {
 	if err := awsrules.CheckSchedule(c.CrawlerSchedule); err != nil {
 		check(fmt.Errorf("crawlerSchedule: %w", err))
 	}
-	check(awsrules.CheckBytesScannedCutoffMB(c.BytesScannedCutoffMb))
+	check(awsrules.CheckBytesScannedCutoffMiB(c.BytesScannedCutoffMb))
 	c.validateDelivery(check)
 	c.validateAlarms(check)
 	check(awsrules.CheckLogRetention(c.LogRetentionDays))

@@ -171,14 +171,14 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	}
 
 	p.Analytics, err = components.NewAnalytics(ctx, "analytics", &components.AnalyticsArgs{
-		Env:                  p.Env,
-		Schema:               s,
-		WorkgroupName:        names.Workgroup,
-		BucketName:           p.Lake.BucketName,
-		DatabaseName:         names.Database,
-		TableName:            names.Table,
-		BytesScannedCutoffMb: cfg.BytesScannedCutoffMb,
-		ForceDestroy:         !cfg.ProtectData,
+		Env:                   p.Env,
+		Schema:                s,
+		WorkgroupName:         names.Workgroup,
+		BucketName:            p.Lake.BucketName,
+		DatabaseName:          names.Database,
+		TableName:             names.Table,
+		BytesScannedCutoffMiB: cfg.BytesScannedCutoffMb,
+		ForceDestroy:          !cfg.ProtectData,
 	})
 	if err != nil {
 		return nil, err
