@@ -59,7 +59,8 @@ type Options struct {
 	// Config overrides keys of the stack file; unqualified keys are in the project namespace.
 	// Values are as the CLI passes them: plain strings, JSON for lists and objects.
 	Config map[string]string
-	// Unset removes keys (unqualified names) from the stack file's values.
+	// Unset removes keys (unqualified names) from the stack file's values, as `pulumi config rm`
+	// would: a key Pulumi.yaml declares falls back to its default there.
 	Unset []string
 	// LiveShards is the open shard count of the deployed stream the program reads at preview;
 	// 0 means the stream does not exist yet.
@@ -97,7 +98,7 @@ func readProject() (*projectFile, error) {
 	}
 	var p projectFile
 	if err := yaml.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("read Pulumi.yaml: %w", err)
 	}
 	return &p, nil
 }
@@ -124,6 +125,11 @@ func Stacks() ([]string, error) {
 // project defaults from Pulumi.yaml overlaid by the stack file, fully qualified keys, values
 // as strings (JSON for lists and objects).
 func StackConfig(stack string) (map[string]string, error) {
+	return stackConfig(stack, nil)
+}
+
+// stackConfig is StackConfig without the stack file's values of the unset keys.
+func stackConfig(stack string, unset []string) (map[string]string, error) {
 	p, err := readProject()
 	if err != nil {
 		return nil, err
@@ -133,7 +139,7 @@ func StackConfig(stack string) (map[string]string, error) {
 		if def, ok := decl["default"]; ok {
 			v, err := configString(def)
 			if err != nil {
-				return nil, fmt.Errorf("Pulumi.yaml default of %s: %w", k, err)
+				return nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", k, err)
 			}
 			out[qualify(p.Name, k)] = v
 		}
@@ -147,12 +153,19 @@ func StackConfig(stack string) (map[string]string, error) {
 		Config map[string]any `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(b, &sf); err != nil {
-		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", stack, err)
+		return nil, fmt.Errorf("read Pulumi.%s.yaml: %w", stack, err)
+	}
+	skip := map[string]bool{}
+	for _, k := range unset {
+		skip[qualify(p.Name, k)] = true
 	}
 	for k, v := range sf.Config {
+		if skip[qualify(p.Name, k)] {
+			continue
+		}
 		s, err := configString(v)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.%s.yaml %s: %w", stack, k, err)
+			return nil, fmt.Errorf("%s in Pulumi.%s.yaml: %w", k, stack, err)
 		}
 		out[qualify(p.Name, k)] = s
 	}
@@ -184,12 +197,9 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := StackConfig(opts.Stack)
+	cfg, err := stackConfig(opts.Stack, opts.Unset)
 	if err != nil {
 		return nil, err
-	}
-	for _, k := range opts.Unset {
-		delete(cfg, qualify(project, k))
 	}
 	for k, v := range opts.Config {
 		cfg[qualify(project, k)] = v
