@@ -104,10 +104,10 @@ func (c *Config) deriveDefaults(shardCountUnset bool) {
 }
 
 // Load reads the stack's configuration once, applies defaults and validates everything. The
-// error lists every problem, not just the first.
+// error lists every problem, not just the first: unknown keys first, then values.
 func Load(ctx *pulumi.Context) (*Config, error) {
 	keys := Keys()
-	var errs []error
+	errs := []error{checkUnknownKeys(ctx, keys)}
 	c := &Config{Project: ctx.Project(), Stack: ctx.Stack()}
 	r := newReader(ctx)
 	c.read(r, keys)

@@ -42,6 +42,74 @@ func TestShardCountDefaultsOnlyForProvisioned(t *testing.T) {
 	}
 }
 
+// TestUnknownKeysFailPreview: a misspelled key fails the preview with every unknown key named
+// and the key it probably meant.
+func TestUnknownKeysFailPreview(t *testing.T) {
+	tests := []struct {
+		cfg  map[string]string
+		want []string
+	}{
+		{map[string]string{"shardcount": "8"}, []string{"streamlake:shardcount: did you mean streamlake:shardCount?"}},
+		{map[string]string{"shard_count": "8"}, []string{"streamlake:shard_count: did you mean streamlake:shardCount?"}},
+		{map[string]string{"aws:regoin": "eu-west-1"}, []string{"aws:regoin: did you mean aws:region?"}},
+		{map[string]string{"aws:Region": "eu-west-1"}, []string{"aws:Region: did you mean aws:region?"}},
+		{map[string]string{"region": "eu-west-1"}, []string{"streamlake:region: did you mean aws:region?"}},
+		{map[string]string{"shardcount": "8", "aws:regoin": "eu-west-1", "firehoseBufferMB": "64", "colour": "blue"}, []string{
+			"streamlake:shardcount: did you mean streamlake:shardCount?",
+			"aws:regoin: did you mean aws:region?",
+			"streamlake:firehoseBufferMB: did you mean streamlake:firehoseBufferMb?",
+			"streamlake:colour: no key is like it",
+		}},
+	}
+	for _, tt := range tests {
+		_, err := runErr("dev", tt.cfg)
+		if err == nil {
+			t.Errorf("%v: accepted", tt.cfg)
+			continue
+		}
+		if strings.Count(err.Error(), "unknown configuration keys") != 1 {
+			t.Errorf("%v: want one error listing the unknown keys, got %v", tt.cfg, err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: got %v\nwant it to contain %q", tt.cfg, err, w)
+			}
+		}
+	}
+}
+
+// TestProviderKeysAreNotFlagged: valid AWS provider settings, and aws: keys too far from any
+// known key to be a typo, are left alone.
+func TestProviderKeysAreNotFlagged(t *testing.T) {
+	cfg := map[string]string{
+		"aws:profile":                   "ops",
+		"aws:assumeRole":                `{"roleArn":"arn:aws:iam::123456789012:role/deploy"}`,
+		"aws:defaultTags":               `{"tags":{"team":"data"}}`,
+		"aws:skipCredentialsValidation": "true",
+		"aws:maxRetries":                "5",
+		"aws:someFutureProviderSetting": "x",
+	}
+	if _, err := runErr("dev", cfg); err != nil {
+		t.Errorf("provider keys: %v", err)
+	}
+}
+
+// TestTypoInProdNamesTheKeyNotTheShardStep: with shardCount misspelled, prod used to fall back
+// to one shard and fail with a baffling "shardCount 4 -> 1"; the unknown key is reported first.
+func TestTypoInProdNamesTheKeyNotTheShardStep(t *testing.T) {
+	_, err := stacktest.Run(stacktest.Options{Stack: "prod", LiveShards: 4,
+		Config: map[string]string{"shardcount": "8"}, Unset: []string{"shardCount"}})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if !strings.Contains(err.Error(), "streamlake:shardcount: did you mean streamlake:shardCount?") {
+		t.Errorf("got %v, want the unknown key named", err)
+	}
+	if strings.Contains(err.Error(), "4 -> 1") {
+		t.Errorf("got the shard-step error instead of the unknown key: %v", err)
+	}
+}
+
 // TestScanCapBoundary: bytesScannedCutoffMb is in MiB, so the smallest value validation
 // accepts is exactly the provider's minimum of 10485760 bytes, and one less fails preview.
 func TestScanCapBoundary(t *testing.T) {

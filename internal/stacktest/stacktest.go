@@ -191,7 +191,13 @@ func configString(v any) (string, error) {
 	}
 }
 
-// Run runs the program for a stack under mocks.
+// configEnv serializes runs: the program reads its configuration from the PULUMI_CONFIG
+// environment variable, as under the Pulumi CLI, and the variable is process-wide.
+var configEnv sync.Mutex
+
+// Run runs the program for a stack under mocks. The configuration reaches the program the way
+// the Go language host passes it, in PULUMI_CONFIG, so that the SDK and the program read it
+// exactly as in a real preview.
 func Run(opts Options) (*Result, error) {
 	project, err := Project()
 	if err != nil {
@@ -204,11 +210,28 @@ func Run(opts Options) (*Result, error) {
 	for k, v := range opts.Config {
 		cfg[qualify(project, k)] = v
 	}
+	env, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
 	m := &mocks{liveShards: opts.LiveShards, region: cfg["aws:region"], stack: opts.Stack, project: project}
 	res := &Result{Stack: opts.Stack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
 	program := opts.Program
 	if program == nil {
 		program = stacks.Run
+	}
+	configEnv.Lock()
+	defer configEnv.Unlock()
+	old, had := os.LookupEnv(pulumi.EnvConfig)
+	defer func() {
+		if had {
+			_ = os.Setenv(pulumi.EnvConfig, old)
+		} else {
+			_ = os.Unsetenv(pulumi.EnvConfig)
+		}
+	}()
+	if err := os.Setenv(pulumi.EnvConfig, string(env)); err != nil {
+		return nil, err
 	}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		if err := program(ctx); err != nil {
@@ -216,7 +239,6 @@ func Run(opts Options) (*Result, error) {
 		}
 		return collectExports(ctx, res)
 	}, pulumi.WithMocks(project, opts.Stack, m), func(info *pulumi.RunInfo) {
-		info.Config = cfg
 		info.DryRun = opts.DryRun
 	})
 	if err != nil {
