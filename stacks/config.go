@@ -24,6 +24,7 @@ type Config struct {
 	RetentionHours    int
 	ShardLevelMetrics []string
 	CheckShardStep    bool
+	LiveLookupErrors  string
 
 	// Ingest API
 	APIStageName            string

@@ -28,6 +28,12 @@ const (
 	groupOps       = "Operations"
 )
 
+// Live lookup policies (liveLookupErrors).
+const (
+	LookupWarn = "warn"
+	LookupFail = "fail"
+)
+
 // Keys returns every configuration key the program reads, in the order of the docs. This is
 // the one place a key is declared.
 func Keys() []Key {
@@ -67,6 +73,10 @@ func streamKeys() []Key {
 			"Enhanced shard-level metrics to enable (extra cost per shard)."),
 		boolean("checkShardStep", true, func(c *Config) *bool { return &c.CheckShardStep },
 			"Read the live shard count at preview and refuse a change AWS would reject in one step."),
+		str("liveLookupErrors", LookupWarn, func(c *Config) *string { return &c.LiveLookupErrors },
+			oneOf(LookupWarn, LookupFail),
+			"What preview does when reading live state fails for any reason but \"not found\" (the stream's shard count "+
+				"for checkShardStep): warn names the error and skips the check; fail stops the preview (use it in CI)."),
 	}
 }
 

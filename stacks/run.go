@@ -4,6 +4,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
@@ -136,7 +137,10 @@ func (p *Pipeline) buildStream(ctx *pulumi.Context, names Names) error {
 	cfg := p.Config
 	deployed := 0
 	if cfg.CheckShardStep && cfg.StreamMode == awsrules.Provisioned {
-		deployed = deployedShards(ctx, names.Stream)
+		var err error
+		if deployed, err = deployedShards(ctx, names.Stream, cfg.LiveLookupErrors); err != nil {
+			return err
+		}
 	}
 	var err error
 	p.Stream, err = components.NewStream(ctx, "stream", &components.StreamArgs{
@@ -295,16 +299,35 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 	return err
 }
 
-// deployedShards reads the live stream's open shard count so that preview can refuse a
-// shard change AWS would reject. A stream that does not exist yet (first deploy) or cannot
-// be read gives 0: the check is skipped with a warning, and AWS still enforces the rule.
-func deployedShards(ctx *pulumi.Context, name string) int {
+// deployedShards reads the live stream's open shard count so that preview can refuse a shard
+// change AWS would reject. Only "not found" means a first deploy with nothing to check (0).
+// Any other lookup error (throttling, AccessDenied, expired credentials) leaves the check
+// unable to run: with liveLookupErrors warn that is a warning naming the error and the check
+// is skipped (AWS still refuses the change at deploy time, half-way through `pulumi up`); with
+// fail it is the preview's error.
+func deployedShards(ctx *pulumi.Context, name, onError string) (int, error) {
 	s, err := kinesis.LookupStream(ctx, &kinesis.LookupStreamArgs{Name: name})
-	if err != nil {
-		_ = ctx.Log.Debug(fmt.Sprintf("stream %s not readable (new stack?): shard step check skipped: %v", name, err), nil)
-		return 0
+	switch {
+	case err == nil:
+		return len(s.OpenShards), nil
+	case isNotFound(err):
+		return 0, nil
+	case onError == LookupFail:
+		return 0, fmt.Errorf("stream %s: the live shard count cannot be read, so the shard-step check cannot run (liveLookupErrors is fail): %w", name, err)
 	}
-	return len(s.OpenShards)
+	_ = ctx.Log.Warn(fmt.Sprintf("stream %s: the live shard count cannot be read, so the shard-step check is skipped "+
+		"(AWS still refuses a change of more than one step; liveLookupErrors: fail makes this an error): %v", name, err), nil)
+	return 0, nil
+}
+
+// isNotFound recognizes the provider's "not found" for kinesis.getStream; the error crosses
+// gRPC as text. pulumi-aws v6.83.0 (terraform-provider-aws's aws_kinesis_stream data source)
+// reports "reading Kinesis Stream (<name>): couldn't find resource": a retry.NotFoundError
+// around DescribeStreamSummary's ResourceNotFoundException, whose name is matched too in case
+// a provider version prints the AWS error.
+func isNotFound(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "couldn't find resource") || strings.Contains(msg, "ResourceNotFoundException")
 }
 
 func (p *Pipeline) export(ctx *pulumi.Context) {

@@ -51,6 +51,8 @@ type Result struct {
 	Exports   map[string]any
 	// SecretExports names the exports marked secret.
 	SecretExports map[string]bool
+	// Warnings are the warnings the program logged (ctx.Log.Warn).
+	Warnings []string
 }
 
 // Options configure a run.
@@ -65,6 +67,8 @@ type Options struct {
 	// LiveShards is the open shard count of the deployed stream the program reads at preview;
 	// 0 means the stream does not exist yet.
 	LiveShards int
+	// LookupError, when set, is the error of the live stream lookup (e.g. AccessDenied).
+	LookupError string
 	// Program runs instead of the default stacks.Run when set.
 	Program pulumi.RunFunc
 	DryRun  bool
@@ -214,7 +218,7 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mocks{liveShards: opts.LiveShards, region: cfg["aws:region"], stack: opts.Stack, project: project}
+	m := &mocks{liveShards: opts.LiveShards, lookupError: opts.LookupError, region: cfg["aws:region"], stack: opts.Stack, project: project}
 	res := &Result{Stack: opts.Stack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
 	program := opts.Program
 	if program == nil {
@@ -234,6 +238,7 @@ func Run(opts Options) (*Result, error) {
 		return nil, err
 	}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		ctx.Log = &recordingLog{Log: ctx.Log, res: res}
 		if err := program(ctx); err != nil {
 			return err
 		}
@@ -246,6 +251,20 @@ func Run(opts Options) (*Result, error) {
 	}
 	res.Resources = m.sorted()
 	return res, nil
+}
+
+// recordingLog keeps the program's warnings for the test to read.
+type recordingLog struct {
+	pulumi.Log
+	mu  sync.Mutex
+	res *Result
+}
+
+func (l *recordingLog) Warn(msg string, args *pulumi.LogArgs) error {
+	l.mu.Lock()
+	l.res.Warnings = append(l.res.Warnings, msg)
+	l.mu.Unlock()
+	return l.Log.Warn(msg, args)
 }
 
 func collectExports(ctx *pulumi.Context, res *Result) error {
@@ -277,6 +296,7 @@ type mocks struct {
 	mu             sync.Mutex
 	resources      []*Resource
 	liveShards     int
+	lookupError    string
 	region         string
 	stack, project string
 }
@@ -412,8 +432,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/ci", "userId": "AIDA0000", "id": Account,
 		}), nil
 	case "aws:kinesis/getStream:getStream":
+		name := args.Args["name"].StringValue()
+		if m.lookupError != "" {
+			return nil, errors.New(m.lookupError)
+		}
 		if m.liveShards == 0 {
-			return nil, errors.New("reading Kinesis Stream: ResourceNotFoundException: stream not found")
+			// The provider's text for a stream that does not exist (pulumi-aws v6.83.0).
+			return nil, fmt.Errorf("invocation of aws:kinesis/getStream:getStream returned an error: invoking aws:kinesis/getStream:getStream: 1 error occurred:\n\t* reading Kinesis Stream (%s): couldn't find resource", name)
 		}
 		shards := make([]any, m.liveShards)
 		for i := range shards {
