@@ -47,8 +47,8 @@ func CheckSchedule(expr string) error {
 	return nil
 }
 
-// S3 storage classes a lifecycle rule may transition to, with the minimum age in days AWS
-// accepts for that transition from STANDARD.
+// TransitionMinDays are the S3 storage classes a lifecycle rule may transition to, with the
+// minimum age in days AWS accepts for that transition from STANDARD.
 var TransitionMinDays = map[string]int{
 	"STANDARD_IA":         30,
 	"ONEZONE_IA":          30,
@@ -58,31 +58,51 @@ var TransitionMinDays = map[string]int{
 	"DEEP_ARCHIVE":        0,
 }
 
+// TransitionClasses are the classes of TransitionMinDays in the order messages list them.
+var TransitionClasses = []string{"STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"}
+
 // CheckTransition checks a lifecycle transition and the expiration that follows it
 // (expireDays 0 means never).
 func CheckTransition(key string, class string, days, expireDays int) error {
-	min, ok := TransitionMinDays[class]
+	minDays, ok := TransitionMinDays[class]
 	switch {
 	case !ok:
-		return fmt.Errorf("%s: storage class %q is not one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE", key, class)
-	case days < min:
-		return fmt.Errorf("%s: objects must be at least %d days old to move to %s, got %d", key, min, class, days)
+		return fmt.Errorf("%s: storage class %q is not one of %s", key, class, strings.Join(TransitionClasses, ", "))
+	case days < minDays:
+		return fmt.Errorf("%s: objects must be at least %d days old to move to %s, got %d", key, minDays, class, days)
 	case expireDays != 0 && expireDays <= days:
 		return fmt.Errorf("%s: expiration (%d days) must come after the transition (%d days)", key, expireDays, days)
 	}
 	return nil
 }
 
-// MinBytesScannedCutoff is Athena's smallest per-query data usage control (10 MB).
-const MinBytesScannedCutoff = 10_000_000
+// Athena's per-query data usage control (BytesScannedCutoffPerQuery), which the stack
+// configures in MiB (bytesScannedCutoffMb) so that its minimum is a whole number.
+const (
+	// MinBytesScannedCutoff is the smallest cutoff in bytes the provider accepts (10 MiB,
+	// 10485760; Athena's API documents 10000000, the provider checks the larger).
+	MinBytesScannedCutoff = 10 << 20
+	// MinBytesScannedCutoffMiB is MinBytesScannedCutoff in MiB.
+	MinBytesScannedCutoffMiB = MinBytesScannedCutoff >> 20
+	// MaxBytesScannedCutoffMiB keeps the cutoff in bytes below 2^53, which JSON numbers
+	// carry exactly (8 PiB: no lake is near it, and larger values would overflow).
+	MaxBytesScannedCutoffMiB = 1<<(53-20) - 1
+)
 
-// CheckBytesScannedCutoffMB checks an Athena per-query cutoff given in MB (10^6 bytes).
-func CheckBytesScannedCutoffMB(mb int) error {
-	if int64(mb)*1_000_000 < MinBytesScannedCutoff {
-		return fmt.Errorf("bytesScannedCutoffMb must be at least %d (Athena's minimum is 10 MB), got %d", MinBytesScannedCutoff/1_000_000, mb)
+// CheckBytesScannedCutoffMiB checks an Athena per-query cutoff given in MiB (2^20 bytes).
+func CheckBytesScannedCutoffMiB(mib int) error {
+	switch {
+	case mib < MinBytesScannedCutoffMiB:
+		return fmt.Errorf("bytesScannedCutoffMb must be at least %d (Athena's minimum is %d MiB, %d bytes), got %d",
+			MinBytesScannedCutoffMiB, MinBytesScannedCutoffMiB, MinBytesScannedCutoff, mib)
+	case mib > MaxBytesScannedCutoffMiB:
+		return fmt.Errorf("bytesScannedCutoffMb must be at most %d (below 2^53 bytes, what JSON carries exactly), got %d", MaxBytesScannedCutoffMiB, mib)
 	}
 	return nil
 }
+
+// BytesScannedCutoff converts a cutoff in MiB to the bytes Athena takes.
+func BytesScannedCutoff(mib int) int { return mib << 20 }
 
 // API Gateway limits.
 const (

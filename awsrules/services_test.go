@@ -1,6 +1,12 @@
 package awsrules
 
-import "testing"
+import (
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
 
 func TestServices(t *testing.T) {
 	checkErr(t, "retention ok", CheckLogRetention(14), "")
@@ -23,8 +29,8 @@ func TestServices(t *testing.T) {
 	checkErr(t, "glacier ir 1", CheckTransition("k", "GLACIER_IR", 1, 0), "")
 	checkErr(t, "class", CheckTransition("k", "COLD", 30, 0), `storage class "COLD" is not one of`)
 	checkErr(t, "expire before", CheckTransition("k", "GLACIER", 30, 30), "expiration (30 days) must come after the transition (30 days)")
-	checkErr(t, "athena", CheckBytesScannedCutoffMB(9), "bytesScannedCutoffMb must be at least 10")
-	checkErr(t, "athena ok", CheckBytesScannedCutoffMB(10), "")
+	checkErr(t, "athena", CheckBytesScannedCutoffMiB(9), "bytesScannedCutoffMb must be at least 10")
+	checkErr(t, "athena ok", CheckBytesScannedCutoffMiB(10), "")
 	checkErr(t, "stage", CheckStageName("api"), "")
 	checkErr(t, "stage bad", CheckStageName("my stage"), "apiStageName must be")
 	checkErr(t, "origins", CheckOrigins([]string{"https://a.example.com", "http://localhost:5173"}), "")
@@ -56,4 +62,51 @@ func TestNames(t *testing.T) {
 	}
 	checkErr(t, "region", CheckRegion("eu-west-1"), "")
 	checkErr(t, "region bad", CheckRegion("europe"), "aws:region must be a region")
+}
+
+// TestBytesScannedCutoffBoundary: the key is in MiB, so its minimum 10 is exactly the
+// provider's minimum of 10485760 bytes, and one less is refused.
+func TestBytesScannedCutoffBoundary(t *testing.T) {
+	checkErr(t, "9 MiB", CheckBytesScannedCutoffMiB(9), "bytesScannedCutoffMb must be at least 10 (Athena's minimum is 10 MiB, 10485760 bytes), got 9")
+	checkErr(t, "10 MiB", CheckBytesScannedCutoffMiB(10), "")
+	if MinBytesScannedCutoff != 10_485_760 {
+		t.Errorf("MinBytesScannedCutoff %d, the provider's minimum is 10485760", MinBytesScannedCutoff)
+	}
+	if got := BytesScannedCutoff(10); got != 10_485_760 {
+		t.Errorf("10 MiB = %d bytes, want 10485760", got)
+	}
+	checkErr(t, "largest", CheckBytesScannedCutoffMiB(MaxBytesScannedCutoffMiB), "")
+	checkErr(t, "overflow", CheckBytesScannedCutoffMiB(MaxBytesScannedCutoffMiB+1), "must be at most")
+}
+
+// TestEveryAcceptedCutoffReachesTheProvider: whatever validation accepts converts to at least
+// the provider's minimum, exactly (below 2^53, so JSON carries it unchanged), never wrapping.
+func TestEveryAcceptedCutoffReachesTheProvider(t *testing.T) {
+	values := []int{math.MinInt, -1, 0, 1, 9, 10, 11, 1024, 10240, MaxBytesScannedCutoffMiB - 1, MaxBytesScannedCutoffMiB,
+		MaxBytesScannedCutoffMiB + 1, 1 << 43, 1 << 44, math.MaxInt}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		values = append(values, int(r.Int64N(1<<40))-1<<20)
+	}
+	accepted := 0
+	for _, mib := range values {
+		if CheckBytesScannedCutoffMiB(mib) != nil {
+			continue
+		}
+		accepted++
+		b := BytesScannedCutoff(mib)
+		if b < MinBytesScannedCutoff || b >= 1<<53 || b>>20 != mib {
+			t.Errorf("%d MiB accepted but gives %d bytes", mib, b)
+		}
+	}
+	if accepted < 100 {
+		t.Fatalf("only %d values accepted: the test checks nothing", accepted)
+	}
+}
+
+func TestTransitionClassesListsTheMap(t *testing.T) {
+	got := slices.Sorted(slices.Values(TransitionClasses))
+	if want := slices.Sorted(maps.Keys(TransitionMinDays)); !slices.Equal(got, want) {
+		t.Errorf("TransitionClasses %v, TransitionMinDays has %v", got, want)
+	}
 }

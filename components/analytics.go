@@ -19,8 +19,8 @@ type AnalyticsArgs struct {
 	BucketName    pulumi.StringInput
 	// DatabaseName and TableName are the Glue names the queries read.
 	DatabaseName, TableName string
-	// BytesScannedCutoffMb caps the data one query may scan.
-	BytesScannedCutoffMb int
+	// BytesScannedCutoffMiB caps the data one query may scan, in MiB (2^20 bytes).
+	BytesScannedCutoffMiB int
 	// ForceDestroy lets `pulumi destroy` delete the workgroup with its query history.
 	ForceDestroy bool
 }
@@ -36,7 +36,7 @@ func (a *AnalyticsArgs) Validate() error {
 	if err := awsrules.CheckName("aws:athena/workgroup:Workgroup", a.WorkgroupName, false); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
-	if err := awsrules.CheckBytesScannedCutoffMB(a.BytesScannedCutoffMb); err != nil {
+	if err := awsrules.CheckBytesScannedCutoffMiB(a.BytesScannedCutoffMiB); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	if _, err := NamedQueries(a.Schema, a.DatabaseName, a.TableName); err != nil {
@@ -74,7 +74,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *AnalyticsArgs, opts ..
 			// Clients cannot override the location, encryption or scan cap.
 			EnforceWorkgroupConfiguration:   pulumi.Bool(true),
 			PublishCloudwatchMetricsEnabled: pulumi.Bool(true),
-			BytesScannedCutoffPerQuery:      pulumi.Int(args.BytesScannedCutoffMb * 1_000_000),
+			BytesScannedCutoffPerQuery:      pulumi.Int(awsrules.BytesScannedCutoff(args.BytesScannedCutoffMiB)),
 			EngineVersion: &athena.WorkgroupConfigurationEngineVersionArgs{
 				SelectedEngineVersion: pulumi.String("Athena engine version 3"),
 			},

@@ -88,11 +88,11 @@ func TestCatalogRules(t *testing.T) {
 func TestAnalyticsRules(t *testing.T) {
 	base := func() *AnalyticsArgs {
 		return &AnalyticsArgs{Env: env(), Schema: schema.Default(), WorkgroupName: "streamlake-dev", BucketName: pulumi.String("b"),
-			DatabaseName: "streamlake_dev", TableName: "events", BytesScannedCutoffMb: 100}
+			DatabaseName: "streamlake_dev", TableName: "events", BytesScannedCutoffMiB: 100}
 	}
 	expect(t, "valid", base(), "")
 	a := base()
-	a.BytesScannedCutoffMb = 1
+	a.BytesScannedCutoffMiB = 1
 	expect(t, "cutoff", a, "at least 10")
 	a = base()
 	s := schema.Default()

@@ -157,7 +157,7 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{"versioning", "sometimes", "versioning must be true or false"},
 		{"protectData", "true", "protectData is true but versioning is false"},
 		{"crawlerSchedule", "rate(1 hour)", `crawlerSchedule: schedule "rate(1 hour)": Glue crawlers take cron(...) only`},
-		{"bytesScannedCutoffMb", "5", "bytesScannedCutoffMb must be at least 10 (Athena's minimum is 10 MB), got 5"},
+		{"bytesScannedCutoffMb", "5", "bytesScannedCutoffMb must be at least 10 (Athena's minimum is 10 MiB, 10485760 bytes), got 5"},
 		{"logRetentionDays", "10", "logRetentionDays must be one of"},
 		{"tags", `{"aws:owner":"me"}`, `tags: key "aws:owner" uses the reserved aws: prefix`},
 		{"tags", `{"stack":"x"}`, `tags: key "stack" is set by streamlake itself`},

@@ -4,6 +4,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
@@ -66,7 +67,8 @@ func NamesFor(project, stack string) Names {
 	}
 }
 
-// Build creates the pipeline from a validated config and schema.
+// Build creates the pipeline from a validated config and schema, one stage at a time: each
+// stage is wired to the ones before it.
 func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -74,20 +76,33 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	if err := registerTags(ctx, cfg); err != nil {
 		return nil, err
 	}
+	p := &Pipeline{Config: cfg, Schema: s}
+	names := NamesFor(cfg.Project, cfg.Stack)
+	for _, stage := range []func(*pulumi.Context, Names) error{
+		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildAPI, p.buildAnalytics,
+		p.buildDelivery, p.buildMonitoring,
+	} {
+		if err := stage(ctx, names); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// buildKey adds the stack's KMS key and the environment every later stage shares.
+func (p *Pipeline) buildKey(ctx *pulumi.Context, _ Names) error {
+	cfg := p.Config
 	identity, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("look up the deploying account (are AWS credentials set?): %w", err)
+		return fmt.Errorf("look up the deploying account (are AWS credentials set?): %w", err)
 	}
-	names := NamesFor(cfg.Project, cfg.Stack)
-	p := &Pipeline{Config: cfg, Schema: s}
-
 	p.Key, err = components.NewDataKey(ctx, "key", &components.DataKeyArgs{
 		Region: cfg.Region, Partition: awsrules.Partition(cfg.Region), AccountID: pulumi.String(identity.AccountId),
 		DeletionWindowDays: map[bool]int{true: 30, false: 7}[cfg.ProtectData],
 		Protect:            cfg.ProtectData,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p.Env = &components.Env{
 		Region:           cfg.Region,
@@ -96,7 +111,13 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 		KeyArn:           p.Key.Arn,
 		LogRetentionDays: cfg.LogRetentionDays,
 	}
+	return nil
+}
 
+// buildLake adds the lake bucket with its lifecycle.
+func (p *Pipeline) buildLake(ctx *pulumi.Context, _ Names) error {
+	cfg := p.Config
+	var err error
 	p.Lake, err = components.NewLake(ctx, "lake", &components.LakeArgs{
 		Env:                      p.Env,
 		Versioning:               cfg.Versioning,
@@ -108,14 +129,20 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 		ResultsExpirationDays:    cfg.AthenaResultsExpirationDays,
 		NoncurrentExpirationDays: cfg.NoncurrentExpirationDays,
 	})
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
 
+// buildStream adds the Kinesis stream, checked against the live shard count.
+func (p *Pipeline) buildStream(ctx *pulumi.Context, names Names) error {
+	cfg := p.Config
 	deployed := 0
 	if cfg.CheckShardStep && cfg.StreamMode == awsrules.Provisioned {
-		deployed = deployedShards(ctx, names.Stream)
+		var err error
+		if deployed, err = deployedShards(ctx, names.Stream, cfg.LiveLookupErrors); err != nil {
+			return err
+		}
 	}
+	var err error
 	p.Stream, err = components.NewStream(ctx, "stream", &components.StreamArgs{
 		Env:                p.Env,
 		Name:               names.Stream,
@@ -126,36 +153,41 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 		ShardLevelMetrics:  cfg.ShardLevelMetrics,
 		Protect:            cfg.ProtectData,
 	})
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
 
+// buildCatalog adds the Glue database, table and crawler.
+func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
+	var err error
 	p.Catalog, err = components.NewCatalog(ctx, "catalog", &components.CatalogArgs{
 		Env:                       p.Env,
-		Schema:                    s,
+		Schema:                    p.Schema,
 		DatabaseName:              names.Database,
 		TableName:                 names.Table,
 		CrawlerName:               names.Crawler,
 		SecurityConfigurationName: names.CrawlerSecurity,
 		BucketName:                p.Lake.BucketName,
 		BucketArn:                 p.Lake.BucketArn,
-		Schedule:                  cfg.CrawlerSchedule,
+		Schedule:                  p.Config.CrawlerSchedule,
 	})
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
 
+// buildAPI adds the ingest API (and the region's API Gateway logging role when managed here).
+func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
+	cfg := p.Config
 	var account pulumi.Resource
 	if cfg.ManageAPIGatewayAccount {
 		a, err := components.NewApiGatewayAccount(ctx, "apigateway-account", &components.ApiGatewayAccountArgs{Env: p.Env})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		account = a.Settings
 	}
+	var err error
 	p.API, err = components.NewIngestAPI(ctx, "ingest", &components.IngestAPIArgs{
 		Env:             p.Env,
-		Schema:          s,
+		Schema:          p.Schema,
 		UnknownFields:   cfg.UnknownFields,
 		StreamName:      p.Stream.Name,
 		StreamArn:       p.Stream.Arn,
@@ -166,30 +198,23 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 		CorsOrigins:     cfg.CorsAllowOrigins,
 		AccountSettings: account,
 	})
-	if err != nil {
-		return nil, err
-	}
+	return err
+}
 
+// buildAnalytics adds the Athena workgroup and saved queries.
+func (p *Pipeline) buildAnalytics(ctx *pulumi.Context, names Names) error {
+	var err error
 	p.Analytics, err = components.NewAnalytics(ctx, "analytics", &components.AnalyticsArgs{
-		Env:                  p.Env,
-		Schema:               s,
-		WorkgroupName:        names.Workgroup,
-		BucketName:           p.Lake.BucketName,
-		DatabaseName:         names.Database,
-		TableName:            names.Table,
-		BytesScannedCutoffMb: cfg.BytesScannedCutoffMb,
-		ForceDestroy:         !cfg.ProtectData,
+		Env:                   p.Env,
+		Schema:                p.Schema,
+		WorkgroupName:         names.Workgroup,
+		BucketName:            p.Lake.BucketName,
+		DatabaseName:          names.Database,
+		TableName:             names.Table,
+		BytesScannedCutoffMiB: p.Config.BytesScannedCutoffMiB,
+		ForceDestroy:          !p.Config.ProtectData,
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := p.buildDelivery(ctx, names); err != nil {
-		return nil, err
-	}
-	if err := p.buildMonitoring(ctx, names); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return err
 }
 
 // buildDelivery adds the transform Lambda and the Firehose delivery stream.
@@ -203,7 +228,7 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 		Env:                 p.Env,
 		ArchivePath:         zip.Path,
 		CodeSHA256:          zip.SHA256,
-		MemoryMB:            cfg.LambdaMemoryMb,
+		MemoryMB:            cfg.LambdaMemoryMiB,
 		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
 		LogLevel:            cfg.LambdaLogLevel,
@@ -224,9 +249,9 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 		TableName:              names.Table,
 		FunctionArn:            p.Function.Arn,
 		Partitioning:           cfg.Partitioning,
-		BufferMiB:              cfg.FirehoseBufferMb,
+		BufferMiB:              cfg.FirehoseBufferMiB,
 		BufferSeconds:          cfg.FirehoseBufferSeconds,
-		ProcessorBufferMiB:     cfg.ProcessorBufferMb,
+		ProcessorBufferMiB:     cfg.ProcessorBufferMiB,
 		ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
 		ProcessorRetries:       cfg.ProcessorRetries,
 		MaxProcessorBufferMiB:  transform.SafeProcessorBufferMiB,
@@ -274,16 +299,35 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 	return err
 }
 
-// deployedShards reads the live stream's open shard count so that preview can refuse a
-// shard change AWS would reject. A stream that does not exist yet (first deploy) or cannot
-// be read gives 0: the check is skipped with a warning, and AWS still enforces the rule.
-func deployedShards(ctx *pulumi.Context, name string) int {
+// deployedShards reads the live stream's open shard count so that preview can refuse a shard
+// change AWS would reject. Only "not found" means a first deploy with nothing to check (0).
+// Any other lookup error (throttling, AccessDenied, expired credentials) leaves the check
+// unable to run: with liveLookupErrors warn that is a warning naming the error and the check
+// is skipped (AWS still refuses the change at deploy time, half-way through `pulumi up`); with
+// fail it is the preview's error.
+func deployedShards(ctx *pulumi.Context, name, onError string) (int, error) {
 	s, err := kinesis.LookupStream(ctx, &kinesis.LookupStreamArgs{Name: name})
-	if err != nil {
-		_ = ctx.Log.Debug(fmt.Sprintf("stream %s not readable (new stack?): shard step check skipped: %v", name, err), nil)
-		return 0
+	switch {
+	case err == nil:
+		return len(s.OpenShards), nil
+	case isNotFound(err):
+		return 0, nil
+	case onError == LookupFail:
+		return 0, fmt.Errorf("stream %s: the live shard count cannot be read, so the shard-step check cannot run (liveLookupErrors is fail): %w", name, err)
 	}
-	return len(s.OpenShards)
+	_ = ctx.Log.Warn(fmt.Sprintf("stream %s: the live shard count cannot be read, so the shard-step check is skipped "+
+		"(AWS still refuses a change of more than one step; liveLookupErrors: fail makes this an error): %v", name, err), nil)
+	return 0, nil
+}
+
+// isNotFound recognizes the provider's "not found" for kinesis.getStream; the error crosses
+// gRPC as text. pulumi-aws v6.83.0 (terraform-provider-aws's aws_kinesis_stream data source)
+// reports "reading Kinesis Stream (<name>): couldn't find resource": a retry.NotFoundError
+// around DescribeStreamSummary's ResourceNotFoundException, whose name is matched too in case
+// a provider version prints the AWS error.
+func isNotFound(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "couldn't find resource") || strings.Contains(msg, "ResourceNotFoundException")
 }
 
 func (p *Pipeline) export(ctx *pulumi.Context) {

@@ -27,7 +27,7 @@ func registerTags(ctx *pulumi.Context, cfg *Config) error {
 	tags := StackTags(cfg)
 	return ctx.RegisterStackTransformation(func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
 		v := reflect.ValueOf(args.Props)
-		if v.Kind() != reflect.Ptr || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 			return nil
 		}
 		f := v.Elem().FieldByName("Tags")

@@ -37,7 +37,7 @@ func TestStreamFollowsStackConfig(t *testing.T) {
 		if s.Str("streamModeDetails.streamMode") != "PROVISIONED" {
 			t.Errorf("%s: mode %v", stack, s.In("streamModeDetails"))
 		}
-		if got := s.List("shardLevelMetrics"); !reflect.DeepEqual(got, w.metrics) && !(len(got) == 0 && len(w.metrics) == 0) {
+		if got := s.List("shardLevelMetrics"); !reflect.DeepEqual(got, w.metrics) && (len(got) != 0 || len(w.metrics) != 0) {
 			t.Errorf("%s: shard-level metrics %v, want %v", stack, got, w.metrics)
 		}
 		if s.Str("name") != "streamlake-"+stack+"-events" {
@@ -203,12 +203,12 @@ func TestAthenaWorkgroupEnforcesItsSettings(t *testing.T) {
 		res := run(t, stack, nil)
 		wg := one(t, res, tWorkgroup)
 		bucket := one(t, res, tBucket).State["bucket"].(string)
-		mb := map[string]float64{"dev": 200, "prod": 10240}[stack]
+		mib := map[string]float64{"dev": 200, "prod": 10240}[stack]
 		if !wg.Bool("configuration.enforceWorkgroupConfiguration") || !wg.Bool("configuration.publishCloudwatchMetricsEnabled") {
 			t.Errorf("%s: workgroup not enforced or without metrics", stack)
 		}
-		if wg.Num("configuration.bytesScannedCutoffPerQuery") != mb*1e6 {
-			t.Errorf("%s: cutoff %v, want %v MB", stack, wg.In("configuration.bytesScannedCutoffPerQuery"), mb)
+		if wg.Num("configuration.bytesScannedCutoffPerQuery") != mib*(1<<20) {
+			t.Errorf("%s: cutoff %v, want %v MiB", stack, wg.In("configuration.bytesScannedCutoffPerQuery"), mib)
 		}
 		if wg.Str("configuration.resultConfiguration.encryptionConfiguration.encryptionOption") != "SSE_KMS" ||
 			wg.Str("configuration.resultConfiguration.outputLocation") != "s3://"+bucket+"/athena-results/" {

@@ -135,6 +135,38 @@ func TestShardStepIsCheckedAgainstTheLiveStream(t *testing.T) {
 	}
 }
 
+// TestLiveLookupErrorsAreVisible: only "stream not found" (a first deploy) skips the shard-step
+// check silently. Any other lookup error is a warning naming it, or with liveLookupErrors fail
+// (as CI previews run) the preview's error.
+func TestLiveLookupErrorsAreVisible(t *testing.T) {
+	const denied = "invocation of aws:kinesis/getStream:getStream returned an error: invoking aws:kinesis/getStream:getStream: 1 error occurred:\n" +
+		"\t* reading Kinesis Stream (streamlake-prod-events): operation error Kinesis: DescribeStreamSummary, https response error StatusCode: 400, " +
+		"api error AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/preview/ci is not authorized to perform: kinesis:DescribeStreamSummary"
+	// Not found: nothing to check, nothing to say.
+	res, err := stacktest.Run(stacktest.Options{Stack: "prod", Config: map[string]string{"shardCount": "64"}})
+	if err != nil || len(res.Warnings) != 0 {
+		t.Errorf("stream not found: err %v, warnings %q", err, res.Warnings)
+	}
+	// AccessDenied: a warning with the error text; the deploy may go on.
+	res, err = stacktest.Run(stacktest.Options{Stack: "prod", LookupError: denied, Config: map[string]string{"shardCount": "64"}})
+	if err != nil {
+		t.Fatalf("AccessDenied with liveLookupErrors warn: %v", err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/preview/ci") ||
+		!strings.Contains(res.Warnings[0], "shard-step check is skipped") || !strings.Contains(res.Warnings[0], "liveLookupErrors") {
+		t.Errorf("AccessDenied: warnings %q, want one naming the error, the skipped check and liveLookupErrors", res.Warnings)
+	}
+	// With fail: the preview stops, naming the error.
+	_, err = stacktest.Run(stacktest.Options{Stack: "prod", LookupError: denied, Config: map[string]string{"shardCount": "8", "liveLookupErrors": "fail"}})
+	if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") || !strings.Contains(err.Error(), "liveLookupErrors is fail") {
+		t.Errorf("AccessDenied with liveLookupErrors fail: got %v", err)
+	}
+	// Not found stays silent with fail too: a first deploy is not an error.
+	if _, err := stacktest.Run(stacktest.Options{Stack: "prod", Config: map[string]string{"liveLookupErrors": "fail"}}); err != nil {
+		t.Errorf("stream not found with liveLookupErrors fail: %v", err)
+	}
+}
+
 // taggable lists the resource types AWS lets us tag; each must carry the stack tags.
 var taggable = []string{tFirehose, tFunction, tTopic, tAlarm, tEventRule, tBucket, tStream, tKey, tDatabase, tCrawler, tWorkgroup, tRestAPI, tStage, tUsagePlan, "aws:apigateway/apiKey:ApiKey", tRole, tLogGroup}
 

@@ -51,6 +51,8 @@ type Result struct {
 	Exports   map[string]any
 	// SecretExports names the exports marked secret.
 	SecretExports map[string]bool
+	// Warnings are the warnings the program logged (ctx.Log.Warn).
+	Warnings []string
 }
 
 // Options configure a run.
@@ -59,11 +61,14 @@ type Options struct {
 	// Config overrides keys of the stack file; unqualified keys are in the project namespace.
 	// Values are as the CLI passes them: plain strings, JSON for lists and objects.
 	Config map[string]string
-	// Unset removes keys (unqualified names) from the stack file's values.
+	// Unset removes keys (unqualified names) from the stack file's values, as `pulumi config rm`
+	// would: a key Pulumi.yaml declares falls back to its default there.
 	Unset []string
 	// LiveShards is the open shard count of the deployed stream the program reads at preview;
 	// 0 means the stream does not exist yet.
 	LiveShards int
+	// LookupError, when set, is the error of the live stream lookup (e.g. AccessDenied).
+	LookupError string
 	// Program runs instead of the default stacks.Run when set.
 	Program pulumi.RunFunc
 	DryRun  bool
@@ -97,7 +102,7 @@ func readProject() (*projectFile, error) {
 	}
 	var p projectFile
 	if err := yaml.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("Pulumi.yaml: %w", err)
+		return nil, fmt.Errorf("read Pulumi.yaml: %w", err)
 	}
 	return &p, nil
 }
@@ -124,6 +129,11 @@ func Stacks() ([]string, error) {
 // project defaults from Pulumi.yaml overlaid by the stack file, fully qualified keys, values
 // as strings (JSON for lists and objects).
 func StackConfig(stack string) (map[string]string, error) {
+	return stackConfig(stack, nil)
+}
+
+// stackConfig is StackConfig without the stack file's values of the unset keys.
+func stackConfig(stack string, unset []string) (map[string]string, error) {
 	p, err := readProject()
 	if err != nil {
 		return nil, err
@@ -133,7 +143,7 @@ func StackConfig(stack string) (map[string]string, error) {
 		if def, ok := decl["default"]; ok {
 			v, err := configString(def)
 			if err != nil {
-				return nil, fmt.Errorf("Pulumi.yaml default of %s: %w", k, err)
+				return nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", k, err)
 			}
 			out[qualify(p.Name, k)] = v
 		}
@@ -147,12 +157,19 @@ func StackConfig(stack string) (map[string]string, error) {
 		Config map[string]any `yaml:"config"`
 	}
 	if err := yaml.Unmarshal(b, &sf); err != nil {
-		return nil, fmt.Errorf("Pulumi.%s.yaml: %w", stack, err)
+		return nil, fmt.Errorf("read Pulumi.%s.yaml: %w", stack, err)
+	}
+	skip := map[string]bool{}
+	for _, k := range unset {
+		skip[qualify(p.Name, k)] = true
 	}
 	for k, v := range sf.Config {
+		if skip[qualify(p.Name, k)] {
+			continue
+		}
 		s, err := configString(v)
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.%s.yaml %s: %w", stack, k, err)
+			return nil, fmt.Errorf("%s in Pulumi.%s.yaml: %w", k, stack, err)
 		}
 		out[qualify(p.Name, k)] = s
 	}
@@ -178,35 +195,55 @@ func configString(v any) (string, error) {
 	}
 }
 
-// Run runs the program for a stack under mocks.
+// configEnv serializes runs: the program reads its configuration from the PULUMI_CONFIG
+// environment variable, as under the Pulumi CLI, and the variable is process-wide.
+var configEnv sync.Mutex
+
+// Run runs the program for a stack under mocks. The configuration reaches the program the way
+// the Go language host passes it, in PULUMI_CONFIG, so that the SDK and the program read it
+// exactly as in a real preview.
 func Run(opts Options) (*Result, error) {
 	project, err := Project()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := StackConfig(opts.Stack)
+	cfg, err := stackConfig(opts.Stack, opts.Unset)
 	if err != nil {
 		return nil, err
-	}
-	for _, k := range opts.Unset {
-		delete(cfg, qualify(project, k))
 	}
 	for k, v := range opts.Config {
 		cfg[qualify(project, k)] = v
 	}
-	m := &mocks{liveShards: opts.LiveShards, region: cfg["aws:region"], stack: opts.Stack, project: project}
+	env, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &mocks{liveShards: opts.LiveShards, lookupError: opts.LookupError, region: cfg["aws:region"], stack: opts.Stack, project: project}
 	res := &Result{Stack: opts.Stack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
 	program := opts.Program
 	if program == nil {
 		program = stacks.Run
 	}
+	configEnv.Lock()
+	defer configEnv.Unlock()
+	old, had := os.LookupEnv(pulumi.EnvConfig)
+	defer func() {
+		if had {
+			_ = os.Setenv(pulumi.EnvConfig, old)
+		} else {
+			_ = os.Unsetenv(pulumi.EnvConfig)
+		}
+	}()
+	if err := os.Setenv(pulumi.EnvConfig, string(env)); err != nil {
+		return nil, err
+	}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		ctx.Log = &recordingLog{Log: ctx.Log, res: res}
 		if err := program(ctx); err != nil {
 			return err
 		}
 		return collectExports(ctx, res)
 	}, pulumi.WithMocks(project, opts.Stack, m), func(info *pulumi.RunInfo) {
-		info.Config = cfg
 		info.DryRun = opts.DryRun
 	})
 	if err != nil {
@@ -214,6 +251,20 @@ func Run(opts Options) (*Result, error) {
 	}
 	res.Resources = m.sorted()
 	return res, nil
+}
+
+// recordingLog keeps the program's warnings for the test to read.
+type recordingLog struct {
+	pulumi.Log
+	mu  sync.Mutex
+	res *Result
+}
+
+func (l *recordingLog) Warn(msg string, args *pulumi.LogArgs) error {
+	l.mu.Lock()
+	l.res.Warnings = append(l.res.Warnings, msg)
+	l.mu.Unlock()
+	return l.Log.Warn(msg, args)
 }
 
 func collectExports(ctx *pulumi.Context, res *Result) error {
@@ -245,6 +296,7 @@ type mocks struct {
 	mu             sync.Mutex
 	resources      []*Resource
 	liveShards     int
+	lookupError    string
 	region         string
 	stack, project string
 }
@@ -380,8 +432,13 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/ci", "userId": "AIDA0000", "id": Account,
 		}), nil
 	case "aws:kinesis/getStream:getStream":
+		name := args.Args["name"].StringValue()
+		if m.lookupError != "" {
+			return nil, errors.New(m.lookupError)
+		}
 		if m.liveShards == 0 {
-			return nil, errors.New("reading Kinesis Stream: ResourceNotFoundException: stream not found")
+			// The provider's text for a stream that does not exist (pulumi-aws v6.83.0).
+			return nil, fmt.Errorf("invocation of aws:kinesis/getStream:getStream returned an error: invoking aws:kinesis/getStream:getStream: 1 error occurred:\n\t* reading Kinesis Stream (%s): couldn't find resource", name)
 		}
 		shards := make([]any, m.liveShards)
 		for i := range shards {

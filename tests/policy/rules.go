@@ -76,7 +76,7 @@ var Rules = []Rule{
 		Description: "query results are SSE-KMS/CSE-KMS with the stack key, in a bucket of this stack",
 		Reason:      "results are copies of lake data"},
 	{ID: "sec-athena-scan-cap", Category: Security, Types: []string{tWorkgroup}, Check: checkAthenaScanCap,
-		Description: "every workgroup caps bytes scanned per query (>= Athena's 10 MB minimum)",
+		Description: "every workgroup caps bytes scanned per query (>= the provider's minimum, 10 MiB = 10485760 bytes)",
 		Reason:      "one unpartitioned query must not scan (and bill) the whole lake"},
 	{ID: "sec-lambda-no-secret-env", Category: Security, Types: []string{tFunction}, Check: checkNoSecretEnv,
 		Description: "no Lambda environment variable has a secret-like name or a credential-like value",

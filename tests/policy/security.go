@@ -283,12 +283,12 @@ func checkAthenaResults(s *Stack, wg *stacktest.Resource) []Violation {
 }
 
 func checkAthenaScanCap(_ *Stack, wg *stacktest.Resource) []Violation {
-	cap, ok := num(wg.Inputs, "configuration.bytesScannedCutoffPerQuery")
-	if ok && cap >= awsrules.MinBytesScannedCutoff {
+	limit, ok := num(wg.Inputs, "configuration.bytesScannedCutoffPerQuery")
+	if ok && limit >= awsrules.MinBytesScannedCutoff {
 		return nil
 	}
 	return []Violation{violation(wg, "configuration.bytesScannedCutoffPerQuery",
-		fmt.Sprintf("per-query scan cap %v: without one (or below Athena's 10 MB minimum) one bad query scans the whole lake", cap),
+		fmt.Sprintf("per-query scan cap %v: without one (or below the provider's minimum of %d bytes, 10 MiB) one bad query scans the whole lake", limit, awsrules.MinBytesScannedCutoff),
 		athenaFix+"BytesScannedCutoffPerQuery from bytesScannedCutoffMb")}
 }
 

@@ -1,0 +1,100 @@
+package stacks_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stacks"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated config blocks of Pulumi.yaml and the README")
+
+// configTableFile is where the README's configuration table lives (relative to the module root).
+const configTableFile = "README.md"
+
+// TestConfigDocsAreGenerated: Pulumi.yaml's config block and the README's configuration table
+// are exactly what the table of keys renders; `go test ./stacks -run TestConfigDocs -update`
+// rewrites them.
+func TestConfigDocsAreGenerated(t *testing.T) {
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := stackValues(t, root)
+	for _, target := range []struct {
+		file, begin, end, content string
+	}{
+		{"Pulumi.yaml", stacks.ProjectConfigBegin, stacks.ProjectConfigEnd, stacks.ProjectConfig(stacks.Keys())},
+		{configTableFile, stacks.ConfigTableBegin, stacks.ConfigTableEnd, stacks.ConfigTable(stacks.Keys(), values)},
+	} {
+		path := filepath.Join(root, target.file)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := stacks.ReplaceBlock(string(b), target.begin, target.end, target.content)
+		if err != nil {
+			t.Fatalf("%s: %v", target.file, err)
+		}
+		if want == string(b) {
+			continue
+		}
+		if *update {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		t.Errorf("%s differs from the table of keys in stacks/keys.go: run `go test ./stacks -run TestConfigDocs -update`\n%s",
+			target.file, firstDifference(string(b), want))
+	}
+}
+
+// stackValues reads what each stack file sets, keyed as the table declares keys.
+func stackValues(t *testing.T, root string) []stacks.StackValues {
+	t.Helper()
+	project, err := stacktest.Project()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := stacktest.Stacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []stacks.StackValues
+	for _, name := range names {
+		b, err := os.ReadFile(filepath.Join(root, "Pulumi."+name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f struct {
+			Config map[string]any `yaml:"config"`
+		}
+		if err := yaml.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		v := map[string]any{}
+		for k, val := range f.Config {
+			v[strings.TrimPrefix(k, project+":")] = val
+		}
+		out = append(out, stacks.StackValues{Name: name, Values: v})
+	}
+	return out
+}
+
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range min(len(g), len(w)) {
+		if g[i] != w[i] {
+			return "line " + strconv.Itoa(i+1) + ":\n  file:      " + g[i] + "\n  generated: " + w[i]
+		}
+	}
+	return "the files differ in length"
+}

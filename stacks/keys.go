@@ -1,0 +1,277 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/transform"
+)
+
+// UnitConvention is the one rule for sizes, stated in Pulumi.yaml and the README.
+const UnitConvention = "Every size is in MiB (2^20 bytes): config keys spell it `Mb` (firehoseBufferMb), " +
+	"Go identifiers `MiB` (FirehoseBufferMiB). lambdaMemoryMb is Lambda's \"MB\", which AWS defines as MiB."
+
+// Key groups, in the order Pulumi.yaml lists them.
+const (
+	groupStream    = "Kinesis stream"
+	groupAPI       = "Ingest API"
+	groupLake      = "Lake"
+	groupAnalytics = "Catalog and analytics"
+	groupDelivery  = "Delivery (Firehose) and the transform Lambda"
+	groupAlarms    = "Alarms"
+	groupOps       = "Operations"
+)
+
+// Live lookup policies (liveLookupErrors).
+const (
+	LookupWarn = "warn"
+	LookupFail = "fail"
+)
+
+// Keys returns every configuration key the program reads, in the order of the docs. This is
+// the one place a key is declared.
+func Keys() []Key {
+	var out []Key
+	for _, g := range []struct {
+		name string
+		keys []Key
+	}{
+		{groupStream, streamKeys()}, {groupAPI, apiKeys()}, {groupLake, lakeKeys()},
+		{groupAnalytics, analyticsKeys()}, {groupDelivery, deliveryKeys()},
+		{groupAlarms, alarmKeys()}, {groupOps, opsKeys()},
+	} {
+		for _, k := range g.keys {
+			k.Group = g.name
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func streamKeys() []Key {
+	mode := str("streamMode", awsrules.Provisioned, func(c *Config) *string { return &c.StreamMode },
+		crossChecked[string]("PROVISIONED or ON_DEMAND"),
+		"PROVISIONED (shardCount shards) or ON_DEMAND (AWS sizes the stream; leave shardCount unset).")
+	shards := integer("shardCount", 0, func(c *Config) *int { return &c.ShardCount },
+		crossChecked[int](fmt.Sprintf("1..%d with PROVISIONED; unset (or 0) with ON_DEMAND", awsrules.MaxShards)),
+		"Provisioned shards. Each takes 1 MiB/s or 1000 records/s in. A deploy may at most double or halve the "+
+			"live count; preview refuses bigger jumps and names the next safe step. Plan with `streamlake shards`.")
+	shards.optional, shards.DefaultDoc = true, "1 with PROVISIONED, unset with ON_DEMAND"
+	return []Key{
+		mode, shards,
+		integer("retentionHours", 24, func(c *Config) *int { return &c.RetentionHours },
+			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinRetentionHours, awsrules.MaxRetentionHours), awsrules.CheckRetentionHours),
+			"Hours records stay in the stream: how long the lake can fall behind without loss."),
+		list("shardLevelMetrics", func(c *Config) *[]string { return &c.ShardLevelMetrics },
+			checkedBy(strings.Join(awsrules.ShardLevelMetricNames, ", ")+" (each once)", awsrules.CheckShardLevelMetrics),
+			"Enhanced shard-level metrics to enable (extra cost per shard)."),
+		boolean("checkShardStep", true, func(c *Config) *bool { return &c.CheckShardStep },
+			"Read the live shard count at preview and refuse a change AWS would reject in one step."),
+		str("liveLookupErrors", LookupWarn, func(c *Config) *string { return &c.LiveLookupErrors },
+			oneOf(LookupWarn, LookupFail),
+			"What preview does when reading live state fails for any reason but \"not found\" (the stream's shard count "+
+				"for checkShardStep): warn names the error and skips the check; fail stops the preview (use it in CI)."),
+	}
+}
+
+func apiKeys() []Key {
+	return []Key{
+		str("apiStageName", "api", func(c *Config) *string { return &c.APIStageName },
+			checkedBy("1..128 letters, digits, _ or -", awsrules.CheckStageName),
+			"API Gateway stage name; the events URL is https://<id>.execute-api.<region>.amazonaws.com/<stage>/v1/events."),
+		number("apiRateLimit", 50, func(c *Config) *float64 { return &c.APIRateLimit },
+			above(0, awsrules.MaxAccountRate, " requests/s (account default)"),
+			"Steady-state requests per second for the stage and the API key (may be fractional)."),
+		integer("apiBurstLimit", 100, func(c *Config) *int { return &c.APIBurstLimit },
+			between(1, awsrules.MaxAccountBurst, ""), "Burst bucket size in requests; at least apiRateLimit."),
+		integer("apiQuotaPerDay", 0, func(c *Config) *int { return &c.APIQuotaPerDay },
+			zeroOrPositive("no quota"), "Requests per day per API key."),
+		list("corsAllowOrigins", func(c *Config) *[]string { return &c.CorsAllowOrigins },
+			checkedBy(`https://host[:port] (http only for localhost), or "*" alone`, awsrules.CheckOrigins),
+			"Browser origins allowed to POST; empty disables CORS."),
+		enum("unknownFields", schema.KeepUnknown, func(c *Config) *schema.UnknownFields { return &c.UnknownFields },
+			[]schema.UnknownFields{schema.KeepUnknown, schema.RejectUnknown},
+			"What happens to top-level fields the schema does not declare: keep (stored as strings in attributes) "+
+				"or reject (400 at the API, error prefix in the lake)."),
+		boolean("manageApiGatewayAccount", true, func(c *Config) *bool { return &c.ManageAPIGatewayAccount },
+			"Set the region's API Gateway CloudWatch Logs role, without which no stage can log (one setting per "+
+				"account and region). Role and setting are kept on destroy, so stacks sharing an account never break "+
+				"each other: the last deploy's role is used, all are equivalent. Set false where another team manages the setting."),
+	}
+}
+
+func lakeKeys() []Key {
+	return []Key{
+		integer("rawTransitionDays", 30, func(c *Config) *int { return &c.RawTransitionDays },
+			crossChecked[int]("0 (stay in STANDARD), or at least the class's minimum (30 for STANDARD_IA and ONEZONE_IA) and below rawExpirationDays"),
+			"Days before raw/ backups move to rawStorageClass."),
+		enum("rawStorageClass", "GLACIER_IR", func(c *Config) *string { return &c.RawStorageClass },
+			awsrules.TransitionClasses, "Storage class for old raw backups."),
+		integer("rawExpirationDays", 0, func(c *Config) *int { return &c.RawExpirationDays },
+			days("keep them"), "Days before raw/ backups are deleted."),
+		integer("errorsExpirationDays", 30, func(c *Config) *int { return &c.ErrorsExpirationDays },
+			days(""), "Days before records in errors/ are deleted."),
+		integer("athenaResultsExpirationDays", 7, func(c *Config) *int { return &c.AthenaResultsExpirationDays },
+			days(""), "Days before Athena query results are deleted."),
+		integer("noncurrentExpirationDays", 30, func(c *Config) *int { return &c.NoncurrentExpirationDays },
+			days(""), "Days before overwritten or deleted object versions are removed (with versioning)."),
+		boolean("versioning", false, func(c *Config) *bool { return &c.Versioning },
+			"Keep object versions in the lake bucket (protectData needs it)."),
+		boolean("protectData", false, func(c *Config) *bool { return &c.ProtectData },
+			"Protect the bucket, stream and key from `pulumi destroy` and keep bucket and key if removed from the "+
+				"program. Off: the bucket is force-destroyable (dev)."),
+	}
+}
+
+func analyticsKeys() []Key {
+	return []Key{
+		str("crawlerSchedule", "cron(15 * * * ? *)", func(c *Config) *string { return &c.CrawlerSchedule },
+			rule[string]{text: "AWS cron(...), at most every 5 minutes", check: func(key, v string) error {
+				if err := awsrules.CheckSchedule(v); err != nil {
+					return fmt.Errorf("%s: %w", key, err)
+				}
+				return nil
+			}},
+			"AWS cron for the Glue crawler that adds new hourly partitions."),
+		integer("bytesScannedCutoffMb", 1024, func(c *Config) *int { return &c.BytesScannedCutoffMiB },
+			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinBytesScannedCutoffMiB, awsrules.MaxBytesScannedCutoffMiB), awsrules.CheckBytesScannedCutoffMiB),
+			"Athena per-query scan cap in MiB (10 MiB is Athena's minimum)."),
+	}
+}
+
+// maxProcessorBufferMiB is the largest Firehose allows and the transform is proven to answer.
+var maxProcessorBufferMiB = min(awsrules.MaxProcessorBufferMiB, transform.SafeProcessorBufferMiB)
+
+func deliveryKeys() []Key {
+	return []Key{
+		enum("partitioning", components.EventTime, func(c *Config) *string { return &c.Partitioning },
+			[]string{components.EventTime, components.ArrivalTime},
+			"event-time (folders from each event's occurred_at, via dynamic partitioning) or arrival-time (folders "+
+				"from delivery time). Changing it replaces the delivery stream: AWS only sets dynamic partitioning at creation."),
+		integer("firehoseBufferMb", 128, func(c *Config) *int { return &c.FirehoseBufferMiB },
+			between(awsrules.MinConversionBufferMiB, awsrules.MaxBufferMiB,
+				fmt.Sprintf(": Parquet conversion needs a buffer of at least %d MiB", awsrules.MinConversionBufferMiB)),
+			"Firehose buffer in MiB before a Parquet file is written."),
+		integer("firehoseBufferSeconds", 300, func(c *Config) *int { return &c.FirehoseBufferSeconds },
+			crossChecked[int](fmt.Sprintf("%d..%d with event-time partitioning or rawBackup, else 0..%d",
+				awsrules.MinDynamicPartitioningBufferSeconds, awsrules.MaxBufferSeconds, awsrules.MaxBufferSeconds)),
+			"Longest wait in seconds before a Parquet file is written."),
+		number("processorBufferMb", 1, func(c *Config) *float64 { return &c.ProcessorBufferMiB },
+			between(awsrules.MinProcessorBufferMiB, maxProcessorBufferMiB, " (a larger batch could make the Lambda's response exceed its 6 MB limit)"),
+			"Data per Lambda call in MiB, up to the size proven to keep the Lambda's response under 6 MB."),
+		integer("processorBufferSeconds", 60, func(c *Config) *int { return &c.ProcessorBufferSeconds },
+			between(awsrules.MinProcessorBufferSeconds, awsrules.MaxProcessorBufferSeconds, ""),
+			"Longest wait in seconds before Firehose calls the Lambda."),
+		integer("processorRetries", 3, func(c *Config) *int { return &c.ProcessorRetries },
+			between(0, awsrules.MaxProcessorRetries, ""), "Retries of a failed Lambda call before its records go to errors/."),
+		boolean("rawBackup", true, func(c *Config) *bool { return &c.RawBackup },
+			"Keep every source record, gzipped, under raw/ in the lake."),
+		integer("deliveryRetrySeconds", 300, func(c *Config) *int { return &c.DeliveryRetrySeconds },
+			between(0, 7200, ""), "With event-time partitioning, how long Firehose retries a partitioned delivery before "+
+				"records go to errors/. Firehose retries S3 writes themselves for 24 h."),
+		integer("lambdaMemoryMb", 512, func(c *Config) *int { return &c.LambdaMemoryMiB },
+			between(components.MinLambdaMemoryMB, components.MaxLambdaMemoryMB, ""),
+			"Transform Lambda memory in MiB (Lambda's MB); CPU scales with it."),
+		integer("lambdaTimeoutSeconds", 120, func(c *Config) *int { return &c.LambdaTimeoutSeconds },
+			between(components.MinFirehoseLambdaTimeout, components.MaxFirehoseLambdaTimeout, " for a Firehose transform"),
+			"Transform Lambda timeout in seconds."),
+		integer("lambdaReservedConcurrency", 0, func(c *Config) *int { return &c.LambdaReservedConcurrency },
+			zeroOrPositive("unreserved"), "Reserved concurrency of the transform Lambda."),
+		enum("lambdaLogLevel", "INFO", func(c *Config) *string { return &c.LambdaLogLevel },
+			[]string{"DEBUG", "INFO", "WARN", "ERROR"}, "Log level of the transform Lambda."),
+	}
+}
+
+func alarmKeys() []Key {
+	return []Key{
+		list("alarmEmails", func(c *Config) *[]string { return &c.AlarmEmails },
+			checkedBy("plain e-mail addresses", checkEmails),
+			"E-mail addresses subscribed to the alarm topic (each confirms by mail)."),
+		list("alarmHttpsEndpoints", func(c *Config) *[]string { return &c.AlarmHTTPSEndpoints },
+			checkedBy("https:// URLs", checkHTTPSEndpoints),
+			"HTTPS endpoints (e.g. an incident tool) subscribed to the alarm topic."),
+		integer("alarmApi5xxPerPeriod", 1, func(c *Config) *int { return &c.AlarmAPI5xxPerPeriod },
+			atLeast(1), "API 5XX responses per 5 minutes that raise the alarm."),
+		number("alarmApi4xxRatePercent", 5, func(c *Config) *float64 { return &c.AlarmAPI4xxRatePercent },
+			above(0, 100, ""), "Share of 4XX responses (percent) sustained for 15 minutes that raises the alarm."),
+		integer("alarmApiLatencyP99Ms", 2000, func(c *Config) *int { return &c.AlarmAPILatencyP99Ms },
+			atLeast(1), "API p99 latency (ms) sustained for 15 minutes that raises the alarm."),
+		integer("alarmIteratorAgeMinutes", 0, func(c *Config) *int { return &c.AlarmIteratorAgeMinutes },
+			crossChecked[int]("0 (derived) or below retentionHours"),
+			"Stream iterator age that raises the alarm; 0 derives it from retentionHours (a quarter, at most 60 minutes)."),
+		integer("alarmFreshnessSeconds", 0, func(c *Config) *int { return &c.AlarmFreshnessSeconds },
+			crossChecked[int]("0 (derived) or above firehoseBufferSeconds"),
+			"Age of the oldest undelivered record that raises the alarm; 0 derives it from the buffer intervals."),
+		integer("alarmSilentMinutes", 0, func(c *Config) *int { return &c.AlarmSilentMinutes },
+			zeroOrAtLeast(5, "off"), "Raise the \"pipeline silent\" alarm when no record arrives for this long."),
+		integer("alarmLambdaDurationPercent", 80, func(c *Config) *int { return &c.AlarmLambdaDurationPercent },
+			between(10, 100, ""), "Transform p99 duration, as a percentage of its timeout, that raises the alarm."),
+		integer("alarmThrottlePeriods", 3, func(c *Config) *int { return &c.AlarmThrottlePeriods },
+			atLeast(1), "Consecutive 5-minute periods with throttling before the throttling alarms fire."),
+	}
+}
+
+func opsKeys() []Key {
+	region := str("aws:region", "", func(c *Config) *string { return &c.Region },
+		checkedBy("an AWS region, e.g. eu-west-1", func(r string) error {
+			if r == "" {
+				return nil // reported as not set
+			}
+			return awsrules.CheckRegion(r)
+		}),
+		"Region of every resource.")
+	region.required = true
+	return []Key{
+		integer("logRetentionDays", 14, func(c *Config) *int { return &c.LogRetentionDays },
+			checkedBy("one of "+joinInts(awsrules.LogRetentionDays), awsrules.CheckLogRetention),
+			"Retention of every log group the pipeline creates."),
+		object("tags", func(c *Config) *map[string]string { return &c.Tags },
+			checkedBy("string values; keys without the aws: prefix, not project or stack", checkTags),
+			"Tags for every taggable resource, added to project, stack and managed-by."),
+		region,
+	}
+}
+
+func checkEmails(emails []string) error {
+	var errs []error
+	for _, e := range emails {
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
+			errs = append(errs, fmt.Errorf("alarmEmails: %q is not a plain e-mail address", e))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkHTTPSEndpoints(urls []string) error {
+	var errs []error
+	for _, u := range urls {
+		if !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, " \t\n") {
+			errs = append(errs, fmt.Errorf("alarmHttpsEndpoints: %q must be an https:// URL", u))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkTags(tags map[string]string) error {
+	errs := []error{awsrules.CheckTags(tags)}
+	for _, k := range []string{"project", "stack"} {
+		if _, ok := tags[k]; ok {
+			errs = append(errs, fmt.Errorf("tags: key %q is set by streamlake itself", k))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func joinInts(ns []int) string {
+	words := make([]string, len(ns))
+	for i, n := range ns {
+		words[i] = strconv.Itoa(n)
+	}
+	return strings.Join(words, ", ")
+}

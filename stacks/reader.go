@@ -1,0 +1,144 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// reader reads keys with the SDK's config.Try* functions. An unset key keeps its default;
+// a value that does not parse is recorded as an error naming the key and the value, and the
+// key keeps its default so that validation still reports the rest.
+type reader struct {
+	ctx      *pulumi.Context
+	project  string
+	errs     []error
+	keys     []string        // project keys read, in order
+	optional map[string]bool // keys for which "" means unset
+	unset    map[string]bool // keys without a value
+	bad      map[string]bool // keys whose value did not parse, as errors name them
+}
+
+func newReader(ctx *pulumi.Context) *reader {
+	return &reader{ctx: ctx, project: ctx.Project(), optional: map[string]bool{}, unset: map[string]bool{}, bad: map[string]bool{}}
+}
+
+// full qualifies a key of the project namespace.
+func (r *reader) full(key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return r.project + ":" + key
+}
+
+// note records that Load reads a project key.
+func (r *reader) note(key string) {
+	if !strings.Contains(key, ":") {
+		r.keys = append(r.keys, key)
+	}
+}
+
+// present reports whether the stack sets the key; it records unset keys.
+func (r *reader) present(full string, err error) bool {
+	if errors.Is(err, config.ErrMissingVar) {
+		r.unset[full] = true
+		return false
+	}
+	return true
+}
+
+func (r *reader) fail(full, want string) {
+	v, _ := r.ctx.GetConfig(full)
+	key := display(r.project, full)
+	r.bad[key] = true
+	r.errs = append(r.errs, fmt.Errorf("%s must be %s, got %q", key, want, v))
+}
+
+func (r *reader) str(key string) (string, bool) {
+	full := r.full(key)
+	v, err := config.Try(r.ctx, full)
+	if !r.present(full, err) {
+		return "", false
+	}
+	if v == "" && r.optional[key] {
+		r.unset[full] = true
+		return "", false
+	}
+	return v, true
+}
+
+// int parses decimal integers only: config.TryInt would read "010" as 8 and "0x10" as 16.
+func (r *reader) int(key string) (int, bool) {
+	v, ok := r.str(key)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		r.fail(r.full(key), "an integer")
+		return 0, false
+	}
+	return n, true
+}
+
+func (r *reader) number(key string) (float64, bool) {
+	full := r.full(key)
+	f, err := config.TryFloat64(r.ctx, full)
+	if !r.present(full, err) {
+		return 0, false
+	}
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		r.fail(full, "a number")
+		return 0, false
+	}
+	return f, true
+}
+
+func (r *reader) bool(key string) (bool, bool) {
+	full := r.full(key)
+	b, err := config.TryBool(r.ctx, full)
+	if !r.present(full, err) {
+		return false, false
+	}
+	if err != nil {
+		r.fail(full, "true or false")
+		return false, false
+	}
+	return b, true
+}
+
+func (r *reader) list(key string) ([]string, bool) {
+	return readJSON(r, key, "a list of strings", []string{})
+}
+
+func (r *reader) object(key string) (map[string]string, bool) {
+	return readJSON(r, key, "an object of string values", map[string]string{})
+}
+
+// readJSON reads a list or object; JSON null is the empty value.
+func readJSON[T []string | map[string]string](r *reader, key, want string, empty T) (T, bool) {
+	full := r.full(key)
+	var out T
+	err := config.TryObject(r.ctx, full, &out)
+	if !r.present(full, err) {
+		return empty, false
+	}
+	if err != nil {
+		r.fail(full, want)
+		return empty, false
+	}
+	if out == nil {
+		out = empty
+	}
+	return out, true
+}
+
+// display names a key as its errors do: project keys without their namespace.
+func display(project, full string) string {
+	return strings.TrimPrefix(full, project+":")
+}
