@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -56,7 +57,7 @@ func NewApiGatewayAccount(ctx *pulumi.Context, name string, args *ApiGatewayAcco
 	// AWS's managed policy for exactly this role; its log-group scope must cover every API.
 	attachment, err := iam.NewRolePolicyAttachment(ctx, name+"-cloudwatch-policy", &iam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
-		PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs", args.Env.Partition)),
+		PolicyArn: pulumi.String(arn.ARN{Partition: args.Env.Partition, Service: "iam", AccountID: "aws", Resource: "policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}.String()),
 	}, append(keep, pulumi.Parent(role))...)
 	if err != nil {
 		return nil, fmt.Errorf("api gateway account %s policy: %w", name, err)

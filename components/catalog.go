@@ -136,8 +136,10 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		return nil, fmt.Errorf("catalog %s table: %w", name, err)
 	}
 
-	rolePolicy := policy(func(v []string) iampolicy.Document {
-		acct, bucketArn, keyArn := v[0], v[1], v[2]
+	rolePolicy := policy(map[string]pulumi.StringInput{
+		"account": args.Env.AccountID, "bucket": args.BucketArn, "key": args.Env.KeyArn,
+	}, func(v map[string]string) iampolicy.Document {
+		acct, bucketArn, keyArn := v["account"], v["bucket"], v["key"]
 		return iampolicy.New(
 			// Partitions only: no CreateTable/UpdateTable/DeleteTable, so the crawler cannot
 			// rewrite the schema even if its configuration were changed by hand.
@@ -155,13 +157,13 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
 			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
 			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("s3.%s.amazonaws.com", args.Env.Region)),
+				When("StringEquals", "kms:ViaService", args.Env.endpoint("s3")),
 			// With the security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<config>,
 			// declared below with retention and the stack key.
 			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
 				args.Env.arn("logs", acct, "log-group:"+crawlerLogPrefix+"*-"+args.SecurityConfigurationName+":*")),
 		)
-	}, args.Env.AccountID, args.BucketArn, args.Env.KeyArn)
+	})
 	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
 		Service:     "glue.amazonaws.com",
 		Description: "streamlake crawler: add partitions of the events table",

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -43,19 +44,11 @@ func (e *Env) validate() error {
 	return nil
 }
 
-// policy renders a policy document whose values depend on outputs: build receives the
-// resolved inputs in order. It is the only way components build IAM JSON.
-func policy(build func(v []string) iampolicy.Document, inputs ...pulumi.StringInput) pulumi.StringOutput {
-	args := make([]any, len(inputs))
-	for i, in := range inputs {
-		args[i] = in
-	}
-	return pulumi.All(args...).ApplyT(func(vals []any) (string, error) {
-		s := make([]string, len(vals))
-		for i, v := range vals {
-			s[i], _ = v.(string)
-		}
-		return build(s).JSON()
+// policy renders a policy document whose values depend on outputs: build receives each
+// input resolved, under the name it was given. It is the only way components build IAM JSON.
+func policy(inputs map[string]pulumi.StringInput, build func(v map[string]string) iampolicy.Document) pulumi.StringOutput {
+	return pulumi.StringMap(inputs).ToStringMapOutput().ApplyT(func(v map[string]string) (string, error) {
+		return build(v).JSON()
 	}).(pulumi.StringOutput)
 }
 
@@ -127,7 +120,14 @@ func newLogGroup(ctx *pulumi.Context, logical string, env *Env, physical pulumi.
 
 // arn builds an ARN in the stack's partition and region.
 func (e *Env) arn(service, account, resource string) string {
-	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", e.Partition, service, e.Region, account, resource)
+	return arn.ARN{Partition: e.Partition, Service: service, Region: e.Region, AccountID: account, Resource: resource}.String()
+}
+
+// endpoint is a service's regional endpoint, as kms:ViaService conditions name it.
+func (e *Env) endpoint(service string) string { return regionalEndpoint(service, e.Region) }
+
+func regionalEndpoint(service, region string) string {
+	return service + "." + region + ".amazonaws.com"
 }
 
 // jsonString marshals v for resource inputs that take JSON (crawler configuration, etc.).

@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -53,17 +54,17 @@ func NewDataKey(ctx *pulumi.Context, name string, args *DataKeyArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(typePrefix+"DataKey", name, c, opts...); err != nil {
 		return nil, err
 	}
-	keyPolicy := policy(func(v []string) iampolicy.Document {
-		account := v[0]
-		root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, account)
-		logsArn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", args.Partition, args.Region, account)
+	keyPolicy := policy(map[string]pulumi.StringInput{"account": args.AccountID}, func(v map[string]string) iampolicy.Document {
+		account := v["account"]
+		root := arn.ARN{Partition: args.Partition, Service: "iam", AccountID: account, Resource: "root"}.String()
+		logsArn := arn.ARN{Partition: args.Partition, Service: "logs", Region: args.Region, AccountID: account, Resource: "log-group:*"}.String()
 		return iampolicy.New(
 			// The default key policy: without it the key can become unmanageable.
 			iampolicy.Statement{Sid: "AccountAdministers", Effect: "Allow",
 				Principal: map[string]iampolicy.StringList{"AWS": {root}},
 				Action:    iampolicy.StringList{"kms:*"}, Resource: iampolicy.StringList{"*"}},
 			iampolicy.Statement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {fmt.Sprintf("logs.%s.amazonaws.com", args.Region)}},
+				Principal: map[string]iampolicy.StringList{"Service": {regionalEndpoint("logs", args.Region)}},
 				Action:    iampolicy.StringList{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
 				Resource:  iampolicy.StringList{"*"},
 			}.When("ArnLike", "kms:EncryptionContext:aws:logs:arn", logsArn),
@@ -76,7 +77,7 @@ func NewDataKey(ctx *pulumi.Context, name string, args *DataKeyArgs, opts ...pul
 				Resource:  iampolicy.StringList{"*"},
 			},
 		)
-	}, args.AccountID)
+	})
 
 	keyOpts := []pulumi.ResourceOption{pulumi.Parent(c)}
 	if args.Protect {

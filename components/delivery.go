@@ -238,8 +238,11 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 	}
 
 	region := args.Env.Region
-	rolePolicy := policy(func(v []string) iampolicy.Document {
-		acct, streamArn, bucketArn, keyArn, fnArn, logArn := v[0], v[1], v[2], v[3], v[4], v[5]
+	rolePolicy := policy(map[string]pulumi.StringInput{
+		"account": args.Env.AccountID, "stream": args.StreamArn, "bucket": args.BucketArn,
+		"key": args.Env.KeyArn, "function": args.FunctionArn, "logs": logs.Arn,
+	}, func(v map[string]string) iampolicy.Document {
+		acct, streamArn, bucketArn, keyArn, fnArn, logArn := v["account"], v["stream"], v["bucket"], v["key"], v["function"], v["logs"]
 		objects := []string{}
 		for _, p := range []string{prefixes.Data, prefixes.Errors, prefixes.Raw} {
 			objects = append(objects, bucketArn+"/"+awsrules.StaticPrefix(p)+"*")
@@ -247,11 +250,11 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 		return iampolicy.New(
 			iampolicy.Allow("ReadSourceStream", []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"}, streamArn),
 			iampolicy.Allow("DecryptSourceStream", []string{"kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("kinesis.%s.amazonaws.com", region)),
+				When("StringEquals", "kms:ViaService", args.Env.endpoint("kinesis")),
 			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, bucketArn),
 			iampolicy.Allow("WriteLakePrefixes", []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}, objects...),
 			iampolicy.Allow("EncryptLakeObjects", []string{"kms:GenerateDataKey", "kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("s3.%s.amazonaws.com", region)),
+				When("StringEquals", "kms:ViaService", args.Env.endpoint("s3")),
 			iampolicy.Allow("ReadTableSchema", []string{"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"},
 				args.Env.arn("glue", acct, "catalog"),
 				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
@@ -260,7 +263,7 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 			iampolicy.Allow("WriteDeliveryLogs", []string{"logs:PutLogEvents"},
 				logArn+":log-stream:"+DestinationLogStream, logArn+":log-stream:"+BackupLogStream),
 		)
-	}, args.Env.AccountID, args.StreamArn, args.BucketArn, args.Env.KeyArn, args.FunctionArn, logs.Arn)
+	})
 	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
 		Service:     "firehose.amazonaws.com",
 		Trust:       "external-id",

@@ -205,15 +205,15 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 		return fail("definition", err)
 	}
 
-	rolePolicy := policy(func(v []string) iampolicy.Document {
-		streamArn, keyArn := v[0], v[1]
+	rolePolicy := policy(map[string]pulumi.StringInput{"stream": args.StreamArn, "key": args.Env.KeyArn}, func(v map[string]string) iampolicy.Document {
+		streamArn, keyArn := v["stream"], v["key"]
 		return iampolicy.New(
 			iampolicy.Allow("PutToThisStream", []string{"kinesis:PutRecord", "kinesis:PutRecords"}, streamArn),
 			// Writing to a KMS-encrypted stream needs a data key from the stream's key.
 			iampolicy.Allow("EncryptForStream", []string{"kms:GenerateDataKey"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("kinesis.%s.amazonaws.com", args.Env.Region)),
+				When("StringEquals", "kms:ViaService", args.Env.endpoint("kinesis")),
 		)
-	}, args.StreamArn, args.Env.KeyArn)
+	})
 	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
 		Service:     "apigateway.amazonaws.com",
 		Description: "streamlake ingest API: put records to one stream",

@@ -148,8 +148,8 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("lake %s lifecycle: %w", name, err)
 	}
 
-	bucketPolicy := policy(func(v []string) iampolicy.Document {
-		arn := v[0]
+	bucketPolicy := policy(map[string]pulumi.StringInput{"bucket": bucket.Arn}, func(v map[string]string) iampolicy.Document {
+		arn := v["bucket"]
 		return iampolicy.New(
 			iampolicy.Statement{
 				Sid: "DenyInsecureTransport", Effect: "Deny",
@@ -164,7 +164,7 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 				Resource:  iampolicy.StringList{arn, arn + "/*"},
 			}.When("NumericLessThan", "s3:TlsVersion", "1.2"),
 		)
-	}, bucket.Arn)
+	})
 	// Last, after the public access block in particular (S3 rejects concurrent changes to both).
 	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),

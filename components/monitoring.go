@@ -348,8 +348,10 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return fail("crawler rule", err)
 	}
 
-	topicPolicy := policy(func(v []string) iampolicy.Document {
-		topicArn, acct, ruleArn := v[0], v[1], v[2]
+	topicPolicy := policy(map[string]pulumi.StringInput{
+		"topic": topic.Arn, "account": args.Env.AccountID, "rule": rule.Arn,
+	}, func(v map[string]string) iampolicy.Document {
+		topicArn, acct, ruleArn := v["topic"], v["account"], v["rule"]
 		return iampolicy.New(
 			iampolicy.Statement{Sid: "AlarmsPublish", Effect: "Allow",
 				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com"}},
@@ -361,7 +363,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
 			}.When("ArnEquals", "aws:SourceArn", ruleArn),
 		)
-	}, topic.Arn, args.Env.AccountID, rule.Arn)
+	})
 	tp, err := sns.NewTopicPolicy(ctx, name+"-alarms-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: topicPolicy}, pulumi.Parent(topic))
 	if err != nil {
 		return fail("topic policy", err)

@@ -93,10 +93,10 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
 		Service:     "lambda.amazonaws.com",
 		Description: "streamlake transform Lambda: write its own logs",
-		Policy: policy(func(v []string) iampolicy.Document {
+		Policy: policy(map[string]pulumi.StringInput{"logs": logs.Arn}, func(v map[string]string) iampolicy.Document {
 			// log-group:<name>:* covers the group (CreateLogStream) and its streams (PutLogEvents).
-			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v[0]+":*"))
-		}, logs.Arn),
+			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v["logs"]+":*"))
+		}),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("transform function %s: %w", name, err)
