@@ -3,6 +3,8 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -470,13 +472,13 @@ func DashboardBody(region string, n DashboardNames, alarmArns []string) (string,
 	for _, row := range DashboardRows(n) {
 		widgets = append(widgets, widget{Type: "text", X: 0, Y: y, Width: 24, Height: 1, Properties: map[string]any{"markdown": "## " + row.Title}})
 		y++
-		titles := sortedKeys(row.Widgets)
+		titles := slices.Sorted(maps.Keys(row.Widgets))
 		w := 24 / len(titles)
 		for i, title := range titles {
 			var metrics [][]any
 			for _, m := range row.Widgets[title] {
 				line := []any{m.Namespace, m.Name}
-				for _, d := range sortedKeys(m.Dims) {
+				for _, d := range slices.Sorted(maps.Keys(m.Dims)) {
 					line = append(line, d, m.Dims[d])
 				}
 				line = append(line, map[string]string{"stat": m.Stat})

@@ -116,6 +116,9 @@ func TestIngestAPIRules(t *testing.T) {
 	a = base()
 	a.RateLimit = 0
 	expect(t, "throttle", a, "must be positive")
+	a = base()
+	a.UnknownFields = "drop"
+	expect(t, "unknown fields", a, `UnknownFields must be "keep" or "reject", got "drop"`)
 }
 
 func TestDeliveryRules(t *testing.T) {
@@ -233,11 +236,11 @@ func TestThresholdsDeriveFromResources(t *testing.T) {
 func TestDeploymentHashCoversMethodSettings(t *testing.T) {
 	a := &IngestAPIArgs{Env: env(), Schema: schema.Default(), UnknownFields: schema.KeepUnknown, StageName: "api", RateLimit: 1, BurstLimit: 1}
 	hash := func() string {
-		d, err := apiDefinition("stream", "role", a)
+		d, err := apiDefinition(a)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := d.hash()
+		h, err := d.withTargets("stream", "role").hash()
 		if err != nil {
 			t.Fatal(err)
 		}
