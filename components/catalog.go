@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/glue"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -96,7 +97,27 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s database: %w", name, err)
 	}
+	table, err := newEventsTable(ctx, name, args, db, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s table: %w", name, err)
+	}
+	crawler, crawlerLogs, err := newPartitionCrawler(ctx, name, args, db, table, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s %w", name, err)
+	}
+	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
+		"crawlerLogGroup": crawlerLogs.Name,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
+// newEventsTable declares the Parquet table Firehose converts to: columns and partition keys
+// from the schema, location the lake's data prefix.
+func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glue.CatalogDatabase, parent pulumi.ResourceOption) (*glue.CatalogTable, error) {
 	columns := glue.CatalogTableStorageDescriptorColumnArray{}
 	for _, col := range args.Schema.GlueColumns() {
 		columns = append(columns, &glue.CatalogTableStorageDescriptorColumnArgs{
@@ -109,8 +130,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			Name: pulumi.String(col.Name), Type: pulumi.String(col.Type), Comment: pulumi.String(col.Comment),
 		})
 	}
-	location := pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix)
-	table, err := glue.NewCatalogTable(ctx, name+"-table", &glue.CatalogTableArgs{
+	return glue.NewCatalogTable(ctx, name+"-table", &glue.CatalogTableArgs{
 		Name:         pulumi.String(args.TableName),
 		DatabaseName: db.Name,
 		Description:  pulumi.Sprintf("%s events, Parquet written by Firehose, partitioned by UTC event hour", args.Schema.Name),
@@ -121,7 +141,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			"parquet.compression": pulumi.String("SNAPPY"),
 		},
 		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
-			Location:     location,
+			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix),
 			InputFormat:  pulumi.String(ParquetInputFormat),
 			OutputFormat: pulumi.String(ParquetOutputFormat),
 			SerDeInfo: &glue.CatalogTableStorageDescriptorSerDeInfoArgs{
@@ -132,73 +152,29 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		},
 		PartitionKeys: partitions,
 	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s table: %w", name, err)
-	}
+}
 
-	rolePolicy := policy(map[string]pulumi.StringInput{
-		"account": args.Env.AccountID, "bucket": args.BucketArn, "key": args.Env.KeyArn,
-	}, func(v map[string]string) iampolicy.Document {
-		acct, bucketArn, keyArn := v["account"], v["bucket"], v["key"]
-		return iampolicy.New(
-			// Partitions only: no CreateTable/UpdateTable/DeleteTable, so the crawler cannot
-			// rewrite the schema even if its configuration were changed by hand.
-			iampolicy.Allow("ReadTableAddPartitions", []string{
-				"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
-				"glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
-				"glue:UpdatePartition", "glue:BatchUpdatePartition",
-			},
-				args.Env.arn("glue", acct, "catalog"),
-				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
-				args.Env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
-			),
-			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
-			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
-				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
-			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
-			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", args.Env.endpoint("s3")),
-			// With the security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<config>,
-			// declared below with retention and the stack key.
-			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
-				args.Env.arn("logs", acct, "log-group:"+crawlerLogPrefix+"*-"+args.SecurityConfigurationName+":*")),
-		)
-	})
+// newPartitionCrawler creates the crawler, its role, its security configuration and its log
+// group. It returns the crawler and the log group.
+func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db *glue.CatalogDatabase, table *glue.CatalogTable, parent pulumi.ResourceOption) (*glue.Crawler, *cloudwatch.LogGroup, error) {
 	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
 		Service:     "glue.amazonaws.com",
 		Description: "streamlake crawler: add partitions of the events table",
-		Policy:      rolePolicy,
+		Policy:      crawlerPolicy(args),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", name, err)
+		return nil, nil, err
 	}
-
-	secConfig, err := glue.NewSecurityConfiguration(ctx, name+"-security", &glue.SecurityConfigurationArgs{
-		Name: pulumi.String(args.SecurityConfigurationName),
-		EncryptionConfiguration: &glue.SecurityConfigurationEncryptionConfigurationArgs{
-			CloudwatchEncryption: &glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs{
-				CloudwatchEncryptionMode: pulumi.String("SSE-KMS"),
-				KmsKeyArn:                args.Env.KeyArn,
-			},
-			// The crawler writes no job bookmarks or S3 output.
-			JobBookmarksEncryption: &glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs{
-				JobBookmarksEncryptionMode: pulumi.String("DISABLED"),
-			},
-			S3Encryption: &glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs{
-				S3EncryptionMode: pulumi.String("DISABLED"),
-			},
-		},
-	}, parent)
+	secConfig, err := newCrawlerSecurity(ctx, name, args, parent)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s security configuration: %w", name, err)
+		return nil, nil, fmt.Errorf("security configuration: %w", err)
 	}
 	// Without this declaration Glue creates the group on the first run, unencrypted and kept forever.
 	crawlerLogs, err := newLogGroup(ctx, name+"-crawler-logs", args.Env,
 		pulumi.Sprintf("%s%s-%s", crawlerLogPrefix, role.Name, args.SecurityConfigurationName), parent)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s crawler logs: %w", name, err)
+		return nil, nil, fmt.Errorf("crawler logs: %w", err)
 	}
-
 	crawlerConfig, err := jsonString(map[string]any{
 		"Version": 1.0,
 		"CrawlerOutput": map[string]any{
@@ -207,7 +183,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s crawler configuration: %w", name, err)
+		return nil, nil, fmt.Errorf("crawler configuration: %w", err)
 	}
 	crawler, err := glue.NewCrawler(ctx, name+"-crawler", &glue.CrawlerArgs{
 		Name:         pulumi.String(args.CrawlerName),
@@ -233,15 +209,61 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		SecurityConfiguration: secConfig.Name,
 	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)))
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s crawler: %w", name, err)
+		return nil, nil, fmt.Errorf("crawler: %w", err)
 	}
+	return crawler, crawlerLogs, nil
+}
 
-	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
-		"crawlerLogGroup": crawlerLogs.Name,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+// crawlerPolicy lets the crawler read the table and the data under it and add partitions.
+func crawlerPolicy(args *CatalogArgs) pulumi.StringOutput {
+	env := args.Env
+	return policy(map[string]pulumi.StringInput{
+		"account": env.AccountID, "bucket": args.BucketArn, "key": env.KeyArn,
+	}, func(v map[string]string) iampolicy.Document {
+		acct, bucketArn := v["account"], v["bucket"]
+		return iampolicy.New(
+			// Partitions only: no CreateTable/UpdateTable/DeleteTable, so the crawler cannot
+			// rewrite the schema even if its configuration were changed by hand.
+			iampolicy.Allow("ReadTableAddPartitions", []string{
+				"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
+				"glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
+				"glue:UpdatePartition", "glue:BatchUpdatePartition",
+			},
+				env.arn("glue", acct, "catalog"),
+				env.arn("glue", acct, "database/"+args.DatabaseName),
+				env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
+			),
+			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
+			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
+				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
+			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
+			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, v["key"]).
+				When("StringEquals", "kms:ViaService", env.endpoint("s3")),
+			// With the security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<config>,
+			// declared below with retention and the stack key.
+			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
+				env.arn("logs", acct, "log-group:"+crawlerLogPrefix+"*-"+args.SecurityConfigurationName+":*")),
+		)
+	})
+}
+
+// newCrawlerSecurity encrypts the crawler's CloudWatch logs with the stack key; with it Glue
+// writes them to a log group of their own.
+func newCrawlerSecurity(ctx *pulumi.Context, name string, args *CatalogArgs, parent pulumi.ResourceOption) (*glue.SecurityConfiguration, error) {
+	return glue.NewSecurityConfiguration(ctx, name+"-security", &glue.SecurityConfigurationArgs{
+		Name: pulumi.String(args.SecurityConfigurationName),
+		EncryptionConfiguration: &glue.SecurityConfigurationEncryptionConfigurationArgs{
+			CloudwatchEncryption: &glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs{
+				CloudwatchEncryptionMode: pulumi.String("SSE-KMS"),
+				KmsKeyArn:                args.Env.KeyArn,
+			},
+			// The crawler writes no job bookmarks or S3 output.
+			JobBookmarksEncryption: &glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs{
+				JobBookmarksEncryptionMode: pulumi.String("DISABLED"),
+			},
+			S3Encryption: &glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs{
+				S3EncryptionMode: pulumi.String("DISABLED"),
+			},
+		},
+	}, parent)
 }
