@@ -206,11 +206,8 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 		MemoryMB:            cfg.LambdaMemoryMb,
 		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
+		UnknownFields:       cfg.UnknownFields,
 		LogLevel:            cfg.LambdaLogLevel,
-		Environment: map[string]string{
-			"UNKNOWN_FIELDS": string(cfg.UnknownFields),
-			"LOG_LEVEL":      cfg.LambdaLogLevel,
-		},
 	})
 	if err != nil {
 		return err
