@@ -21,7 +21,6 @@ const (
 	StageStream    = "stream"
 	StageDelivery  = "delivery"
 	StageTransform = "transform"
-	StageCatalog   = "catalog"
 )
 
 // AlarmSpec is one alarm as plain values; dimension values are filled from the stack's

@@ -147,7 +147,7 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 
 	var account pulumi.Resource
 	if cfg.ManageAPIGatewayAccount {
-		a, err := components.NewApiGatewayAccount(ctx, "apigateway-account", &components.ApiGatewayAccountArgs{Env: p.Env})
+		a, err := components.NewAPIGatewayAccount(ctx, "apigateway-account", &components.APIGatewayAccountArgs{Env: p.Env})
 		if err != nil {
 			return nil, err
 		}

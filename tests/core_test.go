@@ -37,7 +37,7 @@ func TestStreamFollowsStackConfig(t *testing.T) {
 		if s.Str("streamModeDetails.streamMode") != "PROVISIONED" {
 			t.Errorf("%s: mode %v", stack, s.In("streamModeDetails"))
 		}
-		if got := s.List("shardLevelMetrics"); !reflect.DeepEqual(got, w.metrics) && !(len(got) == 0 && len(w.metrics) == 0) {
+		if got := s.List("shardLevelMetrics"); !reflect.DeepEqual(got, w.metrics) && (len(got) != 0 || len(w.metrics) != 0) {
 			t.Errorf("%s: shard-level metrics %v, want %v", stack, got, w.metrics)
 		}
 		if s.Str("name") != "streamlake-"+stack+"-events" {
