@@ -2,6 +2,7 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/glue"
@@ -157,10 +158,10 @@ func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glu
 // newPartitionCrawler creates the crawler, its role, its security configuration and its log
 // group. It returns the crawler and the log group.
 func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db *glue.CatalogDatabase, table *glue.CatalogTable, parent pulumi.ResourceOption) (*glue.Crawler, *cloudwatch.LogGroup, error) {
+	// The policy is granted once the log group, which is named after the role, exists.
 	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
 		Service:     "glue.amazonaws.com",
 		Description: "streamlake crawler: add partitions of the events table",
-		Policy:      crawlerPolicy(args),
 	}, parent)
 	if err != nil {
 		return nil, nil, err
@@ -174,6 +175,9 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 		pulumi.Sprintf("%s%s-%s", crawlerLogPrefix, role.Name, args.SecurityConfigurationName), parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("crawler logs: %w", err)
+	}
+	if err := role.grant(ctx, crawlerPolicy(args, crawlerLogs.Arn)); err != nil {
+		return nil, nil, err
 	}
 	crawlerConfig, err := jsonString(map[string]any{
 		"Version": 1.0,
@@ -214,35 +218,58 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 	return crawler, crawlerLogs, nil
 }
 
-// crawlerPolicy lets the crawler read the table and the data under it and add partitions.
-func crawlerPolicy(args *CatalogArgs) pulumi.StringOutput {
+// crawlerPolicy is the crawler role's policy: a scoped-down AWSGlueServiceRole, the managed
+// policy AWS documents for crawler roles ("AWSGlueServiceRole ... or equivalent (or a scoped
+// down version of this policy), plus the required inline policies" for the data store:
+// https://docs.aws.amazon.com/glue/latest/dg/crawler-prereqs.html). AWSGlueServiceRole grants
+// glue:*, s3:GetBucketLocation/ListBucket and logs:CreateLogGroup/CreateLogStream/
+// PutLogEvents on /aws-glue/* (https://docs.aws.amazon.com/glue/latest/dg/create-service-policy.html);
+// a crawler of one catalog table keeps only this table, its data prefix and its log group:
+//   - glue: read the database and table, and every partition action a catalog-target crawler
+//     uses to register partitions (Get/BatchGet to compare, Create/BatchCreate for new hours,
+//     Update/BatchUpdate because AddOrUpdateBehavior=InheritFromTable rewrites existing
+//     partitions from the table). Each needs the catalog, database and table ARNs
+//     (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html).
+//   - No CreateTable, UpdateTable or DeleteTable: the table belongs to this program. With
+//     UpdateBehavior and DeleteBehavior LOG a crawler does not write an existing table, "only
+//     log that a change was detected" (SchemaChangePolicy,
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-schemachangepolicy.html;
+//     https://docs.aws.amazon.com/glue/latest/dg/crawler-schema-changes-prevent.html), and
+//     DeleteBehavior LOG needs no DeletePartition. If a crawl ever failed with AccessDenied on
+//     glue:UpdateTable, the crawler-failed rule reports it, and the dev deploy's smoke test
+//     (verify, which waits for the crawler) fails before prod.
+//   - s3: list and read the data prefix (s3:prefix "data" and "data/*"), decrypt through S3.
+//   - logs: its own log group, /aws-glue/crawlers-role/<role>-<security configuration>;
+//     AssociateKmsKey because the security configuration encrypts it
+//     (https://docs.aws.amazon.com/glue/latest/dg/set-up-encryption.html).
+func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.StringOutput {
 	env := args.Env
 	return policy(map[string]pulumi.StringInput{
-		"account": env.AccountID, "bucket": args.BucketArn, "key": env.KeyArn,
+		"account": env.AccountID, "bucket": args.BucketArn, "key": env.KeyArn, "logs": logGroupArn,
 	}, func(v map[string]string) iampolicy.Document {
 		acct, bucketArn := v["account"], v["bucket"]
+		table := []string{
+			env.arn("glue", acct, "catalog"),
+			env.arn("glue", acct, "database/"+args.DatabaseName),
+			env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
+		}
 		return iampolicy.New(
-			// Partitions only: no CreateTable/UpdateTable/DeleteTable, so the crawler cannot
-			// rewrite the schema even if its configuration were changed by hand.
-			iampolicy.Allow("ReadTableAddPartitions", []string{
-				"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
-				"glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
+			iampolicy.Allow("ReadTable", []string{"glue:GetDatabase", "glue:GetTable", "glue:GetTables"}, table...),
+			iampolicy.Allow("AddPartitions", []string{
+				"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+				"glue:CreatePartition", "glue:BatchCreatePartition",
 				"glue:UpdatePartition", "glue:BatchUpdatePartition",
-			},
-				env.arn("glue", acct, "catalog"),
-				env.arn("glue", acct, "database/"+args.DatabaseName),
-				env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
-			),
+			}, table...),
 			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
+			// The prefix a listing names is "data" or lies under "data/".
 			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
-				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
+				When("StringLike", "s3:prefix", strings.TrimSuffix(DataPrefix, "/"), DataPrefix+"*"),
 			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
 			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, v["key"]).
 				When("StringEquals", "kms:ViaService", env.endpoint("s3")),
-			// With the security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<config>,
-			// declared below with retention and the stack key.
-			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
-				env.arn("logs", acct, "log-group:"+crawlerLogPrefix+"*-"+args.SecurityConfigurationName+":*")),
+			// The group itself (CreateLogGroup, AssociateKmsKey) and its streams.
+			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
+				v["logs"], v["logs"]+":*"),
 		)
 	})
 }

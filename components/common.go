@@ -6,6 +6,7 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -67,9 +68,25 @@ type serviceRole struct {
 // grantedRole is a role and everything that must exist before the role can be used.
 type grantedRole struct {
 	*iam.Role
+	name string
+	opts []pulumi.ResourceOption
 	// Ready lists the role and its policy: depend on it, since a service that checks its
 	// permissions on creation (Firehose, Glue, Lambda) fails if the policy is not there yet.
 	Ready []pulumi.Resource
+}
+
+// grant gives the role its inline policy, <role>-policy, for policies that name resources
+// created after the role (the crawler's log group is named after it).
+func (g *grantedRole) grant(ctx *pulumi.Context, policy pulumi.StringInput) error {
+	rp, err := iam.NewRolePolicy(ctx, g.name+"-policy", &iam.RolePolicyArgs{
+		Role:   g.Name,
+		Policy: policy,
+	}, slices.Concat(g.opts, []pulumi.ResourceOption{pulumi.Parent(g.Role)})...)
+	if err != nil {
+		return fmt.Errorf("role policy %s: %w", g.name, err)
+	}
+	g.Ready = append(g.Ready, rp)
+	return nil
 }
 
 func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, opts ...pulumi.ResourceOption) (*grantedRole, error) {
@@ -90,16 +107,11 @@ func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, o
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", name, err)
 	}
-	g := &grantedRole{Role: role, Ready: []pulumi.Resource{role}}
+	g := &grantedRole{Role: role, name: name, opts: opts, Ready: []pulumi.Resource{role}}
 	if r.Policy != nil {
-		rp, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
-			Role:   role.Name,
-			Policy: r.Policy,
-		}, append(opts, pulumi.Parent(role))...)
-		if err != nil {
-			return nil, fmt.Errorf("role policy %s: %w", name, err)
+		if err := g.grant(ctx, r.Policy); err != nil {
+			return nil, err
 		}
-		g.Ready = append(g.Ready, rp)
 	}
 	return g, nil
 }
