@@ -211,7 +211,10 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 		RecrawlPolicy:         &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_EVERYTHING")},
 		Configuration:         pulumi.String(crawlerConfig),
 		SecurityConfiguration: secConfig.Name,
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)))
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)),
+		// databaseName forces replacement under the same name, which create-before-delete
+		// cannot do (AlreadyExists). The crawler holds no data: delete it first.
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, nil, fmt.Errorf("crawler: %w", err)
 	}
@@ -275,7 +278,9 @@ func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.Str
 }
 
 // newCrawlerSecurity encrypts the crawler's CloudWatch logs with the stack key; with it Glue
-// writes them to a log group of their own.
+// writes them to a log group of their own. A security configuration cannot be updated: any
+// change (a new key) replaces it under the same name, so it is deleted first; it holds no data
+// and the crawler refers to it by name. Keeping the name keeps the crawler's log group.
 func newCrawlerSecurity(ctx *pulumi.Context, name string, args *CatalogArgs, parent pulumi.ResourceOption) (*glue.SecurityConfiguration, error) {
 	return glue.NewSecurityConfiguration(ctx, name+"-security", &glue.SecurityConfigurationArgs{
 		Name: pulumi.String(args.SecurityConfigurationName),
@@ -292,5 +297,5 @@ func newCrawlerSecurity(ctx *pulumi.Context, name string, args *CatalogArgs, par
 				S3EncryptionMode: pulumi.String("DISABLED"),
 			},
 		},
-	}, parent)
+	}, parent, pulumi.DeleteBeforeReplace(true))
 }

@@ -287,6 +287,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 				Function: v[4].(string), Workgroup: v[5].(string),
 			}, v[6].([]string))
 		}).(pulumi.StringOutput)
+	// Only dashboardName forces replacement: a new dashboard never collides with the old one.
 	dash, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(args.DashboardName),
 		DashboardBody: body,
