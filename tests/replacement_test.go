@@ -34,17 +34,17 @@ var fixedNames = map[string]struct{ strategy, why string }{
 		"the same name; it holds no data"},
 	"aws:glue/securityConfiguration:SecurityConfiguration catalog-security": {deleteBeforeReplace, "every input is ForceNew " +
 		"(no update API): a new key replaces it under the same name; it holds no data and the crawler refers to it by name"},
-	tWorkgroup + " analytics-workgroup": {newName, "ForceNew: name; deleting first would drop query history and saved queries"},
+	tWorkgroup + " analytics-workgroup":                    {newName, "ForceNew: name; deleting first would drop query history and saved queries"},
 	tNamedQuery + " analytics-watch-time-per-user-per-day": {notUnique, "Athena identifies saved queries by id"},
 	tNamedQuery + " analytics-events-per-type-per-hour":    {notUnique, "Athena identifies saved queries by id"},
 	tNamedQuery + " analytics-most-recent-events":          {notUnique, "Athena identifies saved queries by id"},
 	tDashboard + " monitoring-dashboard":                   {newName, "ForceNew: dashboardName; the body updates in place"},
 	tLogGroup + " ingest-execution-logs": {newName, "ForceNew: name (and namePrefix, logGroupClass, unset); " +
 		"the name holds the API id and stage, which are its identity"},
-	tLogGroup + " catalog-crawler-logs": {newName, "ForceNew: name; the name holds the crawler role and security configuration names"},
+	tLogGroup + " catalog-crawler-logs":                               {newName, "ForceNew: name; the name holds the crawler role and security configuration names"},
 	"aws:cloudwatch/logStream:LogStream delivery-destinationdelivery": {newName, "ForceNew: name, logGroupName; the group is auto-named"},
 	"aws:cloudwatch/logStream:LogStream delivery-backupdelivery":      {newName, "ForceNew: name, logGroupName; the group is auto-named"},
-	tStage + " ingest-stage": {newName, "ForceNew: stageName, restApi; the deployment updates in place"},
+	tStage + " ingest-stage":                                          {newName, "ForceNew: stageName, restApi; the deployment updates in place"},
 	tModel + " ingest-model-Event": {newName, "ForceNew: name, restApi, contentType (a constant); " +
 		"API Gateway refuses to delete a model a method uses, so deleting first is not possible"},
 	tModel + " ingest-model-EventBatch": {newName, "as ingest-model-Event"},
