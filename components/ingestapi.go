@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
@@ -250,11 +251,11 @@ func (b *apiBuilder) newPaths() (map[string]*apigateway.Resource, error) {
 	paths := map[string]*apigateway.Resource{}
 	for _, p := range apiPaths {
 		parentID := b.api.RootResourceId
-		if p.Parent != "/" {
-			parentID = paths[p.Parent].ID().ToStringOutput()
+		if parent := path.Dir(p.Path); parent != "/" {
+			parentID = paths[parent].ID().ToStringOutput()
 		}
 		r, err := apigateway.NewResource(b.ctx, b.name+"-"+p.ID, &apigateway.ResourceArgs{
-			RestApi: b.api.ID(), ParentId: parentID, PathPart: pulumi.String(p.Part),
+			RestApi: b.api.ID(), ParentId: parentID, PathPart: pulumi.String(path.Base(p.Path)),
 		}, b.apiParent)
 		if err != nil {
 			return nil, b.fail("resource "+p.Path, err)

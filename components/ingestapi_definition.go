@@ -22,16 +22,12 @@ type route struct {
 	request func(stream string) string
 }
 
-// apiPath is one resource of the API's path tree.
-type apiPath struct {
-	ID, Path, Parent, Part string
-}
-
-// apiPaths are the API's resources, parents first; "/" is the API's root resource.
-var apiPaths = []apiPath{
-	{ID: "v1", Path: "/v1", Parent: "/", Part: "v1"},
-	{ID: "events", Path: "/v1/events", Parent: "/v1", Part: "events"},
-	{ID: "batch", Path: "/v1/events/batch", Parent: "/v1/events", Part: "batch"},
+// apiPaths are the API's resources, parents first (each path's parent is path.Dir of it; "/"
+// is the API's root resource), with the ID that names each: <api>-<ID>.
+var apiPaths = []struct{ ID, Path string }{
+	{ID: "v1", Path: "/v1"},
+	{ID: "events", Path: "/v1/events"},
+	{ID: "batch", Path: "/v1/events/batch"},
 }
 
 // definition is everything an API Gateway deployment captures, as plain values. Its hash
