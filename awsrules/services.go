@@ -47,8 +47,8 @@ func CheckSchedule(expr string) error {
 	return nil
 }
 
-// TransitionMinDays holds the S3 storage classes a lifecycle rule may transition to, with the
-// minimum age in days AWS accepts for that transition from STANDARD.
+// S3 storage classes a lifecycle rule may transition to, with the minimum age in days AWS
+// accepts for that transition from STANDARD.
 var TransitionMinDays = map[string]int{
 	"STANDARD_IA":         30,
 	"ONEZONE_IA":          30,
@@ -61,12 +61,12 @@ var TransitionMinDays = map[string]int{
 // CheckTransition checks a lifecycle transition and the expiration that follows it
 // (expireDays 0 means never).
 func CheckTransition(key string, class string, days, expireDays int) error {
-	minDays, ok := TransitionMinDays[class]
+	min, ok := TransitionMinDays[class]
 	switch {
 	case !ok:
 		return fmt.Errorf("%s: storage class %q is not one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE", key, class)
-	case days < minDays:
-		return fmt.Errorf("%s: objects must be at least %d days old to move to %s, got %d", key, minDays, class, days)
+	case days < min:
+		return fmt.Errorf("%s: objects must be at least %d days old to move to %s, got %d", key, min, class, days)
 	case expireDays != 0 && expireDays <= days:
 		return fmt.Errorf("%s: expiration (%d days) must come after the transition (%d days)", key, expireDays, days)
 	}
