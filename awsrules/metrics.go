@@ -3,7 +3,6 @@ package awsrules
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -92,12 +91,9 @@ func CheckMetric(namespace, metric string, dims []string) error {
 	if !ok {
 		return fmt.Errorf("%s has no metric %q", namespace, metric)
 	}
-	got := append([]string(nil), dims...)
-	sort.Strings(got)
+	got := slices.Sorted(slices.Values(dims))
 	for _, set := range sets {
-		want := append([]string(nil), set...)
-		sort.Strings(want)
-		if slices.Equal(got, want) {
+		if slices.Equal(got, slices.Sorted(slices.Values(set))) {
 			return nil
 		}
 	}

@@ -89,14 +89,6 @@ func Partition(region string) string {
 	return "aws"
 }
 
-// DNSSuffix returns the service domain of a region's partition.
-func DNSSuffix(region string) string {
-	if Partition(region) == "aws-cn" {
-		return "amazonaws.com.cn"
-	}
-	return "amazonaws.com"
-}
-
 var regionRE = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
 
 // CheckRegion checks that a region looks like an AWS region name.

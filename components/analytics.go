@@ -66,6 +66,8 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *AnalyticsArgs, opts ..
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
+	// Only the name forces replacement, so create-before-delete never collides; deleting first
+	// would drop query history and saved queries. Saved query names need not be unique.
 	wg, err := athena.NewWorkgroup(ctx, name+"-workgroup", &athena.WorkgroupArgs{
 		Name:         pulumi.String(args.WorkgroupName),
 		Description:  pulumi.Sprintf("streamlake %s: queries over the events lake", ctx.Stack()),

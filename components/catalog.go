@@ -2,7 +2,9 @@ package components
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/glue"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -96,7 +98,27 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s database: %w", name, err)
 	}
+	table, err := newEventsTable(ctx, name, args, db, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s table: %w", name, err)
+	}
+	crawler, crawlerLogs, err := newPartitionCrawler(ctx, name, args, db, table, parent)
+	if err != nil {
+		return nil, fmt.Errorf("catalog %s %w", name, err)
+	}
+	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
+		"crawlerLogGroup": crawlerLogs.Name,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
+// newEventsTable declares the Parquet table Firehose converts to: columns and partition keys
+// from the schema, location the lake's data prefix.
+func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glue.CatalogDatabase, parent pulumi.ResourceOption) (*glue.CatalogTable, error) {
 	columns := glue.CatalogTableStorageDescriptorColumnArray{}
 	for _, col := range args.Schema.GlueColumns() {
 		columns = append(columns, &glue.CatalogTableStorageDescriptorColumnArgs{
@@ -109,8 +131,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			Name: pulumi.String(col.Name), Type: pulumi.String(col.Type), Comment: pulumi.String(col.Comment),
 		})
 	}
-	location := pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix)
-	table, err := glue.NewCatalogTable(ctx, name+"-table", &glue.CatalogTableArgs{
+	return glue.NewCatalogTable(ctx, name+"-table", &glue.CatalogTableArgs{
 		Name:         pulumi.String(args.TableName),
 		DatabaseName: db.Name,
 		Description:  pulumi.Sprintf("%s events, Parquet written by Firehose, partitioned by UTC event hour", args.Schema.Name),
@@ -121,7 +142,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 			"parquet.compression": pulumi.String("SNAPPY"),
 		},
 		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
-			Location:     location,
+			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix),
 			InputFormat:  pulumi.String(ParquetInputFormat),
 			OutputFormat: pulumi.String(ParquetOutputFormat),
 			SerDeInfo: &glue.CatalogTableStorageDescriptorSerDeInfoArgs{
@@ -132,71 +153,32 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		},
 		PartitionKeys: partitions,
 	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s table: %w", name, err)
-	}
+}
 
-	rolePolicy := policy(func(v []string) iampolicy.Document {
-		acct, bucketArn, keyArn := v[0], v[1], v[2]
-		return iampolicy.New(
-			// Partitions only: no CreateTable/UpdateTable/DeleteTable, so the crawler cannot
-			// rewrite the schema even if its configuration were changed by hand.
-			iampolicy.Allow("ReadTableAddPartitions", []string{
-				"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
-				"glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
-				"glue:UpdatePartition", "glue:BatchUpdatePartition",
-			},
-				args.Env.arn("glue", acct, "catalog"),
-				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
-				args.Env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
-			),
-			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
-			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
-				When("StringLike", "s3:prefix", DataPrefix, DataPrefix+"*"),
-			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
-			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("s3.%s.amazonaws.com", args.Env.Region)),
-			// With the security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<config>,
-			// declared below with retention and the stack key.
-			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
-				args.Env.arn("logs", acct, "log-group:"+crawlerLogPrefix+"*-"+args.SecurityConfigurationName+":*")),
-		)
-	}, args.Env.AccountID, args.BucketArn, args.Env.KeyArn)
+// newPartitionCrawler creates the crawler, its role, its security configuration and its log
+// group. It returns the crawler and the log group.
+func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db *glue.CatalogDatabase, table *glue.CatalogTable, parent pulumi.ResourceOption) (*glue.Crawler, *cloudwatch.LogGroup, error) {
+	// The policy is granted once the log group, which is named after the role, exists.
 	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
 		Service:     "glue.amazonaws.com",
 		Description: "streamlake crawler: add partitions of the events table",
-		Policy:      rolePolicy,
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", name, err)
+		return nil, nil, err
 	}
-
-	secConfig, err := glue.NewSecurityConfiguration(ctx, name+"-security", &glue.SecurityConfigurationArgs{
-		Name: pulumi.String(args.SecurityConfigurationName),
-		EncryptionConfiguration: &glue.SecurityConfigurationEncryptionConfigurationArgs{
-			CloudwatchEncryption: &glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs{
-				CloudwatchEncryptionMode: pulumi.String("SSE-KMS"),
-				KmsKeyArn:                args.Env.KeyArn,
-			},
-			// The crawler writes no job bookmarks or S3 output.
-			JobBookmarksEncryption: &glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs{
-				JobBookmarksEncryptionMode: pulumi.String("DISABLED"),
-			},
-			S3Encryption: &glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs{
-				S3EncryptionMode: pulumi.String("DISABLED"),
-			},
-		},
-	}, parent)
+	secConfig, err := newCrawlerSecurity(ctx, name, args, parent)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s security configuration: %w", name, err)
+		return nil, nil, fmt.Errorf("security configuration: %w", err)
 	}
 	// Without this declaration Glue creates the group on the first run, unencrypted and kept forever.
 	crawlerLogs, err := newLogGroup(ctx, name+"-crawler-logs", args.Env,
 		pulumi.Sprintf("%s%s-%s", crawlerLogPrefix, role.Name, args.SecurityConfigurationName), parent)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s crawler logs: %w", name, err)
+		return nil, nil, fmt.Errorf("crawler logs: %w", err)
 	}
-
+	if err := role.grant(ctx, crawlerPolicy(args, crawlerLogs.Arn)); err != nil {
+		return nil, nil, err
+	}
 	crawlerConfig, err := jsonString(map[string]any{
 		"Version": 1.0,
 		"CrawlerOutput": map[string]any{
@@ -205,7 +187,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s crawler configuration: %w", name, err)
+		return nil, nil, fmt.Errorf("crawler configuration: %w", err)
 	}
 	crawler, err := glue.NewCrawler(ctx, name+"-crawler", &glue.CrawlerArgs{
 		Name:         pulumi.String(args.CrawlerName),
@@ -229,17 +211,91 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		RecrawlPolicy:         &glue.CrawlerRecrawlPolicyArgs{RecrawlBehavior: pulumi.String("CRAWL_EVERYTHING")},
 		Configuration:         pulumi.String(crawlerConfig),
 		SecurityConfiguration: secConfig.Name,
-	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)))
+	}, parent, pulumi.DependsOn(append([]pulumi.Resource{table, crawlerLogs}, role.Ready...)),
+		// databaseName forces replacement under the same name, which create-before-delete
+		// cannot do (AlreadyExists). The crawler holds no data: delete it first.
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s crawler: %w", name, err)
+		return nil, nil, fmt.Errorf("crawler: %w", err)
 	}
+	return crawler, crawlerLogs, nil
+}
 
-	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
-		"crawlerLogGroup": crawlerLogs.Name,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+// crawlerPolicy is the crawler role's policy: a scoped-down AWSGlueServiceRole, the managed
+// policy AWS documents for crawler roles ("AWSGlueServiceRole ... or equivalent (or a scoped
+// down version of this policy), plus the required inline policies" for the data store:
+// https://docs.aws.amazon.com/glue/latest/dg/crawler-prereqs.html). AWSGlueServiceRole grants
+// glue:*, s3:GetBucketLocation/ListBucket and logs:CreateLogGroup/CreateLogStream/
+// PutLogEvents on /aws-glue/* (https://docs.aws.amazon.com/glue/latest/dg/create-service-policy.html);
+// a crawler of one catalog table keeps only this table, its data prefix and its log group:
+//   - glue: read the database and table, and every partition action a catalog-target crawler
+//     uses to register partitions (Get/BatchGet to compare, Create/BatchCreate for new hours,
+//     Update/BatchUpdate because AddOrUpdateBehavior=InheritFromTable rewrites existing
+//     partitions from the table). Each needs the catalog, database and table ARNs
+//     (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsglue.html).
+//   - No CreateTable, UpdateTable or DeleteTable: the table belongs to this program. With
+//     UpdateBehavior and DeleteBehavior LOG a crawler does not write an existing table, "only
+//     log that a change was detected" (SchemaChangePolicy,
+//     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-glue-crawler-schemachangepolicy.html;
+//     https://docs.aws.amazon.com/glue/latest/dg/crawler-schema-changes-prevent.html), and
+//     DeleteBehavior LOG needs no DeletePartition. If a crawl ever failed with AccessDenied on
+//     glue:UpdateTable, the crawler-failed rule reports it, and the dev deploy's smoke test
+//     (verify, which waits for the crawler) fails before prod.
+//   - s3: list and read the data prefix (s3:prefix "data" and "data/*"), decrypt through S3.
+//   - logs: its own log group, /aws-glue/crawlers-role/<role>-<security configuration>;
+//     AssociateKmsKey because the security configuration encrypts it
+//     (https://docs.aws.amazon.com/glue/latest/dg/set-up-encryption.html).
+func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.StringOutput {
+	env := args.Env
+	return policy(map[string]pulumi.StringInput{
+		"account": env.AccountID, "bucket": args.BucketArn, "key": env.KeyArn, "logs": logGroupArn,
+	}, func(v map[string]string) iampolicy.Document {
+		acct, bucketArn := v["account"], v["bucket"]
+		table := []string{
+			env.arn("glue", acct, "catalog"),
+			env.arn("glue", acct, "database/"+args.DatabaseName),
+			env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName),
+		}
+		return iampolicy.New(
+			iampolicy.Allow("ReadTable", []string{"glue:GetDatabase", "glue:GetTable", "glue:GetTables"}, table...),
+			iampolicy.Allow("AddPartitions", []string{
+				"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+				"glue:CreatePartition", "glue:BatchCreatePartition",
+				"glue:UpdatePartition", "glue:BatchUpdatePartition",
+			}, table...),
+			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
+			// The prefix a listing names is "data" or lies under "data/".
+			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
+				When("StringLike", "s3:prefix", strings.TrimSuffix(DataPrefix, "/"), DataPrefix+"*"),
+			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
+			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, v["key"]).
+				When("StringEquals", "kms:ViaService", env.endpoint("s3")),
+			// The group itself (CreateLogGroup, AssociateKmsKey) and its streams.
+			iampolicy.Allow("CrawlerLogs", []string{"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"},
+				v["logs"], v["logs"]+":*"),
+		)
+	})
+}
+
+// newCrawlerSecurity encrypts the crawler's CloudWatch logs with the stack key; with it Glue
+// writes them to a log group of their own. A security configuration cannot be updated: any
+// change (a new key) replaces it under the same name, so it is deleted first; it holds no data
+// and the crawler refers to it by name. Keeping the name keeps the crawler's log group.
+func newCrawlerSecurity(ctx *pulumi.Context, name string, args *CatalogArgs, parent pulumi.ResourceOption) (*glue.SecurityConfiguration, error) {
+	return glue.NewSecurityConfiguration(ctx, name+"-security", &glue.SecurityConfigurationArgs{
+		Name: pulumi.String(args.SecurityConfigurationName),
+		EncryptionConfiguration: &glue.SecurityConfigurationEncryptionConfigurationArgs{
+			CloudwatchEncryption: &glue.SecurityConfigurationEncryptionConfigurationCloudwatchEncryptionArgs{
+				CloudwatchEncryptionMode: pulumi.String("SSE-KMS"),
+				KmsKeyArn:                args.Env.KeyArn,
+			},
+			// The crawler writes no job bookmarks or S3 output.
+			JobBookmarksEncryption: &glue.SecurityConfigurationEncryptionConfigurationJobBookmarksEncryptionArgs{
+				JobBookmarksEncryptionMode: pulumi.String("DISABLED"),
+			},
+			S3Encryption: &glue.SecurityConfigurationEncryptionConfigurationS3EncryptionArgs{
+				S3EncryptionMode: pulumi.String("DISABLED"),
+			},
+		},
+	}, parent, pulumi.DeleteBeforeReplace(true))
 }

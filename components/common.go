@@ -6,7 +6,9 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -43,19 +45,11 @@ func (e *Env) validate() error {
 	return nil
 }
 
-// policy renders a policy document whose values depend on outputs: build receives the
-// resolved inputs in order. It is the only way components build IAM JSON.
-func policy(build func(v []string) iampolicy.Document, inputs ...pulumi.StringInput) pulumi.StringOutput {
-	args := make([]any, len(inputs))
-	for i, in := range inputs {
-		args[i] = in
-	}
-	return pulumi.All(args...).ApplyT(func(vals []any) (string, error) {
-		s := make([]string, len(vals))
-		for i, v := range vals {
-			s[i], _ = v.(string)
-		}
-		return build(s).JSON()
+// policy renders a policy document whose values depend on outputs: build receives each
+// input resolved, under the name it was given. It is the only way components build IAM JSON.
+func policy(inputs map[string]pulumi.StringInput, build func(v map[string]string) iampolicy.Document) pulumi.StringOutput {
+	return pulumi.StringMap(inputs).ToStringMapOutput().ApplyT(func(v map[string]string) (string, error) {
+		return build(v).JSON()
 	}).(pulumi.StringOutput)
 }
 
@@ -74,9 +68,25 @@ type serviceRole struct {
 // grantedRole is a role and everything that must exist before the role can be used.
 type grantedRole struct {
 	*iam.Role
+	name string
+	opts []pulumi.ResourceOption
 	// Ready lists the role and its policy: depend on it, since a service that checks its
 	// permissions on creation (Firehose, Glue, Lambda) fails if the policy is not there yet.
 	Ready []pulumi.Resource
+}
+
+// grant gives the role its inline policy, <role>-policy, for policies that name resources
+// created after the role (the crawler's log group is named after it).
+func (g *grantedRole) grant(ctx *pulumi.Context, policy pulumi.StringInput) error {
+	rp, err := iam.NewRolePolicy(ctx, g.name+"-policy", &iam.RolePolicyArgs{
+		Role:   g.Name,
+		Policy: policy,
+	}, slices.Concat(g.opts, []pulumi.ResourceOption{pulumi.Parent(g.Role)})...)
+	if err != nil {
+		return fmt.Errorf("role policy %s: %w", g.name, err)
+	}
+	g.Ready = append(g.Ready, rp)
+	return nil
 }
 
 func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, opts ...pulumi.ResourceOption) (*grantedRole, error) {
@@ -97,16 +107,11 @@ func newServiceRole(ctx *pulumi.Context, name string, env *Env, r serviceRole, o
 	if err != nil {
 		return nil, fmt.Errorf("role %s: %w", name, err)
 	}
-	g := &grantedRole{Role: role, Ready: []pulumi.Resource{role}}
+	g := &grantedRole{Role: role, name: name, opts: opts, Ready: []pulumi.Resource{role}}
 	if r.Policy != nil {
-		rp, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
-			Role:   role.Name,
-			Policy: r.Policy,
-		}, append(opts, pulumi.Parent(role))...)
-		if err != nil {
-			return nil, fmt.Errorf("role policy %s: %w", name, err)
+		if err := g.grant(ctx, r.Policy); err != nil {
+			return nil, err
 		}
-		g.Ready = append(g.Ready, rp)
 	}
 	return g, nil
 }
@@ -127,7 +132,14 @@ func newLogGroup(ctx *pulumi.Context, logical string, env *Env, physical pulumi.
 
 // arn builds an ARN in the stack's partition and region.
 func (e *Env) arn(service, account, resource string) string {
-	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", e.Partition, service, e.Region, account, resource)
+	return arn.ARN{Partition: e.Partition, Service: service, Region: e.Region, AccountID: account, Resource: resource}.String()
+}
+
+// endpoint is a service's regional endpoint, as kms:ViaService conditions name it.
+func (e *Env) endpoint(service string) string { return regionalEndpoint(service, e.Region) }
+
+func regionalEndpoint(service, region string) string {
+	return service + "." + region + ".amazonaws.com"
 }
 
 // jsonString marshals v for resource inputs that take JSON (crawler configuration, etc.).

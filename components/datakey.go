@@ -3,6 +3,7 @@ package components
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -53,31 +54,9 @@ func NewDataKey(ctx *pulumi.Context, name string, args *DataKeyArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(typePrefix+"DataKey", name, c, opts...); err != nil {
 		return nil, err
 	}
-	keyPolicy := policy(func(v []string) iampolicy.Document {
-		account := v[0]
-		root := fmt.Sprintf("arn:%s:iam::%s:root", args.Partition, account)
-		logsArn := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", args.Partition, args.Region, account)
-		return iampolicy.New(
-			// The default key policy: without it the key can become unmanageable.
-			iampolicy.Statement{Sid: "AccountAdministers", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"AWS": {root}},
-				Action:    iampolicy.StringList{"kms:*"}, Resource: iampolicy.StringList{"*"}},
-			iampolicy.Statement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {fmt.Sprintf("logs.%s.amazonaws.com", args.Region)}},
-				Action:    iampolicy.StringList{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
-				Resource:  iampolicy.StringList{"*"},
-			}.When("ArnLike", "kms:EncryptionContext:aws:logs:arn", logsArn),
-			// No source condition: CloudWatch alarms call KMS without the caller context such a
-			// condition tests, and notifications would be dropped silently. Who may publish is
-			// decided by the topic policy, which is scoped to this account's alarms and rule.
-			iampolicy.Statement{Sid: "AlarmsPublishToEncryptedTopic", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
-				Action:    iampolicy.StringList{"kms:Decrypt", "kms:GenerateDataKey*"},
-				Resource:  iampolicy.StringList{"*"},
-			},
-		)
-	}, args.AccountID)
-
+	keyPolicy := policy(map[string]pulumi.StringInput{"account": args.AccountID}, func(v map[string]string) iampolicy.Document {
+		return dataKeyPolicy(args.Partition, args.Region, v["account"])
+	})
 	keyOpts := []pulumi.ResourceOption{pulumi.Parent(c)}
 	if args.Protect {
 		keyOpts = append(keyOpts, pulumi.Protect(true), pulumi.RetainOnDelete(true))
@@ -96,4 +75,31 @@ func NewDataKey(ctx *pulumi.Context, name string, args *DataKeyArgs, opts ...pul
 		return nil, err
 	}
 	return c, nil
+}
+
+// dataKeyPolicy is the key policy: the account administers the key through IAM; CloudWatch
+// Logs, CloudWatch alarms and EventBridge, which cannot use IAM roles for this, may encrypt
+// logs and publish to the encrypted topic.
+func dataKeyPolicy(partition, region, account string) iampolicy.Document {
+	root := arn.ARN{Partition: partition, Service: "iam", AccountID: account, Resource: "root"}.String()
+	logsArn := arn.ARN{Partition: partition, Service: "logs", Region: region, AccountID: account, Resource: "log-group:*"}.String()
+	return iampolicy.New(
+		// The default key policy: without it the key can become unmanageable.
+		iampolicy.Statement{Sid: "AccountAdministers", Effect: "Allow",
+			Principal: map[string]iampolicy.StringList{"AWS": {root}},
+			Action:    iampolicy.StringList{"kms:*"}, Resource: iampolicy.StringList{"*"}},
+		iampolicy.Statement{Sid: "CloudWatchLogsEncrypt", Effect: "Allow",
+			Principal: map[string]iampolicy.StringList{"Service": {regionalEndpoint("logs", region)}},
+			Action:    iampolicy.StringList{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"},
+			Resource:  iampolicy.StringList{"*"},
+		}.When("ArnLike", "kms:EncryptionContext:aws:logs:arn", logsArn),
+		// No source condition: CloudWatch alarms call KMS without the caller context such a
+		// condition tests, and notifications would be dropped silently. Who may publish is
+		// decided by the topic policy, which is scoped to this account's alarms and rule.
+		iampolicy.Statement{Sid: "AlarmsPublishToEncryptedTopic", Effect: "Allow",
+			Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com", "events.amazonaws.com"}},
+			Action:    iampolicy.StringList{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource:  iampolicy.StringList{"*"},
+		},
+	)
 }

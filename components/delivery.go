@@ -167,12 +167,13 @@ func (a *DeliveryArgs) Validate() error {
 	if err := a.Rules().Check(); err != nil {
 		errs = append(errs, err.Error())
 	}
-	raw := awsrules.DeliveryRules{Prefix: DeliveryPrefixes(a.Schema, a.Partitioning).Raw, ErrorPrefix: DeliveryPrefixes(a.Schema, a.Partitioning).RawErrors,
+	prefixes := DeliveryPrefixes(a.Schema, a.Partitioning)
+	raw := awsrules.DeliveryRules{Prefix: prefixes.Raw, ErrorPrefix: prefixes.RawErrors,
 		BufferMiB: a.BufferMiB, BufferSeconds: a.BufferSeconds, Compression: "GZIP"}
 	if err := raw.Check(); err != nil {
 		errs = append(errs, "raw backup: "+err.Error())
 	}
-	if err := awsrules.CheckPrefixMatchesTable(DeliveryPrefixes(a.Schema, a.Partitioning).Data, a.Schema.PartitionNames()); err != nil {
+	if err := awsrules.CheckPrefixMatchesTable(prefixes.Data, a.Schema.PartitionNames()); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if a.MaxProcessorBufferMiB > 0 && a.ProcessorBufferMiB > a.MaxProcessorBufferMiB {
@@ -220,135 +221,19 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 	}
 	prefixes := DeliveryPrefixes(args.Schema, args.Partitioning)
 
-	logs, err := newLogGroup(ctx, name+"-logs", args.Env, nil, parent)
+	logs, logStreams, err := newDeliveryLogs(ctx, name, args.Env, parent)
 	if err != nil {
 		return fail("logs", err)
 	}
-	// Firehose does not create its log streams: they exist before it, or its errors are lost.
-	ready := []pulumi.Resource{}
-	for _, stream := range []string{DestinationLogStream, BackupLogStream} {
-		ls, err := cloudwatch.NewLogStream(ctx, name+"-"+strings.ToLower(stream), &cloudwatch.LogStreamArgs{
-			LogGroupName: logs.Name,
-			Name:         pulumi.String(stream),
-		}, pulumi.Parent(logs))
-		if err != nil {
-			return fail("log stream", err)
-		}
-		ready = append(ready, ls)
-	}
-
-	region := args.Env.Region
-	rolePolicy := policy(func(v []string) iampolicy.Document {
-		acct, streamArn, bucketArn, keyArn, fnArn, logArn := v[0], v[1], v[2], v[3], v[4], v[5]
-		objects := []string{}
-		for _, p := range []string{prefixes.Data, prefixes.Errors, prefixes.Raw} {
-			objects = append(objects, bucketArn+"/"+awsrules.StaticPrefix(p)+"*")
-		}
-		return iampolicy.New(
-			iampolicy.Allow("ReadSourceStream", []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"}, streamArn),
-			iampolicy.Allow("DecryptSourceStream", []string{"kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("kinesis.%s.amazonaws.com", region)),
-			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, bucketArn),
-			iampolicy.Allow("WriteLakePrefixes", []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}, objects...),
-			iampolicy.Allow("EncryptLakeObjects", []string{"kms:GenerateDataKey", "kms:Decrypt"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("s3.%s.amazonaws.com", region)),
-			iampolicy.Allow("ReadTableSchema", []string{"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"},
-				args.Env.arn("glue", acct, "catalog"),
-				args.Env.arn("glue", acct, "database/"+args.DatabaseName),
-				args.Env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName)),
-			iampolicy.Allow("InvokeTransform", []string{"lambda:InvokeFunction", "lambda:GetFunctionConfiguration"}, fnArn, fnArn+":*"),
-			iampolicy.Allow("WriteDeliveryLogs", []string{"logs:PutLogEvents"},
-				logArn+":log-stream:"+DestinationLogStream, logArn+":log-stream:"+BackupLogStream),
-		)
-	}, args.Env.AccountID, args.StreamArn, args.BucketArn, args.Env.KeyArn, args.FunctionArn, logs.Arn)
 	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
 		Service:     "firehose.amazonaws.com",
 		Trust:       "external-id",
 		Description: "streamlake delivery: read the stream, transform, write the lake",
-		Policy:      rolePolicy,
+		Policy:      deliveryPolicy(args, prefixes, logs.Arn),
 	}, parent)
 	if err != nil {
 		return fail("role", err)
 	}
-	logging := func(stream string) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs {
-		return &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs{
-			Enabled: pulumi.Bool(true), LogGroupName: logs.Name, LogStreamName: pulumi.String(stream),
-		}
-	}
-	s3cfg := &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs{
-		RoleArn:           role.Arn,
-		BucketArn:         args.BucketArn,
-		Prefix:            pulumi.String(prefixes.Data),
-		ErrorOutputPrefix: pulumi.String(prefixes.Errors),
-		BufferingSize:     pulumi.Int(args.BufferMiB),
-		BufferingInterval: pulumi.Int(args.BufferSeconds),
-		// Parquet compresses its pages itself (Snappy); AWS rejects another compression layer.
-		CompressionFormat:        pulumi.String("UNCOMPRESSED"),
-		KmsKeyArn:                args.Env.KeyArn,
-		CustomTimeZone:           pulumi.String("UTC"),
-		CloudwatchLoggingOptions: logging(DestinationLogStream),
-		ProcessingConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationArgs{
-			Enabled: pulumi.Bool(true),
-			Processors: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArray{
-				&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs{
-					Type:       pulumi.String("Lambda"),
-					Parameters: processorParameters(pulumi.Sprintf("%s:$LATEST", args.FunctionArn), args.ProcessorRetries, args.ProcessorBufferMiB, args.ProcessorBufferSeconds),
-				},
-			},
-		},
-		DataFormatConversionConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationArgs{
-			Enabled: pulumi.Bool(true),
-			InputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationArgs{
-				Deserializer: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerArgs{
-					OpenXJsonSerDe: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerOpenXJsonSerDeArgs{
-						// The transform emits exactly the column names: no guessing.
-						CaseInsensitive:                    pulumi.Bool(false),
-						ConvertDotsInJsonKeysToUnderscores: pulumi.Bool(false),
-					},
-				},
-			},
-			OutputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationArgs{
-				Serializer: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationSerializerArgs{
-					ParquetSerDe: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationSerializerParquetSerDeArgs{
-						Compression: pulumi.String("SNAPPY"),
-					},
-				},
-			},
-			SchemaConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationSchemaConfigurationArgs{
-				DatabaseName: pulumi.String(args.DatabaseName),
-				TableName:    pulumi.String(args.TableName),
-				Region:       pulumi.String(region),
-				RoleArn:      role.Arn,
-				CatalogId:    args.Env.AccountID,
-				VersionId:    pulumi.String("LATEST"),
-			},
-		},
-	}
-	if args.Partitioning == EventTime {
-		s3cfg.DynamicPartitioningConfiguration = &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDynamicPartitioningConfigurationArgs{
-			Enabled:       pulumi.Bool(true),
-			RetryDuration: pulumi.Int(args.RetrySeconds),
-		}
-	}
-	if args.RawBackup {
-		s3cfg.S3BackupMode = pulumi.String("Enabled")
-		s3cfg.S3BackupConfiguration = &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationS3BackupConfigurationArgs{
-			RoleArn:           role.Arn,
-			BucketArn:         args.BucketArn,
-			Prefix:            pulumi.String(prefixes.Raw),
-			ErrorOutputPrefix: pulumi.String(prefixes.RawErrors),
-			BufferingSize:     pulumi.Int(args.BufferMiB),
-			BufferingInterval: pulumi.Int(args.BufferSeconds),
-			CompressionFormat: pulumi.String("GZIP"),
-			KmsKeyArn:         args.Env.KeyArn,
-			CloudwatchLoggingOptions: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationS3BackupConfigurationCloudwatchLoggingOptionsArgs{
-				Enabled: pulumi.Bool(true), LogGroupName: logs.Name, LogStreamName: pulumi.String(BackupLogStream),
-			},
-		}
-	} else {
-		s3cfg.S3BackupMode = pulumi.String("Disabled")
-	}
-
 	stream, err := kinesis.NewFirehoseDeliveryStream(ctx, name+"-stream", &kinesis.FirehoseDeliveryStreamArgs{
 		Destination: pulumi.String("extended_s3"),
 		// No ServerSideEncryption: AWS rejects it for a Kinesis-stream source; records are
@@ -357,8 +242,8 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 			KinesisStreamArn: args.StreamArn,
 			RoleArn:          role.Arn,
 		},
-		ExtendedS3Configuration: s3cfg,
-	}, parent, pulumi.DependsOn(append(ready, role.Ready...)), // Firehose checks its permissions on creation
+		ExtendedS3Configuration: extendedS3Configuration(args, prefixes, role.Arn, logs.Name),
+	}, parent, pulumi.DependsOn(append(logStreams, role.Ready...)), // Firehose checks its permissions on creation
 		// Dynamic partitioning can only be chosen when a delivery stream is created: switching
 		// partitioning mode replaces the stream (new one first, so nothing is missed; records
 		// in the overlap may arrive twice and share an event_id).
@@ -373,4 +258,143 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 		return nil, err
 	}
 	return c, nil
+}
+
+// newDeliveryLogs creates the delivery's log group and the log streams Firehose writes to.
+// Firehose does not create its log streams: they exist before it, or its errors are lost.
+func newDeliveryLogs(ctx *pulumi.Context, name string, env *Env, parent pulumi.ResourceOption) (*cloudwatch.LogGroup, []pulumi.Resource, error) {
+	logs, err := newLogGroup(ctx, name+"-logs", env, nil, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	var streams []pulumi.Resource
+	for _, stream := range []string{DestinationLogStream, BackupLogStream} {
+		ls, err := cloudwatch.NewLogStream(ctx, name+"-"+strings.ToLower(stream), &cloudwatch.LogStreamArgs{
+			LogGroupName: logs.Name,
+			Name:         pulumi.String(stream),
+		}, pulumi.Parent(logs))
+		if err != nil {
+			return nil, nil, fmt.Errorf("log stream %s: %w", stream, err)
+		}
+		streams = append(streams, ls)
+	}
+	return logs, streams, nil
+}
+
+// deliveryPolicy lets Firehose read the stream, call the transform, read the table's schema
+// and write the lake's prefixes and its own log streams.
+func deliveryPolicy(args *DeliveryArgs, prefixes Prefixes, logArn pulumi.StringInput) pulumi.StringOutput {
+	env := args.Env
+	return policy(map[string]pulumi.StringInput{
+		"account": env.AccountID, "stream": args.StreamArn, "bucket": args.BucketArn,
+		"key": env.KeyArn, "function": args.FunctionArn, "logs": logArn,
+	}, func(v map[string]string) iampolicy.Document {
+		acct, bucketArn, keyArn, fnArn, logs := v["account"], v["bucket"], v["key"], v["function"], v["logs"]
+		objects := []string{}
+		for _, p := range []string{prefixes.Data, prefixes.Errors, prefixes.Raw} {
+			objects = append(objects, bucketArn+"/"+awsrules.StaticPrefix(p)+"*")
+		}
+		return iampolicy.New(
+			iampolicy.Allow("ReadSourceStream", []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"}, v["stream"]),
+			iampolicy.Allow("DecryptSourceStream", []string{"kms:Decrypt"}, keyArn).
+				When("StringEquals", "kms:ViaService", env.endpoint("kinesis")),
+			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"}, bucketArn),
+			iampolicy.Allow("WriteLakePrefixes", []string{"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"}, objects...),
+			iampolicy.Allow("EncryptLakeObjects", []string{"kms:GenerateDataKey", "kms:Decrypt"}, keyArn).
+				When("StringEquals", "kms:ViaService", env.endpoint("s3")),
+			iampolicy.Allow("ReadTableSchema", []string{"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"},
+				env.arn("glue", acct, "catalog"),
+				env.arn("glue", acct, "database/"+args.DatabaseName),
+				env.arn("glue", acct, "table/"+args.DatabaseName+"/"+args.TableName)),
+			iampolicy.Allow("InvokeTransform", []string{"lambda:InvokeFunction", "lambda:GetFunctionConfiguration"}, fnArn, fnArn+":*"),
+			iampolicy.Allow("WriteDeliveryLogs", []string{"logs:PutLogEvents"},
+				logs+":log-stream:"+DestinationLogStream, logs+":log-stream:"+BackupLogStream),
+		)
+	})
+}
+
+// extendedS3Configuration is the delivery to the lake: Lambda processing, Parquet conversion,
+// partitioning, the raw backup and error logging.
+func extendedS3Configuration(args *DeliveryArgs, prefixes Prefixes, roleArn, logGroup pulumi.StringOutput) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs {
+	s3cfg := &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs{
+		RoleArn:           roleArn,
+		BucketArn:         args.BucketArn,
+		Prefix:            pulumi.String(prefixes.Data),
+		ErrorOutputPrefix: pulumi.String(prefixes.Errors),
+		BufferingSize:     pulumi.Int(args.BufferMiB),
+		BufferingInterval: pulumi.Int(args.BufferSeconds),
+		// Parquet compresses its pages itself (Snappy); AWS rejects another compression layer.
+		CompressionFormat: pulumi.String("UNCOMPRESSED"),
+		KmsKeyArn:         args.Env.KeyArn,
+		CustomTimeZone:    pulumi.String("UTC"),
+		CloudwatchLoggingOptions: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs{
+			Enabled: pulumi.Bool(true), LogGroupName: logGroup, LogStreamName: pulumi.String(DestinationLogStream),
+		},
+		ProcessingConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationArgs{
+			Enabled: pulumi.Bool(true),
+			Processors: kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArray{
+				&kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs{
+					Type:       pulumi.String("Lambda"),
+					Parameters: processorParameters(pulumi.Sprintf("%s:$LATEST", args.FunctionArn), args.ProcessorRetries, args.ProcessorBufferMiB, args.ProcessorBufferSeconds),
+				},
+			},
+		},
+		DataFormatConversionConfiguration: parquetConversion(args, roleArn),
+		S3BackupMode:                      pulumi.String("Disabled"),
+	}
+	if args.Partitioning == EventTime {
+		s3cfg.DynamicPartitioningConfiguration = &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDynamicPartitioningConfigurationArgs{
+			Enabled:       pulumi.Bool(true),
+			RetryDuration: pulumi.Int(args.RetrySeconds),
+		}
+	}
+	if args.RawBackup {
+		s3cfg.S3BackupMode = pulumi.String("Enabled")
+		s3cfg.S3BackupConfiguration = &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationS3BackupConfigurationArgs{
+			RoleArn:           roleArn,
+			BucketArn:         args.BucketArn,
+			Prefix:            pulumi.String(prefixes.Raw),
+			ErrorOutputPrefix: pulumi.String(prefixes.RawErrors),
+			BufferingSize:     pulumi.Int(args.BufferMiB),
+			BufferingInterval: pulumi.Int(args.BufferSeconds),
+			CompressionFormat: pulumi.String("GZIP"),
+			KmsKeyArn:         args.Env.KeyArn,
+			CloudwatchLoggingOptions: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationS3BackupConfigurationCloudwatchLoggingOptionsArgs{
+				Enabled: pulumi.Bool(true), LogGroupName: logGroup, LogStreamName: pulumi.String(BackupLogStream),
+			},
+		}
+	}
+	return s3cfg
+}
+
+// parquetConversion converts the transform's JSON to Snappy Parquet with the Glue table's
+// schema.
+func parquetConversion(args *DeliveryArgs, roleArn pulumi.StringOutput) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationArgs {
+	return &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationArgs{
+		Enabled: pulumi.Bool(true),
+		InputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationArgs{
+			Deserializer: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerArgs{
+				OpenXJsonSerDe: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerOpenXJsonSerDeArgs{
+					// The transform emits exactly the column names: no guessing.
+					CaseInsensitive:                    pulumi.Bool(false),
+					ConvertDotsInJsonKeysToUnderscores: pulumi.Bool(false),
+				},
+			},
+		},
+		OutputFormatConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationArgs{
+			Serializer: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationSerializerArgs{
+				ParquetSerDe: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationSerializerParquetSerDeArgs{
+					Compression: pulumi.String("SNAPPY"),
+				},
+			},
+		},
+		SchemaConfiguration: &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationSchemaConfigurationArgs{
+			DatabaseName: pulumi.String(args.DatabaseName),
+			TableName:    pulumi.String(args.TableName),
+			Region:       pulumi.String(args.Env.Region),
+			RoleArn:      roleArn,
+			CatalogId:    args.Env.AccountID,
+			VersionId:    pulumi.String("LATEST"),
+		},
+	}
 }

@@ -1,11 +1,10 @@
 package components
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"path"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -46,6 +45,9 @@ func (a *IngestAPIArgs) Validate() error {
 	if err := a.Schema.Validate(); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
 	}
+	if a.UnknownFields != schema.KeepUnknown && a.UnknownFields != schema.RejectUnknown {
+		return fmt.Errorf("ingest api: UnknownFields must be %q or %q, got %q", schema.KeepUnknown, schema.RejectUnknown, a.UnknownFields)
+	}
 	if err := awsrules.CheckStageName(a.StageName); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
 	}
@@ -58,8 +60,7 @@ func (a *IngestAPIArgs) Validate() error {
 	if err := awsrules.CheckOrigins(a.CorsOrigins); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
 	}
-	_, err := apiDefinition("stream", "role", a)
-	return err
+	return nil
 }
 
 // IngestAPI is a regional REST API that writes events straight to Kinesis (no Lambda):
@@ -79,110 +80,6 @@ type IngestAPI struct {
 	DefinitionHash pulumi.StringOutput `pulumi:"definitionHash"`
 }
 
-// route is one POST route and the Kinesis action behind it.
-type route struct {
-	Path            string            `json:"path"`
-	Action          string            `json:"action"`
-	Model           string            `json:"model"`
-	RequestTemplate string            `json:"requestTemplate"`
-	Responses       map[string]string `json:"responses"` // selection pattern -> template
-}
-
-// definition is everything an API Gateway deployment captures, as plain values. Its hash
-// triggers a new deployment, so a changed template always reaches the stage.
-type definition struct {
-	Models    map[string]string              `json:"models"`
-	Routes    []route                        `json:"routes"`
-	Gateway   map[string]vtl.GatewayResponse `json:"gateway"`
-	Preflight string                         `json:"preflight"`
-	Method    methodConfig                   `json:"method"`
-	RoleArn   string                         `json:"roleArn"`
-	Region    string                         `json:"region"`
-}
-
-// Integration response selection patterns (matched against Kinesis's HTTP status).
-const (
-	patternOK     = ""
-	patternClient = `4\d{2}`
-	patternServer = `5\d{2}`
-)
-
-// methodConfig is how every POST method and its integration are set up. It is part of the
-// definition (and so of the deployment hash) and the resources are created from it, so a
-// change to any of these settings reaches the stage.
-type methodConfig struct {
-	Authorization  string `json:"authorization"`
-	APIKeyRequired bool   `json:"apiKeyRequired"`
-	ValidateBody   bool   `json:"validateBody"`
-	ValidateParams bool   `json:"validateParams"`
-	// Passthrough NEVER: bodies that are not application/json get 415, never a raw pass-through.
-	Passthrough       string            `json:"passthrough"`
-	RequestParameters map[string]string `json:"requestParameters"`
-	TimeoutMs         int               `json:"timeoutMs"`
-	// Statuses are every status the method can answer (templates override to 429, 500, 503).
-	Statuses []string `json:"statuses"`
-	// IntegrationStatus maps a selection pattern to the method status before any override.
-	IntegrationStatus map[string]string `json:"integrationStatus"`
-	// ResponseHeaders are the headers the templates may set.
-	ResponseHeaders  []string          `json:"responseHeaders"`
-	PreflightHeaders map[string]string `json:"preflightHeaders"`
-}
-
-var postMethod = methodConfig{
-	Authorization:     "NONE",
-	APIKeyRequired:    true,
-	ValidateBody:      true,
-	ValidateParams:    true,
-	Passthrough:       "NEVER",
-	RequestParameters: map[string]string{"integration.request.header.Content-Type": "'" + vtl.KinesisContentType + "'"},
-	TimeoutMs:         10000,
-	Statuses:          []string{"200", "400", "429", "500", "503"},
-	IntegrationStatus: map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"},
-	ResponseHeaders:   []string{"Access-Control-Allow-Origin", "Vary", "Retry-After"},
-	PreflightHeaders:  vtl.PreflightHeaders(),
-}
-
-func apiDefinition(stream, roleArn string, a *IngestAPIArgs) (definition, error) {
-	event, err := a.Schema.EventModel(a.UnknownFields)
-	if err != nil {
-		return definition{}, err
-	}
-	batch, err := a.Schema.BatchModel(a.UnknownFields)
-	if err != nil {
-		return definition{}, err
-	}
-	cors := vtl.CORS{Origins: a.CorsOrigins}
-	pk := a.Schema.PartitionKey
-	return definition{
-		Models: map[string]string{"Event": event, "EventBatch": batch},
-		Routes: []route{
-			{Path: "/v1/events", Action: "PutRecord", Model: "Event", RequestTemplate: vtl.PutRecordRequest(stream, pk), Responses: map[string]string{
-				patternOK: cors.SuccessResponse(), patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount), patternServer: cors.ServerErrorResponse(vtl.SingleRecordCount),
-			}},
-			{Path: "/v1/events/batch", Action: "PutRecords", Model: "EventBatch", RequestTemplate: vtl.PutRecordsRequest(stream, pk), Responses: map[string]string{
-				patternOK: cors.BatchResponse(), patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount), patternServer: cors.ServerErrorResponse(vtl.BatchRecordCount),
-			}},
-		},
-		Gateway:   cors.GatewayResponses(),
-		Preflight: cors.PreflightResponse(),
-		Method:    postMethod,
-		RoleArn:   roleArn,
-		Region:    a.Region(),
-	}, nil
-}
-
-// Region is the region the API's integrations call Kinesis in.
-func (a *IngestAPIArgs) Region() string { return a.Env.Region }
-
-func (d definition) hash() (string, error) {
-	b, err := json.Marshal(d) // map keys are sorted: the hash is stable
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
-}
-
 // NewIngestAPI creates the API, its integrations, key, usage plan, stage and logs.
 func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ...pulumi.ResourceOption) (*IngestAPI, error) {
 	if args == nil {
@@ -191,239 +88,360 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
+	// Built once: resources come from it, and its hash (with the stream and role filled in)
+	// triggers the deployment.
+	def, err := apiDefinition(args)
+	if err != nil {
+		return nil, fmt.Errorf("ingest api %s definition: %w", name, err)
+	}
 	c := &IngestAPI{}
 	if err := ctx.RegisterComponentResource(typePrefix+"IngestAPI", name, c, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(c)
-	fail := func(what string, err error) (*IngestAPI, error) {
-		return nil, fmt.Errorf("ingest api %s %s: %w", name, what, err)
-	}
-	// The shape of the definition (models, responses) does not depend on outputs.
-	shape, err := apiDefinition("", "", args)
+	b := &apiBuilder{ctx: ctx, name: name, args: args, def: def, parent: pulumi.Parent(c)}
+	stage, key, err := b.build()
 	if err != nil {
-		return fail("definition", err)
+		return nil, err
 	}
+	c.RestAPIID, c.RestAPIName, c.StageName = b.api.ID().ToStringOutput(), b.api.Name, stage.StageName
+	c.URL = stage.InvokeUrl
+	c.EventsURL = pulumi.Sprintf("%s/v1/events", stage.InvokeUrl)
+	c.BatchURL = pulumi.Sprintf("%s/v1/events/batch", stage.InvokeUrl)
+	c.APIKey = pulumi.ToSecret(key.Value).(pulumi.StringOutput)
+	c.DefinitionHash = b.hash
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"restApiId": c.RestAPIID, "restApiName": c.RestAPIName, "stageName": c.StageName,
+		"url": c.URL, "eventsUrl": c.EventsURL, "batchUrl": c.BatchURL, "apiKey": c.APIKey,
+		"definitionHash": c.DefinitionHash,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
 
-	rolePolicy := policy(func(v []string) iampolicy.Document {
-		streamArn, keyArn := v[0], v[1]
+// apiBuilder creates the API's resources from its definition, one named step at a time.
+type apiBuilder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   *IngestAPIArgs
+	def    definition
+	parent pulumi.ResourceOption // the component
+
+	role      *grantedRole
+	api       *apigateway.RestApi
+	apiParent pulumi.ResourceOption
+	// deps is everything the deployment snapshots.
+	deps []pulumi.Resource
+	hash pulumi.StringOutput
+}
+
+func (b *apiBuilder) fail(what string, err error) error {
+	return fmt.Errorf("ingest api %s %s: %w", b.name, what, err)
+}
+
+// build runs the steps in order and returns the stage and the API key.
+func (b *apiBuilder) build() (*apigateway.Stage, *apigateway.ApiKey, error) {
+	if err := b.newRole(); err != nil {
+		return nil, nil, err
+	}
+	if err := b.newRestAPI(); err != nil {
+		return nil, nil, err
+	}
+	models, err := b.newModels()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.newGatewayResponses(); err != nil {
+		return nil, nil, err
+	}
+	if err := b.newRoutes(models); err != nil {
+		return nil, nil, err
+	}
+	deployment, err := b.newDeployment()
+	if err != nil {
+		return nil, nil, err
+	}
+	stage, err := b.newStage(deployment)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := b.newUsagePlan(stage)
+	if err != nil {
+		return nil, nil, err
+	}
+	return stage, key, nil
+}
+
+// newRole lets API Gateway put records to the one stream, encrypted with the stack key.
+func (b *apiBuilder) newRole() error {
+	rolePolicy := policy(map[string]pulumi.StringInput{"stream": b.args.StreamArn, "key": b.args.Env.KeyArn}, func(v map[string]string) iampolicy.Document {
 		return iampolicy.New(
-			iampolicy.Allow("PutToThisStream", []string{"kinesis:PutRecord", "kinesis:PutRecords"}, streamArn),
+			iampolicy.Allow("PutToThisStream", []string{"kinesis:PutRecord", "kinesis:PutRecords"}, v["stream"]),
 			// Writing to a KMS-encrypted stream needs a data key from the stream's key.
-			iampolicy.Allow("EncryptForStream", []string{"kms:GenerateDataKey"}, keyArn).
-				When("StringEquals", "kms:ViaService", fmt.Sprintf("kinesis.%s.amazonaws.com", args.Env.Region)),
+			iampolicy.Allow("EncryptForStream", []string{"kms:GenerateDataKey"}, v["key"]).
+				When("StringEquals", "kms:ViaService", b.args.Env.endpoint("kinesis")),
 		)
-	}, args.StreamArn, args.Env.KeyArn)
-	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
+	})
+	role, err := newServiceRole(b.ctx, b.name+"-role", b.args.Env, serviceRole{
 		Service:     "apigateway.amazonaws.com",
 		Description: "streamlake ingest API: put records to one stream",
 		Policy:      rolePolicy,
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("role", err)
+		return b.fail("role", err)
 	}
+	b.role = role
+	return nil
+}
 
-	api, err := apigateway.NewRestApi(ctx, name+"-api", &apigateway.RestApiArgs{
-		Description:           pulumi.Sprintf("streamlake %s ingest: POST events to Kinesis", ctx.Stack()),
+func (b *apiBuilder) newRestAPI() error {
+	api, err := apigateway.NewRestApi(b.ctx, b.name+"-api", &apigateway.RestApiArgs{
+		Description:           pulumi.Sprintf("streamlake %s ingest: POST events to Kinesis", b.ctx.Stack()),
 		EndpointConfiguration: &apigateway.RestApiEndpointConfigurationArgs{Types: pulumi.String("REGIONAL")},
 		ApiKeySource:          pulumi.String("HEADER"),
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("rest api", err)
+		return b.fail("rest api", err)
 	}
-	apiParent := pulumi.Parent(api)
+	b.api, b.apiParent = api, pulumi.Parent(api)
+	return nil
+}
 
-	validator, err := apigateway.NewRequestValidator(ctx, name+"-validator", &apigateway.RequestValidatorArgs{
-		RestApi:                   api.ID(),
-		Name:                      pulumi.String("body-and-parameters"),
-		ValidateRequestBody:       pulumi.Bool(postMethod.ValidateBody),
-		ValidateRequestParameters: pulumi.Bool(postMethod.ValidateParams),
-	}, apiParent)
-	if err != nil {
-		return fail("validator", err)
-	}
-	var deps []pulumi.Resource // everything the deployment snapshots
+// newModels declares the request models generated from the event schema.
+func (b *apiBuilder) newModels() (map[string]*apigateway.Model, error) {
 	models := map[string]*apigateway.Model{}
-	for _, mname := range sortedKeys(shape.Models) {
-		m, err := apigateway.NewModel(ctx, name+"-model-"+mname, &apigateway.ModelArgs{
-			RestApi:     api.ID(),
+	for _, mname := range slices.Sorted(maps.Keys(b.def.Models)) {
+		m, err := apigateway.NewModel(b.ctx, b.name+"-model-"+mname, &apigateway.ModelArgs{
+			RestApi:     b.api.ID(),
 			Name:        pulumi.String(mname),
 			ContentType: pulumi.String(vtl.ContentType),
 			Description: pulumi.Sprintf("%s, generated from the event schema", mname),
-			Schema:      pulumi.String(shape.Models[mname]),
-		}, apiParent)
+			Schema:      pulumi.String(b.def.Models[mname]),
+		}, b.apiParent)
 		if err != nil {
-			return fail("model "+mname, err)
+			return nil, b.fail("model "+mname, err)
 		}
 		models[mname] = m
-		deps = append(deps, m)
+		b.deps = append(b.deps, m)
 	}
+	return models, nil
+}
 
-	for _, typ := range sortedKeys(shape.Gateway) {
-		gr := shape.Gateway[typ]
-		r, err := apigateway.NewResponse(ctx, name+"-gateway-"+typ, &apigateway.ResponseArgs{
-			RestApiId:          api.ID(),
+// newGatewayResponses gives the errors API Gateway answers itself a JSON body.
+func (b *apiBuilder) newGatewayResponses() error {
+	for _, typ := range slices.Sorted(maps.Keys(b.def.Gateway)) {
+		gr := b.def.Gateway[typ]
+		r, err := apigateway.NewResponse(b.ctx, b.name+"-gateway-"+typ, &apigateway.ResponseArgs{
+			RestApiId:          b.api.ID(),
 			ResponseType:       pulumi.String(typ),
 			StatusCode:         optString(gr.Status),
 			ResponseTemplates:  pulumi.StringMap{vtl.ContentType: pulumi.String(gr.Template)},
 			ResponseParameters: pulumi.ToStringMap(gr.Parameters),
-		}, apiParent)
+		}, b.apiParent)
 		if err != nil {
-			return fail("gateway response "+typ, err)
+			return b.fail("gateway response "+typ, err)
 		}
-		deps = append(deps, r)
+		b.deps = append(b.deps, r)
 	}
+	return nil
+}
 
-	v1, err := apigateway.NewResource(ctx, name+"-v1", &apigateway.ResourceArgs{RestApi: api.ID(), ParentId: api.RootResourceId, PathPart: pulumi.String("v1")}, apiParent)
-	if err != nil {
-		return fail("resource /v1", err)
+// newPaths creates the API's resource tree (apiPaths), keyed by path.
+func (b *apiBuilder) newPaths() (map[string]*apigateway.Resource, error) {
+	paths := map[string]*apigateway.Resource{}
+	for _, p := range apiPaths {
+		parentID := b.api.RootResourceId
+		if parent := path.Dir(p.Path); parent != "/" {
+			parentID = paths[parent].ID().ToStringOutput()
+		}
+		r, err := apigateway.NewResource(b.ctx, b.name+"-"+p.ID, &apigateway.ResourceArgs{
+			RestApi: b.api.ID(), ParentId: parentID, PathPart: pulumi.String(path.Base(p.Path)),
+		}, b.apiParent)
+		if err != nil {
+			return nil, b.fail("resource "+p.Path, err)
+		}
+		paths[p.Path] = r
+		b.deps = append(b.deps, r)
 	}
-	events, err := apigateway.NewResource(ctx, name+"-events", &apigateway.ResourceArgs{RestApi: api.ID(), ParentId: v1.ID(), PathPart: pulumi.String("events")}, apiParent)
-	if err != nil {
-		return fail("resource /v1/events", err)
-	}
-	batch, err := apigateway.NewResource(ctx, name+"-batch", &apigateway.ResourceArgs{RestApi: api.ID(), ParentId: events.ID(), PathPart: pulumi.String("batch")}, apiParent)
-	if err != nil {
-		return fail("resource /v1/events/batch", err)
-	}
-	resources := map[string]*apigateway.Resource{"/v1/events": events, "/v1/events/batch": batch}
-	deps = append(deps, v1, events, batch)
+	return paths, nil
+}
 
-	cors := vtl.CORS{Origins: args.CorsOrigins}
-	for i, rt := range shape.Routes {
-		res := resources[rt.Path]
-		id := fmt.Sprintf("%s-%s", name, map[int]string{0: "put-record", 1: "put-records"}[i])
-		method, err := apigateway.NewMethod(ctx, id, &apigateway.MethodArgs{
-			RestApi:            api.ID(),
+// newRoutes creates the request validator, the path tree and every route on it.
+func (b *apiBuilder) newRoutes(models map[string]*apigateway.Model) error {
+	validator, err := apigateway.NewRequestValidator(b.ctx, b.name+"-validator", &apigateway.RequestValidatorArgs{
+		RestApi:                   b.api.ID(),
+		Name:                      pulumi.String("body-and-parameters"),
+		ValidateRequestBody:       pulumi.Bool(postMethod.ValidateBody),
+		ValidateRequestParameters: pulumi.Bool(postMethod.ValidateParams),
+	}, b.apiParent)
+	if err != nil {
+		return b.fail("validator", err)
+	}
+	paths, err := b.newPaths()
+	if err != nil {
+		return err
+	}
+	for _, rt := range b.def.Routes {
+		res, ok := paths[rt.Path]
+		if !ok {
+			return b.fail(rt.ID, fmt.Errorf("route path %s is not among the API's paths", rt.Path))
+		}
+		if err := b.newRoute(rt, res, validator, models[rt.Model]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newRoute creates a POST method with its Kinesis integration, responses and preflight.
+func (b *apiBuilder) newRoute(rt route, res *apigateway.Resource, validator *apigateway.RequestValidator, model *apigateway.Model) error {
+	id := b.name + "-" + rt.ID
+	method, err := apigateway.NewMethod(b.ctx, id, &apigateway.MethodArgs{
+		RestApi:            b.api.ID(),
+		ResourceId:         res.ID(),
+		HttpMethod:         pulumi.String("POST"),
+		Authorization:      pulumi.String(postMethod.Authorization),
+		ApiKeyRequired:     pulumi.Bool(postMethod.APIKeyRequired),
+		RequestValidatorId: validator.ID(),
+		RequestModels:      pulumi.StringMap{vtl.ContentType: model.Name},
+		OperationName:      pulumi.String(rt.Action),
+	}, b.apiParent)
+	if err != nil {
+		return b.fail(id+" method", err)
+	}
+	integration, err := apigateway.NewIntegration(b.ctx, id+"-integration", &apigateway.IntegrationArgs{
+		RestApi:               b.api.ID(),
+		ResourceId:            res.ID(),
+		HttpMethod:            method.HttpMethod,
+		Type:                  pulumi.String("AWS"),
+		IntegrationHttpMethod: pulumi.String("POST"),
+		Uri:                   pulumi.String(b.kinesisActionURI(rt.Action)),
+		Credentials:           b.role.Arn,
+		PassthroughBehavior:   pulumi.String(postMethod.Passthrough),
+		RequestParameters:     pulumi.ToStringMap(postMethod.RequestParameters),
+		RequestTemplates:      pulumi.StringMap{vtl.ContentType: b.args.StreamName.ToStringOutput().ApplyT(rt.request).(pulumi.StringOutput)},
+		TimeoutMilliseconds:   pulumi.Int(postMethod.TimeoutMs),
+	}, b.apiParent, pulumi.DependsOn(b.role.Ready))
+	if err != nil {
+		return b.fail(id+" integration", err)
+	}
+	b.deps = append(b.deps, method, integration)
+	methodResponses, err := b.newMethodResponses(id, res, method)
+	if err != nil {
+		return err
+	}
+	if err := b.newIntegrationResponses(id, rt, res, method, append(methodResponses, integration)); err != nil {
+		return err
+	}
+	if cors := (vtl.CORS{Origins: b.args.CorsOrigins}); cors.Enabled() {
+		pre, err := newPreflight(b.ctx, id, b.api, res, cors, b.apiParent)
+		if err != nil {
+			return b.fail(id+" preflight", err)
+		}
+		b.deps = append(b.deps, pre...)
+	}
+	return nil
+}
+
+// kinesisActionURI is an AWS-service integration's target: the ARN-shaped API Gateway
+// service URI arn:<partition>:apigateway:<region>:kinesis:action/<Action>, whose fifth field
+// names the service rather than an account.
+func (b *apiBuilder) kinesisActionURI(action string) string {
+	return b.args.Env.arn("apigateway", "kinesis", "action/"+action)
+}
+
+// newMethodResponses declares every status the method may answer.
+func (b *apiBuilder) newMethodResponses(id string, res *apigateway.Resource, method *apigateway.Method) ([]pulumi.Resource, error) {
+	var out []pulumi.Resource
+	for _, status := range postMethod.Statuses {
+		mr, err := apigateway.NewMethodResponse(b.ctx, fmt.Sprintf("%s-response-%s", id, status), &apigateway.MethodResponseArgs{
+			RestApi:            b.api.ID(),
 			ResourceId:         res.ID(),
-			HttpMethod:         pulumi.String("POST"),
-			Authorization:      pulumi.String(postMethod.Authorization),
-			ApiKeyRequired:     pulumi.Bool(postMethod.APIKeyRequired),
-			RequestValidatorId: validator.ID(),
-			RequestModels:      pulumi.StringMap{vtl.ContentType: models[rt.Model].Name},
-			OperationName:      pulumi.String(rt.Action),
-		}, apiParent)
+			HttpMethod:         method.HttpMethod,
+			StatusCode:         pulumi.String(status),
+			ResponseModels:     pulumi.StringMap{vtl.ContentType: pulumi.String("Empty")},
+			ResponseParameters: responseHeaders(),
+		}, b.apiParent)
 		if err != nil {
-			return fail(id+" method", err)
+			return nil, b.fail(id+" method response", err)
 		}
-		action := rt.Action
-		template := pulumi.All(args.StreamName).ApplyT(func(v []any) (string, error) {
-			d, err := apiDefinition(v[0].(string), "", args)
-			if err != nil {
-				return "", err
-			}
-			for _, r := range d.Routes {
-				if r.Action == action {
-					return r.RequestTemplate, nil
-				}
-			}
-			return "", fmt.Errorf("no route for %s", action)
-		}).(pulumi.StringOutput)
-		integration, err := apigateway.NewIntegration(ctx, id+"-integration", &apigateway.IntegrationArgs{
-			RestApi:               api.ID(),
-			ResourceId:            res.ID(),
-			HttpMethod:            method.HttpMethod,
-			Type:                  pulumi.String("AWS"),
-			IntegrationHttpMethod: pulumi.String("POST"),
-			Uri:                   pulumi.String(fmt.Sprintf("arn:%s:apigateway:%s:kinesis:action/%s", args.Env.Partition, args.Env.Region, rt.Action)),
-			Credentials:           role.Arn,
-			PassthroughBehavior:   pulumi.String(postMethod.Passthrough),
-			RequestParameters:     pulumi.ToStringMap(postMethod.RequestParameters),
-			RequestTemplates:      pulumi.StringMap{vtl.ContentType: template},
-			TimeoutMilliseconds:   pulumi.Int(postMethod.TimeoutMs),
-		}, apiParent, pulumi.DependsOn(role.Ready))
-		if err != nil {
-			return fail(id+" integration", err)
-		}
-		deps = append(deps, method, integration)
-		var methodResponses []pulumi.Resource
-		for _, status := range postMethod.Statuses {
-			mr, err := apigateway.NewMethodResponse(ctx, fmt.Sprintf("%s-response-%s", id, status), &apigateway.MethodResponseArgs{
-				RestApi:            api.ID(),
-				ResourceId:         res.ID(),
-				HttpMethod:         method.HttpMethod,
-				StatusCode:         pulumi.String(status),
-				ResponseModels:     pulumi.StringMap{vtl.ContentType: pulumi.String("Empty")},
-				ResponseParameters: responseHeaders(),
-			}, apiParent)
-			if err != nil {
-				return fail(id+" method response", err)
-			}
-			methodResponses = append(methodResponses, mr)
-			deps = append(deps, mr)
-		}
-		for _, pattern := range []string{patternOK, patternClient, patternServer} {
-			ir, err := apigateway.NewIntegrationResponse(ctx, fmt.Sprintf("%s-integration-%s", id, postMethod.IntegrationStatus[pattern]), &apigateway.IntegrationResponseArgs{
-				RestApi:           api.ID(),
-				ResourceId:        res.ID(),
-				HttpMethod:        method.HttpMethod,
-				StatusCode:        pulumi.String(postMethod.IntegrationStatus[pattern]),
-				SelectionPattern:  optString(pattern),
-				ResponseTemplates: pulumi.StringMap{vtl.ContentType: pulumi.String(rt.Responses[pattern])},
-			}, apiParent, pulumi.DependsOn(append(methodResponses, integration)))
-			if err != nil {
-				return fail(id+" integration response", err)
-			}
-			deps = append(deps, ir)
-		}
-		if cors.Enabled() {
-			pre, err := newPreflight(ctx, id, api, res, cors, apiParent)
-			if err != nil {
-				return fail(id+" preflight", err)
-			}
-			deps = append(deps, pre...)
-		}
+		out = append(out, mr)
+		b.deps = append(b.deps, mr)
 	}
+	return out, nil
+}
 
-	hash := pulumi.All(args.StreamName, role.Arn).ApplyT(func(v []any) (string, error) {
-		d, err := apiDefinition(v[0].(string), v[1].(string), args)
+// newIntegrationResponses maps Kinesis's answers (by status pattern) to the route's templates.
+func (b *apiBuilder) newIntegrationResponses(id string, rt route, res *apigateway.Resource, method *apigateway.Method, after []pulumi.Resource) error {
+	for _, pattern := range []string{patternOK, patternClient, patternServer} {
+		status := postMethod.IntegrationStatus[pattern]
+		ir, err := apigateway.NewIntegrationResponse(b.ctx, fmt.Sprintf("%s-integration-%s", id, status), &apigateway.IntegrationResponseArgs{
+			RestApi:           b.api.ID(),
+			ResourceId:        res.ID(),
+			HttpMethod:        method.HttpMethod,
+			StatusCode:        pulumi.String(status),
+			SelectionPattern:  optString(pattern),
+			ResponseTemplates: pulumi.StringMap{vtl.ContentType: pulumi.String(rt.Responses[pattern])},
+		}, b.apiParent, pulumi.DependsOn(after))
 		if err != nil {
-			return "", err
+			return b.fail(id+" integration response", err)
 		}
-		return d.hash()
+		b.deps = append(b.deps, ir)
+	}
+	return nil
+}
+
+// newDeployment snapshots the API; the definition's hash re-creates it on every change.
+func (b *apiBuilder) newDeployment() (*apigateway.Deployment, error) {
+	b.hash = pulumi.All(b.args.StreamName, b.role.Arn).ApplyT(func(v []any) (string, error) {
+		return b.def.withTargets(v[0].(string), v[1].(string)).hash()
 	}).(pulumi.StringOutput)
-	deployment, err := apigateway.NewDeployment(ctx, name+"-deployment", &apigateway.DeploymentArgs{
-		RestApi:     api.ID(),
-		Description: pulumi.Sprintf("definition %s", hash),
-		Triggers:    pulumi.StringMap{"definition": hash},
-	}, apiParent, pulumi.DependsOn(deps))
+	deployment, err := apigateway.NewDeployment(b.ctx, b.name+"-deployment", &apigateway.DeploymentArgs{
+		RestApi:     b.api.ID(),
+		Description: pulumi.Sprintf("definition %s", b.hash),
+		Triggers:    pulumi.StringMap{"definition": b.hash},
+	}, b.apiParent, pulumi.DependsOn(b.deps))
 	if err != nil {
-		return fail("deployment", err)
+		return nil, b.fail("deployment", err)
 	}
+	return deployment, nil
+}
 
-	accessLogs, err := newLogGroup(ctx, name+"-access-logs", args.Env, nil, parent)
+// newStage creates the stage with its access and execution log groups and method settings.
+func (b *apiBuilder) newStage(deployment *apigateway.Deployment) (*apigateway.Stage, error) {
+	accessLogs, err := newLogGroup(b.ctx, b.name+"-access-logs", b.args.Env, nil, b.parent)
 	if err != nil {
-		return fail("access logs", err)
+		return nil, b.fail("access logs", err)
 	}
 	// API Gateway creates this group itself, without retention, unless it exists first.
-	execLogs, err := newLogGroup(ctx, name+"-execution-logs", args.Env,
-		pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", api.ID(), args.StageName), parent)
+	execLogs, err := newLogGroup(b.ctx, b.name+"-execution-logs", b.args.Env,
+		pulumi.Sprintf("API-Gateway-Execution-Logs_%s/%s", b.api.ID(), b.args.StageName), b.parent)
 	if err != nil {
-		return fail("execution logs", err)
+		return nil, b.fail("execution logs", err)
 	}
 	format, err := vtl.AccessLogFormat()
 	if err != nil {
-		return fail("access log format", err)
+		return nil, b.fail("access log format", err)
 	}
 	stageDeps := []pulumi.Resource{execLogs}
-	if args.AccountSettings != nil {
-		stageDeps = append(stageDeps, args.AccountSettings)
+	if b.args.AccountSettings != nil {
+		stageDeps = append(stageDeps, b.args.AccountSettings)
 	}
-	stage, err := apigateway.NewStage(ctx, name+"-stage", &apigateway.StageArgs{
-		RestApi:     api.ID(),
+	stage, err := apigateway.NewStage(b.ctx, b.name+"-stage", &apigateway.StageArgs{
+		RestApi:     b.api.ID(),
 		Deployment:  deployment.ID(),
-		StageName:   pulumi.String(args.StageName),
-		Description: pulumi.Sprintf("streamlake %s", ctx.Stack()),
+		StageName:   pulumi.String(b.args.StageName),
+		Description: pulumi.Sprintf("streamlake %s", b.ctx.Stack()),
 		AccessLogSettings: &apigateway.StageAccessLogSettingsArgs{
 			DestinationArn: accessLogs.Arn,
 			Format:         pulumi.String(format),
 		},
-	}, apiParent, pulumi.DependsOn(stageDeps))
+	}, b.apiParent, pulumi.DependsOn(stageDeps))
 	if err != nil {
-		return fail("stage", err)
+		return nil, b.fail("stage", err)
 	}
-	if _, err := apigateway.NewMethodSettings(ctx, name+"-method-settings", &apigateway.MethodSettingsArgs{
-		RestApi:    api.ID(),
+	if _, err := apigateway.NewMethodSettings(b.ctx, b.name+"-method-settings", &apigateway.MethodSettingsArgs{
+		RestApi:    b.api.ID(),
 		StageName:  stage.StageName,
 		MethodPath: pulumi.String("*/*"),
 		Settings: &apigateway.MethodSettingsSettingsArgs{
@@ -431,55 +449,45 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 			LoggingLevel:   pulumi.String("ERROR"),
 			// Request and response bodies carry personal data: never log them.
 			DataTraceEnabled:     pulumi.Bool(false),
-			ThrottlingRateLimit:  pulumi.Float64(args.RateLimit),
-			ThrottlingBurstLimit: pulumi.Int(args.BurstLimit),
+			ThrottlingRateLimit:  pulumi.Float64(b.args.RateLimit),
+			ThrottlingBurstLimit: pulumi.Int(b.args.BurstLimit),
 		},
-	}, apiParent); err != nil {
-		return fail("method settings", err)
+	}, b.apiParent); err != nil {
+		return nil, b.fail("method settings", err)
 	}
+	return stage, nil
+}
 
-	key, err := apigateway.NewApiKey(ctx, name+"-key", &apigateway.ApiKeyArgs{
-		Description: pulumi.Sprintf("streamlake %s producers", ctx.Stack()),
+// newUsagePlan creates the producers' API key and the plan that throttles it.
+func (b *apiBuilder) newUsagePlan(stage *apigateway.Stage) (*apigateway.ApiKey, error) {
+	key, err := apigateway.NewApiKey(b.ctx, b.name+"-key", &apigateway.ApiKeyArgs{
+		Description: pulumi.Sprintf("streamlake %s producers", b.ctx.Stack()),
 		Enabled:     pulumi.Bool(true),
-	}, parent)
+	}, b.parent)
 	if err != nil {
-		return fail("api key", err)
+		return nil, b.fail("api key", err)
 	}
 	plan := &apigateway.UsagePlanArgs{
-		Description: pulumi.Sprintf("streamlake %s producers: throttle and quota", ctx.Stack()),
-		ApiStages:   apigateway.UsagePlanApiStageArray{&apigateway.UsagePlanApiStageArgs{ApiId: api.ID(), Stage: stage.StageName}},
+		Description: pulumi.Sprintf("streamlake %s producers: throttle and quota", b.ctx.Stack()),
+		ApiStages:   apigateway.UsagePlanApiStageArray{&apigateway.UsagePlanApiStageArgs{ApiId: b.api.ID(), Stage: stage.StageName}},
 		ThrottleSettings: &apigateway.UsagePlanThrottleSettingsArgs{
-			RateLimit:  pulumi.Float64(args.RateLimit),
-			BurstLimit: pulumi.Int(args.BurstLimit),
+			RateLimit:  pulumi.Float64(b.args.RateLimit),
+			BurstLimit: pulumi.Int(b.args.BurstLimit),
 		},
 	}
-	if args.QuotaPerDay > 0 {
-		plan.QuotaSettings = &apigateway.UsagePlanQuotaSettingsArgs{Limit: pulumi.Int(args.QuotaPerDay), Period: pulumi.String("DAY")}
+	if b.args.QuotaPerDay > 0 {
+		plan.QuotaSettings = &apigateway.UsagePlanQuotaSettingsArgs{Limit: pulumi.Int(b.args.QuotaPerDay), Period: pulumi.String("DAY")}
 	}
-	usagePlan, err := apigateway.NewUsagePlan(ctx, name+"-usage-plan", plan, parent)
+	usagePlan, err := apigateway.NewUsagePlan(b.ctx, b.name+"-usage-plan", plan, b.parent)
 	if err != nil {
-		return fail("usage plan", err)
+		return nil, b.fail("usage plan", err)
 	}
-	if _, err := apigateway.NewUsagePlanKey(ctx, name+"-usage-plan-key", &apigateway.UsagePlanKeyArgs{
+	if _, err := apigateway.NewUsagePlanKey(b.ctx, b.name+"-usage-plan-key", &apigateway.UsagePlanKeyArgs{
 		KeyId: key.ID(), KeyType: pulumi.String("API_KEY"), UsagePlanId: usagePlan.ID(),
 	}, pulumi.Parent(usagePlan)); err != nil {
-		return fail("usage plan key", err)
+		return nil, b.fail("usage plan key", err)
 	}
-
-	c.RestAPIID, c.RestAPIName, c.StageName = api.ID().ToStringOutput(), api.Name, stage.StageName
-	c.URL = stage.InvokeUrl
-	c.EventsURL = pulumi.Sprintf("%s/v1/events", stage.InvokeUrl)
-	c.BatchURL = pulumi.Sprintf("%s/v1/events/batch", stage.InvokeUrl)
-	c.APIKey = pulumi.ToSecret(key.Value).(pulumi.StringOutput)
-	c.DefinitionHash = hash
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"restApiId": c.RestAPIID, "restApiName": c.RestAPIName, "stageName": c.StageName,
-		"url": c.URL, "eventsUrl": c.EventsURL, "batchUrl": c.BatchURL, "apiKey": c.APIKey,
-		"definitionHash": hash,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return key, nil
 }
 
 // responseHeaders declares the headers the integration templates may set.
@@ -537,13 +545,4 @@ func optString(s string) pulumi.StringPtrInput {
 		return nil
 	}
 	return pulumi.String(s)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

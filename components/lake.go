@@ -93,9 +93,34 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("lake %s bucket: %w", name, err)
 	}
+	settings, err := newBucketSettings(ctx, name, args, bucket, parent)
+	if err != nil {
+		return nil, fmt.Errorf("lake %s %w", name, err)
+	}
+	// Last, after the public access block in particular (S3 rejects concurrent changes to both).
+	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: tlsOnlyPolicy(bucket.Arn),
+	}, parent, pulumi.DependsOn(settings))
+	if err != nil {
+		return nil, fmt.Errorf("lake %s policy: %w", name, err)
+	}
 
-	// S3 answers concurrent configuration changes of one bucket with OperationAborted, so the
-	// settings below are applied one after the other (each depends on the previous).
+	c.BucketName, c.BucketArn, c.Policy = bucket.Bucket, bucket.Arn, bp
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"bucketName": bucket.Bucket,
+		"bucketArn":  bucket.Arn,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newBucketSettings applies ownership, public access block, encryption, versioning and
+// lifecycle one after the other: S3 answers concurrent configuration changes of one bucket
+// with OperationAborted. It returns what the bucket policy must wait for: the public access
+// block and the last setting.
+func newBucketSettings(ctx *pulumi.Context, name string, args *LakeArgs, bucket *s3.BucketV2, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	after := func(r pulumi.Resource) pulumi.ResourceOption { return pulumi.DependsOn([]pulumi.Resource{r}) }
 	// ACLs off: access is decided by IAM and the bucket policy only.
 	ownership, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
@@ -103,7 +128,7 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("lake %s ownership: %w", name, err)
+		return nil, fmt.Errorf("ownership: %w", err)
 	}
 	pab, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
 		Bucket:                bucket.ID(),
@@ -113,7 +138,7 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		RestrictPublicBuckets: pulumi.Bool(true),
 	}, parent, after(ownership))
 	if err != nil {
-		return nil, fmt.Errorf("lake %s public access block: %w", name, err)
+		return nil, fmt.Errorf("public access block: %w", err)
 	}
 	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
 		Bucket: bucket.ID(),
@@ -127,7 +152,7 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		}},
 	}, parent, after(pab))
 	if err != nil {
-		return nil, fmt.Errorf("lake %s encryption: %w", name, err)
+		return nil, fmt.Errorf("encryption: %w", err)
 	}
 	var last pulumi.Resource = sse
 	if args.Versioning {
@@ -136,7 +161,7 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 			VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
 		}, parent, after(last))
 		if err != nil {
-			return nil, fmt.Errorf("lake %s versioning: %w", name, err)
+			return nil, fmt.Errorf("versioning: %w", err)
 		}
 		last = v
 	}
@@ -145,43 +170,28 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		Rules:  lifecycleRules(args),
 	}, parent, after(last))
 	if err != nil {
-		return nil, fmt.Errorf("lake %s lifecycle: %w", name, err)
+		return nil, fmt.Errorf("lifecycle: %w", err)
 	}
+	return []pulumi.Resource{pab, lifecycle}, nil
+}
 
-	bucketPolicy := policy(func(v []string) iampolicy.Document {
-		arn := v[0]
+// tlsOnlyPolicy denies every request over plain HTTP or TLS older than 1.2.
+func tlsOnlyPolicy(bucketArn pulumi.StringInput) pulumi.StringOutput {
+	return policy(map[string]pulumi.StringInput{"bucket": bucketArn}, func(v map[string]string) iampolicy.Document {
+		arn := v["bucket"]
+		deny := func(sid string) iampolicy.Statement {
+			return iampolicy.Statement{
+				Sid: sid, Effect: "Deny",
+				Principal: map[string]iampolicy.StringList{"AWS": {"*"}},
+				Action:    iampolicy.StringList{"s3:*"},
+				Resource:  iampolicy.StringList{arn, arn + "/*"},
+			}
+		}
 		return iampolicy.New(
-			iampolicy.Statement{
-				Sid: "DenyInsecureTransport", Effect: "Deny",
-				Principal: map[string]iampolicy.StringList{"AWS": {"*"}},
-				Action:    iampolicy.StringList{"s3:*"},
-				Resource:  iampolicy.StringList{arn, arn + "/*"},
-			}.When("Bool", "aws:SecureTransport", "false"),
-			iampolicy.Statement{
-				Sid: "DenyOldTLS", Effect: "Deny",
-				Principal: map[string]iampolicy.StringList{"AWS": {"*"}},
-				Action:    iampolicy.StringList{"s3:*"},
-				Resource:  iampolicy.StringList{arn, arn + "/*"},
-			}.When("NumericLessThan", "s3:TlsVersion", "1.2"),
+			deny("DenyInsecureTransport").When("Bool", "aws:SecureTransport", "false"),
+			deny("DenyOldTLS").When("NumericLessThan", "s3:TlsVersion", "1.2"),
 		)
-	}, bucket.Arn)
-	// Last, after the public access block in particular (S3 rejects concurrent changes to both).
-	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(),
-		Policy: bucketPolicy,
-	}, parent, pulumi.DependsOn([]pulumi.Resource{pab, lifecycle}))
-	if err != nil {
-		return nil, fmt.Errorf("lake %s policy: %w", name, err)
-	}
-
-	c.BucketName, c.BucketArn, c.Policy = bucket.Bucket, bucket.Arn, bp
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"bucketName": bucket.Bucket,
-		"bucketArn":  bucket.Arn,
-	}); err != nil {
-		return nil, err
-	}
-	return c, nil
+	})
 }
 
 func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {

@@ -3,6 +3,8 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -19,7 +21,6 @@ const (
 	StageStream    = "stream"
 	StageDelivery  = "delivery"
 	StageTransform = "transform"
-	StageCatalog   = "catalog"
 )
 
 // AlarmSpec is one alarm as plain values; dimension values are filled from the stack's
@@ -263,116 +264,22 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	fail := func(what string, err error) (*Monitoring, error) {
 		return nil, fmt.Errorf("monitoring %s %s: %w", name, what, err)
 	}
-
-	topic, err := sns.NewTopic(ctx, name+"-alarms", &sns.TopicArgs{
-		DisplayName: pulumi.Sprintf("streamlake %s alarms", ctx.Stack()),
-		// CloudWatch and EventBridge may use this key (see the DataKey policy); an AWS-managed
-		// SNS key would silently drop every alarm notification.
-		KmsMasterKeyId: args.Env.KeyArn,
-	}, parent)
+	topic, err := newAlarmTopic(ctx, name, args, parent)
 	if err != nil {
 		return fail("topic", err)
 	}
-	for i, e := range args.Emails {
-		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-email-%d", name, i), &sns.TopicSubscriptionArgs{
-			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(e),
-		}, pulumi.Parent(topic)); err != nil {
-			return fail("e-mail subscription", err)
-		}
-	}
-	for i, u := range args.HTTPSEndpoints {
-		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-https-%d", name, i), &sns.TopicSubscriptionArgs{
-			Topic: topic.Arn, Protocol: pulumi.String("https"), Endpoint: pulumi.String(u), EndpointAutoConfirms: pulumi.Bool(false),
-		}, pulumi.Parent(topic)); err != nil {
-			return fail("https subscription", err)
-		}
-	}
-
-	// Alarms.
-	dims := args.dims()
 	specs := AlarmSpecs(args.Targets, args.Thresholds)
 	alarmArns := pulumi.StringArray{}
 	for _, s := range specs {
-		dm := pulumi.StringMap{}
-		for _, d := range s.Dims {
-			d := d
-			// A dimension that names an ARN or nothing never matches a metric: fail the
-			// preview instead of deploying a silent alarm.
-			dm[d] = dims[d].ToStringOutput().ApplyT(func(v string) (string, error) {
-				if err := awsrules.CheckDimensionValue(d, v); err != nil {
-					return "", fmt.Errorf("alarm %s: %w", s.ID, err)
-				}
-				return v, nil
-			}).(pulumi.StringOutput)
-		}
-		aargs := &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String(s.Description),
-			Namespace:          pulumi.String(s.Namespace),
-			MetricName:         pulumi.String(s.Metric),
-			Dimensions:         dm,
-			Period:             pulumi.Int(s.Period),
-			EvaluationPeriods:  pulumi.Int(s.EvaluationPeriods),
-			DatapointsToAlarm:  pulumi.Int(s.DatapointsToAlarm),
-			ComparisonOperator: pulumi.String(s.Comparison),
-			Threshold:          pulumi.Float64(s.Threshold),
-			TreatMissingData:   pulumi.String(s.TreatMissing),
-			AlarmActions:       pulumi.Array{topic.Arn},
-			OkActions:          pulumi.Array{topic.Arn},
-			ActionsEnabled:     pulumi.Bool(true),
-		}
-		if s.Statistic != "" {
-			aargs.Statistic = pulumi.String(s.Statistic)
-		} else {
-			aargs.ExtendedStatistic = pulumi.String(s.ExtendedStatistic)
-		}
-		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+s.ID, aargs, parent)
+		alarm, err := newAlarm(ctx, name, s, args.dims(), topic, parent)
 		if err != nil {
 			return fail("alarm "+s.ID, err)
 		}
 		alarmArns = append(alarmArns, alarm.Arn)
 	}
-
-	// Failed crawler runs: EventBridge, since Glue publishes no crawler metrics.
-	pattern := pulumi.All(args.CrawlerName).ApplyT(func(v []any) (string, error) {
-		return jsonString(map[string]any{
-			"source":      []string{"aws.glue"},
-			"detail-type": []string{"Glue Crawler State Change"},
-			"detail":      map[string]any{"state": []string{"Failed"}, "crawlerName": []string{v[0].(string)}},
-		})
-	}).(pulumi.StringOutput)
-	rule, err := cloudwatch.NewEventRule(ctx, name+"-crawler-failed", &cloudwatch.EventRuleArgs{
-		Description:  pulumi.String("A run of the partition crawler failed: new hours are not queryable in Athena until it succeeds. Check the crawler's log group /aws-glue/crawlers-role/<crawler role>-<security configuration> (stack output crawlerLogGroup)."),
-		EventPattern: pattern,
-	}, parent)
-	if err != nil {
+	if err := newCrawlerFailedRule(ctx, name, args, topic, parent); err != nil {
 		return fail("crawler rule", err)
 	}
-
-	topicPolicy := policy(func(v []string) iampolicy.Document {
-		topicArn, acct, ruleArn := v[0], v[1], v[2]
-		return iampolicy.New(
-			iampolicy.Statement{Sid: "AlarmsPublish", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com"}},
-				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
-			}.When("ArnLike", "aws:SourceArn", args.Env.arn("cloudwatch", acct, "alarm:*")).
-				When("StringEquals", "aws:SourceAccount", acct),
-			iampolicy.Statement{Sid: "CrawlerRulePublishes", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {"events.amazonaws.com"}},
-				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
-			}.When("ArnEquals", "aws:SourceArn", ruleArn),
-		)
-	}, topic.Arn, args.Env.AccountID, rule.Arn)
-	tp, err := sns.NewTopicPolicy(ctx, name+"-alarms-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: topicPolicy}, pulumi.Parent(topic))
-	if err != nil {
-		return fail("topic policy", err)
-	}
-	if _, err := cloudwatch.NewEventTarget(ctx, name+"-crawler-failed-target", &cloudwatch.EventTargetArgs{
-		Rule: rule.Name,
-		Arn:  topic.Arn,
-	}, pulumi.Parent(rule), pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
-		return fail("crawler rule target", err)
-	}
-
 	body := pulumi.All(args.APIName, args.StageName, args.StreamName, args.DeliveryStreamName, args.FunctionName, args.WorkgroupName, alarmArns).
 		ApplyT(func(v []any) (string, error) {
 			return DashboardBody(args.Env.Region, DashboardNames{
@@ -380,6 +287,7 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 				Function: v[4].(string), Workgroup: v[5].(string),
 			}, v[6].([]string))
 		}).(pulumi.StringOutput)
+	// Only dashboardName forces replacement: a new dashboard never collides with the old one.
 	dash, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(args.DashboardName),
 		DashboardBody: body,
@@ -393,6 +301,118 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return nil, err
 	}
 	return c, nil
+}
+
+// newAlarmTopic creates the encrypted topic alarms notify, with its e-mail and HTTPS
+// subscriptions.
+func newAlarmTopic(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) (*sns.Topic, error) {
+	topic, err := sns.NewTopic(ctx, name+"-alarms", &sns.TopicArgs{
+		DisplayName: pulumi.Sprintf("streamlake %s alarms", ctx.Stack()),
+		// CloudWatch and EventBridge may use this key (see the DataKey policy); an AWS-managed
+		// SNS key would silently drop every alarm notification.
+		KmsMasterKeyId: args.Env.KeyArn,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range args.Emails {
+		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-email-%d", name, i), &sns.TopicSubscriptionArgs{
+			Topic: topic.Arn, Protocol: pulumi.String("email"), Endpoint: pulumi.String(e),
+		}, pulumi.Parent(topic)); err != nil {
+			return nil, fmt.Errorf("e-mail subscription: %w", err)
+		}
+	}
+	for i, u := range args.HTTPSEndpoints {
+		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-https-%d", name, i), &sns.TopicSubscriptionArgs{
+			Topic: topic.Arn, Protocol: pulumi.String("https"), Endpoint: pulumi.String(u), EndpointAutoConfirms: pulumi.Bool(false),
+		}, pulumi.Parent(topic)); err != nil {
+			return nil, fmt.Errorf("https subscription: %w", err)
+		}
+	}
+	return topic, nil
+}
+
+// newAlarm creates one alarm from its spec, its dimensions filled from the stack's resources.
+func newAlarm(ctx *pulumi.Context, name string, s AlarmSpec, dims map[string]pulumi.StringInput, topic *sns.Topic, parent pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
+	dm := pulumi.StringMap{}
+	for _, d := range s.Dims {
+		// A dimension that names an ARN or nothing never matches a metric: fail the
+		// preview instead of deploying a silent alarm.
+		dm[d] = dims[d].ToStringOutput().ApplyT(func(v string) (string, error) {
+			if err := awsrules.CheckDimensionValue(d, v); err != nil {
+				return "", fmt.Errorf("alarm %s: %w", s.ID, err)
+			}
+			return v, nil
+		}).(pulumi.StringOutput)
+	}
+	aargs := &cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   pulumi.String(s.Description),
+		Namespace:          pulumi.String(s.Namespace),
+		MetricName:         pulumi.String(s.Metric),
+		Dimensions:         dm,
+		Period:             pulumi.Int(s.Period),
+		EvaluationPeriods:  pulumi.Int(s.EvaluationPeriods),
+		DatapointsToAlarm:  pulumi.Int(s.DatapointsToAlarm),
+		ComparisonOperator: pulumi.String(s.Comparison),
+		Threshold:          pulumi.Float64(s.Threshold),
+		TreatMissingData:   pulumi.String(s.TreatMissing),
+		AlarmActions:       pulumi.Array{topic.Arn},
+		OkActions:          pulumi.Array{topic.Arn},
+		ActionsEnabled:     pulumi.Bool(true),
+	}
+	if s.Statistic != "" {
+		aargs.Statistic = pulumi.String(s.Statistic)
+	} else {
+		aargs.ExtendedStatistic = pulumi.String(s.ExtendedStatistic)
+	}
+	return cloudwatch.NewMetricAlarm(ctx, name+"-"+s.ID, aargs, parent)
+}
+
+// newCrawlerFailedRule reports failed crawler runs to the topic through EventBridge, since
+// Glue publishes no crawler metrics. The topic policy lets the alarms and this rule publish.
+func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs, topic *sns.Topic, parent pulumi.ResourceOption) error {
+	pattern := args.CrawlerName.ToStringOutput().ApplyT(func(crawler string) (string, error) {
+		return jsonString(map[string]any{
+			"source":      []string{"aws.glue"},
+			"detail-type": []string{"Glue Crawler State Change"},
+			"detail":      map[string]any{"state": []string{"Failed"}, "crawlerName": []string{crawler}},
+		})
+	}).(pulumi.StringOutput)
+	rule, err := cloudwatch.NewEventRule(ctx, name+"-crawler-failed", &cloudwatch.EventRuleArgs{
+		Description:  pulumi.String("A run of the partition crawler failed: new hours are not queryable in Athena until it succeeds. Check the crawler's log group /aws-glue/crawlers-role/<crawler role>-<security configuration> (stack output crawlerLogGroup)."),
+		EventPattern: pattern,
+	}, parent)
+	if err != nil {
+		return err
+	}
+	env := args.Env
+	topicPolicy := policy(map[string]pulumi.StringInput{
+		"topic": topic.Arn, "account": env.AccountID, "rule": rule.Arn,
+	}, func(v map[string]string) iampolicy.Document {
+		topicArn, acct := v["topic"], v["account"]
+		return iampolicy.New(
+			iampolicy.Statement{Sid: "AlarmsPublish", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com"}},
+				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
+			}.When("ArnLike", "aws:SourceArn", env.arn("cloudwatch", acct, "alarm:*")).
+				When("StringEquals", "aws:SourceAccount", acct),
+			iampolicy.Statement{Sid: "CrawlerRulePublishes", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"Service": {"events.amazonaws.com"}},
+				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
+			}.When("ArnEquals", "aws:SourceArn", v["rule"]),
+		)
+	})
+	tp, err := sns.NewTopicPolicy(ctx, name+"-alarms-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: topicPolicy}, pulumi.Parent(topic))
+	if err != nil {
+		return fmt.Errorf("topic policy: %w", err)
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, name+"-crawler-failed-target", &cloudwatch.EventTargetArgs{
+		Rule: rule.Name,
+		Arn:  topic.Arn,
+	}, pulumi.Parent(rule), pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	return nil
 }
 
 // DashboardNames are the resource names the dashboard charts.
@@ -468,13 +488,13 @@ func DashboardBody(region string, n DashboardNames, alarmArns []string) (string,
 	for _, row := range DashboardRows(n) {
 		widgets = append(widgets, widget{Type: "text", X: 0, Y: y, Width: 24, Height: 1, Properties: map[string]any{"markdown": "## " + row.Title}})
 		y++
-		titles := sortedKeys(row.Widgets)
+		titles := slices.Sorted(maps.Keys(row.Widgets))
 		w := 24 / len(titles)
 		for i, title := range titles {
 			var metrics [][]any
 			for _, m := range row.Widgets[title] {
 				line := []any{m.Namespace, m.Name}
-				for _, d := range sortedKeys(m.Dims) {
+				for _, d := range slices.Sorted(maps.Keys(m.Dims)) {
 					line = append(line, d, m.Dims[d])
 				}
 				line = append(line, map[string]string{"stat": m.Stat})

@@ -83,6 +83,9 @@ func NewStream(ctx *pulumi.Context, name string, args *StreamArgs, opts ...pulum
 	if args.Mode == awsrules.Provisioned {
 		sargs.ShardCount = pulumi.Int(args.ShardCount)
 	}
+	// Only the name forces replacement (shards, mode, retention and encryption update in
+	// place), so create-before-delete never collides. Never delete first: unread records would
+	// be lost. Prod also protects the stream.
 	sopts := []pulumi.ResourceOption{pulumi.Parent(c)}
 	if args.Protect {
 		sopts = append(sopts, pulumi.Protect(true))

@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/transform"
 )
 
 // Limits for a Lambda that Firehose calls.
@@ -31,9 +33,19 @@ type TransformFunctionArgs struct {
 	TimeoutSeconds int
 	// ReservedConcurrency caps parallel invocations (0: unreserved).
 	ReservedConcurrency int
-	// Environment is passed to the function (UNKNOWN_FIELDS, LOG_LEVEL, ...).
-	Environment map[string]string
-	LogLevel    string
+	// UnknownFields is what the function does with fields the schema does not declare.
+	UnknownFields schema.UnknownFields
+	// LogLevel is the function's application log level: DEBUG, INFO, WARN or ERROR.
+	LogLevel string
+}
+
+// environment is the function's environment, in the variables its main reads. The maximum
+// future skew is left to the transform's default.
+func (a *TransformFunctionArgs) environment() map[string]string {
+	return map[string]string{
+		transform.EnvUnknownFields: string(a.UnknownFields),
+		transform.EnvLogLevel:      a.LogLevel,
+	}
 }
 
 // Validate checks the function against Lambda's and Firehose's limits.
@@ -49,6 +61,9 @@ func (a *TransformFunctionArgs) Validate() error {
 	}
 	if a.TimeoutSeconds < MinFirehoseLambdaTimeout || a.TimeoutSeconds > MaxFirehoseLambdaTimeout {
 		return fmt.Errorf("transform function: timeout must be %d..%d s for a Firehose transform (Firehose waits at most 5 minutes), got %d", MinFirehoseLambdaTimeout, MaxFirehoseLambdaTimeout, a.TimeoutSeconds)
+	}
+	if a.UnknownFields != schema.KeepUnknown && a.UnknownFields != schema.RejectUnknown {
+		return fmt.Errorf("transform function: UnknownFields must be %q or %q, got %q", schema.KeepUnknown, schema.RejectUnknown, a.UnknownFields)
 	}
 	if a.ReservedConcurrency < 0 {
 		return fmt.Errorf("transform function: reserved concurrency must not be negative, got %d", a.ReservedConcurrency)
@@ -93,17 +108,13 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 	role, err := newServiceRole(ctx, name+"-role", args.Env, serviceRole{
 		Service:     "lambda.amazonaws.com",
 		Description: "streamlake transform Lambda: write its own logs",
-		Policy: policy(func(v []string) iampolicy.Document {
+		Policy: policy(map[string]pulumi.StringInput{"logs": logs.Arn}, func(v map[string]string) iampolicy.Document {
 			// log-group:<name>:* covers the group (CreateLogStream) and its streams (PutLogEvents).
-			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v[0]+":*"))
-		}, logs.Arn),
+			return iampolicy.New(iampolicy.Allow("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, v["logs"]+":*"))
+		}),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("transform function %s: %w", name, err)
-	}
-	env := pulumi.StringMap{}
-	for k, v := range args.Environment {
-		env[k] = pulumi.String(v)
 	}
 	fargs := &lambda.FunctionArgs{
 		Description:    pulumi.String("streamlake: validate and normalise records for Firehose (JSON to Parquet)"),
@@ -115,7 +126,7 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 		Role:           role.Arn,
 		MemorySize:     pulumi.Int(args.MemoryMB),
 		Timeout:        pulumi.Int(args.TimeoutSeconds),
-		Environment:    &lambda.FunctionEnvironmentArgs{Variables: env},
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: pulumi.ToStringMap(args.environment())},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            logs.Name,

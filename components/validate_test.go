@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/transform"
 )
 
 func env() *Env {
@@ -116,6 +117,9 @@ func TestIngestAPIRules(t *testing.T) {
 	a = base()
 	a.RateLimit = 0
 	expect(t, "throttle", a, "must be positive")
+	a = base()
+	a.UnknownFields = "drop"
+	expect(t, "unknown fields", a, `UnknownFields must be "keep" or "reject", got "drop"`)
 }
 
 func TestDeliveryRules(t *testing.T) {
@@ -165,9 +169,12 @@ func TestDeliveryRules(t *testing.T) {
 
 func TestTransformFunctionRules(t *testing.T) {
 	base := func() *TransformFunctionArgs {
-		return &TransformFunctionArgs{Env: env(), ArchivePath: "x.zip", CodeSHA256: "abc=", MemoryMB: 512, TimeoutSeconds: 120, LogLevel: "INFO"}
+		return &TransformFunctionArgs{Env: env(), ArchivePath: "x.zip", CodeSHA256: "abc=", MemoryMB: 512, TimeoutSeconds: 120, UnknownFields: schema.KeepUnknown, LogLevel: "INFO"}
 	}
 	expect(t, "valid", base(), "")
+	a0 := base()
+	a0.UnknownFields = ""
+	expect(t, "unknown fields", a0, `UnknownFields must be "keep" or "reject"`)
 	a := base()
 	a.TimeoutSeconds = 30
 	expect(t, "timeout too short for Firehose", a, "timeout must be 60..300 s")
@@ -177,6 +184,11 @@ func TestTransformFunctionRules(t *testing.T) {
 	a = base()
 	a.CodeSHA256 = ""
 	expect(t, "no archive", a, "build the archive first")
+	// The function's environment uses the variable names its main reads.
+	env := base().environment()
+	if env[transform.EnvUnknownFields] != "keep" || env[transform.EnvLogLevel] != "INFO" || len(env) != 2 {
+		t.Errorf("environment %v", env)
+	}
 }
 
 func TestMonitoringRules(t *testing.T) {
@@ -233,11 +245,11 @@ func TestThresholdsDeriveFromResources(t *testing.T) {
 func TestDeploymentHashCoversMethodSettings(t *testing.T) {
 	a := &IngestAPIArgs{Env: env(), Schema: schema.Default(), UnknownFields: schema.KeepUnknown, StageName: "api", RateLimit: 1, BurstLimit: 1}
 	hash := func() string {
-		d, err := apiDefinition("stream", "role", a)
+		d, err := apiDefinition(a)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := d.hash()
+		h, err := d.withTargets("stream", "role").hash()
 		if err != nil {
 			t.Fatal(err)
 		}

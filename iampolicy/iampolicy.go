@@ -5,6 +5,7 @@ package iampolicy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 )
 
 // Document is an IAM policy document.
@@ -55,13 +56,9 @@ func Allow(sid string, actions []string, resources ...string) Statement {
 // When adds a condition to the statement.
 func (s Statement) When(op, key string, values ...string) Statement {
 	c := map[string]map[string]StringList{}
-	for k, v := range s.Condition {
-		c[k] = v
-	}
+	maps.Copy(c, s.Condition)
 	inner := map[string]StringList{}
-	for k, v := range c[op] {
-		inner[k] = v
-	}
+	maps.Copy(inner, c[op])
 	inner[key] = values
 	c[op] = inner
 	s.Condition = c

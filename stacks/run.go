@@ -178,7 +178,7 @@ func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 	cfg := p.Config
 	var account pulumi.Resource
 	if cfg.ManageAPIGatewayAccount {
-		a, err := components.NewApiGatewayAccount(ctx, "apigateway-account", &components.ApiGatewayAccountArgs{Env: p.Env})
+		a, err := components.NewAPIGatewayAccount(ctx, "apigateway-account", &components.APIGatewayAccountArgs{Env: p.Env})
 		if err != nil {
 			return err
 		}
@@ -231,11 +231,8 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 		MemoryMB:            cfg.LambdaMemoryMiB,
 		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
+		UnknownFields:       cfg.UnknownFields,
 		LogLevel:            cfg.LambdaLogLevel,
-		Environment: map[string]string{
-			"UNKNOWN_FIELDS": string(cfg.UnknownFields),
-			"LOG_LEVEL":      cfg.LambdaLogLevel,
-		},
 	})
 	if err != nil {
 		return err

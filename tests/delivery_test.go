@@ -167,18 +167,6 @@ func TestAWSRulesFailPreviewWithClearMessages(t *testing.T) {
 	}
 }
 
-// TestPartitioningChangeIsADeliberateReplacement: AWS only sets dynamic partitioning when a
-// stream is created; the program asks Pulumi to replace the stream rather than fail an update.
-func TestPartitioningChangeIsADeliberateReplacement(t *testing.T) {
-	b, err := os.ReadFile("../components/delivery.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), `pulumi.ReplaceOnChanges([]string{"extendedS3Configuration.dynamicPartitioningConfiguration.enabled"})`) {
-		t.Error("the delivery stream must be replaced, not updated, when dynamic partitioning changes")
-	}
-}
-
 func TestDeliveryRoleIsLeastPrivilege(t *testing.T) {
 	res := run(t, "prod", nil)
 	doc, err := iampolicy.Parse(find(t, res, tRolePolicy, "delivery-role-policy").Str("policy"))

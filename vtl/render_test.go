@@ -139,7 +139,7 @@ func decodeStrict(s string, v any) error {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%v in:\n%s", err, s)
+		return fmt.Errorf("%w in:\n%s", err, s)
 	}
 	if dec.More() {
 		return fmt.Errorf("trailing data after the JSON value:\n%s", s)

@@ -37,7 +37,10 @@ type Resource struct {
 	Custom bool
 	// Protect and RetainOnDelete are the resource options.
 	Protect, RetainOnDelete bool
-	DependsOn               []string
+	// DeleteBeforeReplace and ReplaceOnChanges are the replacement options.
+	DeleteBeforeReplace bool
+	ReplaceOnChanges    []string
+	DependsOn           []string
 	// Inputs are the resource's inputs as plain Go values (secrets unwrapped).
 	Inputs map[string]any
 	// State is what the mock returned (inputs plus computed outputs).
@@ -321,6 +324,8 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Protect = rpc.GetProtect()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		r.DependsOn = rpc.GetDependencies()
 		r.URN = m.urn(rpc.GetParent(), args.TypeToken, args.Name)
 	}

@@ -1,0 +1,144 @@
+package components
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+
+	"github.com/streamlake/streamlake/vtl"
+)
+
+// route is one POST route and the Kinesis action behind it.
+type route struct {
+	// ID names the route's resources: <api>-<ID>, <api>-<ID>-integration, ...
+	ID              string            `json:"-"`
+	Path            string            `json:"path"`
+	Action          string            `json:"action"`
+	Model           string            `json:"model"`
+	RequestTemplate string            `json:"requestTemplate"`
+	Responses       map[string]string `json:"responses"` // selection pattern -> template
+	// request renders RequestTemplate for a stream name, which is only known as an output.
+	request func(stream string) string
+}
+
+// apiPaths are the API's resources, parents first (each path's parent is path.Dir of it; "/"
+// is the API's root resource), with the ID that names each: <api>-<ID>.
+var apiPaths = []struct{ ID, Path string }{
+	{ID: "v1", Path: "/v1"},
+	{ID: "events", Path: "/v1/events"},
+	{ID: "batch", Path: "/v1/events/batch"},
+}
+
+// definition is everything an API Gateway deployment captures, as plain values. Its hash
+// triggers a new deployment, so a changed template always reaches the stage. apiDefinition
+// builds it without the stream name and role ARN (outputs); withTargets fills them in.
+type definition struct {
+	Models    map[string]string              `json:"models"`
+	Routes    []route                        `json:"routes"`
+	Gateway   map[string]vtl.GatewayResponse `json:"gateway"`
+	Preflight string                         `json:"preflight"`
+	Method    methodConfig                   `json:"method"`
+	RoleArn   string                         `json:"roleArn"`
+	Region    string                         `json:"region"`
+}
+
+// Integration response selection patterns (matched against Kinesis's HTTP status).
+const (
+	patternOK     = ""
+	patternClient = `4\d{2}`
+	patternServer = `5\d{2}`
+)
+
+// methodConfig is how every POST method and its integration are set up. It is part of the
+// definition (and so of the deployment hash) and the resources are created from it, so a
+// change to any of these settings reaches the stage.
+type methodConfig struct {
+	Authorization  string `json:"authorization"`
+	APIKeyRequired bool   `json:"apiKeyRequired"`
+	ValidateBody   bool   `json:"validateBody"`
+	ValidateParams bool   `json:"validateParams"`
+	// Passthrough NEVER: bodies that are not application/json get 415, never a raw pass-through.
+	Passthrough       string            `json:"passthrough"`
+	RequestParameters map[string]string `json:"requestParameters"`
+	TimeoutMs         int               `json:"timeoutMs"`
+	// Statuses are every status the method can answer (templates override to 429, 500, 503).
+	Statuses []string `json:"statuses"`
+	// IntegrationStatus maps a selection pattern to the method status before any override.
+	IntegrationStatus map[string]string `json:"integrationStatus"`
+	// ResponseHeaders are the headers the templates may set.
+	ResponseHeaders  []string          `json:"responseHeaders"`
+	PreflightHeaders map[string]string `json:"preflightHeaders"`
+}
+
+var postMethod = methodConfig{
+	Authorization:     "NONE",
+	APIKeyRequired:    true,
+	ValidateBody:      true,
+	ValidateParams:    true,
+	Passthrough:       "NEVER",
+	RequestParameters: map[string]string{"integration.request.header.Content-Type": "'" + vtl.KinesisContentType + "'"},
+	TimeoutMs:         10000,
+	Statuses:          []string{"200", "400", "429", "500", "503"},
+	IntegrationStatus: map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"},
+	ResponseHeaders:   []string{"Access-Control-Allow-Origin", "Vary", "Retry-After"},
+	PreflightHeaders:  vtl.PreflightHeaders(),
+}
+
+// apiDefinition derives the API from the schema and the args: models, routes, gateway
+// responses, method settings. Templates that name the stream are left to withTargets.
+func apiDefinition(a *IngestAPIArgs) (definition, error) {
+	event, err := a.Schema.EventModel(a.UnknownFields)
+	if err != nil {
+		return definition{}, err
+	}
+	batch, err := a.Schema.BatchModel(a.UnknownFields)
+	if err != nil {
+		return definition{}, err
+	}
+	cors := vtl.CORS{Origins: a.CorsOrigins}
+	pk := a.Schema.PartitionKey
+	return definition{
+		Models: map[string]string{"Event": event, "EventBatch": batch},
+		Routes: []route{
+			{ID: "put-record", Path: "/v1/events", Action: "PutRecord", Model: "Event",
+				request: func(stream string) string { return vtl.PutRecordRequest(stream, pk) },
+				Responses: map[string]string{
+					patternOK:     cors.SuccessResponse(),
+					patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount),
+					patternServer: cors.ServerErrorResponse(vtl.SingleRecordCount),
+				}},
+			{ID: "put-records", Path: "/v1/events/batch", Action: "PutRecords", Model: "EventBatch",
+				request: func(stream string) string { return vtl.PutRecordsRequest(stream, pk) },
+				Responses: map[string]string{
+					patternOK:     cors.BatchResponse(),
+					patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount),
+					patternServer: cors.ServerErrorResponse(vtl.BatchRecordCount),
+				}},
+		},
+		Gateway:   cors.GatewayResponses(),
+		Preflight: cors.PreflightResponse(),
+		Method:    postMethod,
+		Region:    a.Env.Region,
+	}, nil
+}
+
+// withTargets returns the definition for a stream and an integration role: the request
+// templates rendered, the role ARN set.
+func (d definition) withTargets(stream, roleArn string) definition {
+	d.Routes = slices.Clone(d.Routes)
+	for i := range d.Routes {
+		d.Routes[i].RequestTemplate = d.Routes[i].request(stream)
+	}
+	d.RoleArn = roleArn
+	return d
+}
+
+func (d definition) hash() (string, error) {
+	b, err := json.Marshal(d) // map keys are sorted: the hash is stable
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
