@@ -10,7 +10,7 @@ import (
 // Athena results, no API key values) and nothing that writes outside the state.
 func PreviewPolicies(t Target) []Policy {
 	n := t.names()
-	return []Policy{statePolicy(t), {Name: "read", Document: iampolicy.New(
+	return []Policy{statePolicy(t), {Name: "read-pipeline", Document: iampolicy.New(
 		// The live shard count preview checks a reshard against.
 		iampolicy.Allow("ReadStream", []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:ListTagsForStream"},
 			t.arn("kinesis", "stream/"+n.Stream)),
@@ -28,6 +28,7 @@ func PreviewPolicies(t Target) []Policy {
 			t.arn("glue", "catalog"), t.arn("glue", "database/"+n.Database), t.arn("glue", "table/"+n.Database+"/*"), t.arn("glue", "crawler/"+n.Crawler)),
 		iampolicy.Allow("ReadWorkgroup", []string{"athena:GetWorkGroup", "athena:ListTagsForResource", "athena:GetNamedQuery", "athena:BatchGetNamedQuery", "athena:ListNamedQueries"},
 			t.arn("athena", "workgroup/"+n.Workgroup)),
+	)}, {Name: "read-api-monitoring", Document: iampolicy.New(
 		t.owned(iampolicy.Allow("ReadLogGroups", []string{"logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams"}, t.logGroupARNs()...)),
 		t.owned(iampolicy.Allow("ReadAlarms", []string{"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"}, t.arn("cloudwatch", "alarm:"+autonamed.Alarm+"-*"))),
 		iampolicy.Allow("ReadDashboard", []string{"cloudwatch:GetDashboard"}, t.globalARN("cloudwatch", "dashboard/"+n.Dashboard)),

@@ -109,16 +109,28 @@ func TestTrustCheckerCatchesOpenPolicies(t *testing.T) {
 		return d
 	}
 	for name, doc := range map[string]iampolicy.Document{
-		"no sub":            mutate(func(st *iampolicy.Statement) { delete(st.Condition["StringEquals"], sub) }),
-		"no aud":            mutate(func(st *iampolicy.Statement) { delete(st.Condition["StringEquals"], GitHubOIDCHost+":aud") }),
-		"wildcard repo":     mutate(func(st *iampolicy.Statement) { *st = st.When("StringLike", sub, "repo:acme/*:pull_request") }),
-		"wildcard owner":    mutate(func(st *iampolicy.Statement) { st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:*/streamlake:pull_request"} }),
-		"wildcard branch":   mutate(func(st *iampolicy.Statement) { st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake:ref:refs/heads/*"} }),
-		"other repository":  mutate(func(st *iampolicy.Statement) { st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:evil/streamlake:pull_request"} }),
-		"repository prefix": mutate(func(st *iampolicy.Statement) { st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake-fork:pull_request"} }),
-		"negated sub":       mutate(func(st *iampolicy.Statement) { *st = st.When("StringNotEquals", sub, "repo:acme/streamlake:pull_request") }),
-		"user principal":    mutate(func(st *iampolicy.Statement) { st.Principal = map[string]iampolicy.StringList{"AWS": {"*"}} }),
-		"other subject":     mutate(func(st *iampolicy.Statement) { st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake:pull_request"} }),
+		"no sub":        mutate(func(st *iampolicy.Statement) { delete(st.Condition["StringEquals"], sub) }),
+		"no aud":        mutate(func(st *iampolicy.Statement) { delete(st.Condition["StringEquals"], GitHubOIDCHost+":aud") }),
+		"wildcard repo": mutate(func(st *iampolicy.Statement) { *st = st.When("StringLike", sub, "repo:acme/*:pull_request") }),
+		"wildcard owner": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:*/streamlake:pull_request"}
+		}),
+		"wildcard branch": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake:ref:refs/heads/*"}
+		}),
+		"other repository": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:evil/streamlake:pull_request"}
+		}),
+		"repository prefix": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake-fork:pull_request"}
+		}),
+		"negated sub": mutate(func(st *iampolicy.Statement) {
+			*st = st.When("StringNotEquals", sub, "repo:acme/streamlake:pull_request")
+		}),
+		"user principal": mutate(func(st *iampolicy.Statement) { st.Principal = map[string]iampolicy.StringList{"AWS": {"*"}} }),
+		"other subject": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake:pull_request"}
+		}),
 	} {
 		if err := checkTrust(doc, testRepository, []string{"repo:acme/streamlake:ref:refs/heads/main"}); err == nil {
 			t.Errorf("%s: the check passed %+v", name, doc.Statement[0])
