@@ -68,14 +68,19 @@ func (t Target) pipelineStatements() []iampolicy.Statement {
 	fn := t.arn("lambda", "function:"+autonamed.Function+"-*")
 	ds := t.arn("firehose", "deliverystream/"+autonamed.DeliveryStream+"-*")
 	bucket := t.s3ARN(autonamed.Bucket + "-*")
+	stream := t.arn("kinesis", "stream/"+t.names().Stream)
 	return []iampolicy.Statement{
 		iampolicy.Allow("Stream", []string{
 			"kinesis:CreateStream", "kinesis:DeleteStream", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards",
 			"kinesis:AddTagsToStream", "kinesis:RemoveTagsFromStream", "kinesis:ListTagsForStream", "kinesis:TagResource", "kinesis:UntagResource",
 			"kinesis:ListTagsForResource", "kinesis:IncreaseStreamRetentionPeriod", "kinesis:DecreaseStreamRetentionPeriod",
-			"kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption", "kinesis:EnableEnhancedMonitoring",
-			"kinesis:DisableEnhancedMonitoring", "kinesis:UpdateShardCount", "kinesis:UpdateStreamMode",
-		}, t.arn("kinesis", "stream/"+t.names().Stream)),
+		}, stream),
+		// Encryption names the key as well as the stream; which key the stack may use is
+		// decided by the key's own grants (ManageStackKey).
+		iampolicy.Allow("StreamEncryption", []string{"kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption"}, stream, t.arn("kms", "key/*")),
+		iampolicy.Allow("StreamCapacity", []string{
+			"kinesis:UpdateShardCount", "kinesis:UpdateStreamMode", "kinesis:EnableEnhancedMonitoring", "kinesis:DisableEnhancedMonitoring",
+		}, "*"),
 		t.creating(iampolicy.Allow("CreateFunction", []string{"lambda:CreateFunction", "lambda:TagResource"}, fn)),
 		t.owned(iampolicy.Allow("ManageFunction", []string{
 			"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency",

@@ -12,6 +12,12 @@ var Unscoped = map[string]string{
 		"(the app names its own <project>-<stack>-crawler)",
 	"glue:GetSecurityConfiguration":    "as glue:CreateSecurityConfiguration (read only)",
 	"glue:DeleteSecurityConfiguration": "as glue:CreateSecurityConfiguration",
+	// The Service Authorization Reference defines no resource type for these four stream
+	// calls, so a statement naming the stream would never match them.
+	"kinesis:UpdateShardCount":          "no resource type in the Service Authorization Reference (resharding any stream of the account)",
+	"kinesis:UpdateStreamMode":          "as kinesis:UpdateShardCount (switching a stream between provisioned and on-demand)",
+	"kinesis:EnableEnhancedMonitoring":  "as kinesis:UpdateShardCount (shard-level metrics)",
+	"kinesis:DisableEnhancedMonitoring": "as kinesis:UpdateShardCount (shard-level metrics)",
 	"logs:DescribeLogGroups": "a list call without resource-level permission; it returns log group names and settings, " +
 		"not log events",
 }
