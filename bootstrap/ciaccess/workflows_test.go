@@ -246,3 +246,26 @@ func checkPulumiStep(t *testing.T, where string, job map[string]any, provider st
 	}
 	t.Errorf("%s: no pulumi/actions step", where)
 }
+
+// docs/ci.md lists every variable a workflow reads and says how to require reviewers on prod.
+func TestSetupGuideNamesEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../../docs/ci.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	names := VariableNames("dev")
+	for n := range notFromBootstrap {
+		names = append(names, n)
+	}
+	for _, n := range append(names, "Required reviewers", "PULUMI_ACCESS_TOKEN", "gh variable set", "pulumi stack output --json") {
+		if !strings.Contains(doc, n) {
+			t.Errorf("docs/ci.md does not mention %s", n)
+		}
+	}
+	for a := range Unscoped {
+		if !strings.Contains(doc, "`"+a+"`") {
+			t.Errorf("docs/ci.md does not explain why %s is granted on Resource \"*\"", a)
+		}
+	}
+}
