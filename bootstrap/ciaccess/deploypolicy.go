@@ -1,6 +1,8 @@
 package ciaccess
 
 import (
+	"strings"
+
 	"github.com/streamlake/streamlake/iampolicy"
 )
 
@@ -38,11 +40,7 @@ func (t Target) keyStatements() []iampolicy.Statement {
 // roleStatements: the app's service roles, and passing each only to its own service.
 func (t Target) roleStatements() []iampolicy.Statement {
 	roles := t.roleARNs()
-	pass := func(sid, logical string, service string) iampolicy.Statement {
-		return t.owned(iampolicy.Allow(sid, []string{"iam:PassRole"}, t.roleARN(logical))).
-			When("StringEquals", "iam:PassedToService", service)
-	}
-	return []iampolicy.Statement{
+	out := []iampolicy.Statement{
 		t.creating(iampolicy.Allow("CreateStackRoles", []string{"iam:CreateRole", "iam:TagRole"}, roles...)),
 		t.owned(iampolicy.Allow("ManageStackRoles", []string{
 			"iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
@@ -50,24 +48,36 @@ func (t Target) roleStatements() []iampolicy.Statement {
 			"iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole", "iam:DeleteRole",
 		}, roles...)),
 		// The API Gateway logging role uses AWS's managed policy, and only that one.
-		t.owned(iampolicy.Allow("AttachApiGatewayLogsPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, t.roleARN(autonamed.APIGatewayAccountRole))).
+		t.owned(iampolicy.Allow("AttachApiGatewayLogsPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, t.roleARN(apiGatewayLogsRole))).
 			When("ArnEquals", "iam:PolicyARN", "arn:"+t.Partition+":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"),
-		pass("PassTransformRole", autonamed.TransformRole, "lambda.amazonaws.com"),
-		pass("PassDeliveryRole", autonamed.DeliveryRole, "firehose.amazonaws.com"),
-		pass("PassCrawlerRole", autonamed.CrawlerRole, "glue.amazonaws.com"),
-		pass("PassIngestRole", autonamed.IngestRole, "apigateway.amazonaws.com"),
-		pass("PassApiGatewayLogsRole", autonamed.APIGatewayAccountRole, "apigateway.amazonaws.com"),
-		// Roles the deploy role creates must never become a way to act as someone else.
-		{Sid: "NoRoleChaining", Effect: "Deny", Action: iampolicy.StringList{"sts:AssumeRole"}, Resource: iampolicy.StringList{"*"}},
 	}
+	for _, r := range appRoles {
+		out = append(out, t.owned(iampolicy.Allow("Pass"+sidWord(r.Logical), []string{"iam:PassRole"}, t.roleARN(r.Logical))).
+			When("StringEquals", "iam:PassedToService", r.PassedTo))
+	}
+	return append(out,
+		// Roles the deploy role creates must never become a way to act as someone else.
+		iampolicy.Statement{Sid: "NoRoleChaining", Effect: "Deny", Action: iampolicy.StringList{"sts:AssumeRole"}, Resource: iampolicy.StringList{"*"}},
+	)
+}
+
+// sidWord turns a logical name into a statement id word (ingest-role -> IngestRole).
+func sidWord(logical string) string {
+	var b strings.Builder
+	for _, w := range strings.Split(logical, "-") {
+		if w != "" {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
 }
 
 // pipelineStatements: the stream (exact name), the transform function and delivery stream
 // (auto-named, tag-scoped) and the lake bucket (auto-named; S3 evaluates no tags, see Unscoped).
 func (t Target) pipelineStatements() []iampolicy.Statement {
-	fn := t.arn("lambda", "function:"+autonamed.Function+"-*")
-	ds := t.arn("firehose", "deliverystream/"+autonamed.DeliveryStream+"-*")
-	bucket := t.s3ARN(autonamed.Bucket + "-*")
+	fn := t.arn("lambda", "function:"+functionName+"-*")
+	ds := t.arn("firehose", "deliverystream/"+deliveryStreamName+"-*")
+	bucket := t.s3ARN(lakeBucketName + "-*")
 	stream := t.arn("kinesis", "stream/"+t.names().Stream)
 	return []iampolicy.Statement{
 		iampolicy.Allow("Stream", []string{
@@ -94,13 +104,15 @@ func (t Target) pipelineStatements() []iampolicy.Statement {
 			"firehose:TagDeliveryStream", "firehose:UntagDeliveryStream", "firehose:ListTagsForDeliveryStream",
 		}, ds)),
 		iampolicy.Allow("LakeBucket", append([]string{
-			"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutBucketTagging",
+			"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:PutBucketTagging",
 			"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketPolicy",
 			"s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
 		}, lakeBucketReads...), bucket),
 		// Force-destroying the dev lake empties it; the smoke test reads data/ and errors/ and
 		// Athena writes query results with the caller's credentials.
-		iampolicy.Allow("LakeObjects", []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"}, bucket+"/*"),
+		iampolicy.Allow("LakeObjects", []string{
+			"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+		}, bucket+"/*"),
 	}
 }
 
@@ -153,9 +165,9 @@ func (t Target) apiStatements() []iampolicy.Statement {
 // (auto-named, tag-scoped) and the dashboard (exact name).
 func (t Target) monitoringStatements() []iampolicy.Statement {
 	logs := t.logGroupARNs()
-	alarms := t.arn("cloudwatch", "alarm:"+autonamed.Alarm+"-*")
-	rule := t.arn("events", "rule/"+autonamed.Rule+"-*")
-	topic := t.arn("sns", autonamed.Topic+"-*")
+	alarms := t.arn("cloudwatch", "alarm:"+alarmName+"-*")
+	rule := t.arn("events", "rule/"+crawlerRuleName+"-*")
+	topic := t.arn("sns", alarmTopicName+"-*")
 	return []iampolicy.Statement{
 		t.creating(iampolicy.Allow("CreateLogGroups", []string{"logs:CreateLogGroup", "logs:TagResource", "logs:TagLogGroup"}, logs...)),
 		t.owned(iampolicy.Allow("ManageLogGroups", []string{
@@ -165,7 +177,7 @@ func (t Target) monitoringStatements() []iampolicy.Statement {
 		}, logs...)),
 		// Firehose's log streams, created before the delivery stream.
 		iampolicy.Allow("DeliveryLogStreams", []string{"logs:CreateLogStream", "logs:DeleteLogStream"},
-			t.arn("logs", "log-group:"+autonamed.LogGroups[1]+"-*:log-stream:*")),
+			t.arn("logs", "log-group:"+deliveryLogsName+"-*:log-stream:*")),
 		t.creating(iampolicy.Allow("CreateAlarms", []string{"cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, alarms)),
 		t.owned(iampolicy.Allow("ManageAlarms", []string{
 			"cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",

@@ -77,44 +77,46 @@ func (t Target) owned(s iampolicy.Statement) iampolicy.Statement {
 		When("StringEquals", "aws:ResourceTag/"+tagStack, t.Stack)
 }
 
-// autonamed lists the logical names of the app's resources whose physical names Pulumi
-// derives as <logical name>-<7 random characters> (stacks.Build and the components choose
-// them). Their ARNs can only be scoped to the prefix, which dev and prod share: statements on
-// them add a project/stack tag condition wherever the service evaluates one.
-var autonamed = struct {
-	Roles                                                 []string
-	LogGroups                                             []string
-	Function, DeliveryStream, Bucket, Topic, Alarm, Rule  string
-	CrawlerRole, IngestRole, TransformRole, DeliveryRole  string
-	APIGatewayAccountRole, ExecutionLogs, CrawlerLogGroup string
-}{
-	Roles:                 []string{"ingest-role", "transform-role", "delivery-role", "catalog-crawler-role", "apigateway-account-cloudwatch-role"},
-	LogGroups:             []string{"transform-logs", "delivery-logs", "ingest-access-logs"},
-	Function:              "transform-function",
-	DeliveryStream:        "delivery-stream",
-	Bucket:                "lake-bucket",
-	Topic:                 "monitoring-alarms",
-	Alarm:                 "monitoring",
-	Rule:                  "monitoring-crawler-failed",
-	CrawlerRole:           "catalog-crawler-role",
-	IngestRole:            "ingest-role",
-	TransformRole:         "transform-role",
-	DeliveryRole:          "delivery-role",
-	APIGatewayAccountRole: "apigateway-account-cloudwatch-role",
+// Logical names of the app's resources whose physical names Pulumi derives as
+// <logical name>-<7 random characters> (stacks.Build and the components choose them). Their
+// ARNs can only be scoped to the prefix, which dev and prod share: statements on them add a
+// project/stack tag condition wherever the service evaluates one.
+const (
+	functionName       = "transform-function"
+	deliveryStreamName = "delivery-stream"
+	lakeBucketName     = "lake-bucket"
+	alarmTopicName     = "monitoring-alarms"
+	alarmName          = "monitoring"
+	crawlerRuleName    = "monitoring-crawler-failed"
+	deliveryLogsName   = "delivery-logs"
 	// API Gateway requires this physical name (API-Gateway-Execution-Logs_<api id>/<stage>).
-	ExecutionLogs: "API-Gateway-Execution-Logs_",
+	executionLogsName = "API-Gateway-Execution-Logs_"
 	// Glue names a crawler's log group /aws-glue/crawlers-role/<role name>-<security configuration>.
-	CrawlerLogGroup: "/aws-glue/crawlers-role/catalog-crawler-role-",
+	crawlerLogsName = "/aws-glue/crawlers-role/catalog-crawler-role-"
+	// The API Gateway account's logging role, which gets AWS's managed policy.
+	apiGatewayLogsRole = "apigateway-account-cloudwatch-role"
+)
+
+// autoLogGroups are the log groups named after their logical names.
+var autoLogGroups = []string{"transform-logs", deliveryLogsName, "ingest-access-logs"}
+
+// appRoles are the app's service roles and the one service each may be passed to.
+var appRoles = []struct{ Logical, PassedTo string }{
+	{"ingest-role", "apigateway.amazonaws.com"},
+	{"transform-role", "lambda.amazonaws.com"},
+	{"delivery-role", "firehose.amazonaws.com"},
+	{"catalog-crawler-role", "glue.amazonaws.com"},
+	{apiGatewayLogsRole, "apigateway.amazonaws.com"},
 }
 
 // logGroupARNs are the ARNs of every log group the app stack creates, in both forms AWS checks
 // (log-group:NAME for some actions, log-group:NAME:* for others).
 func (t Target) logGroupARNs() []string {
 	var groups []string
-	for _, g := range autonamed.LogGroups {
+	for _, g := range autoLogGroups {
 		groups = append(groups, g+"-*")
 	}
-	groups = append(groups, autonamed.ExecutionLogs+"*", autonamed.CrawlerLogGroup+"*-"+t.names().CrawlerSecurity)
+	groups = append(groups, executionLogsName+"*", crawlerLogsName+"*-"+t.names().CrawlerSecurity)
 	var out []string
 	for _, g := range groups {
 		out = append(out, t.arn("logs", "log-group:"+g), t.arn("logs", "log-group:"+g+":*"))
@@ -124,9 +126,9 @@ func (t Target) logGroupARNs() []string {
 
 // roleARNs are the ARNs of the app's IAM roles.
 func (t Target) roleARNs() []string {
-	out := make([]string, 0, len(autonamed.Roles))
-	for _, r := range autonamed.Roles {
-		out = append(out, t.roleARN(r))
+	out := make([]string, 0, len(appRoles))
+	for _, r := range appRoles {
+		out = append(out, t.roleARN(r.Logical))
 	}
 	return out
 }
