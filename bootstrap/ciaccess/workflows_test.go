@@ -2,6 +2,7 @@ package ciaccess
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -266,6 +267,28 @@ func TestSetupGuideNamesEveryVariable(t *testing.T) {
 	for a := range Unscoped {
 		if !strings.Contains(doc, "`"+a+"`") {
 			t.Errorf("docs/ci.md does not explain why %s is granted on Resource \"*\"", a)
+		}
+	}
+}
+
+// The jobs' first check names exactly the variables that are missing.
+func TestCheckVariablesScript(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		fail bool
+		want string
+	}{
+		{[]string{"ROLE=r", "REGION=eu-west-1", "PULUMI_BACKEND_URL=s3://b", "SECRETS_PROVIDER=awskms://alias/k"}, false, "are set"},
+		{[]string{"REGION=eu-west-1", "PULUMI_BACKEND_URL=s3://b", "SECRETS_PROVIDER=awskms://alias/k"}, true, "not set: AWS_DEPLOY_ROLE_ARN_PROD."},
+		{[]string{"ROLE=r", "REGION=eu-west-1"}, true, "not set: PULUMI_BACKEND_URL_PROD PULUMI_SECRETS_PROVIDER_PROD."},
+		{[]string{"ROLE=r", "REGION=eu-west-1", "PULUMI_ACCESS_TOKEN=pul-x"}, false, "are set"},
+		{[]string{"PULUMI_ACCESS_TOKEN=pul-x"}, true, "not set: AWS_DEPLOY_ROLE_ARN_PROD AWS_REGION_PROD."},
+	} {
+		cmd := exec.Command("bash", "../check-variables.sh", "AWS_DEPLOY_ROLE_ARN", "PROD")
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, tc.env...)
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != tc.fail || !strings.Contains(string(out), tc.want) {
+			t.Errorf("env %v: err=%v output %q, want failure=%v and %q", tc.env, err, out, tc.fail, tc.want)
 		}
 	}
 }
