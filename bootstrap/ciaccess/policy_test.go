@@ -1,0 +1,262 @@
+package ciaccess
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/stacks"
+)
+
+func testTarget(stack string) Target {
+	return Target{
+		Partition: "aws", Account: testAccount, Region: "eu-west-1", Project: "streamlake", Stack: stack,
+		StateBucket: "state-bucket-0a1b2c3", StateRegion: "eu-west-1",
+		StateKeyARN:   "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+		SecretsKeyARN: "arn:aws:kms:eu-west-1:123456789012:key/66666666-7777-8888-9999-000000000000",
+	}
+}
+
+// allPolicies are both roles' policies of one stack, by role.
+func allPolicies(t Target) map[string][]Policy {
+	return map[string][]Policy{"preview": PreviewPolicies(t), "deploy": DeployPolicies(t)}
+}
+
+// iamMatch reports whether an IAM resource pattern (* any run, ? one character) matches s.
+func iamMatch(pattern, s string) bool {
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(re).MatchString(s)
+}
+
+// allowed reports whether any Allow statement of the policies grants action on resource
+// (conditions aside).
+func allowed(ps []Policy, action, resource string) bool {
+	for _, p := range ps {
+		for _, st := range p.Document.Statement {
+			if st.Effect != "Allow" || !contains(st.Action, action) {
+				continue
+			}
+			for _, r := range st.Resource {
+				if iamMatch(r, resource) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func contains(l iampolicy.StringList, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// No policy the bootstrap writes allows every action or every action of a service, and
+// Resource "*" appears only for the actions Unscoped explains.
+func TestNoWildcardActionsAndOnlyExplainedStarResources(t *testing.T) {
+	o := runBootstrap(t, nil)
+	docs := map[string]iampolicy.Document{}
+	for _, p := range o.ofType("aws:iam/policy:Policy") {
+		docs[p.Name] = policyOf(t, p, "policy")
+	}
+	for _, r := range o.ofType("aws:iam/role:Role") {
+		docs[r.Name+" trust"] = policyOf(t, r, "assumeRolePolicy")
+	}
+	if len(docs) < 10 {
+		t.Fatalf("only %d policies recorded", len(docs))
+	}
+	for name, d := range docs {
+		for _, st := range d.Statement {
+			if st.Effect != "Allow" {
+				continue
+			}
+			for _, a := range st.Action {
+				if a == "*" || strings.HasSuffix(a, ":*") || !strings.Contains(a, ":") {
+					t.Errorf("%s %s: action %q", name, st.Sid, a)
+				}
+			}
+			if contains(st.Resource, "*") {
+				for _, a := range st.Action {
+					if Unscoped[a] == "" {
+						t.Errorf("%s %s: %s on Resource \"*\" without a reason in Unscoped", name, st.Sid, a)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The state grants cover exactly the stack's objects of Pulumi's DIY layout.
+func TestStatePolicyCoversOnlyItsStack(t *testing.T) {
+	ps := []Policy{statePolicy(testTarget("dev"))}
+	obj := func(key string) string { return "arn:aws:s3:::state-bucket-0a1b2c3/" + key }
+	for _, key := range []string{
+		".pulumi/stacks/streamlake/dev.json", ".pulumi/stacks/streamlake/dev.json.bak", ".pulumi/stacks/streamlake/dev.json.gz",
+		".pulumi/stacks/streamlake/dev.pulumi-tags", ".pulumi/history/streamlake/dev/dev-1700000000.history.json",
+		".pulumi/backups/streamlake/dev/dev.1700000000.json", ".pulumi/locks/organization/streamlake/dev/0b1c.json",
+		".pulumi/journal/streamlake/dev/1.json",
+	} {
+		for _, a := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} {
+			if !allowed(ps, a, obj(key)) {
+				t.Errorf("%s not allowed on %s", a, key)
+			}
+		}
+	}
+	if !allowed(ps, "s3:GetObject", obj(".pulumi/meta.yaml")) || allowed(ps, "s3:PutObject", obj(".pulumi/meta.yaml")) {
+		t.Error("meta.yaml must be readable and not writable")
+	}
+	for _, key := range []string{
+		".pulumi/stacks/streamlake/prod.json", ".pulumi/stacks/streamlake/dev2.json", ".pulumi/stacks/other/dev.json",
+		".pulumi/locks/organization/streamlake/prod/0b1c.json", ".pulumi/history/streamlake/prod/x.json",
+		".pulumi/stacks/streamlake-bootstrap/main-account.json",
+	} {
+		if allowed(ps, "s3:GetObject", obj(key)) || allowed(ps, "s3:PutObject", obj(key)) {
+			t.Errorf("dev's role may touch %s", key)
+		}
+	}
+}
+
+// The deploy role reaches every name the app stack chooses and, where the app chooses the
+// name, none of another stack's.
+func TestDeployPolicyScopedToTheStacksNames(t *testing.T) {
+	dev := DeployPolicies(testTarget("dev"))
+	for _, tc := range []struct{ stack, action, resource string }{
+		{"dev", "kinesis:CreateStream", "arn:aws:kinesis:eu-west-1:123456789012:stream/" + stacks.NamesFor("streamlake", "dev").Stream},
+		{"prod", "kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:123456789012:stream/" + stacks.NamesFor("streamlake", "prod").Stream},
+		{"dev", "glue:DeleteDatabase", "arn:aws:glue:eu-west-1:123456789012:database/" + stacks.NamesFor("streamlake", "dev").Database},
+		{"prod", "glue:DeleteTable", "arn:aws:glue:eu-west-1:123456789012:table/" + stacks.NamesFor("streamlake", "prod").Database + "/events"},
+		{"dev", "glue:StartCrawler", "arn:aws:glue:eu-west-1:123456789012:crawler/" + stacks.NamesFor("streamlake", "dev").Crawler},
+		{"prod", "glue:UpdateCrawler", "arn:aws:glue:eu-west-1:123456789012:crawler/" + stacks.NamesFor("streamlake", "prod").Crawler},
+		{"dev", "athena:StartQueryExecution", "arn:aws:athena:eu-west-1:123456789012:workgroup/" + stacks.NamesFor("streamlake", "dev").Workgroup},
+		{"prod", "athena:DeleteWorkGroup", "arn:aws:athena:eu-west-1:123456789012:workgroup/" + stacks.NamesFor("streamlake", "prod").Workgroup},
+		{"dev", "cloudwatch:PutDashboard", "arn:aws:cloudwatch::123456789012:dashboard/" + stacks.NamesFor("streamlake", "dev").Dashboard},
+		{"prod", "cloudwatch:DeleteDashboards", "arn:aws:cloudwatch::123456789012:dashboard/" + stacks.NamesFor("streamlake", "prod").Dashboard},
+		{"dev", "logs:CreateLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stacks.NamesFor("streamlake", "dev").CrawlerSecurity},
+		{"prod", "logs:DeleteLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stacks.NamesFor("streamlake", "prod").CrawlerSecurity},
+	} {
+		if got, want := allowed(dev, tc.action, tc.resource), tc.stack == "dev"; got != want {
+			t.Errorf("dev deploy role: %s on %s allowed = %v, want %v", tc.action, tc.resource, got, want)
+		}
+	}
+	// Auto-named resources: the logical-name prefix (tags separate dev from prod).
+	for _, tc := range []struct{ action, resource string }{
+		{"lambda:UpdateFunctionCode", "arn:aws:lambda:eu-west-1:123456789012:function:transform-function-1a2b3c4"},
+		{"firehose:UpdateDestination", "arn:aws:firehose:eu-west-1:123456789012:deliverystream/delivery-stream-1a2b3c4"},
+		{"iam:PutRolePolicy", "arn:aws:iam::123456789012:role/delivery-role-1a2b3c4"},
+		{"iam:PassRole", "arn:aws:iam::123456789012:role/transform-role-1a2b3c4"},
+		{"s3:PutLifecycleConfiguration", "arn:aws:s3:::lake-bucket-1a2b3c4"},
+		{"sns:SetTopicAttributes", "arn:aws:sns:eu-west-1:123456789012:monitoring-alarms-1a2b3c4"},
+		{"events:PutTargets", "arn:aws:events:eu-west-1:123456789012:rule/monitoring-crawler-failed-1a2b3c4"},
+		{"cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:monitoring-iterator-age-1a2b3c4"},
+		{"logs:PutRetentionPolicy", "arn:aws:logs:eu-west-1:123456789012:log-group:API-Gateway-Execution-Logs_abc123defg/api"},
+		{"apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/account"},
+	} {
+		if !allowed(dev, tc.action, tc.resource) {
+			t.Errorf("deploy role: %s on %s not allowed", tc.action, tc.resource)
+		}
+	}
+	// Nothing outside the app: not the bootstrap's roles, not another region.
+	for _, tc := range []struct{ action, resource string }{
+		{"iam:PutRolePolicy", "arn:aws:iam::123456789012:role/streamlake-dev-ci-deploy"},
+		{"iam:UpdateAssumeRolePolicy", "arn:aws:iam::123456789012:role/admin"},
+		{"kinesis:DeleteStream", "arn:aws:kinesis:us-east-1:123456789012:stream/" + stacks.NamesFor("streamlake", "dev").Stream},
+		{"s3:DeleteBucket", "arn:aws:s3:::state-bucket-0a1b2c3"},
+		{"s3:PutObject", "arn:aws:s3:::state-bucket-0a1b2c3/.pulumi/stacks/streamlake/prod.json"},
+	} {
+		if allowed(dev, tc.action, tc.resource) {
+			t.Errorf("deploy role: %s on %s allowed", tc.action, tc.resource)
+		}
+	}
+}
+
+// Auto-named resources carry no stack in their names, so every statement on them that the
+// service can condition on tags must be conditioned on this stack's tags.
+func TestAutoNamedGrantsRequireTheStacksTags(t *testing.T) {
+	tagged := []string{"lambda:", "firehose:", "iam:", "logs:", "cloudwatch:", "events:", "sns:", "kms:"}
+	untaggedSids := map[string]string{
+		"Subscriptions":       "subscription ARNs carry no tags",
+		"ReadSubscriptions":   "subscription ARNs carry no tags",
+		"DeliveryLogStreams":  "log streams are authorized without their group's tags",
+		"Dashboard":           "exact name",
+		"ReadDashboard":       "exact name",
+		"StateKeyForOwnState": "exact key, S3 encryption context",
+		"StackSecrets":        "exact key",
+		"DescribeLogGroups":   "Unscoped",
+		"ReadUnscoped":        "Unscoped",
+	}
+	for role, ps := range allPolicies(testTarget("dev")) {
+		for _, p := range ps {
+			for _, st := range p.Document.Statement {
+				if st.Effect != "Allow" || untaggedSids[st.Sid] != "" || !hasPrefix(st.Action, tagged) {
+					continue
+				}
+				tags := fmt.Sprint(st.Condition["StringEquals"])
+				if !strings.Contains(tags, "Tag/project:[streamlake]") || !strings.Contains(tags, "Tag/stack:[dev]") {
+					t.Errorf("%s %s: %v without the stack's tag condition: %v", role, st.Sid, st.Action, st.Condition)
+				}
+			}
+		}
+	}
+}
+
+func hasPrefix(actions iampolicy.StringList, prefixes []string) bool {
+	for _, a := range actions {
+		for _, p := range prefixes {
+			if strings.HasPrefix(a, p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Previews read: no write, delete or data action anywhere but the stack's own state.
+func TestPreviewRoleIsReadOnly(t *testing.T) {
+	read := regexp.MustCompile(`^[a-z0-9-]+:(Get|List|Describe|BatchGet)[A-Za-z]*$|^apigateway:GET$`)
+	for _, p := range PreviewPolicies(testTarget("prod")) {
+		if p.Name == "state" {
+			continue
+		}
+		for _, st := range p.Document.Statement {
+			for _, a := range st.Action {
+				if !read.MatchString(a) {
+					t.Errorf("preview %s %s: %s is not a read", p.Name, st.Sid, a)
+				}
+			}
+		}
+	}
+	pv := PreviewPolicies(testTarget("prod"))
+	for _, tc := range []struct{ action, resource string }{
+		{"s3:GetObject", "arn:aws:s3:::lake-bucket-1a2b3c4/data/year=2024/x.parquet"},
+		{"apigateway:GET", "arn:aws:apigateway:eu-west-1::/apikeys/abc123"},
+		{"athena:GetQueryResults", "arn:aws:athena:eu-west-1:123456789012:workgroup/streamlake-prod"},
+	} {
+		if allowed(pv, tc.action, tc.resource) {
+			t.Errorf("preview may %s %s (data)", tc.action, tc.resource)
+		}
+	}
+}
+
+// Long project and stack names still fit IAM's managed-policy size.
+func TestPoliciesFitWithLongNames(t *testing.T) {
+	tg := testTarget("eu-central-production-blue")
+	tg.Project = "streamlake-learning-analytics"
+	tg.StateBucket = "streamlake-bootstrap-state-bucket-0a1b2c3"
+	for role, ps := range allPolicies(tg) {
+		for _, p := range ps {
+			js, err := p.Document.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(js) > MaxManagedPolicyChars {
+				t.Errorf("%s %s: %d characters, IAM allows %d", role, p.Name, len(js), MaxManagedPolicyChars)
+			}
+		}
+	}
+}

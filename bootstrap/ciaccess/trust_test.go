@@ -1,0 +1,168 @@
+package ciaccess
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/streamlake/streamlake/iampolicy"
+)
+
+// checkTrust returns what is wrong with a CI role's trust policy: only GitHub's OIDC provider
+// may assume the role, with the sts.amazonaws.com audience, and sub must be restricted (by
+// StringEquals or StringLike) to values that name exactly the repository, without a wildcard
+// anywhere. want, when set, are the exact subjects expected.
+func checkTrust(doc iampolicy.Document, repository string, want []string) error {
+	if len(doc.Statement) == 0 {
+		return errors.New("no statement")
+	}
+	var errs []error
+	for _, st := range doc.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		fed := st.Principal["Federated"]
+		if len(fed) != 1 || !strings.HasSuffix(fed[0], ":oidc-provider/"+GitHubOIDCHost) || len(st.Principal) != 1 {
+			errs = append(errs, fmt.Errorf("%s: principal %v is not only GitHub's OIDC provider", st.Sid, st.Principal))
+		}
+		if !slices.Equal(st.Action, iampolicy.StringList{"sts:AssumeRoleWithWebIdentity"}) {
+			errs = append(errs, fmt.Errorf("%s: action %v", st.Sid, st.Action))
+		}
+		if aud := st.Condition["StringEquals"][GitHubOIDCHost+":aud"]; !slices.Equal(aud, iampolicy.StringList{GitHubOIDCAudience}) {
+			errs = append(errs, fmt.Errorf("%s: aud must be StringEquals %s, got %v", st.Sid, GitHubOIDCAudience, aud))
+		}
+		var subs []string
+		for op, keys := range st.Condition {
+			v, ok := keys[GitHubOIDCHost+":sub"]
+			if !ok {
+				continue
+			}
+			if op != "StringEquals" && op != "StringLike" {
+				errs = append(errs, fmt.Errorf("%s: sub under %s; only StringEquals or StringLike restrict it", st.Sid, op))
+			}
+			subs = append(subs, v...)
+		}
+		if len(subs) == 0 {
+			errs = append(errs, fmt.Errorf("%s: no sub condition: any GitHub repository could assume the role", st.Sid))
+		}
+		for _, s := range subs {
+			if strings.ContainsAny(s, wildcards) || !strings.HasPrefix(s, "repo:"+repository+":") {
+				errs = append(errs, fmt.Errorf("%s: sub %q does not name exactly repo:%s:... without wildcards", st.Sid, s, repository))
+			}
+		}
+		if want != nil && !sameSet(subs, want) {
+			errs = append(errs, fmt.Errorf("%s: sub %v, want exactly %v", st.Sid, subs, want))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// Every role the example account creates trusts exactly the repository: pull requests for the
+// preview roles, the GitHub environment of deploy.yml's job for the deploy roles.
+func TestEveryTrustPolicyNamesTheRepositoryExactly(t *testing.T) {
+	o := runBootstrap(t, nil)
+	want := map[string][]string{
+		"streamlake-dev-ci-preview":  {"repo:acme/streamlake:pull_request"},
+		"streamlake-prod-ci-preview": {"repo:acme/streamlake:pull_request"},
+		"streamlake-dev-ci-deploy":   {"repo:acme/streamlake:environment:dev"},
+		"streamlake-prod-ci-deploy":  {"repo:acme/streamlake:environment:production"},
+	}
+	roles := o.ofType("aws:iam/role:Role")
+	if len(roles) != len(want) {
+		t.Fatalf("%d roles, want %d", len(roles), len(want))
+	}
+	for _, r := range roles {
+		name, _ := r.Inputs["name"].(string)
+		w, ok := want[name]
+		if !ok {
+			t.Errorf("unexpected role %q", name)
+			continue
+		}
+		if err := checkTrust(policyOf(t, r, "assumeRolePolicy"), testRepository, w); err != nil {
+			t.Errorf("role %s trust policy:\n%v", name, err)
+		}
+	}
+}
+
+// The checker above is what keeps trust policies honest, so it must catch each way one goes wrong.
+func TestTrustCheckerCatchesOpenPolicies(t *testing.T) {
+	good, err := TrustPolicy("arn:aws:iam::123456789012:oidc-provider/"+GitHubOIDCHost, []string{"repo:acme/streamlake:ref:refs/heads/main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkTrust(good, testRepository, []string{"repo:acme/streamlake:ref:refs/heads/main"}); err != nil {
+		t.Fatalf("a correct policy fails the check: %v", err)
+	}
+	sub := GitHubOIDCHost + ":sub"
+	mutate := func(f func(st *iampolicy.Statement)) iampolicy.Document {
+		d, _ := TrustPolicy("arn:aws:iam::123456789012:oidc-provider/"+GitHubOIDCHost, []string{"repo:acme/streamlake:ref:refs/heads/main"})
+		f(&d.Statement[0])
+		return d
+	}
+	for name, doc := range map[string]iampolicy.Document{
+		"no sub":        mutate(func(st *iampolicy.Statement) { delete(st.Condition["StringEquals"], sub) }),
+		"no aud":        mutate(func(st *iampolicy.Statement) { delete(st.Condition["StringEquals"], GitHubOIDCHost+":aud") }),
+		"wildcard repo": mutate(func(st *iampolicy.Statement) { *st = st.When("StringLike", sub, "repo:acme/*:pull_request") }),
+		"wildcard owner": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:*/streamlake:pull_request"}
+		}),
+		"wildcard branch": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake:ref:refs/heads/*"}
+		}),
+		"other repository": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:evil/streamlake:pull_request"}
+		}),
+		"repository prefix": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake-fork:pull_request"}
+		}),
+		"negated sub": mutate(func(st *iampolicy.Statement) {
+			*st = st.When("StringNotEquals", sub, "repo:acme/streamlake:pull_request")
+		}),
+		"user principal": mutate(func(st *iampolicy.Statement) { st.Principal = map[string]iampolicy.StringList{"AWS": {"*"}} }),
+		"other subject": mutate(func(st *iampolicy.Statement) {
+			st.Condition["StringEquals"][sub] = iampolicy.StringList{"repo:acme/streamlake:pull_request"}
+		}),
+	} {
+		if err := checkTrust(doc, testRepository, []string{"repo:acme/streamlake:ref:refs/heads/main"}); err == nil {
+			t.Errorf("%s: the check passed %+v", name, doc.Statement[0])
+		}
+	}
+}
+
+// TrustPolicy itself refuses a role without a subject or with a wildcard one.
+func TestTrustPolicyRefusesOpenSubjects(t *testing.T) {
+	provider := "arn:aws:iam::123456789012:oidc-provider/" + GitHubOIDCHost
+	for name, subjects := range map[string][]string{
+		"none":            nil,
+		"wildcard repo":   {"repo:acme/*:pull_request"},
+		"wildcard branch": {"repo:acme/streamlake:ref:refs/heads/release-?"},
+		"not a repo":      {"acme/streamlake"},
+	} {
+		if _, err := TrustPolicy(provider, subjects); err == nil {
+			t.Errorf("%s: TrustPolicy accepted %v", name, subjects)
+		}
+	}
+	if _, err := TrustPolicy("", []string{"repo:acme/streamlake:pull_request"}); err == nil {
+		t.Error("TrustPolicy accepted an empty provider ARN")
+	}
+}
+
+func TestDeploySubjects(t *testing.T) {
+	got := DeploySubjects("acme/streamlake", AppStack{DeployBranch: "main", DeployEnvironment: "production"})
+	want := []string{"repo:acme/streamlake:ref:refs/heads/main", "repo:acme/streamlake:environment:production"}
+	if !slices.Equal(got, want) {
+		t.Errorf("DeploySubjects = %v, want %v", got, want)
+	}
+	if got := PreviewSubjects("acme/streamlake"); !slices.Equal(got, []string{"repo:acme/streamlake:pull_request"}) {
+		t.Errorf("PreviewSubjects = %v", got)
+	}
+}
