@@ -1,20 +1,17 @@
-package vtl
+package vtl_test
 
 // The harness that executes mapping templates: testdata/render.js renders them with velocityjs
-// (tools/standins) and API Gateway's variables. One node process renders a whole batch of jobs.
+// (tools/standins) and API Gateway's variables, through testenv.RenderVTL. One node process
+// renders a whole batch of jobs.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/internal/testenv"
 )
 
 // job is one template to render (see testdata/render.js for every field).
@@ -40,49 +37,12 @@ type result struct {
 
 const testRequestID = "c0ffee00-1234-4d2e-9abc-0123456789ab"
 
-// renderer finds node and render.js. Without node or velocityjs the template tests skip
-// locally and fail in CI (CI=true), where a skip would hide that nothing was tested.
-func renderer(t testing.TB) (node, script string) {
-	t.Helper()
-	root := standintest.RepoRoot(t)
-	missing := func(what string) {
-		t.Helper()
-		standintest.Missing(t, what)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH (Node 20 runs vtl/testdata/render.js)")
-	}
-	if _, err := os.Stat(filepath.Join(root, "tools", "standins", "node_modules", "velocityjs", "package.json")); err != nil {
-		missing("velocityjs is not installed (run: npm ci --prefix tools/standins)")
-	}
-	return node, filepath.Join(root, "vtl", "testdata", "render.js")
-}
-
-// renderRaw renders the jobs as given, in one node process.
+// renderRaw renders the jobs as given, in one node process. Without node or velocityjs the
+// template tests skip locally and fail in CI (CI=true), where a skip would hide that nothing
+// was tested.
 func renderRaw(t testing.TB, jobs []job) []result {
 	t.Helper()
-	node, script := renderer(t)
-	in, err := json.Marshal(jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("render.js: %v\n%s", err, stderr.String())
-	}
-	var results []result
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("render.js answer: %v\n%s", err, out)
-	}
-	if len(results) != len(jobs) {
-		t.Fatalf("render.js answered %d results for %d jobs", len(results), len(jobs))
-	}
-	return results
+	return testenv.RenderVTL[job, result](t, jobs)
 }
 
 // render renders every job twice, with null references rendered as their text (Velocity) and
