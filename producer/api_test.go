@@ -3,6 +3,7 @@ package producer_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -120,10 +121,10 @@ func TestAPIRetryAfterIsHonoured(t *testing.T) {
 		if calls.Add(1) == 1 {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": 1, "request_id": "r1"}`)
+			_, _ = io.WriteString(w, `{"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": 1, "request_id": "r1"}`)
 			return
 		}
-		fmt.Fprint(w, `{"accepted": 1, "failed": 0, "request_id": "r2"}`)
+		_, _ = io.WriteString(w, `{"accepted": 1, "failed": 0, "request_id": "r2"}`)
 	}))
 	defer srv.Close()
 	events, batch := producer.APIURLs(srv.URL)

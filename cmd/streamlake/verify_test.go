@@ -50,7 +50,9 @@ func seedAthena(t *testing.T, endpoint string, results ...[][]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	if err := resp.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("seed athena results: HTTP %d", resp.StatusCode)
 	}

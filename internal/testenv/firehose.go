@@ -205,8 +205,11 @@ func checkAnswer(s *schema.Schema, rec map[string]json.RawMessage, in *events.Ki
 	if err := json.Unmarshal(rec["result"], &r.Result); err != nil {
 		return r, fmt.Errorf("result: %w", err)
 	}
-	if err := json.Unmarshal(rec["data"], &r.Data); err != nil || rec["data"] == nil {
-		return r, fmt.Errorf("data is not base64: %v", err)
+	if rec["data"] == nil {
+		return r, fmt.Errorf("no data")
+	}
+	if err := json.Unmarshal(rec["data"], &r.Data); err != nil {
+		return r, fmt.Errorf("data is not base64: %w", err)
 	}
 	keys := slices.Sorted(maps.Keys(rec))
 	switch r.Result {
