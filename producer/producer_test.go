@@ -112,6 +112,25 @@ func rec(id string, size int) producer.Record {
 	return producer.Record{ID: id, PartitionKey: "k", Data: make([]byte, size-1)}
 }
 
+// split packs recs into batches under l with a Batcher, as Run does (records that fail
+// l.Check are an error).
+func split(recs []producer.Record, l producer.Limits) ([][]producer.Record, error) {
+	b := producer.NewBatcher(l)
+	var out [][]producer.Record
+	for _, r := range recs {
+		if err := l.Check(r); err != nil {
+			return nil, err
+		}
+		if full := b.Add(r); full != nil {
+			out = append(out, full)
+		}
+	}
+	if last := b.Flush(); last != nil {
+		out = append(out, last)
+	}
+	return out, nil
+}
+
 func TestSplit(t *testing.T) {
 	lim := producer.Limits{MaxRecords: 3, MaxBytes: 100, MaxRecordBytes: 60}
 	tests := []struct {
@@ -130,7 +149,7 @@ func TestSplit(t *testing.T) {
 			for i, s := range tt.sizes {
 				recs = append(recs, rec(fmt.Sprint(i), s))
 			}
-			batches, err := producer.Split(recs, lim)
+			batches, err := split(recs, lim)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +173,7 @@ func TestSplit(t *testing.T) {
 			}
 		})
 	}
-	if _, err := producer.Split([]producer.Record{rec("big", 61)}, lim); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := split([]producer.Record{rec("big", 61)}, lim); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("a record over the per-record limit: err = %v", err)
 	}
 }
@@ -169,7 +188,7 @@ func TestKinesisLimitsAreAWSs(t *testing.T) {
 	for i := range recs {
 		recs[i] = rec(fmt.Sprint(i), 1<<20)
 	}
-	batches, err := producer.Split(recs, l)
+	batches, err := split(recs, l)
 	if err != nil {
 		t.Fatal(err)
 	}
