@@ -14,25 +14,16 @@ import (
 	"github.com/streamlake/streamlake/internal/testenv"
 )
 
-// job is one template to render (see testdata/render.js for every field).
+// job is one template to render (testenv.VTLJob), named for failure messages.
 type job struct {
-	name     string            // for failure messages
-	Template string            `json:"template"`
-	Mode     string            `json:"mode,omitempty"` // request | response | gateway | accesslog
-	Body     string            `json:"body"`
-	Headers  map[string]string `json:"headers,omitempty"`
-	Context  map[string]any    `json:"context,omitempty"`
-	Nulls    string            `json:"nulls,omitempty"` // literal | empty
+	testenv.VTLJob
+	name string
 }
 
-// result is what render.js answers for a job.
+// result is what render.js answers for a job, and whether render already reported a problem.
 type result struct {
-	Output   string            `json:"output"`
-	Status   *string           `json:"status"` // responseOverride.status, nil when not set
-	Headers  map[string]string `json:"headers"`
-	Warnings []string          `json:"warnings"`
-	Error    string            `json:"error"`
-	bad      bool              // render already reported a problem with it
+	testenv.VTLResult
+	bad bool
 }
 
 const testRequestID = "c0ffee00-1234-4d2e-9abc-0123456789ab"
@@ -145,7 +136,7 @@ func TestRendererEmulation(t *testing.T) {
 	}
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: c.template, Body: body, Headers: c.headers, Context: map[string]any{"requestId": testRequestID}}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: c.template, Body: body, Headers: c.headers, Context: map[string]any{"requestId": testRequestID}}}
 	}
 	got := renderRaw(t, jobs)
 	for i, c := range cases {
@@ -174,10 +165,10 @@ func TestRendererEmulation(t *testing.T) {
 
 	// Overrides are captured; a lenient engine renders nulls as "".
 	got = renderRaw(t, []job{
-		{Template: `#set($context.responseOverride.status = 429)#set($context.responseOverride.header.Retry-After = "1")ok`, Mode: "response"},
-		{Template: `[$nothing]`, Nulls: "empty"},
-		{Template: `{"m": $context.error.messageString, "id": "$context.requestId"}`, Mode: "gateway", Context: map[string]any{"requestId": "r", "error": map[string]any{"messageString": `"Forbidden"`}}},
-		{Template: `$context.error.message`, Mode: "gateway", Context: map[string]any{}},
+		{VTLJob: testenv.VTLJob{Template: `#set($context.responseOverride.status = 429)#set($context.responseOverride.header.Retry-After = "1")ok`, Mode: "response"}},
+		{VTLJob: testenv.VTLJob{Template: `[$nothing]`, Nulls: "empty"}},
+		{VTLJob: testenv.VTLJob{Template: `{"m": $context.error.messageString, "id": "$context.requestId"}`, Mode: "gateway", Context: map[string]any{"requestId": "r", "error": map[string]any{"messageString": `"Forbidden"`}}}},
+		{VTLJob: testenv.VTLJob{Template: `$context.error.message`, Mode: "gateway", Context: map[string]any{}}},
 	})
 	if r := got[0]; r.Output != "ok" || r.Status == nil || *r.Status != "429" || r.Headers["Retry-After"] != "1" {
 		t.Errorf("overrides: %+v", r)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/vtl"
 )
 
@@ -101,7 +102,7 @@ func TestPutRecordRequest(t *testing.T) {
 	tmpl := vtl.PutRecordRequest(testStream, "user_id")
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: tmpl, Body: c.body}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: tmpl, Body: c.body}}
 	}
 	for i, r := range render(t, jobs...) {
 		c := cases[i]
@@ -164,7 +165,7 @@ func TestPutRecordsRequest(t *testing.T) {
 	tmpl := vtl.PutRecordsRequest(testStream, "user_id")
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: tmpl, Body: c.body}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: tmpl, Body: c.body}}
 	}
 	for i, r := range render(t, jobs...) {
 		c := cases[i]
@@ -264,7 +265,7 @@ func runResponses(t *testing.T, cases []responseCase, headers map[string]string)
 	t.Helper()
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: c.template, Body: c.body, Mode: "response", Headers: headers}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: c.template, Body: c.body, Mode: "response", Headers: headers}}
 	}
 	for i, r := range render(t, jobs...) {
 		c := cases[i]
@@ -503,7 +504,7 @@ func TestCORS(t *testing.T) {
 				if cfg.vary {
 					want["Vary"] = "Origin"
 				}
-				jobs = append(jobs, job{name: name, Template: tm.template, Body: tm.body, Mode: "response", Headers: h})
+				jobs = append(jobs, job{name: name, VTLJob: testenv.VTLJob{Template: tm.template, Body: tm.body, Mode: "response", Headers: h}})
 				wants = append(wants, want)
 				names = append(names, name)
 				defs, statuses = append(defs, tm.def), append(statuses, tm.want)
@@ -560,7 +561,7 @@ func TestGatewayResponses(t *testing.T) {
 						"responseType":          typ,
 					},
 				}
-				jobs = append(jobs, job{name: typ + ", " + c.name, Template: gr.Template, Mode: "gateway", Context: ctx})
+				jobs = append(jobs, job{name: typ + ", " + c.name, VTLJob: testenv.VTLJob{Template: gr.Template, Mode: "gateway", Context: ctx}})
 				names = append(names, fmt.Sprintf("%v %s, %s", cors.Origins, typ, c.name))
 				switch {
 				case strings.Contains(gr.Template, "validationErrorString"):
@@ -626,7 +627,7 @@ func TestAccessLogFormat(t *testing.T) {
 			"validationErrorString": strings.ReplaceAll(`[object has missing required properties (["user_id"])]`, `"`, `\"`),
 		},
 	}
-	r := render(t, job{name: "access log", Template: format, Mode: "accesslog", Context: values})[0]
+	r := render(t, job{name: "access log", VTLJob: testenv.VTLJob{Template: format, Mode: "accesslog", Context: values}})[0]
 	var line map[string]string
 	if err := decodeStrict(r.Output, &line); err != nil {
 		t.Fatal(err)
