@@ -4,7 +4,11 @@
 // BatchModel, for the stack's unknownFields setting), and the status codes, headers and JSON
 // bodies of the API's mapping templates (package vtl) for every answer Kinesis can give.
 // Behind it a Sink stores the records: MemorySink (with fault injection) or KinesisSink (a
-// Kinesis endpoint, e.g. a local kinesalite).
+// Kinesis endpoint, e.g. a local kinesalite). The routes and the key header are the ones the
+// producer's client uses (producer.EventsPath, BatchPath, APIKeyHeader).
+//
+// Not simulated: CORS (OPTIONS and the Access-Control headers), the usage plan's throttling
+// and quota, and API Gateway's own 504 on an integration timeout.
 package apisim
 
 import (
@@ -20,15 +24,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/vtl"
-)
-
-// Routes under the stage, and the header carrying the API key.
-const (
-	EventsPath   = "/v1/events"
-	BatchPath    = "/v1/events/batch"
-	APIKeyHeader = "x-api-key"
 )
 
 // MaxBodyBytes is API Gateway's payload limit: larger requests are answered 413.
@@ -108,7 +106,7 @@ func (h *Handler) answer(r *http.Request, id string) response {
 	switch {
 	case !ok:
 		return gatewayResponse("MISSING_AUTHENTICATION_TOKEN", http.StatusNotFound, id, "", "")
-	case r.Header.Get(APIKeyHeader) != h.o.APIKey:
+	case r.Header.Get(producer.APIKeyHeader) != h.o.APIKey:
 		return gatewayResponse("INVALID_API_KEY", http.StatusForbidden, id, "", "")
 	case !isJSON(r.Header.Get("Content-Type")):
 		return gatewayResponse("UNSUPPORTED_MEDIA_TYPE", http.StatusUnsupportedMediaType, id, "", "")
@@ -129,9 +127,9 @@ func (h *Handler) route(r *http.Request) (batch, ok bool) {
 		return false, false
 	}
 	switch r.URL.Path {
-	case h.prefix + EventsPath:
+	case h.prefix + producer.EventsPath:
 		return false, true
-	case h.prefix + BatchPath:
+	case h.prefix + producer.BatchPath:
 		return true, true
 	}
 	return false, false

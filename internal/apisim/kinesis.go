@@ -9,19 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/streamlake/streamlake/producer"
 )
 
-// KinesisAPI is the part of a Kinesis client a KinesisSink calls. Give it a client without
-// SDK retries (aws.NopRetryer), as API Gateway's integration makes one call per request.
-type KinesisAPI interface {
-	PutRecord(ctx context.Context, in *kinesis.PutRecordInput, optFns ...func(*kinesis.Options)) (*kinesis.PutRecordOutput, error)
-	PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, optFns ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error)
-}
-
 // KinesisSink stores records in a Kinesis stream (real, or a local kinesalite), one PutRecord
-// or PutRecords call per API request, as the deployed API's integrations do.
+// or PutRecords call per API request, as the deployed API's integrations do. Give it a client
+// without SDK retries (aws.NopRetryer): the integration makes one call per request.
 type KinesisSink struct {
-	Client KinesisAPI
+	Client producer.KinesisAPI
 	Stream string
 }
 
