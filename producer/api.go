@@ -72,31 +72,9 @@ type apiFailedRec struct {
 
 // Put implements Putter.
 func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
-	url, body := a.EventsURL, []byte(nil)
-	if a.Batch {
-		url = a.BatchURL
-		raw := make([]json.RawMessage, len(recs))
-		for i, r := range recs {
-			raw[i] = r.Data
-		}
-		var err error
-		if body, err = json.Marshal(map[string][]json.RawMessage{"records": raw}); err != nil {
-			return Result{}, &RequestError{Action: Reject, Code: "EncodeError", Message: err.Error(), Err: err}
-		}
-	} else {
-		if len(recs) != 1 {
-			return Result{}, &RequestError{Action: Reject, Code: "TooManyRecords", Message: fmt.Sprintf("the single-event route takes one event, got %d", len(recs))}
-		}
-		body = recs[0].Data
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	url, req, err := a.newRequest(ctx, recs)
 	if err != nil {
-		return Result{}, &RequestError{Action: Abort, Code: "BadURL", Message: err.Error(), Err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(APIKeyHeader, a.Key)
-	if a.UserAgent != "" {
-		req.Header.Set("User-Agent", a.UserAgent)
+		return Result{}, err
 	}
 	client := a.Client
 	if client == nil {
@@ -107,24 +85,47 @@ func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
 		// No answer: maybe nothing was stored, maybe all was. Retry; duplicates keep their ids.
 		return Result{}, &RequestError{Action: Retry, Code: "network", Message: err.Error(), Err: err}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return answerOf(url, resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), data)
+}
+
+// newRequest builds the POST of recs to the route Batch selects; it returns the route URL.
+func (a *APIPutter) newRequest(ctx context.Context, recs []Record) (string, *http.Request, error) {
+	url, body := a.EventsURL, []byte(nil)
+	if a.Batch {
+		url = a.BatchURL
+		raw := make([]json.RawMessage, len(recs))
+		for i, r := range recs {
+			raw[i] = r.Data
+		}
+		var err error
+		if body, err = json.Marshal(map[string][]json.RawMessage{"records": raw}); err != nil {
+			return "", nil, &RequestError{Action: Reject, Code: "EncodeError", Message: err.Error(), Err: err}
+		}
+	} else {
+		if len(recs) != 1 {
+			return "", nil, &RequestError{Action: Reject, Code: "TooManyRecords", Message: fmt.Sprintf("the single-event route takes one event, got %d", len(recs))}
+		}
+		body = recs[0].Data
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return "", nil, &RequestError{Action: Abort, Code: "BadURL", Message: err.Error(), Err: err}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(APIKeyHeader, a.Key)
+	if a.UserAgent != "" {
+		req.Header.Set("User-Agent", a.UserAgent)
+	}
+	return url, req, nil
+}
+
+// answerOf reads the API's answer: a per-record answer names the records to resend; otherwise
+// the status says whether the request succeeded, may be retried, or can never succeed.
+func answerOf(url string, status int, retryAfter time.Duration, data []byte) (Result, error) {
 	var ans apiAnswer
 	_ = json.Unmarshal(data, &ans) // bodies API Gateway writes itself may not be ours
-	retryAfter := parseRetryAfter(resp.Header.Get("Retry-After"))
-	status := resp.StatusCode
-	msg := ans.Message
-	if msg == "" {
-		msg = strings.TrimSpace(string(data))
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
-	}
-	if ans.RequestID != "" {
-		msg += " (request_id " + ans.RequestID + ")"
-	}
-
-	// Per-record answer: resend only the listed records.
 	if ans.FailedRecords != nil && len(*ans.FailedRecords) > 0 && (status < 300 || status == 429 || status >= 500) {
 		res := Result{RetryAfter: retryAfter}
 		for _, f := range *ans.FailedRecords {
@@ -135,6 +136,7 @@ func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
 		}
 		return res, nil
 	}
+	msg := ans.explain(data)
 	switch {
 	case status >= 200 && status < 300:
 		return Result{}, nil
@@ -150,6 +152,21 @@ func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
 		// 400, 413, 415: the request itself is wrong; sending it again cannot help.
 		return Result{}, &RequestError{Action: Reject, Code: "BadRequest", Status: status, Message: msg}
 	}
+}
+
+// explain is the answer's message (or its raw body, shortened), with the request id.
+func (ans apiAnswer) explain(data []byte) string {
+	msg := ans.Message
+	if msg == "" {
+		msg = strings.TrimSpace(string(data))
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+	}
+	if ans.RequestID != "" {
+		msg += " (request_id " + ans.RequestID + ")"
+	}
+	return msg
 }
 
 // parseRetryAfter reads Retry-After as seconds or an HTTP date; 0 if absent or unreadable.

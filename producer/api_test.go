@@ -3,6 +3,7 @@ package producer_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/producer"
-	"github.com/streamlake/streamlake/producer/standintest"
 )
 
-func apiPutter(api *standintest.API, key string, batch bool) *producer.APIPutter {
+func apiPutter(api *testenv.API, key string, batch bool) *producer.APIPutter {
 	events, batchURL := producer.APIURLs(api.URL)
 	return &producer.APIPutter{EventsURL: events, BatchURL: batchURL, Key: key, Batch: batch}
 }
@@ -32,7 +33,7 @@ func TestAPIURLs(t *testing.T) {
 // whole; every event must be stored exactly once (this API never loses a response), and the
 // producer must have re-sent exactly the records the API refused.
 func TestAPIBatchRouteResendsOnlyFailedRecords(t *testing.T) {
-	api := standintest.NewAPI(t, "k", standintest.APIFaults{ThrottleRecord: 0.15, FailRecord: 0.05, ThrottleEvery: 5, FailEvery: 7}, 3)
+	api := testenv.NewAPI(t, "k", testenv.APIFaults{ThrottleRecord: 0.15, FailRecord: 0.05, ThrottleEvery: 5, FailEvery: 7}, 3)
 	const n = 3000
 	src := &recordingSource{g: newGenerator(t, producer.GeneratorOptions{})}
 	sum, err := producer.Run(context.Background(), src, apiPutter(api, "k", true), producer.RunOptions{Count: n, Concurrency: 4, Retry: fastRetry})
@@ -59,7 +60,7 @@ func TestAPIBatchRouteResendsOnlyFailedRecords(t *testing.T) {
 }
 
 func TestAPISingleRouteRetriesWholeFailures(t *testing.T) {
-	api := standintest.NewAPI(t, "k", standintest.APIFaults{ThrottleEvery: 5, FailEvery: 7}, 4)
+	api := testenv.NewAPI(t, "k", testenv.APIFaults{ThrottleEvery: 5, FailEvery: 7}, 4)
 	const n = 300
 	sum, err := producer.Run(context.Background(), newGenerator(t, producer.GeneratorOptions{}), apiPutter(api, "k", false), producer.RunOptions{Count: n, Concurrency: 8, Retry: fastRetry})
 	if err != nil {
@@ -81,7 +82,7 @@ func TestAPISingleRouteRetriesWholeFailures(t *testing.T) {
 }
 
 func TestAPIClientErrorsAreNotRetried(t *testing.T) {
-	api := standintest.NewAPI(t, "k", standintest.APIFaults{}, 5)
+	api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 5)
 	g := newGenerator(t, producer.GeneratorOptions{})
 	good, _ := g.Next()
 	bad := producer.Record{ID: "bad-1", PartitionKey: "u", Data: []byte(`{"event_id":"bad-1","user_id":"u"}`)} // no event_type, occurred_at
@@ -98,7 +99,7 @@ func TestAPIClientErrorsAreNotRetried(t *testing.T) {
 }
 
 func TestAPIBadKeyOrURLAbort(t *testing.T) {
-	api := standintest.NewAPI(t, "k", standintest.APIFaults{}, 6)
+	api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 6)
 	_, err := producer.Run(context.Background(), newGenerator(t, producer.GeneratorOptions{}), apiPutter(api, "wrong", true), producer.RunOptions{Count: 2000, Retry: fastRetry})
 	if err == nil || !strings.Contains(err.Error(), "missing or invalid API key") {
 		t.Errorf("wrong key: err = %v", err)
@@ -120,10 +121,10 @@ func TestAPIRetryAfterIsHonoured(t *testing.T) {
 		if calls.Add(1) == 1 {
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": 1, "request_id": "r1"}`)
+			_, _ = io.WriteString(w, `{"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": 1, "request_id": "r1"}`)
 			return
 		}
-		fmt.Fprint(w, `{"accepted": 1, "failed": 0, "request_id": "r2"}`)
+		_, _ = io.WriteString(w, `{"accepted": 1, "failed": 0, "request_id": "r2"}`)
 	}))
 	defer srv.Close()
 	events, batch := producer.APIURLs(srv.URL)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/producer"
-	"github.com/streamlake/streamlake/producer/standintest"
 )
 
 // rtt is the per-request delay of the "network" variants: a conservative round trip to
@@ -37,11 +37,11 @@ func putEvents(tb testing.TB, client *kinesis.Client, stream string, n int, oneB
 // benchStream starts kinesalite with a 2-shard stream and returns a client straight to it
 // and one through a proxy that adds rtt to every request.
 func benchStream(tb testing.TB, stream string) (loopback, network *kinesis.Client) {
-	endpoint := standintest.Kinesalite(tb)
-	loopback = standintest.KinesisClient(endpoint)
-	standintest.CreateStream(tb, loopback, stream, 2)
-	proxy := standintest.NewFaultProxy(tb, endpoint, standintest.Faults{Delay: rtt}, 1)
-	return loopback, standintest.KinesisClient(proxy.URL)
+	endpoint := testenv.Kinesalite(tb)
+	loopback = testenv.KinesisClient(endpoint)
+	testenv.CreateStream(tb, loopback, stream, 2)
+	proxy := testenv.NewFaultProxy(tb, endpoint, testenv.Faults{Delay: rtt}, 1)
+	return loopback, testenv.KinesisClient(proxy.URL)
 }
 
 // BenchmarkKinesisPut compares PutRecords batches with one PutRecord per event on one

@@ -1,14 +1,14 @@
 package producer
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	mrand "math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/streamlake/streamlake/schema"
 )
@@ -163,17 +163,7 @@ func (g *Generator) id() string {
 	if g.o.IDPrefix != "" {
 		return fmt.Sprintf("%s-%06d", g.o.IDPrefix, g.seq)
 	}
-	return NewUUID()
-}
-
-// NewUUID returns a random (version 4) UUID.
-func NewUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return uuid.NewString() // random, version 4
 }
 
 // Next returns the next event as a Record.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/producer"
-	"github.com/streamlake/streamlake/producer/standintest"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -30,7 +30,7 @@ func readBack(t *testing.T, endpoint, stream string) (copies map[string]int, tot
 	t.Helper()
 	copies = map[string]int{}
 	data := map[string]string{}
-	for _, d := range standintest.ReadAll(t, standintest.KinesisClient(endpoint), stream) {
+	for _, d := range testenv.ReadAll(t, testenv.KinesisClient(endpoint), stream) {
 		var ev map[string]any
 		if err := json.Unmarshal(d, &ev); err != nil {
 			t.Fatalf("record is not JSON: %q", d)
@@ -64,10 +64,10 @@ func (s *recordingSource) Next() (producer.Record, error) {
 }
 
 func TestSendToKinesaliteDeliversEveryEvent(t *testing.T) {
-	endpoint := standintest.Kinesalite(t)
-	client := standintest.KinesisClient(endpoint)
+	endpoint := testenv.Kinesalite(t)
+	client := testenv.KinesisClient(endpoint)
 	const stream, n = "send-all", 3000
-	standintest.CreateStream(t, client, stream, 4)
+	testenv.CreateStream(t, client, stream, 4)
 
 	src := &recordingSource{g: newGenerator(t, producer.GeneratorOptions{Users: 500})}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -105,18 +105,18 @@ func TestSendToKinesaliteDeliversEveryEvent(t *testing.T) {
 // bytes; and the producer must have re-sent exactly the records the proxy refused or left
 // unacknowledged.
 func TestSendThroughFaultsLosesNothing(t *testing.T) {
-	endpoint := standintest.Kinesalite(t)
-	direct := standintest.KinesisClient(endpoint)
+	endpoint := testenv.Kinesalite(t)
+	direct := testenv.KinesisClient(endpoint)
 	const stream, n = "send-faults", 4000
-	standintest.CreateStream(t, direct, stream, 2)
-	proxy := standintest.NewFaultProxy(t, endpoint, standintest.Faults{
+	testenv.CreateStream(t, direct, stream, 2)
+	proxy := testenv.NewFaultProxy(t, endpoint, testenv.Faults{
 		ThrottleEvery: 7, FailEvery: 11, LoseEvery: 13, DropEntry: 0.20,
 	}, 42)
 
 	src := &recordingSource{g: newGenerator(t, producer.GeneratorOptions{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sum, err := producer.Run(ctx, src, &producer.KinesisPutter{Client: standintest.KinesisClient(proxy.URL), Stream: stream},
+	sum, err := producer.Run(ctx, src, &producer.KinesisPutter{Client: testenv.KinesisClient(proxy.URL), Stream: stream},
 		producer.RunOptions{Count: n, Concurrency: 4, Retry: fastRetry})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, sum)

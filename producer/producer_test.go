@@ -11,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
-
+	"github.com/streamlake/streamlake/internal/apisim"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 )
@@ -21,19 +20,13 @@ import (
 // schema (unknown fields rejected, so the generator cannot invent fields either).
 func TestGeneratedEventsMatchTheAPIModel(t *testing.T) {
 	s := schema.Default()
-	model, err := s.EventModel(schema.RejectUnknown)
-	if err != nil {
-		t.Fatal(err)
-	}
-	validator, err := jsonschema.CompileString("event.json", model)
+	models, err := apisim.CompileModels(s, schema.RejectUnknown)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The validator is live: an unknown field and a missing required one are refused.
 	for _, bad := range []string{`{"event_id":"a","event_type":"t","user_id":"u","occurred_at":"2026-01-01T00:00:00Z","extra":1}`, `{"event_id":"a","event_type":"t","occurred_at":"2026-01-01T00:00:00Z"}`} {
-		var v any
-		_ = json.Unmarshal([]byte(bad), &v)
-		if validator.Validate(v) == nil {
+		if models.ValidateEvent([]byte(bad)) == nil {
 			t.Fatalf("the API model accepts %s", bad)
 		}
 	}
@@ -48,7 +41,7 @@ func TestGeneratedEventsMatchTheAPIModel(t *testing.T) {
 		if err := json.Unmarshal(r.Data, &v); err != nil {
 			t.Fatal(err)
 		}
-		if err := validator.Validate(v); err != nil {
+		if err := models.ValidateEvent(r.Data); err != nil {
 			t.Fatalf("generated event %s is rejected by the API model: %v", r.Data, err)
 		}
 		ev := v.(map[string]any)
@@ -119,6 +112,25 @@ func rec(id string, size int) producer.Record {
 	return producer.Record{ID: id, PartitionKey: "k", Data: make([]byte, size-1)}
 }
 
+// split packs recs into batches under l with a Batcher, as Run does (records that fail
+// l.Check are an error).
+func split(recs []producer.Record, l producer.Limits) ([][]producer.Record, error) {
+	b := producer.NewBatcher(l)
+	var out [][]producer.Record
+	for _, r := range recs {
+		if err := l.Check(r); err != nil {
+			return nil, err
+		}
+		if full := b.Add(r); full != nil {
+			out = append(out, full)
+		}
+	}
+	if last := b.Flush(); last != nil {
+		out = append(out, last)
+	}
+	return out, nil
+}
+
 func TestSplit(t *testing.T) {
 	lim := producer.Limits{MaxRecords: 3, MaxBytes: 100, MaxRecordBytes: 60}
 	tests := []struct {
@@ -137,7 +149,7 @@ func TestSplit(t *testing.T) {
 			for i, s := range tt.sizes {
 				recs = append(recs, rec(fmt.Sprint(i), s))
 			}
-			batches, err := producer.Split(recs, lim)
+			batches, err := split(recs, lim)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +173,7 @@ func TestSplit(t *testing.T) {
 			}
 		})
 	}
-	if _, err := producer.Split([]producer.Record{rec("big", 61)}, lim); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := split([]producer.Record{rec("big", 61)}, lim); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("a record over the per-record limit: err = %v", err)
 	}
 }
@@ -176,7 +188,7 @@ func TestKinesisLimitsAreAWSs(t *testing.T) {
 	for i := range recs {
 		recs[i] = rec(fmt.Sprint(i), 1<<20)
 	}
-	batches, err := producer.Split(recs, l)
+	batches, err := split(recs, l)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,21 +98,3 @@ func (b *Batcher) Flush() []Record {
 	b.cur, b.bytes = nil, 0
 	return out
 }
-
-// Split packs recs into batches under l (records that fail l.Check are an error).
-func Split(recs []Record, l Limits) ([][]Record, error) {
-	b := NewBatcher(l)
-	var out [][]Record
-	for _, r := range recs {
-		if err := l.Check(r); err != nil {
-			return nil, err
-		}
-		if full := b.Add(r); full != nil {
-			out = append(out, full)
-		}
-	}
-	if last := b.Flush(); last != nil {
-		out = append(out, last)
-	}
-	return out, nil
-}

@@ -130,12 +130,8 @@ type RunOptions struct {
 // errNoLimit: a run of an endless source must have Count or Duration.
 var errNoLimit = errors.New("producer: a run needs Count or Duration unless its source is a SliceSource")
 
-// Run sends the records of src through p, batching them within p's limits, and re-sends only
-// the records that failed until they are stored or their attempts run out. It returns the
-// run's summary; the error is non-nil when the run was aborted (the summary says how far it
-// got) or its options are invalid. Undelivered records are counted in Summary.Failed, not
-// returned as an error.
-func Run(ctx context.Context, src Source, p Putter, o RunOptions) (Summary, error) {
+// withDefaults fills in defaults and checks the options for a run of src.
+func (o RunOptions) withDefaults(src Source) (RunOptions, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
@@ -149,145 +145,190 @@ func Run(ctx context.Context, src Source, p Putter, o RunOptions) (Summary, erro
 		o.Retry = DefaultRetryPolicy()
 	}
 	if err := o.Retry.Validate(); err != nil {
-		return Summary{}, fmt.Errorf("producer: %w", err)
+		return o, fmt.Errorf("producer: %w", err)
 	}
 	if o.Rate < 0 || o.Count < 0 || o.Duration < 0 {
-		return Summary{}, fmt.Errorf("producer: count, rate and duration must not be negative")
+		return o, fmt.Errorf("producer: count, rate and duration must not be negative")
 	}
 	if _, finite := src.(*sliceSource); o.Count == 0 && o.Duration == 0 && !finite {
-		return Summary{}, errNoLimit
+		return o, errNoLimit
 	}
-	st := o.Stats
-	if st == nil {
-		st = NewStats()
+	if o.Stats == nil {
+		o.Stats = NewStats()
 	}
-	lim := p.Limits()
+	return o, nil
+}
+
+// Run sends the records of src through p, batching them within p's limits, and re-sends only
+// the records that failed until they are stored or their attempts run out. It returns the
+// run's summary; the error is non-nil when the run was aborted (the summary says how far it
+// got) or its options are invalid. Undelivered records are counted in Summary.Failed, not
+// returned as an error.
+//
+// A run is a pipeline of stages joined by channels: generate (at the target rate) -> pack
+// (into batches within the limits) -> deliver (Concurrency senders, each with retries), and
+// a progress reporter beside them.
+func Run(ctx context.Context, src Source, p Putter, o RunOptions) (Summary, error) {
+	o, err := o.withDefaults(src)
+	if err != nil {
+		return Summary{}, err
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	s := &sender{p: p, retry: o.Retry, st: st, abort: cancel}
+	r := &run{ctx: ctx, cancel: cancel, o: o, lim: p.Limits(), st: o.Stats}
+	s := &sender{p: p, retry: o.Retry, st: o.Stats, abort: cancel}
 
-	records := make(chan Record, 4*lim.MaxRecords)
+	records := make(chan Record, 4*r.lim.MaxRecords)
 	batches := make(chan []Record, o.Concurrency)
 	var wg sync.WaitGroup
+	wg.Go(func() { r.generate(src, records) })
+	wg.Go(func() { r.pack(records, batches) })
+	for range o.Concurrency {
+		wg.Go(func() { r.deliver(s, batches) })
+	}
+	stopProgress := r.reportProgress()
+	wg.Wait()
+	stopProgress() // no progress call after Run returns
+	r.st.finish()
+	return r.st.Summary(), r.outcome()
+}
 
-	// Generate at the target rate.
-	wg.Go(func() {
-		defer close(records)
-		start := time.Now()
-		for i := 0; o.Count == 0 || i < o.Count; i++ {
-			if o.Duration > 0 && time.Since(start) >= o.Duration {
-				return
-			}
-			if o.Rate > 0 {
-				// Behind schedule, events go out back to back until caught up.
-				if d := time.Until(start.Add(time.Duration(float64(i) / o.Rate * float64(time.Second)))); d > 0 {
-					if sleep(ctx, d) != nil {
-						return
-					}
+// run is one Run's shared state: its context, options, limits and counters.
+type run struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	o      RunOptions
+	lim    Limits
+	st     *Stats
+}
+
+// generate reads src at the target rate until Count, Duration or the source's end, and
+// hands on every record that can be sent at all.
+func (r *run) generate(src Source, records chan<- Record) {
+	defer close(records)
+	start := time.Now()
+	for i := 0; r.o.Count == 0 || i < r.o.Count; i++ {
+		if r.o.Duration > 0 && time.Since(start) >= r.o.Duration {
+			return
+		}
+		if !r.pace(start, i) {
+			return
+		}
+		rec, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			r.cancel(fmt.Errorf("generate events: %w", err))
+			return
+		}
+		r.st.queued(1)
+		if err := r.lim.Check(rec); err != nil {
+			r.st.lost([]Record{rec}, err.Error())
+			continue
+		}
+		select {
+		case records <- rec:
+		case <-r.ctx.Done():
+			r.st.lost([]Record{rec}, "interrupted")
+			return
+		}
+	}
+}
+
+// pace waits until event i is due at the target rate; behind schedule, events go out back to
+// back until caught up. It reports false when the run ended meanwhile.
+func (r *run) pace(start time.Time, i int) bool {
+	if r.o.Rate <= 0 {
+		return true
+	}
+	if d := time.Until(start.Add(time.Duration(float64(i) / r.o.Rate * float64(time.Second)))); d > 0 {
+		return sleep(r.ctx, d) == nil
+	}
+	return true
+}
+
+// pack puts records into batches: a batch leaves when full, or Linger after its first record.
+func (r *run) pack(records <-chan Record, batches chan<- []Record) {
+	defer close(batches)
+	b := NewBatcher(r.lim)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	send := func(batch []Record) {
+		select {
+		case batches <- batch:
+		case <-r.ctx.Done():
+			r.st.lost(batch, "interrupted")
+		}
+	}
+	for {
+		select {
+		case rec, ok := <-records:
+			if !ok {
+				if last := b.Flush(); last != nil {
+					send(last)
 				}
-			}
-			r, err := src.Next()
-			if errors.Is(err, io.EOF) {
 				return
 			}
-			if err != nil {
-				cancel(fmt.Errorf("generate events: %w", err))
-				return
+			if full := b.Add(rec); full != nil {
+				send(full)
 			}
-			st.queued(1)
-			if err := lim.Check(r); err != nil {
-				st.lost([]Record{r}, err.Error())
-				continue
+			switch b.Len() {
+			case 0:
+				linger.Stop()
+			case 1:
+				linger.Reset(r.o.Linger)
 			}
-			select {
-			case records <- r:
-			case <-ctx.Done():
-				st.lost([]Record{r}, "interrupted")
-				return
+		case <-linger.C:
+			if batch := b.Flush(); batch != nil {
+				send(batch)
 			}
 		}
-	})
+	}
+}
 
-	// Pack records into batches: a batch leaves when full, or Linger after its first record.
-	wg.Go(func() {
-		defer close(batches)
-		b := NewBatcher(lim)
-		linger := time.NewTimer(time.Hour)
-		linger.Stop()
-		send := func(batch []Record) {
-			select {
-			case batches <- batch:
-			case <-ctx.Done():
-				st.lost(batch, "interrupted")
-			}
+// deliver sends batches until there are no more; after the run ended it only counts them.
+func (r *run) deliver(s *sender, batches <-chan []Record) {
+	for batch := range batches {
+		if r.ctx.Err() != nil {
+			r.st.lost(batch, "interrupted")
+			continue
 		}
+		s.deliver(r.ctx, batch)
+	}
+}
+
+// reportProgress calls Progress every ProgressEvery until the returned stop is called.
+func (r *run) reportProgress() (stop func()) {
+	if r.o.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(r.o.ProgressEvery)
+		defer t.Stop()
 		for {
 			select {
-			case r, ok := <-records:
-				if !ok {
-					if last := b.Flush(); last != nil {
-						send(last)
-					}
-					return
-				}
-				if full := b.Add(r); full != nil {
-					send(full)
-				}
-				switch b.Len() {
-				case 0:
-					linger.Stop()
-				case 1:
-					linger.Reset(o.Linger)
-				}
-			case <-linger.C:
-				if batch := b.Flush(); batch != nil {
-					send(batch)
-				}
+			case <-t.C:
+				r.o.Progress(r.st.counts())
+			case <-done:
+				return
 			}
 		}
 	})
+	return func() { close(done); wg.Wait() }
+}
 
-	// Deliver batches, Concurrency at a time.
-	for range o.Concurrency {
-		wg.Go(func() {
-			for batch := range batches {
-				if ctx.Err() != nil {
-					st.lost(batch, "interrupted")
-					continue
-				}
-				s.deliver(ctx, batch)
-			}
-		})
+// outcome is Run's error: why the run was aborted or interrupted, if it was.
+func (r *run) outcome() error {
+	if err := context.Cause(r.ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
 	}
-
-	done := make(chan struct{})
-	var progress sync.WaitGroup
-	if o.Progress != nil {
-		progress.Go(func() {
-			t := time.NewTicker(o.ProgressEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-t.C:
-					o.Progress(st.counts())
-				case <-done:
-					return
-				}
-			}
-		})
+	if err := r.ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted: %w", context.Cause(r.ctx))
 	}
-	wg.Wait()
-	close(done)
-	progress.Wait() // no progress call after Run returns
-	st.finish()
-	sum := st.Summary()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return sum, err
-	}
-	if err := ctx.Err(); err != nil {
-		return sum, fmt.Errorf("interrupted: %w", context.Cause(ctx))
-	}
-	return sum, nil
+	return nil
 }
 
 // sender delivers one batch with retries.
@@ -298,84 +339,101 @@ type sender struct {
 	abort context.CancelCauseFunc
 }
 
+// deliver sends recs until each is stored, refused for good, or out of attempts.
 func (s *sender) deliver(ctx context.Context, recs []Record) {
 	first := time.Now()
 	pending := recs
-	for attempt := 1; ; attempt++ {
-		t0 := time.Now()
-		res, err := s.p.Put(ctx, pending)
-		lat := time.Since(t0)
-		if err != nil {
-			s.st.request(lat, true, len(pending))
-			if ctx.Err() != nil {
-				s.st.lost(pending, "interrupted")
-				return
-			}
-			re := asRequestError(err)
-			switch {
-			case re.Action == Abort:
-				s.st.lost(pending, re.Error())
-				s.abort(fmt.Errorf("stopping: every request would fail: %w", re))
-				return
-			case re.Action == Reject:
-				s.st.lost(pending, "rejected: "+re.Error())
-				return
-			case attempt >= s.retry.MaxAttempts:
-				// A request that fails as a whole MaxAttempts times in a row is not a passing
-				// hiccup (endpoint down, sustained throttling): stop rather than grind on.
-				s.st.lost(pending, fmt.Sprintf("gave up after %d attempts: %s", attempt, re.Code))
-				s.abort(fmt.Errorf("stopping: a request failed %d times in a row: %w", attempt, re))
-				return
-			}
-			s.st.retried(len(pending), re.Code, re.Throttled)
-			if sleep(ctx, s.retry.Backoff(attempt, re.RetryAfter)) != nil {
-				s.st.lost(pending, "interrupted")
-				return
-			}
-			continue
-		}
-
-		// Sort the answer into stored, rejected and to-retry records.
-		state := make([]int8, len(pending)) // 0 stored, 1 retry, 2 rejected
-		var retry []Failure
-		for _, f := range res.Retry {
-			if f.Index >= 0 && f.Index < len(pending) && state[f.Index] == 0 {
-				state[f.Index] = 1
-				retry = append(retry, f)
-			}
-		}
-		for _, f := range res.Rejected {
-			if f.Index >= 0 && f.Index < len(pending) && state[f.Index] == 0 {
-				state[f.Index] = 2
-				s.st.lost([]Record{pending[f.Index]}, "rejected: "+f.Code+": "+f.Message)
-			}
-		}
-		s.st.request(lat, false, len(retry)+len(res.Rejected))
-		stored := make([]Record, 0, len(pending))
-		for i, r := range pending {
-			if state[i] == 0 {
-				stored = append(stored, r)
-			}
-		}
-		s.st.stored(stored, first, time.Now())
-		if len(retry) == 0 {
-			return
-		}
-		next := make([]Record, len(retry))
-		for i, f := range retry {
-			next[i] = pending[f.Index]
-		}
-		if attempt >= s.retry.MaxAttempts {
-			s.st.lost(next, fmt.Sprintf("gave up after %d attempts: %s", attempt, retry[0].Code))
-			return
-		}
-		for _, f := range retry {
-			s.st.retried(1, f.Code, f.Throttled)
-		}
-		if sleep(ctx, s.retry.Backoff(attempt, res.RetryAfter)) != nil {
-			s.st.lost(next, "interrupted")
-			return
-		}
-		pending = next
+	for attempt := 1; len(pending) > 0; attempt++ {
+		pending = s.attempt(ctx, pending, attempt, first)
 	}
+}
+
+// attempt sends pending once and returns the records to send again (none: done).
+func (s *sender) attempt(ctx context.Context, pending []Record, attempt int, first time.Time) []Record {
+	t0 := time.Now()
+	res, err := s.p.Put(ctx, pending)
+	lat := time.Since(t0)
+	if err != nil {
+		return s.failedWhole(ctx, pending, attempt, lat, err)
+	}
+	retry := s.settle(pending, res, lat, first)
+	if len(retry) == 0 {
+		return nil
+	}
+	next := make([]Record, len(retry))
+	for i, f := range retry {
+		next[i] = pending[f.Index]
+	}
+	if attempt >= s.retry.MaxAttempts {
+		s.st.lost(next, fmt.Sprintf("gave up after %d attempts: %s", attempt, retry[0].Code))
+		return nil
+	}
+	for _, f := range retry {
+		s.st.retried(1, f.Code, f.Throttled)
+	}
+	if sleep(ctx, s.retry.Backoff(attempt, res.RetryAfter)) != nil {
+		s.st.lost(next, "interrupted")
+		return nil
+	}
+	return next
+}
+
+// failedWhole handles a request that failed as a whole: it aborts the run, gives up on the
+// records, or returns them to retry after the backoff.
+func (s *sender) failedWhole(ctx context.Context, pending []Record, attempt int, lat time.Duration, err error) []Record {
+	s.st.request(lat, true, len(pending))
+	if ctx.Err() != nil {
+		s.st.lost(pending, "interrupted")
+		return nil
+	}
+	re := asRequestError(err)
+	switch {
+	case re.Action == Abort:
+		s.st.lost(pending, re.Error())
+		s.abort(fmt.Errorf("stopping: every request would fail: %w", re))
+		return nil
+	case re.Action == Reject:
+		s.st.lost(pending, "rejected: "+re.Error())
+		return nil
+	case attempt >= s.retry.MaxAttempts:
+		// A request that fails as a whole MaxAttempts times in a row is not a passing
+		// hiccup (endpoint down, sustained throttling): stop rather than grind on.
+		s.st.lost(pending, fmt.Sprintf("gave up after %d attempts: %s", attempt, re.Code))
+		s.abort(fmt.Errorf("stopping: a request failed %d times in a row: %w", attempt, re))
+		return nil
+	}
+	s.st.retried(len(pending), re.Code, re.Throttled)
+	if sleep(ctx, s.retry.Backoff(attempt, re.RetryAfter)) != nil {
+		s.st.lost(pending, "interrupted")
+		return nil
+	}
+	return pending
+}
+
+// settle sorts a per-record answer into stored, rejected and to-retry records, counts them,
+// and returns the failures to retry.
+func (s *sender) settle(pending []Record, res Result, lat time.Duration, first time.Time) []Failure {
+	state := make([]int8, len(pending)) // 0 stored, 1 retry, 2 rejected
+	var retry []Failure
+	for _, f := range res.Retry {
+		if f.Index >= 0 && f.Index < len(pending) && state[f.Index] == 0 {
+			state[f.Index] = 1
+			retry = append(retry, f)
+		}
+	}
+	for _, f := range res.Rejected {
+		if f.Index >= 0 && f.Index < len(pending) && state[f.Index] == 0 {
+			state[f.Index] = 2
+			s.st.lost([]Record{pending[f.Index]}, "rejected: "+f.Code+": "+f.Message)
+		}
+	}
+	s.st.request(lat, false, len(retry)+len(res.Rejected))
+	stored := make([]Record, 0, len(pending))
+	for i, r := range pending {
+		if state[i] == 0 {
+			stored = append(stored, r)
+		}
+	}
+	s.st.stored(stored, first, time.Now())
+	return retry
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 	mrand "math/rand/v2"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -226,15 +225,8 @@ func (s Summary) String() string {
 	fmt.Fprintf(&b, "throughput  %.1f events/s, %.2f MiB/s over %.2fs\n", s.EventsPerSec, float64(s.Bytes)/(1<<20)/max(s.Elapsed, 1e-9), s.Elapsed)
 	fmt.Fprintf(&b, "latency     request   %s\n", s.RequestLatency)
 	fmt.Fprintf(&b, "            delivery  %s  (first send to stored, retries included)\n", s.DeliveryLatency)
-	if len(s.Reasons) > 0 {
-		keys := make([]string, 0, len(s.Reasons))
-		for k := range s.Reasons {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(&b, "            %6d  %s\n", s.Reasons[k], k)
-		}
+	for _, k := range slices.Sorted(maps.Keys(s.Reasons)) {
+		fmt.Fprintf(&b, "            %6d  %s\n", s.Reasons[k], k)
 	}
 	if len(s.FailedIDs) > 0 {
 		fmt.Fprintf(&b, "undelivered event_ids (first %d): %s\n", len(s.FailedIDs), strings.Join(s.FailedIDs, ", "))

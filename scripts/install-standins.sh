@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need that is not a Go module, and checks what cannot be installed:
-#   - kinesalite (and the other npm stand-ins pinned in tools/standins/package-lock.json)
+#   - kinesalite and velocityjs (the npm stand-ins pinned in tools/standins/package-lock.json;
+#     internal/testenv starts them)
 #   - moto_server (Python; preinstalled on our CI machines, `pip install "moto[server]==5.2.1"`
 #     elsewhere; no registry reachable from the CI machines serves it)
 # Idempotent: npm ci runs only when node_modules is missing or older than the lockfile.
@@ -26,8 +27,10 @@ if [ ! -f "$standins/node_modules/kinesalite/package.json" ] || [ ! -f "$stamp" 
 else
   echo "install-standins: tools/standins/node_modules is up to date"
 fi
-(cd "$standins" && node -e "require('kinesalite')") ||
-  die "kinesalite does not load from tools/standins/node_modules"
+for pkg in kinesalite velocityjs; do
+  (cd "$standins" && node -e "require('$pkg')") ||
+    die "$pkg does not load from tools/standins/node_modules"
+done
 
 if ! command -v moto_server >/dev/null 2>&1; then
   die "moto_server is not on the PATH. It cannot be installed from the registries this machine reaches;
@@ -35,4 +38,5 @@ if ! command -v moto_server >/dev/null 2>&1; then
 fi
 moto_server --help >/dev/null 2>&1 || die "moto_server is on the PATH but does not run ($(command -v moto_server))"
 
-echo "install-standins: ok (kinesalite $(cd "$standins" && node -p "require('kinesalite/package.json').version"), moto_server $(command -v moto_server))"
+version() { (cd "$standins" && node -p "JSON.parse(require('fs').readFileSync('node_modules/$1/package.json')).version"); }
+echo "install-standins: ok (kinesalite $(version kinesalite), velocityjs $(version velocityjs), moto_server $(command -v moto_server))"

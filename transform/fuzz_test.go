@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 // maxFixedGrowth bounds what a valid record grows by besides the doubling that escaping a kept
@@ -92,7 +92,7 @@ func FuzzTransform(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := transformtest.CheckResponse(s, ev, resp)
+		res, err := testenv.CheckFirehoseResponse(s, ev, resp)
 		if err != nil {
 			t.Fatalf("%v\nresponse: %s", err, resp)
 		}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 // sampleValue is a valid JSON value for a client field, derived from its type and limits.
@@ -74,7 +74,7 @@ func TestGlueColumns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := transformtest.CheckRecord(s, r.JSON)
+			out, err := testenv.CheckFirehoseRecord(s, r.JSON)
 			if err != nil {
 				t.Fatalf("%v: %s", err, r.JSON)
 			}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -77,7 +77,7 @@ func TestGolden(t *testing.T) {
 				if err := json.Unmarshal(payload, &ev); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := transformtest.CheckResponse(schema.Default(), &ev, resp); err != nil {
+				if _, err := testenv.CheckFirehoseResponse(schema.Default(), &ev, resp); err != nil {
 					t.Fatal(err)
 				}
 				var pretty bytes.Buffer

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 // TestPanicFailsOneRecord injects a panic into one record: that record alone is answered
@@ -37,7 +37,7 @@ func TestPanicFailsOneRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := transformtest.CheckResponse(schema.Default(), ev, resp)
+	res, err := testenv.CheckFirehoseResponse(schema.Default(), ev, resp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 var arrival = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -252,7 +252,7 @@ func TestAccept(t *testing.T) {
 			if string(r.JSON) != c.want {
 				t.Fatalf("got  %s\nwant %s", r.JSON, c.want)
 			}
-			if _, err := transformtest.CheckRecord(schema.Default(), r.JSON); err != nil {
+			if _, err := testenv.CheckFirehoseRecord(schema.Default(), r.JSON); err != nil {
 				t.Fatal(err)
 			}
 			k := r.PartitionKeys
@@ -328,7 +328,7 @@ func TestOtherTypes(t *testing.T) {
 	if !strings.HasSuffix(string(r.JSON), `"ingested_at":"2024-05-01T12:00:00.000Z","views":9223372036854775807,"muted":true,"started_at":"2024-05-01T11:46:40.000Z"}`) {
 		t.Fatalf("got %s", r.JSON)
 	}
-	if _, err := transformtest.CheckRecord(s, r.JSON); err != nil {
+	if _, err := testenv.CheckFirehoseRecord(s, r.JSON); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []reject{

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 // The size model. An invocation Firehose sends satisfies
@@ -231,7 +231,7 @@ func TestWorstCaseBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := transformtest.CheckResponse(schema.Default(), &ev, resp)
+	res, err := testenv.CheckFirehoseResponse(schema.Default(), &ev, resp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestResponseBudget(t *testing.T) {
 	if len(resp) > MaxResponseBytes {
 		t.Fatalf("response %d bytes", len(resp))
 	}
-	res, err := transformtest.CheckResponse(schema.Default(), ev, resp)
+	res, err := testenv.CheckFirehoseResponse(schema.Default(), ev, resp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,88 +1,39 @@
-package vtl
+package vtl_test
 
 // The harness that executes mapping templates: testdata/render.js renders them with velocityjs
-// (tools/standins) and API Gateway's variables. One node process renders a whole batch of jobs.
+// (tools/standins) and API Gateway's variables, through testenv.RenderVTL. One node process
+// renders a whole batch of jobs.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/internal/testenv"
 )
 
-// job is one template to render (see testdata/render.js for every field).
+// job is one template to render (testenv.VTLJob), named for failure messages.
 type job struct {
-	name     string            // for failure messages
-	Template string            `json:"template"`
-	Mode     string            `json:"mode,omitempty"` // request | response | gateway | accesslog
-	Body     string            `json:"body"`
-	Headers  map[string]string `json:"headers,omitempty"`
-	Context  map[string]any    `json:"context,omitempty"`
-	Nulls    string            `json:"nulls,omitempty"` // literal | empty
+	testenv.VTLJob
+	name string
 }
 
-// result is what render.js answers for a job.
+// result is what render.js answers for a job, and whether render already reported a problem.
 type result struct {
-	Output   string            `json:"output"`
-	Status   *string           `json:"status"` // responseOverride.status, nil when not set
-	Headers  map[string]string `json:"headers"`
-	Warnings []string          `json:"warnings"`
-	Error    string            `json:"error"`
-	bad      bool              // render already reported a problem with it
+	testenv.VTLResult
+	bad bool
 }
 
 const testRequestID = "c0ffee00-1234-4d2e-9abc-0123456789ab"
 
-// renderer finds node and render.js. Without node or velocityjs the template tests skip
-// locally and fail in CI (CI=true), where a skip would hide that nothing was tested.
-func renderer(t testing.TB) (node, script string) {
-	t.Helper()
-	root := standintest.RepoRoot(t)
-	missing := func(what string) {
-		t.Helper()
-		standintest.Missing(t, what)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH (Node 20 runs vtl/testdata/render.js)")
-	}
-	if _, err := os.Stat(filepath.Join(root, "tools", "standins", "node_modules", "velocityjs", "package.json")); err != nil {
-		missing("velocityjs is not installed (run: npm ci --prefix tools/standins)")
-	}
-	return node, filepath.Join(root, "vtl", "testdata", "render.js")
-}
-
-// renderRaw renders the jobs as given, in one node process.
+// renderRaw renders the jobs as given, in one node process. Without node or velocityjs the
+// template tests skip locally and fail in CI (CI=true), where a skip would hide that nothing
+// was tested.
 func renderRaw(t testing.TB, jobs []job) []result {
 	t.Helper()
-	node, script := renderer(t)
-	in, err := json.Marshal(jobs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("render.js: %v\n%s", err, stderr.String())
-	}
-	var results []result
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("render.js answer: %v\n%s", err, out)
-	}
-	if len(results) != len(jobs) {
-		t.Fatalf("render.js answered %d results for %d jobs", len(results), len(jobs))
-	}
-	return results
+	return testenv.RenderVTL[job, result](t, jobs)
 }
 
 // render renders every job twice, with null references rendered as their text (Velocity) and
@@ -185,7 +136,7 @@ func TestRendererEmulation(t *testing.T) {
 	}
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: c.template, Body: body, Headers: c.headers, Context: map[string]any{"requestId": testRequestID}}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: c.template, Body: body, Headers: c.headers, Context: map[string]any{"requestId": testRequestID}}}
 	}
 	got := renderRaw(t, jobs)
 	for i, c := range cases {
@@ -214,10 +165,10 @@ func TestRendererEmulation(t *testing.T) {
 
 	// Overrides are captured; a lenient engine renders nulls as "".
 	got = renderRaw(t, []job{
-		{Template: `#set($context.responseOverride.status = 429)#set($context.responseOverride.header.Retry-After = "1")ok`, Mode: "response"},
-		{Template: `[$nothing]`, Nulls: "empty"},
-		{Template: `{"m": $context.error.messageString, "id": "$context.requestId"}`, Mode: "gateway", Context: map[string]any{"requestId": "r", "error": map[string]any{"messageString": `"Forbidden"`}}},
-		{Template: `$context.error.message`, Mode: "gateway", Context: map[string]any{}},
+		{VTLJob: testenv.VTLJob{Template: `#set($context.responseOverride.status = 429)#set($context.responseOverride.header.Retry-After = "1")ok`, Mode: "response"}},
+		{VTLJob: testenv.VTLJob{Template: `[$nothing]`, Nulls: "empty"}},
+		{VTLJob: testenv.VTLJob{Template: `{"m": $context.error.messageString, "id": "$context.requestId"}`, Mode: "gateway", Context: map[string]any{"requestId": "r", "error": map[string]any{"messageString": `"Forbidden"`}}}},
+		{VTLJob: testenv.VTLJob{Template: `$context.error.message`, Mode: "gateway", Context: map[string]any{}}},
 	})
 	if r := got[0]; r.Output != "ok" || r.Status == nil || *r.Status != "429" || r.Headers["Retry-After"] != "1" {
 		t.Errorf("overrides: %+v", r)

@@ -1,4 +1,4 @@
-package vtl
+package vtl_test
 
 // Executes every template of this package through testdata/render.js with realistic requests
 // and Kinesis answers, and checks what API Gateway would send on: valid JSON, the right
@@ -8,10 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/vtl"
 )
 
 const testStream = "streamlake-dev-events"
@@ -95,10 +99,10 @@ func TestPutRecordRequest(t *testing.T) {
 		tc{"escaped user_id in the body", `{"user_id": "caf\u00e9 \ud83d\ude00 \"q\" \/ \\", "event_id": "e"}`, `café 😀 "q" / \`},
 		tc{"raw UTF-8 body", `{"user_id":"Zoë","event_type":"play","attributes":{"t":"日本語"}}`, "Zoë"},
 	)
-	tmpl := PutRecordRequest(testStream, "user_id")
+	tmpl := vtl.PutRecordRequest(testStream, "user_id")
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: tmpl, Body: c.body}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: tmpl, Body: c.body}}
 	}
 	for i, r := range render(t, jobs...) {
 		c := cases[i]
@@ -150,18 +154,18 @@ func TestPutRecordsRequest(t *testing.T) {
 	var cases []tc
 	for _, n := range []int{1, 3, 500} {
 		evs := batch(n)
-		cases = append(cases, tc{fmt.Sprintf("%d records", n), evs, mustJSON(t, map[string]any{RecordsField: evs})})
+		cases = append(cases, tc{fmt.Sprintf("%d records", n), evs, mustJSON(t, map[string]any{vtl.RecordsField: evs})})
 	}
-	pretty, err := json.MarshalIndent(map[string]any{RecordsField: batch(3)}, "", "\t")
+	pretty, err := json.MarshalIndent(map[string]any{vtl.RecordsField: batch(3)}, "", "\t")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases = append(cases, tc{"3 records, pretty-printed", batch(3), string(pretty)})
 
-	tmpl := PutRecordsRequest(testStream, "user_id")
+	tmpl := vtl.PutRecordsRequest(testStream, "user_id")
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: tmpl, Body: c.body}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: tmpl, Body: c.body}}
 	}
 	for i, r := range render(t, jobs...) {
 		c := cases[i]
@@ -261,7 +265,7 @@ func runResponses(t *testing.T, cases []responseCase, headers map[string]string)
 	t.Helper()
 	jobs := make([]job, len(cases))
 	for i, c := range cases {
-		jobs[i] = job{name: c.name, Template: c.template, Body: c.body, Mode: "response", Headers: headers}
+		jobs[i] = job{name: c.name, VTLJob: testenv.VTLJob{Template: c.template, Body: c.body, Mode: "response", Headers: headers}}
 	}
 	for i, r := range render(t, jobs...) {
 		c := cases[i]
@@ -276,7 +280,7 @@ func runResponses(t *testing.T, cases []responseCase, headers map[string]string)
 		if got := status(r, c.defStatus); got != c.wantStatus {
 			t.Errorf("%s: status %s, want %s", c.name, got, c.wantStatus)
 		}
-		if want := c.wantHeaders; !reflect.DeepEqual(r.Headers, want) && (len(r.Headers) != 0 || len(want) != 0) {
+		if want := c.wantHeaders; !maps.Equal(r.Headers, want) { // nil and empty alike
 			t.Errorf("%s: headers %v, want %v", c.name, r.Headers, want)
 		}
 		if a.RequestID != testRequestID {
@@ -313,7 +317,7 @@ var retry = map[string]string{"Retry-After": "1"}
 
 func TestSuccessAndBatchResponses(t *testing.T) {
 	t.Parallel()
-	var none CORS
+	var none vtl.CORS
 	batch := none.BatchResponse()
 	failedRecords := func(name string, want ...failedRecord) func(*testing.T, apiAnswer) {
 		return func(t *testing.T, a apiAnswer) {
@@ -385,7 +389,7 @@ func TestSuccessAndBatchResponses(t *testing.T) {
 
 func TestErrorResponses(t *testing.T) {
 	t.Parallel()
-	var none CORS
+	var none vtl.CORS
 	kinesisError := func(typ, msg string) string {
 		return mustJSON(t, map[string]string{"__type": typ, "message": msg})
 	}
@@ -395,7 +399,7 @@ func TestErrorResponses(t *testing.T) {
 	for _, kind := range []struct {
 		name, records string
 		failed        *int
-	}{{"PutRecord", SingleRecordCount, intp(1)}, {"PutRecords", BatchRecordCount, nil}} {
+	}{{"PutRecord", vtl.SingleRecordCount, intp(1)}, {"PutRecords", vtl.BatchRecordCount, nil}} {
 		client := none.ClientErrorResponse(kind.records)
 		server := none.ServerErrorResponse(kind.records)
 		add := func(name, tmpl, body, def, want string, headers map[string]string, check func(*testing.T, apiAnswer)) {
@@ -447,15 +451,15 @@ func TestCORS(t *testing.T) {
 	const allowed, other = "https://learn.example.com", "http://localhost:5173"
 	configs := []struct {
 		name string
-		cors CORS
+		cors vtl.CORS
 		// allow says which Origin header values get Access-Control-Allow-Origin, and which value.
 		allow func(origin string) (string, bool)
 		vary  bool // Vary: Origin on every response
 	}{
-		{"no CORS", CORS{}, func(string) (string, bool) { return "", false }, false},
-		{"any origin", CORS{Origins: []string{"*"}}, func(string) (string, bool) { return "*", true }, false},
-		{"one origin", CORS{Origins: []string{allowed}}, func(o string) (string, bool) { return o, o == allowed }, true},
-		{"allow-list", CORS{Origins: []string{allowed, other}}, func(o string) (string, bool) { return o, o == allowed || o == other }, true},
+		{"no CORS", vtl.CORS{}, func(string) (string, bool) { return "", false }, false},
+		{"any origin", vtl.CORS{Origins: []string{"*"}}, func(string) (string, bool) { return "*", true }, false},
+		{"one origin", vtl.CORS{Origins: []string{allowed}}, func(o string) (string, bool) { return o, o == allowed }, true},
+		{"allow-list", vtl.CORS{Origins: []string{allowed, other}}, func(o string) (string, bool) { return o, o == allowed || o == other }, true},
 	}
 	origins := []map[string]string{
 		nil,
@@ -479,8 +483,8 @@ func TestCORS(t *testing.T) {
 		templates := []tc{
 			{"success", cfg.cors.SuccessResponse(), putRecordOK, defaultOK, "200", nil},
 			{"batch throttled", cfg.cors.BatchResponse(), putRecordsAnswer(t, 3, map[int]string{1: "ProvisionedThroughputExceededException"}, true), defaultOK, "429", retry},
-			{"client error", cfg.cors.ClientErrorResponse(BatchRecordCount), `{"__type":"AccessDeniedException","message":"no"}`, defaultClient, "500", nil},
-			{"server error", cfg.cors.ServerErrorResponse(SingleRecordCount), "", defaultServer, "503", retry},
+			{"client error", cfg.cors.ClientErrorResponse(vtl.BatchRecordCount), `{"__type":"AccessDeniedException","message":"no"}`, defaultClient, "500", nil},
+			{"server error", cfg.cors.ServerErrorResponse(vtl.SingleRecordCount), "", defaultServer, "503", retry},
 			{"preflight", cfg.cors.PreflightResponse(), "", defaultOK, "200", nil},
 		}
 		for _, tm := range templates {
@@ -500,7 +504,7 @@ func TestCORS(t *testing.T) {
 				if cfg.vary {
 					want["Vary"] = "Origin"
 				}
-				jobs = append(jobs, job{name: name, Template: tm.template, Body: tm.body, Mode: "response", Headers: h})
+				jobs = append(jobs, job{name: name, VTLJob: testenv.VTLJob{Template: tm.template, Body: tm.body, Mode: "response", Headers: h}})
 				wants = append(wants, want)
 				names = append(names, name)
 				defs, statuses = append(defs, tm.def), append(statuses, tm.want)
@@ -514,7 +518,7 @@ func TestCORS(t *testing.T) {
 		if !json.Valid([]byte(r.Output)) {
 			t.Errorf("%s: not JSON:\n%s", names[i], r.Output)
 		}
-		if !reflect.DeepEqual(r.Headers, wants[i]) && (len(r.Headers) != 0 || len(wants[i]) != 0) {
+		if !maps.Equal(r.Headers, wants[i]) {
 			t.Errorf("%s: headers %v, want %v", names[i], r.Headers, wants[i])
 		}
 		if got := status(r, defs[i]); got != statuses[i] {
@@ -536,11 +540,11 @@ func TestGatewayResponses(t *testing.T) {
 		{"quotes in the message", `Missing required request parameters: [x-api-key] "quoted"`, ""},
 		{"forbidden", "Forbidden", ""},
 	}
-	for _, cors := range []CORS{{}, {Origins: []string{"*"}}, {Origins: []string{"https://learn.example.com"}}, {Origins: []string{"https://learn.example.com", "http://localhost:5173"}}} {
+	for _, cors := range []vtl.CORS{{}, {Origins: []string{"*"}}, {Origins: []string{"https://learn.example.com"}}, {Origins: []string{"https://learn.example.com", "http://localhost:5173"}}} {
 		responses := cors.GatewayResponses()
 		var jobs []job
 		var names, want []string
-		for _, typ := range sortedKeys(responses) {
+		for _, typ := range slices.Sorted(maps.Keys(responses)) {
 			gr := responses[typ]
 			for _, c := range contexts {
 				quoted, err := json.Marshal(c.message)
@@ -557,7 +561,7 @@ func TestGatewayResponses(t *testing.T) {
 						"responseType":          typ,
 					},
 				}
-				jobs = append(jobs, job{name: typ + ", " + c.name, Template: gr.Template, Mode: "gateway", Context: ctx})
+				jobs = append(jobs, job{name: typ + ", " + c.name, VTLJob: testenv.VTLJob{Template: gr.Template, Mode: "gateway", Context: ctx}})
 				names = append(names, fmt.Sprintf("%v %s, %s", cors.Origins, typ, c.name))
 				switch {
 				case strings.Contains(gr.Template, "validationErrorString"):
@@ -602,7 +606,7 @@ func TestGatewayResponses(t *testing.T) {
 
 func TestAccessLogFormat(t *testing.T) {
 	t.Parallel()
-	format, err := AccessLogFormat()
+	format, err := vtl.AccessLogFormat()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,7 +627,7 @@ func TestAccessLogFormat(t *testing.T) {
 			"validationErrorString": strings.ReplaceAll(`[object has missing required properties (["user_id"])]`, `"`, `\"`),
 		},
 	}
-	r := render(t, job{name: "access log", Template: format, Mode: "accesslog", Context: values})[0]
+	r := render(t, job{name: "access log", VTLJob: testenv.VTLJob{Template: format, Mode: "accesslog", Context: values}})[0]
 	var line map[string]string
 	if err := decodeStrict(r.Output, &line); err != nil {
 		t.Fatal(err)
@@ -632,13 +636,4 @@ func TestAccessLogFormat(t *testing.T) {
 		line["status"] != "400" || line["validationError"] != `[object has missing required properties (["user_id"])]` {
 		t.Errorf("access log line %v", line)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -79,22 +80,26 @@ func run(ctx context.Context, e *env, args []string) int {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	fmt.Fprintf(e.stderr, "streamlake: unknown command %q\n\n", args[0])
+	e.errorf("streamlake: unknown command %q\n\n", args[0])
 	usage(e.stderr)
 	return exitUsage
 }
 
+// errorf writes to stderr; there is nowhere to report a failure to do that.
+func (e *env) errorf(format string, a ...any) {
+	_, _ = fmt.Fprintf(e.stderr, format, a...)
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: streamlake <command> [flags]")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Commands:")
+	var b strings.Builder
+	b.WriteString("Usage: streamlake <command> [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'streamlake <command> --help' for a command's flags. Names, URLs and the API key")
-	fmt.Fprintln(w, "come from flags or, inside the project, from 'pulumi stack output' (flags win).")
-	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 usage error.")
+	b.WriteString("\nRun 'streamlake <command> --help' for a command's flags. Names, URLs and the API key\n" +
+		"come from flags or, inside the project, from 'pulumi stack output' (flags win).\n" +
+		"Exit codes: 0 success, 1 failure, 2 usage error.\n")
+	_, _ = io.WriteString(w, b.String()) // help on stdout or stderr: nowhere to report a failure
 }
 
 // usageError is a problem with the command line: exit code 2.
@@ -109,20 +114,21 @@ func newFlags(e *env, name, synopsis, description string) *flag.FlagSet {
 	fs := flag.NewFlagSet("streamlake "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "Usage: streamlake %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
+		var b strings.Builder
+		fmt.Fprintf(&b, "Usage: streamlake %s %s\n\n%s\n\nFlags:\n", name, synopsis, strings.TrimSpace(description))
 		fs.VisitAll(func(f *flag.Flag) {
 			typ, help := flag.UnquoteUsage(f)
 			line := "  --" + f.Name
 			if typ != "" {
 				line += " " + typ
 			}
-			fmt.Fprintf(w, "%s\n      %s", line, help)
+			fmt.Fprintf(&b, "%s\n      %s", line, help)
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
-				fmt.Fprintf(w, " (default %s)", f.DefValue)
+				fmt.Fprintf(&b, " (default %s)", f.DefValue)
 			}
-			fmt.Fprintln(w)
+			b.WriteString("\n")
 		})
+		_, _ = io.WriteString(fs.Output(), b.String()) // nowhere to report a failure
 	}
 	return fs
 }
@@ -136,22 +142,40 @@ func parse(e *env, fs *flag.FlagSet, args []string) (int, bool) {
 		fs.Usage()
 		return exitOK, true
 	case err != nil:
-		fmt.Fprintf(e.stderr, "%s: %v\nRun '%s --help' for usage.\n", fs.Name(), err, fs.Name())
+		e.errorf("%s: %v\nRun '%s --help' for usage.\n", fs.Name(), err, fs.Name())
 		return exitUsage, true
 	case fs.NArg() > 0:
-		fmt.Fprintf(e.stderr, "%s: unexpected arguments %q\nRun '%s --help' for usage.\n", fs.Name(), fs.Args(), fs.Name())
+		e.errorf("%s: unexpected arguments %q\nRun '%s --help' for usage.\n", fs.Name(), fs.Args(), fs.Name())
 		return exitUsage, true
 	}
 	return 0, false
+}
+
+// writeJSON prints v as every --json output is: indented, one value, a final newline.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
+
+// printed is the exit code after a command printed its result: a failed write fails it.
+func printed(e *env, name string, err error) int {
+	if err != nil {
+		return fail(e, name, fmt.Errorf("write the result: %w", err))
+	}
+	return exitOK
 }
 
 // fail reports err for command name and returns its exit code.
 func fail(e *env, name string, err error) int {
 	var u usageError
 	if errors.As(err, &u) {
-		fmt.Fprintf(e.stderr, "streamlake %s: %v\nRun 'streamlake %s --help' for usage.\n", name, err, name)
+		e.errorf("streamlake %s: %v\nRun 'streamlake %s --help' for usage.\n", name, err, name)
 		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "streamlake %s: %v\n", name, err)
+	e.errorf("streamlake %s: %v\n", name, err)
 	return exitFail
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/internal/testenv"
 )
 
 // cli runs the command in-process, as main would.
@@ -153,7 +153,7 @@ func TestStackOutputsFlagsWin(t *testing.T) {
 // CLI does not import the program (it would pull the Pulumi SDKs into an ops tool), so this
 // test reads the program's source instead and fails when a name drifts.
 func TestNamesMatchThePulumiProgram(t *testing.T) {
-	root := standintest.RepoRoot(t)
+	root := testenv.ModuleRoot(t)
 	exports := map[string]bool{}
 	consts := map[string]string{}
 	fset := token.NewFileSet()

@@ -46,7 +46,7 @@ func execPulumi(ctx context.Context, args ...string) ([]byte, error) {
 		if len(msg) > 500 {
 			msg = msg[:500] + "..."
 		}
-		return nil, fmt.Errorf("pulumi %s failed: %v: %s", strings.Join(args, " "), err, msg)
+		return nil, fmt.Errorf("pulumi %s failed: %w: %s", strings.Join(args, " "), err, msg)
 	}
 	return out, nil
 }
@@ -85,7 +85,7 @@ func (s *stackOutputs) load(ctx context.Context) {
 			args = append(args, "--stack", s.stack)
 		}
 		if raw, s.err = s.run(ctx, args...); s.err != nil {
-			s.err = fmt.Errorf("stack outputs are unavailable (%v); run inside the project with the pulumi CLI logged in, or pass --outputs FILE", s.err)
+			s.err = fmt.Errorf("stack outputs are unavailable (%w); run inside the project with the pulumi CLI logged in, or pass --outputs FILE", s.err)
 			return
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -131,9 +130,7 @@ Examples:
   streamlake send --stack dev --rate 200 --duration 1m       # steady load for a minute
   streamlake send --stream my-stream --region eu-west-1 --count 100000 --concurrency 8`
 
-func runSend(ctx context.Context, e *env, args []string) int {
-	var f sendFlags
-	fs := newFlags(e, "send", "[flags]", sendDescription)
+func (f *sendFlags) register(fs *flag.FlagSet) {
 	f.target.register(fs, false)
 	fs.IntVar(&f.count, "count", 0, "`n` events to send (default 100 unless --duration is given)")
 	fs.Float64Var(&f.rate, "rate", 0, "target events per second, `n` (0: as fast as the target accepts)")
@@ -147,24 +144,37 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.eventType, "event-type", "", "fixed event_type `value` (default: a realistic mix)")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
-	if code, exit := parse(e, fs, args); exit {
-		return code
-	}
+}
+
+// check validates the flags and applies the default count.
+func (f *sendFlags) check() error {
 	switch {
 	case f.count < 0 || f.rate < 0 || f.duration < 0:
-		return fail(e, "send", usagef("--count, --rate and --duration must not be negative"))
+		return usagef("--count, --rate and --duration must not be negative")
 	case f.concurrency < 1:
-		return fail(e, "send", usagef("--concurrency must be at least 1"))
+		return usagef("--concurrency must be at least 1")
 	case f.users < 1:
-		return fail(e, "send", usagef("--users must be at least 1"))
+		return usagef("--users must be at least 1")
 	}
 	if err := f.retry.Validate(); err != nil {
-		return fail(e, "send", usagef("%v", err))
+		return usagef("%v", err)
 	}
 	if f.count == 0 && f.duration == 0 {
 		f.count = 100
 	}
+	return nil
+}
 
+func runSend(ctx context.Context, e *env, args []string) int {
+	var f sendFlags
+	fs := newFlags(e, "send", "[flags]", sendDescription)
+	f.register(fs)
+	if code, exit := parse(e, fs, args); exit {
+		return code
+	}
+	if err := f.check(); err != nil {
+		return fail(e, "send", err)
+	}
 	so := newStackOutputs(e, f.target.stack, f.target.outputs)
 	tgt, err := resolveTarget(ctx, e, so, f.target)
 	if err != nil {
@@ -174,6 +184,11 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "send", usagef("%v", err))
 	}
+	return send(ctx, e, f, tgt, gen)
+}
+
+// send runs the load, prints its summary and returns the exit code.
+func send(ctx context.Context, e *env, f sendFlags, tgt target, gen *producer.Generator) int {
 	opts := producer.RunOptions{Count: f.count, Rate: f.rate, Duration: f.duration, Concurrency: f.concurrency, Retry: f.retry}
 	var bar *progressBar
 	if e.isTerminal && !f.noProgress {
@@ -181,19 +196,14 @@ func runSend(ctx context.Context, e *env, args []string) int {
 		opts.Progress = bar.update
 	}
 	if !f.json {
-		fmt.Fprintf(e.stdout, "sending to %s\n", tgt.desc)
+		if _, err := fmt.Fprintf(e.stdout, "sending to %s\n", tgt.desc); err != nil {
+			return printed(e, "send", err)
+		}
 	}
 	sum, runErr := producer.Run(ctx, gen, tgt.putter, opts)
 	bar.done()
-	if f.json {
-		out := map[string]any{"target": tgt.desc, "summary": sum, "ok": runErr == nil && sum.Failed == 0}
-		if runErr != nil {
-			out["error"] = runErr.Error()
-		}
-		b, _ := json.MarshalIndent(out, "", "  ")
-		fmt.Fprintln(e.stdout, string(b))
-	} else {
-		fmt.Fprint(e.stdout, sum.String())
+	if err := writeSendSummary(e.stdout, f.json, tgt, sum, runErr); err != nil {
+		return printed(e, "send", err)
 	}
 	switch {
 	case runErr != nil:
@@ -204,7 +214,20 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// progressBar draws one self-overwriting line on a terminal.
+// writeSendSummary prints the run's summary, as text or JSON.
+func writeSendSummary(w io.Writer, asJSON bool, tgt target, sum producer.Summary, runErr error) error {
+	if !asJSON {
+		_, err := fmt.Fprint(w, sum.String())
+		return err
+	}
+	out := map[string]any{"target": tgt.desc, "summary": sum, "ok": runErr == nil && sum.Failed == 0}
+	if runErr != nil {
+		out["error"] = runErr.Error()
+	}
+	return writeJSON(w, out)
+}
+
+// progressBar draws one self-overwriting line on a terminal (stderr: a failed draw is ignored).
 type progressBar struct {
 	w        io.Writer
 	total    int
@@ -234,7 +257,7 @@ func (p *progressBar) update(s producer.Summary) {
 	if el > 0 {
 		rate = float64(s.Delivered) / el.Seconds()
 	}
-	fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %d delivered  %.0f/s  retries %d  failed %d\x1b[K",
+	_, _ = fmt.Fprintf(p.w, "\r[%s%s] %3.0f%%  %d delivered  %.0f/s  retries %d  failed %d\x1b[K",
 		strings.Repeat("#", n), strings.Repeat(".", width-n), 100*min(1, frac), s.Delivered, rate, s.Retries, s.Failed)
 	p.drawn = true
 }
@@ -246,6 +269,6 @@ func (p *progressBar) done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
-		fmt.Fprint(p.w, "\r\x1b[K")
+		_, _ = fmt.Fprint(p.w, "\r\x1b[K")
 	}
 }

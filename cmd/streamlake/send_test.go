@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/producer"
-	"github.com/streamlake/streamlake/producer/standintest"
 )
 
 func summaryWith(delivered, retries, failed int) producer.Summary {
@@ -23,9 +23,9 @@ type sendOutput struct {
 // `streamlake send --stream` against kinesalite: every event is in the stream once.
 func TestSendCommandToKinesalite(t *testing.T) {
 	fakeAWS(t)
-	endpoint := standintest.Kinesalite(t)
-	client := standintest.KinesisClient(endpoint)
-	standintest.CreateStream(t, client, "cli-send", 3)
+	endpoint := testenv.Kinesalite(t)
+	client := testenv.KinesisClient(endpoint)
+	testenv.CreateStream(t, client, "cli-send", 3)
 
 	r := cli{t: t}.run("send", "--stream", "cli-send", "--endpoint-url", endpoint, "--region", "us-east-1",
 		"--count", "2500", "--concurrency", "3", "--json")
@@ -38,7 +38,7 @@ func TestSendCommandToKinesalite(t *testing.T) {
 		t.Fatalf("summary: %+v", out)
 	}
 	ids := map[string]int{}
-	for _, d := range standintest.ReadAll(t, client, "cli-send") {
+	for _, d := range testenv.ReadAll(t, client, "cli-send") {
 		var ev map[string]any
 		if err := json.Unmarshal(d, &ev); err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestSendCommandToKinesalite(t *testing.T) {
 // `streamlake send --batch` against the API contract: 429s with failed_records are resent by
 // index, whole 429/5xx answers are retried, and each event is stored once.
 func TestSendCommandToAPI(t *testing.T) {
-	api := standintest.NewAPI(t, "secret", standintest.APIFaults{ThrottleRecord: 0.2, ThrottleEvery: 4, FailEvery: 5}, 11)
+	api := testenv.NewAPI(t, "secret", testenv.APIFaults{ThrottleRecord: 0.2, ThrottleEvery: 4, FailEvery: 5}, 11)
 	c := cli{t: t, env: map[string]string{"STREAMLAKE_API_KEY": "secret"}}
 	r := c.run("send", "--api-url", api.URL, "--batch", "--count", "1200", "--backoff-base", "1ms", "--backoff-max", "5ms", "--max-attempts", "30", "--json")
 	if r.code != exitOK {

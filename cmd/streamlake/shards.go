@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"flag"
 	"fmt"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -43,9 +45,7 @@ type shardsFlags struct {
 	json          bool
 }
 
-func runShards(ctx context.Context, e *env, args []string) int {
-	var f shardsFlags
-	fs := newFlags(e, "shards", "--peak-eps N [flags]", shardsDescription)
+func (f *shardsFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.peak, "peak-eps", 0, "peak events (records) per second, `n`, the stream must take (required)")
 	fs.Float64Var(&f.avg, "avg-eps", 0, "average events per second over a month, `n`, for the cost (default: the peak, an upper bound)")
 	fs.Float64Var(&f.eventBytes, "event-bytes", 0, "average record size in `bytes` incl. partition key (default: measured from generated schema events)")
@@ -62,143 +62,231 @@ func runShards(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack`: its stream gives the current count, and the printed commands name it")
 	fs.StringVar(&f.output, "outputs", "", "read stack outputs from `file` instead of running pulumi")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
+}
+
+func runShards(ctx context.Context, e *env, args []string) int {
+	var f shardsFlags
+	fs := newFlags(e, "shards", "--peak-eps N [flags]", shardsDescription)
+	f.register(fs)
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
+	p, err := planShards(ctx, e, f)
+	if err != nil {
+		return fail(e, "shards", err)
+	}
+	if f.json {
+		return printed(e, "shards", writeJSON(e.stdout, p.json()))
+	}
+	_, err = fmt.Fprint(e.stdout, p.text())
+	return printed(e, "shards", err)
+}
+
+// shardsPlan is everything `shards` reports, computed once and rendered as text or JSON.
+type shardsPlan struct {
+	plan     shardplan.Plan
+	cost     shardplan.Cost
+	avg      float64
+	prices   shardplan.Prices
+	measured bool // the record size was measured from generated events
+	current  int  // 0: unknown
+	live     liveShards
+	steps    []shardplan.Step
+	commands []string // two per step: the config change and the deploy
+}
+
+// planShards checks the flags and computes the plan, the cost and the resharding path.
+func planShards(ctx context.Context, e *env, f shardsFlags) (*shardsPlan, error) {
 	if f.peak <= 0 {
-		return fail(e, "shards", usagef("--peak-eps is required and must be positive"))
+		return nil, usagef("--peak-eps is required and must be positive")
 	}
 	if f.current < 0 {
-		return fail(e, "shards", usagef("--current must be positive"))
+		return nil, usagef("--current must be positive")
 	}
-	if f.avg == 0 {
-		f.avg = f.peak
+	p := &shardsPlan{avg: f.avg, prices: f.prices, current: f.current}
+	if p.avg == 0 {
+		p.avg = f.peak
 	}
-	measured := false
 	if f.eventBytes == 0 {
 		size, err := measureEventBytes()
 		if err != nil {
-			return fail(e, "shards", err)
+			return nil, err
 		}
-		f.eventBytes, measured = size, true
+		f.eventBytes, p.measured = size, true
 	}
-	plan, err := shardplan.Recommend(shardplan.Workload{PeakEventsPerSec: f.peak, AvgRecordBytes: f.eventBytes, Consumers: f.consumers, HeadroomPct: f.headroom}, shardplan.DefaultLimits())
+	var err error
+	p.plan, err = shardplan.Recommend(shardplan.Workload{PeakEventsPerSec: f.peak, AvgRecordBytes: f.eventBytes, Consumers: f.consumers, HeadroomPct: f.headroom}, shardplan.DefaultLimits())
 	if err != nil {
-		return fail(e, "shards", usagef("%v", err))
+		return nil, usagef("%v", err)
 	}
-	cost, err := shardplan.MonthlyCost(plan.Shards, f.avg, f.eventBytes, f.consumers, f.prices)
-	if err != nil {
-		return fail(e, "shards", usagef("%v", err))
+	if p.cost, err = shardplan.MonthlyCost(p.plan.Shards, p.avg, f.eventBytes, f.consumers, f.prices); err != nil {
+		return nil, usagef("%v", err)
 	}
+	if p.current == 0 && (f.stack != "" || f.output != "") {
+		if p.live, err = readLiveShards(ctx, newStackOutputs(e, f.stack, f.output), f.aws); err != nil {
+			return nil, fmt.Errorf("%w; pass --current N to plan without the live stream", err)
+		}
+		p.current = p.live.open
+	}
+	if p.current > 0 && p.live.mode != awsrules.OnDemand {
+		if p.steps, err = shardplan.Reshard(p.current, min(p.plan.Shards, awsrules.MaxShards)); err != nil {
+			return nil, err
+		}
+	}
+	p.commands = reshardCommands(p.steps, f.stack)
+	return p, nil
+}
 
-	live := liveShards{}
-	if f.current == 0 && (f.stack != "" || f.output != "") {
-		so := newStackOutputs(e, f.stack, f.output)
-		if live, err = readLiveShards(ctx, so, f.aws); err != nil {
-			return fail(e, "shards", fmt.Errorf("%w; pass --current N to plan without the live stream", err))
-		}
-		f.current = live.open
-	}
-	var steps []shardplan.Step
-	if f.current > 0 && live.mode != awsrules.OnDemand {
-		if steps, err = shardplan.Reshard(f.current, min(plan.Shards, awsrules.MaxShards)); err != nil {
-			return fail(e, "shards", err)
-		}
-	}
-	stackArg := f.stack
-	if stackArg == "" {
-		stackArg = "<stack>"
+// reshardCommands are the commands of each step, for stack (a placeholder when not given).
+func reshardCommands(steps []shardplan.Step, stack string) []string {
+	if stack == "" {
+		stack = "<stack>"
 	}
 	var commands []string
 	for _, s := range steps {
 		commands = append(commands,
-			fmt.Sprintf("pulumi config set streamlake:shardCount %d --stack %s", s.To, stackArg),
-			fmt.Sprintf("pulumi up --stack %s", stackArg))
+			fmt.Sprintf("pulumi config set streamlake:shardCount %d --stack %s", s.To, stack),
+			fmt.Sprintf("pulumi up --stack %s", stack))
 	}
+	return commands
+}
 
-	if f.json {
-		b, _ := json.MarshalIndent(map[string]any{
-			"workload": plan.Workload, "measured_event_bytes": measured, "limits": plan.Limits,
-			"shards": plan.Shards, "binding": plan.Binding,
-			"needs":            map[string]int{"write_bytes": plan.ForWriteBytes, "write_records": plan.ForWriteRecords, "read_bytes": plan.ForRead},
-			"monthly_cost_usd": map[string]float64{"provisioned": round2(cost.Provisioned), "on_demand_rough": round2(cost.OnDemand)},
-			"avg_eps":          f.avg, "prices": f.prices, "current": f.current, "stream": live.name,
-			"steps": steps, "commands": commands, "warnings": plan.Warnings,
-		}, "", "  ")
-		fmt.Fprintln(e.stdout, string(b))
-		return exitOK
+// shardsJSON is the plan as --json prints it (fields in key order).
+type shardsJSON struct {
+	AvgEPS             float64            `json:"avg_eps"`
+	Binding            string             `json:"binding"`
+	Commands           []string           `json:"commands"`
+	Current            int                `json:"current"`
+	Limits             shardplan.Limits   `json:"limits"`
+	MeasuredEventBytes bool               `json:"measured_event_bytes"`
+	MonthlyCostUSD     monthlyCostJSON    `json:"monthly_cost_usd"`
+	Needs              shardNeedsJSON     `json:"needs"`
+	Prices             shardplan.Prices   `json:"prices"`
+	Shards             int                `json:"shards"`
+	Steps              []shardplan.Step   `json:"steps"`
+	Stream             string             `json:"stream"`
+	Warnings           []string           `json:"warnings"`
+	Workload           shardplan.Workload `json:"workload"`
+}
+
+type monthlyCostJSON struct {
+	OnDemandRough float64 `json:"on_demand_rough"`
+	Provisioned   float64 `json:"provisioned"`
+}
+
+type shardNeedsJSON struct {
+	ReadBytes    int `json:"read_bytes"`
+	WriteBytes   int `json:"write_bytes"`
+	WriteRecords int `json:"write_records"`
+}
+
+func (p *shardsPlan) json() shardsJSON {
+	return shardsJSON{
+		AvgEPS: p.avg, Binding: p.plan.Binding, Commands: p.commands, Current: p.current,
+		Limits: p.plan.Limits, MeasuredEventBytes: p.measured,
+		MonthlyCostUSD: monthlyCostJSON{OnDemandRough: round2(p.cost.OnDemand), Provisioned: round2(p.cost.Provisioned)},
+		Needs:          shardNeedsJSON{ReadBytes: p.plan.ForRead, WriteBytes: p.plan.ForWriteBytes, WriteRecords: p.plan.ForWriteRecords},
+		Prices:         p.prices, Shards: p.plan.Shards, Steps: p.steps, Stream: p.live.name,
+		Warnings: p.plan.Warnings, Workload: p.plan.Workload,
 	}
-	w := e.stdout
-	mib := func(b float64) string { return fmt.Sprintf("%.2f MiB/s", b/(1<<20)) }
+}
+
+// text renders the plan for people: a label column aligned by text/tabwriter, then the numbers.
+func (p *shardsPlan) text() string {
+	var b strings.Builder
+	p.writeWorkload(&b)
+	p.writeShardsNeeded(&b)
+	p.writeCost(&b)
+	p.writeResharding(&b)
+	var out strings.Builder
+	tw := tabwriter.NewWriter(&out, 17, 0, 2, ' ', 0) // labels of up to 15 characters, 2 spaces
+	_, _ = tw.Write([]byte(b.String()))               // a strings.Builder never fails
+	_ = tw.Flush()
+	return out.String()
+}
+
+func mib(b float64) string { return fmt.Sprintf("%.2f MiB/s", b/(1<<20)) }
+
+func (p *shardsPlan) writeWorkload(w *strings.Builder) {
 	how := ""
-	if measured {
+	if p.measured {
 		how = " (measured from generated schema events; --event-bytes to set)"
 	}
-	w2 := plan.Workload
+	wl, l := p.plan.Workload, p.plan.Limits
 	fmt.Fprintln(w, "Workload")
-	fmt.Fprintf(w, "  peak           %g events/s x %.0f B%s = %s in\n", w2.PeakEventsPerSec, w2.AvgRecordBytes, how, mib(w2.PeakEventsPerSec*w2.AvgRecordBytes))
-	fmt.Fprintf(w, "  consumers      %d standard (Firehose is one): %s out\n", w2.Consumers, mib(w2.PeakEventsPerSec*w2.AvgRecordBytes*float64(w2.Consumers)))
-	fmt.Fprintf(w, "  headroom       %g%%: planned for %.0f records/s, %s in, %s out\n", w2.HeadroomPct, plan.WriteRecordsPerSec, mib(plan.WriteBytesPerSec), mib(plan.ReadBytesPerSec))
+	fmt.Fprintf(w, "  peak\t%g events/s x %.0f B%s = %s in\n", wl.PeakEventsPerSec, wl.AvgRecordBytes, how, mib(wl.PeakEventsPerSec*wl.AvgRecordBytes))
+	fmt.Fprintf(w, "  consumers\t%d standard (Firehose is one): %s out\n", wl.Consumers, mib(wl.PeakEventsPerSec*wl.AvgRecordBytes*float64(wl.Consumers)))
+	fmt.Fprintf(w, "  headroom\t%g%%: planned for %.0f records/s, %s in, %s out\n", wl.HeadroomPct, p.plan.WriteRecordsPerSec, mib(p.plan.WriteBytesPerSec), mib(p.plan.ReadBytesPerSec))
 	fmt.Fprintln(w, "Per-shard limits (provisioned)")
-	fmt.Fprintf(w, "  in             %s and %.0f records/s per shard\n", mib(plan.Limits.WriteBytesPerSec), plan.Limits.WriteRecordsPerSec)
-	fmt.Fprintf(w, "  out            %s per shard, shared by all standard consumers (enhanced fan-out not counted)\n", mib(plan.Limits.ReadBytesPerSec))
+	fmt.Fprintf(w, "  in\t%s and %.0f records/s per shard\n", mib(l.WriteBytesPerSec), l.WriteRecordsPerSec)
+	fmt.Fprintf(w, "  out\t%s per shard, shared by all standard consumers (enhanced fan-out not counted)\n", mib(l.ReadBytesPerSec))
+}
+
+func (p *shardsPlan) writeShardsNeeded(w *strings.Builder) {
 	fmt.Fprintln(w, "Shards needed")
 	for _, r := range []struct {
 		name string
 		n    int
-	}{{"write bytes", plan.ForWriteBytes}, {"write records", plan.ForWriteRecords}, {"read bytes", plan.ForRead}} {
+	}{{"write bytes", p.plan.ForWriteBytes}, {"write records", p.plan.ForWriteRecords}, {"read bytes", p.plan.ForRead}} {
 		mark := ""
-		if r.name == plan.Binding {
+		if r.name == p.plan.Binding {
 			mark = "  <- decides"
 		}
-		fmt.Fprintf(w, "  %-14s %d%s\n", r.name, r.n, mark)
+		fmt.Fprintf(w, "  %s\t%d%s\n", r.name, r.n, mark)
 	}
-	fmt.Fprintf(w, "  recommend      %d shards (at peak: %.0f%% of write bytes, %.0f%% of write records, %.0f%% of reads)\n",
-		plan.Shards, 100*plan.WriteBytesUse, 100*plan.WriteRecordsUse, 100*plan.ReadUse)
-	for _, warn := range plan.Warnings {
-		fmt.Fprintf(w, "  warning        %s\n", warn)
+	fmt.Fprintf(w, "  recommend\t%d shards (at peak: %.0f%% of write bytes, %.0f%% of write records, %.0f%% of reads)\n",
+		p.plan.Shards, 100*p.plan.WriteBytesUse, 100*p.plan.WriteRecordsUse, 100*p.plan.ReadUse)
+	for _, warn := range p.plan.Warnings {
+		fmt.Fprintf(w, "  warning\t%s\n", warn)
 	}
+}
+
+func (p *shardsPlan) writeCost(w *strings.Builder) {
 	avgNote := ""
-	if f.avg == f.peak {
+	if p.avg == p.plan.Workload.PeakEventsPerSec {
 		avgNote = "; the peak as the average: an upper bound, set --avg-eps"
 	}
-	fmt.Fprintf(w, "Monthly cost at %g events/s average (%d h%s)\n", f.avg, shardplan.HoursPerMonth, avgNote)
-	fmt.Fprintf(w, "  provisioned    %d shards: %.0f shard-h x $%g = $%.2f, + %.1f M PUT units x $%g/M = $%.2f  => $%.2f\n",
-		plan.Shards, cost.ShardHours, f.prices.ShardHour, cost.ShardCost, cost.PutUnits/1e6, f.prices.PutUnitsPerMillion, cost.PutUnitCost, cost.Provisioned)
-	fmt.Fprintf(w, "  on-demand      rough: $%.2f stream-hours + %.1f GB written x $%g = $%.2f + %.1f GB read x $%g = $%.2f  => $%.2f\n",
-		cost.StreamHourCost, cost.WriteGB, f.prices.OnDemandWriteGB, cost.WriteCost, cost.ReadGB, f.prices.OnDemandReadGB, cost.ReadCost, cost.OnDemand)
-	fmt.Fprintln(w, "                 (default prices are us-east-1 list prices: check https://aws.amazon.com/kinesis/data-streams/pricing/")
-	fmt.Fprintln(w, "                 for your region; retention beyond 24 h, enhanced fan-out and data transfer are not included)")
+	c, pr := p.cost, p.prices
+	fmt.Fprintf(w, "Monthly cost at %g events/s average (%d h%s)\n", p.avg, shardplan.HoursPerMonth, avgNote)
+	fmt.Fprintf(w, "  provisioned\t%d shards: %.0f shard-h x $%g = $%.2f, + %.1f M PUT units x $%g/M = $%.2f  => $%.2f\n",
+		p.plan.Shards, c.ShardHours, pr.ShardHour, c.ShardCost, c.PutUnits/1e6, pr.PutUnitsPerMillion, c.PutUnitCost, c.Provisioned)
+	fmt.Fprintf(w, "  on-demand\trough: $%.2f stream-hours + %.1f GB written x $%g = $%.2f + %.1f GB read x $%g = $%.2f  => $%.2f\n",
+		c.StreamHourCost, c.WriteGB, pr.OnDemandWriteGB, c.WriteCost, c.ReadGB, pr.OnDemandReadGB, c.ReadCost, c.OnDemand)
+	fmt.Fprintln(w, "  \t(default prices are us-east-1 list prices: check https://aws.amazon.com/kinesis/data-streams/pricing/")
+	fmt.Fprintln(w, "  \tfor your region; retention beyond 24 h, enhanced fan-out and data transfer are not included)")
+}
 
+func (p *shardsPlan) writeResharding(w *strings.Builder) {
 	switch {
-	case live.mode == awsrules.OnDemand:
-		fmt.Fprintf(w, "Resharding\n  stream %s is ON_DEMAND: shardCount does not apply. To move to %d provisioned shards, set streamlake:streamMode PROVISIONED and streamlake:shardCount %d, then deploy.\n", live.name, plan.Shards, plan.Shards)
-	case f.current == 0:
+	case p.live.mode == awsrules.OnDemand:
+		fmt.Fprintf(w, "Resharding\n  stream %s is ON_DEMAND: shardCount does not apply. To move to %d provisioned shards, set streamlake:streamMode PROVISIONED and streamlake:shardCount %d, then deploy.\n", p.live.name, p.plan.Shards, p.plan.Shards)
+		return
+	case p.current == 0:
 		fmt.Fprintln(w, "Resharding\n  pass --current N (or --stack S with a deployed stream) to plan the steps from the current count")
-	case len(steps) == 0:
-		fmt.Fprintf(w, "Resharding\n  the stream already has %d shards: nothing to change\n", f.current)
-	default:
-		src := "--current"
-		if live.name != "" {
-			src = "live open shards of " + live.name
-		}
-		fmt.Fprintf(w, "Resharding from %d (%s) to %d: %d step(s), each at most double / at least half the open shards, at most %d per 24 h\n",
-			f.current, src, steps[len(steps)-1].To, len(steps), awsrules.MaxReshardsPerDay)
-		window := 0
-		for i, s := range steps {
-			if s.Window != window {
-				window = s.Window
-				if window > 1 {
-					fmt.Fprintf(w, "  # 24-hour window %d (wait until 24 h after the first change of window %d)\n", window, window-1)
-				}
-			}
-			fmt.Fprintf(w, "  %s\n  %s\n", commands[2*i], commands[2*i+1])
-		}
-		if plan.Shards > awsrules.MaxShards {
-			fmt.Fprintf(w, "  (stops at %d, streamlake's shardCount limit; more needs a quota increase and a config change)\n", awsrules.MaxShards)
-		}
+		return
+	case len(p.steps) == 0:
+		fmt.Fprintf(w, "Resharding\n  the stream already has %d shards: nothing to change\n", p.current)
+		return
 	}
-	return exitOK
+	src := "--current"
+	if p.live.name != "" {
+		src = "live open shards of " + p.live.name
+	}
+	fmt.Fprintf(w, "Resharding from %d (%s) to %d: %d step(s), each at most double / at least half the open shards, at most %d per 24 h\n",
+		p.current, src, p.steps[len(p.steps)-1].To, len(p.steps), awsrules.MaxReshardsPerDay)
+	window := 0
+	for i, s := range p.steps {
+		if s.Window != window {
+			window = s.Window
+			if window > 1 {
+				fmt.Fprintf(w, "  # 24-hour window %d (wait until 24 h after the first change of window %d)\n", window, window-1)
+			}
+		}
+		fmt.Fprintf(w, "  %s\n  %s\n", p.commands[2*i], p.commands[2*i+1])
+	}
+	if p.plan.Shards > awsrules.MaxShards {
+		fmt.Fprintf(w, "  (stops at %d, streamlake's shardCount limit; more needs a quota increase and a config change)\n", awsrules.MaxShards)
+	}
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

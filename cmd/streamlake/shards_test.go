@@ -15,7 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/shardplan"
 )
 
@@ -63,12 +63,12 @@ func shardCost(shards int, eps, bytes, price float64) float64 {
 // and AWS's one-step rule is enforced by our check even where moto does not enforce it.
 func TestShardPathAppliesOnMoto(t *testing.T) {
 	fakeAWS(t)
-	endpoint := standintest.Moto(t)
-	client := standintest.KinesisClient(endpoint)
+	endpoint := testenv.Moto(t)
+	client := testenv.KinesisClient(endpoint)
 	const stream = "events-prod"
-	standintest.CreateStream(t, client, stream, 2)
+	testenv.CreateStream(t, client, stream, 2)
 	outputs := filepath.Join(t.TempDir(), "outputs.json")
-	if err := os.WriteFile(outputs, []byte(fmt.Sprintf(`{"streamName": %q, "region": %q}`, stream, standintest.Region)), 0o600); err != nil {
+	if err := os.WriteFile(outputs, []byte(fmt.Sprintf(`{"streamName": %q, "region": %q}`, stream, testenv.Region)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -96,7 +96,7 @@ func TestShardPathAppliesOnMoto(t *testing.T) {
 		}); err != nil {
 			t.Fatalf("step %d -> %d rejected: %v", s.From, s.To, err)
 		}
-		standintest.WaitActive(t, client, stream)
+		testenv.WaitActive(t, client, stream)
 		if open := openShards(t, client, stream); open != s.To {
 			t.Fatalf("after step %d -> %d the stream has %d open shards", s.From, s.To, open)
 		}
@@ -115,7 +115,7 @@ func TestShardPathAppliesOnMoto(t *testing.T) {
 	var ae smithy.APIError
 	switch {
 	case err == nil:
-		standintest.WaitActive(t, client, stream)
+		testenv.WaitActive(t, client, stream)
 		t.Logf("moto accepted 9 -> 40 (AWS rejects it) and now has %d open shards: moto does not enforce the one-step limit, so the rule is tested on awsrules.CheckShardStep", openShards(t, client, stream))
 	case errors.As(err, &ae) && (ae.ErrorCode() == "ValidationException" || ae.ErrorCode() == "LimitExceededException" || ae.ErrorCode() == "InvalidArgumentException"):
 		t.Logf("moto rejected 9 -> 40 as AWS does: %v", err)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -117,9 +117,7 @@ func newRunID() string {
 	return "v" + time.Now().UTC().Format("20060102t150405") + "-" + hex.EncodeToString(b[:])
 }
 
-func runVerify(ctx context.Context, e *env, args []string) int {
-	var f verifyFlags
-	fs := newFlags(e, "verify", "[flags]", verifyDescription)
+func (f *verifyFlags) register(fs *flag.FlagSet) {
 	f.target.register(fs, true)
 	fs.IntVar(&f.count, "count", 10, "`n` events to send (1..500: one batch)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this `duration` (Firehose buffers up to 15 minutes)")
@@ -131,26 +129,61 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	fs.StringVar(&f.runID, "run-id", "", "run `id` tagging the events (lowercase letters, digits, '-'); default: v<UTC time>-<random>")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.addPartitions, "add-partitions", true, "register the events' hourly partitions with ALTER TABLE; false: wait for the crawler to do it (start it first, e.g. aws glue start-crawler)")
-	if code, exit := parse(e, fs, args); exit {
-		return code
-	}
+}
+
+// check validates the flags and picks a run id when none was given.
+func (f *verifyFlags) check() error {
 	switch {
 	case f.count < 1 || f.count > schema.MaxBatchRecords:
-		return fail(e, "verify", usagef("--count must be 1..%d, got %d", schema.MaxBatchRecords, f.count))
+		return usagef("--count must be 1..%d, got %d", schema.MaxBatchRecords, f.count)
 	case f.timeout <= 0 || f.poll <= 0:
-		return fail(e, "verify", usagef("--timeout and --poll must be positive"))
+		return usagef("--timeout and --poll must be positive")
 	case f.runID != "" && !runIDRE.MatchString(f.runID):
-		return fail(e, "verify", usagef("--run-id %q: use 1..40 lowercase letters, digits and '-'", f.runID))
+		return usagef("--run-id %q: use 1..40 lowercase letters, digits and '-'", f.runID)
 	}
 	if f.runID == "" {
 		f.runID = newRunID()
+	}
+	return nil
+}
+
+func runVerify(ctx context.Context, e *env, args []string) int {
+	var f verifyFlags
+	fs := newFlags(e, "verify", "[flags]", verifyDescription)
+	f.register(fs)
+	if code, exit := parse(e, fs, args); exit {
+		return code
+	}
+	if err := f.check(); err != nil {
+		return fail(e, "verify", err)
 	}
 	so := newStackOutputs(e, f.target.stack, f.target.outputs)
 	tgt, err := resolveTarget(ctx, e, so, f.target)
 	if err != nil {
 		return fail(e, "verify", err)
 	}
-	v := &verifier{schema: schema.Default(), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr}
+	v, err := newVerifier(ctx, e, so, f)
+	if err != nil {
+		return fail(e, "verify", err)
+	}
+	rep := v.run(ctx, tgt, f.runID, f.count, f.timeout)
+	if f.json {
+		err = writeJSON(e.stdout, rep)
+	} else {
+		_, err = fmt.Fprint(e.stdout, rep.String())
+	}
+	if err != nil {
+		return printed(e, "verify", err)
+	}
+	if !rep.OK {
+		return fail(e, "verify", errors.New(rep.Reason))
+	}
+	return exitOK
+}
+
+// newVerifier resolves the lake's names (flags, then stack outputs) and its AWS clients.
+func newVerifier(ctx context.Context, e *env, so *stackOutputs, f verifyFlags) (*verifier, error) {
+	v := &verifier{schema: schema.Default(), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
 	if v.clock == nil {
 		v.clock = time.Now
 	}
@@ -166,31 +199,19 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	} {
 		val, err := so.pick(ctx, e, p.val, p.name, "", p.key)
 		if err != nil {
-			return fail(e, "verify", err)
+			return nil, err
 		}
 		if !p.re.MatchString(val) {
-			return fail(e, "verify", usagef("%s %q is not a valid name (%s)", p.name, val, p.re))
+			return nil, usagef("%s %q is not a valid name (%s)", p.name, val, p.re)
 		}
 		*p.dst = val
 	}
 	cfg, err := loadAWS(ctx, so.region(ctx, f.target.aws.region), f.target.aws.endpoint)
 	if err != nil {
-		return fail(e, "verify", err)
+		return nil, err
 	}
 	v.athena, v.s3 = athenaClient(cfg), s3Client(cfg)
-	v.addPartitions = f.addPartitions
-
-	rep := v.run(ctx, tgt, f.runID, f.count, f.timeout)
-	if f.json {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		fmt.Fprintln(e.stdout, string(b))
-	} else {
-		fmt.Fprint(e.stdout, rep.String())
-	}
-	if !rep.OK {
-		return fail(e, "verify", errors.New(rep.Reason))
-	}
-	return exitOK
+	return v, nil
 }
 
 func (r verifyReport) String() string {
@@ -221,95 +242,141 @@ func (r verifyReport) String() string {
 	return b.String()
 }
 
+// logf writes progress to the log (stderr); a failed write is not worth stopping for.
+func (v *verifier) logf(format string, a ...any) {
+	_, _ = fmt.Fprintf(v.log, format, a...)
+}
+
+// verifyRun is one verify run's progress: what it waits for and what it found.
+type verifyRun struct {
+	v       *verifier
+	rep     verifyReport
+	runID   string
+	start   time.Time // the clock when the events were made (their event time)
+	sentAt  time.Time
+	want    map[string]bool         // event_ids sent
+	found   map[string][2]time.Time // event_id -> occurred_at, ingested_at
+	added   map[string]bool         // partition paths registered (or left to the crawler)
+	hours   []time.Time             // hours the query looks in
+	timeout time.Duration
+}
+
 // run sends the tagged events and waits for them in Athena.
 func (v *verifier) run(ctx context.Context, tgt target, runID string, count int, timeout time.Duration) verifyReport {
-	rep := verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup)}
+	r := &verifyRun{v: v, runID: runID, timeout: timeout, found: map[string][2]time.Time{}, added: map[string]bool{},
+		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup)}}
 	deadline := time.Now().Add(timeout)
-	start := v.clock()
-	gen, err := producer.NewGenerator(v.schema, producer.GeneratorOptions{
-		EventType: verifyTag + runID, IDPrefix: runID, Attributes: map[string]string{runAttribute: runID}, Now: v.clock,
+	r.start = v.clock()
+	if err := r.send(ctx, tgt, count); err != nil {
+		r.rep.Reason = err.Error()
+		return r.rep
+	}
+	r.sentAt = time.Now()
+	v.logf("verify: sent %d events of run %s to %s; waiting for them in Athena (timeout %s)\n", count, runID, tgt.desc, timeout)
+	for {
+		if err := r.addHours(ctx); err != nil {
+			r.rep.Reason = "could not add the lake partitions to the table: " + err.Error()
+			break
+		}
+		if err := r.look(ctx); err != nil {
+			r.rep.Reason = "query failed: " + err.Error()
+			break
+		}
+		if len(r.found) == len(r.want) {
+			r.rep.OK = true
+			r.rep.EndToEndSec = time.Since(r.sentAt).Seconds()
+			break
+		}
+		v.logf("verify: %d/%d events queryable after %s\n", len(r.found), len(r.want), time.Since(r.sentAt).Round(time.Second))
+		if r.rep.Reason = r.wait(ctx, deadline); r.rep.Reason != "" {
+			break
+		}
+	}
+	return v.finish(ctx, r.rep, r.want, r.found, r.start)
+}
+
+// send generates the run's tagged events and sends them in one batch.
+func (r *verifyRun) send(ctx context.Context, tgt target, count int) error {
+	gen, err := producer.NewGenerator(r.v.schema, producer.GeneratorOptions{
+		EventType: verifyTag + r.runID, IDPrefix: r.runID, Attributes: map[string]string{runAttribute: r.runID}, Now: r.v.clock,
 	})
 	if err != nil {
-		rep.Reason = err.Error()
-		return rep
+		return err
 	}
 	recs := make([]producer.Record, count)
-	want := map[string]bool{}
+	r.want = map[string]bool{}
 	for i := range recs {
 		if recs[i], err = gen.Next(); err != nil {
-			rep.Reason = err.Error()
-			return rep
+			return err
 		}
-		want[recs[i].ID] = true
+		r.want[recs[i].ID] = true
 	}
 	sum, err := producer.Run(ctx, producer.SliceSource(recs), tgt.putter, producer.RunOptions{Concurrency: 1})
 	if err != nil || sum.Failed > 0 {
-		rep.Reason = fmt.Sprintf("could not send the verify events to %s: %d of %d failed (%v; %v)", tgt.desc, sum.Failed, count, err, sum.Reasons)
-		return rep
+		// err may be nil (records failed, the run did not): the report prints it as it is.
+		return fmt.Errorf("could not send the verify events to %s: %d of %d failed (%v; %v)", tgt.desc, sum.Failed, count, err, sum.Reasons) //nolint:errorlint
 	}
-	sentAt := time.Now()
-	fmt.Fprintf(v.log, "verify: sent %d events of run %s to %s; waiting for them in Athena (timeout %s)\n", count, runID, tgt.desc, timeout)
+	return nil
+}
 
-	found := map[string][2]time.Time{} // event_id -> occurred_at, ingested_at
-	added := map[string]bool{}
-	var hours []time.Time
-	for {
-		// Partitions of every hour from the first event to now: event-time partitioning puts
-		// the events in the first, arrival-time partitioning in whichever Firehose wrote in.
-		var fresh []time.Time
-		for h := start.UTC().Truncate(time.Hour); !h.After(v.clock().UTC()); h = h.Add(time.Hour) {
-			if !added[v.partitionPath(h)] {
-				fresh = append(fresh, h)
-			}
+// addHours adds to the query the partitions of every hour from the first event to now:
+// event-time partitioning puts the events in the first, arrival-time partitioning in whichever
+// Firehose wrote in. With addPartitions it registers them with ALTER TABLE first.
+func (r *verifyRun) addHours(ctx context.Context) error {
+	var fresh []time.Time
+	for h := r.start.UTC().Truncate(time.Hour); !h.After(r.v.clock().UTC()); h = h.Add(time.Hour) {
+		if !r.added[r.v.partitionPath(h)] {
+			fresh = append(fresh, h)
 		}
-		if len(fresh) > 0 && !v.addPartitions {
-			for _, h := range fresh {
-				added[v.partitionPath(h)] = true
-			}
-			hours = append(hours, fresh...)
-		} else if len(fresh) > 0 {
-			_, qid, err := v.query(ctx, v.addPartitionsSQL(fresh))
-			rep.Queries++
-			rep.LastQueryID = qid
-			if err != nil {
-				rep.Reason = "could not add the lake partitions to the table: " + err.Error()
-				return v.finish(ctx, rep, want, found, start)
-			}
-			for _, h := range fresh {
-				added[v.partitionPath(h)] = true
-				rep.Partitions = append(rep.Partitions, v.partitionPath(h))
-			}
-			hours = append(hours, fresh...)
-		}
-		rows, qid, err := v.query(ctx, v.selectSQL(runID, hours))
-		rep.Queries++
-		rep.LastQueryID = qid
+	}
+	if len(fresh) == 0 {
+		return nil
+	}
+	if r.v.addPartitions {
+		_, qid, err := r.v.query(ctx, r.v.addPartitionsSQL(fresh))
+		r.rep.Queries++
+		r.rep.LastQueryID = qid
 		if err != nil {
-			rep.Reason = "query failed: " + err.Error()
-			return v.finish(ctx, rep, want, found, start)
+			return err
 		}
-		for _, row := range rows {
-			if len(row) < 3 || !want[row[0]] {
-				continue
-			}
-			found[row[0]] = [2]time.Time{parseAthenaTime(row[1]), parseAthenaTime(row[2])}
+	}
+	for _, h := range fresh {
+		r.added[r.v.partitionPath(h)] = true
+		if r.v.addPartitions {
+			r.rep.Partitions = append(r.rep.Partitions, r.v.partitionPath(h))
 		}
-		if len(found) == len(want) {
-			rep.OK = true
-			rep.EndToEndSec = time.Since(sentAt).Seconds()
-			return v.finish(ctx, rep, want, found, start)
+	}
+	r.hours = append(r.hours, fresh...)
+	return nil
+}
+
+// look queries the run's events and records those found.
+func (r *verifyRun) look(ctx context.Context) error {
+	rows, qid, err := r.v.query(ctx, r.v.selectSQL(r.runID, r.hours))
+	r.rep.Queries++
+	r.rep.LastQueryID = qid
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if len(row) < 3 || !r.want[row[0]] {
+			continue
 		}
-		fmt.Fprintf(v.log, "verify: %d/%d events queryable after %s\n", len(found), len(want), time.Since(sentAt).Round(time.Second))
-		if time.Now().Add(v.poll).After(deadline) {
-			rep.Reason = fmt.Sprintf("%d of %d events of run %s not found in %s after %s", len(want)-len(found), len(want), runID, rep.Table, timeout)
-			return v.finish(ctx, rep, want, found, start)
-		}
-		select {
-		case <-ctx.Done():
-			rep.Reason = "interrupted: " + ctx.Err().Error()
-			return v.finish(ctx, rep, want, found, start)
-		case <-time.After(v.poll):
-		}
+		r.found[row[0]] = [2]time.Time{parseAthenaTime(row[1]), parseAthenaTime(row[2])}
+	}
+	return nil
+}
+
+// wait sleeps one poll interval; it returns why the run ends instead ("" to go on).
+func (r *verifyRun) wait(ctx context.Context, deadline time.Time) string {
+	if time.Now().Add(r.v.poll).After(deadline) {
+		return fmt.Sprintf("%d of %d events of run %s not found in %s after %s", len(r.want)-len(r.found), len(r.want), r.runID, r.rep.Table, r.timeout)
+	}
+	select {
+	case <-ctx.Done():
+		return "interrupted: " + ctx.Err().Error()
+	case <-time.After(r.v.poll):
+		return ""
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/streamlake/streamlake/producer/standintest"
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -45,12 +45,14 @@ func seedAthena(t *testing.T, endpoint string, results ...[][]string) {
 		}
 		queued = append(queued, map[string]any{"rows": out, "column_info": cols})
 	}
-	body, _ := json.Marshal(map[string]any{"region": standintest.Region, "results": queued})
+	body, _ := json.Marshal(map[string]any{"region": testenv.Region, "results": queued})
 	resp, err := http.Post(endpoint+"/moto-api/static/athena/query-results", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	if err := resp.Body.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("seed athena results: HTTP %d", resp.StatusCode)
 	}
@@ -72,8 +74,8 @@ type verifyOutput struct {
 // API contract stand-in or to moto's Kinesis.
 func TestVerifyOnMoto(t *testing.T) {
 	fakeAWS(t)
-	endpoint := standintest.Moto(t)
-	cfg := standintest.Config(endpoint)
+	endpoint := testenv.Moto(t)
+	cfg := testenv.AWSConfig(endpoint)
 	ctx := context.Background()
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
@@ -89,10 +91,10 @@ func TestVerifyOnMoto(t *testing.T) {
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	clock := func() time.Time { return now }
 	lake := []string{"--bucket", "lake", "--database", "streamlake_dev", "--table", "events", "--workgroup", "wg",
-		"--region", standintest.Region, "--endpoint-url", endpoint}
+		"--region", testenv.Region, "--endpoint-url", endpoint}
 
 	t.Run("all events found", func(t *testing.T) {
-		api := standintest.NewAPI(t, "k", standintest.APIFaults{}, 1)
+		api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 1)
 		// ALTER TABLE (no rows), a first poll that finds 2 events, a second that finds all 5.
 		seedAthena(t, endpoint, nil, rowsFor("vfound1", []int{1, 3}, now, 1500*time.Millisecond), rowsFor("vfound1", []int{1, 2, 3, 4, 5}, now, 1500*time.Millisecond))
 		args := append([]string{"verify", "--api-url", api.URL, "--api-key", "k", "--run-id", "vfound1", "--count", "5", "--poll", "50ms", "--timeout", "30s", "--json"}, lake...)
@@ -140,8 +142,8 @@ func TestVerifyOnMoto(t *testing.T) {
 	})
 
 	t.Run("events missing after the timeout", func(t *testing.T) {
-		client := standintest.KinesisClient(endpoint)
-		standintest.CreateStream(t, client, "verify-stream", 1)
+		client := testenv.KinesisClient(endpoint)
+		testenv.CreateStream(t, client, "verify-stream", 1)
 		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String("errors/processing-failed/2026/03/04/05/batch-1"), Body: strings.NewReader("{}")}); err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +169,7 @@ func TestVerifyOnMoto(t *testing.T) {
 			t.Errorf("stderr does not name what is missing:\n%s", r.stderr)
 		}
 		// The events did reach the stream: the failure is downstream of it.
-		if n := len(standintest.ReadAll(t, client, "verify-stream")); n != 4 {
+		if n := len(testenv.ReadAll(t, client, "verify-stream")); n != 4 {
 			t.Errorf("stream holds %d records, want 4", n)
 		}
 	})
@@ -183,7 +185,7 @@ func TestVerifyOnMoto(t *testing.T) {
 			return n
 		}
 		before := alters()
-		api := standintest.NewAPI(t, "k", standintest.APIFaults{}, 1)
+		api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 1)
 		// A first poll before the crawler ran (no rows), then one that finds both events.
 		seedAthena(t, endpoint, nil, rowsFor("vcrawl1", []int{1, 2}, now, time.Second))
 		args := append([]string{"verify", "--api-url", api.URL, "--api-key", "k", "--run-id", "vcrawl1", "--count", "2", "--poll", "50ms", "--timeout", "30s", "--add-partitions=false", "--json"}, lake...)

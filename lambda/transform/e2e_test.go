@@ -23,10 +23,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 // runtimeAPI serves the Lambda runtime API (2018-06-01) on 127.0.0.1: the part a Go function
@@ -281,7 +281,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	max := maxBatch(t, int(transform.SafeProcessorBufferMiB*(1<<20)), marker)
 	payload, _ = json.Marshal(max)
 	resp := ok(api.invoke(t, payload))
-	res, err := transformtest.CheckResponse(s, max, resp)
+	res, err := testenv.CheckFirehoseResponse(s, max, resp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	worst := minimalBatch(int(transform.SafeProcessorBufferMiB * (1 << 20)))
 	payload, _ = json.Marshal(worst)
 	resp = ok(api.invoke(t, payload))
-	if res, err = transformtest.CheckResponse(s, worst, resp); err != nil {
+	if res, err = testenv.CheckFirehoseResponse(s, worst, resp); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res {

@@ -1,12 +1,14 @@
-package policy
+package policy_test
 
 import (
 	"encoding/json"
 	"fmt"
 	"go/build"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/internal/policy"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/stacks"
 	"github.com/streamlake/streamlake/transform"
@@ -52,7 +55,7 @@ func runs(t *testing.T) ([]string, map[string]*stacktest.Result) {
 	if runsErr != nil {
 		t.Fatal(runsErr)
 	}
-	if !contains(stackIDs, "dev") || !contains(stackIDs, "prod") {
+	if !slices.Contains(stackIDs, "dev") || !slices.Contains(stackIDs, "prod") {
 		t.Fatalf("stacktest.Stacks() = %v, want at least dev and prod: the suite would prove nothing", stackIDs)
 	}
 	return stackIDs, allRuns
@@ -63,7 +66,7 @@ func runs(t *testing.T) ([]string, map[string]*stacktest.Result) {
 func TestPolicy(t *testing.T) {
 	ids, res := runs(t)
 	for _, stack := range ids {
-		rep := Evaluate(res[stack])
+		rep := policy.Evaluate(res[stack])
 		t.Run(stack, func(t *testing.T) {
 			if rep.Err != nil {
 				t.Fatal(rep.Err)
@@ -71,7 +74,7 @@ func TestPolicy(t *testing.T) {
 			if n := len(res[stack].Resources); n < 40 {
 				t.Fatalf("only %d resources declared: is the program running at all?", n)
 			}
-			for _, rule := range Rules {
+			for _, rule := range policy.Rules {
 				t.Run(rule.ID, func(t *testing.T) {
 					fails := rep.Failures(rule.ID)
 					if reason, ok := blocked[stack+"/"+rule.ID]; ok {
@@ -140,7 +143,7 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 				for k, val := range v.config {
 					cfg[project+":"+k] = val
 				}
-				for _, x := range EvaluateWith(res, cfg, Rules, Exceptions).Violations {
+				for _, x := range policy.EvaluateWith(res, cfg, policy.Rules, policy.Exceptions).Violations {
 					if _, ok := blocked[stack+"/"+x.Rule]; ok {
 						continue // reported with the stack files
 					}
@@ -151,7 +154,7 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 					t.Errorf("%s with %v: %s", stack, v.config, x)
 				}
 			}
-			for _, k := range sortedKeys(blockedVariants) {
+			for _, k := range slices.Sorted(maps.Keys(blockedVariants)) {
 				name, rule, _ := strings.Cut(k, "/")
 				if name != v.name {
 					continue
@@ -169,11 +172,11 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 // violation in some stack; a stale exception would silently excuse a future problem.
 func TestExceptionsAreUsed(t *testing.T) {
 	ids, res := runs(t)
-	reports := map[string]Report{}
+	reports := map[string]policy.Report{}
 	for _, st := range ids {
-		reports[st] = Evaluate(res[st])
+		reports[st] = policy.Evaluate(res[st])
 	}
-	for _, e := range Exceptions {
+	for _, e := range policy.Exceptions {
 		if ruleByID(e.Rule) == nil {
 			t.Errorf("exception for unknown rule %q", e.Rule)
 		}
@@ -183,7 +186,7 @@ func TestExceptionsAreUsed(t *testing.T) {
 		used := false
 		for _, st := range ids {
 			for _, v := range reports[st].Excepted {
-				used = used || e.matches(v)
+				used = used || e.Matches(v)
 			}
 		}
 		if !used {
@@ -195,9 +198,9 @@ func TestExceptionsAreUsed(t *testing.T) {
 // TestPolicyTable prints the rule table (`make policy`).
 func TestPolicyTable(t *testing.T) {
 	ids, res := runs(t)
-	reports := map[string]Report{}
+	reports := map[string]policy.Report{}
 	for _, st := range ids {
-		reports[st] = Evaluate(res[st])
+		reports[st] = policy.Evaluate(res[st])
 		if reports[st].Err != nil {
 			t.Fatal(reports[st].Err)
 		}
@@ -212,7 +215,7 @@ func TestPolicyTable(t *testing.T) {
 		fmt.Fprintf(&b, " %-12s", strings.ToUpper(st))
 	}
 	b.WriteString(" DESCRIPTION\n")
-	for _, rule := range Rules {
+	for _, rule := range policy.Rules {
 		fmt.Fprintf(&b, "%-44s %-10s", rule.ID, rule.Category)
 		for _, st := range ids {
 			fmt.Fprintf(&b, " %-12s", status(st, rule.ID))
@@ -221,20 +224,20 @@ func TestPolicyTable(t *testing.T) {
 	}
 	b.WriteString("\nPASS+n: passes with n accepted exceptions; n/a: no resource of the rule's types in this stack; BLOCKED(n): known defect, skipped in TestPolicy.\n")
 	b.WriteString("\nEXCEPTIONS\n")
-	for _, e := range Exceptions {
+	for _, e := range policy.Exceptions {
 		fmt.Fprintf(&b, "  %s on %s %s\n    %s\n", e.Rule, e.Resource, e.Property, e.Reason)
 	}
 	b.WriteString("\nBLOCKED\n")
-	for _, k := range sortedKeys(blocked) {
+	for _, k := range slices.Sorted(maps.Keys(blocked)) {
 		fmt.Fprintf(&b, "  %s: %s\n", k, blocked[k])
 	}
-	for _, k := range sortedKeys(blockedVariants) {
+	for _, k := range slices.Sorted(maps.Keys(blockedVariants)) {
 		fmt.Fprintf(&b, "  variant %s: %s\n", k, blockedVariants[k])
 	}
 	t.Log(b.String())
 }
 
-func status(rep Report, isBlocked bool, rule string) string {
+func status(rep policy.Report, isBlocked bool, rule string) string {
 	n := len(rep.Failures(rule))
 	excepted := 0
 	for _, v := range rep.Excepted {
@@ -255,10 +258,10 @@ func status(rep Report, isBlocked bool, rule string) string {
 	return "PASS"
 }
 
-func ruleByID(id string) *Rule {
-	for i := range Rules {
-		if Rules[i].ID == id {
-			return &Rules[i]
+func ruleByID(id string) *policy.Rule {
+	for i := range policy.Rules {
+		if policy.Rules[i].ID == id {
+			return &policy.Rules[i]
 		}
 	}
 	return nil
@@ -267,7 +270,7 @@ func ruleByID(id string) *Rule {
 // TestRulesAreWellFormed: ids unique, every rule says what and why (in one line), has a check.
 func TestRulesAreWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	for _, r := range Rules {
+	for _, r := range policy.Rules {
 		if seen[r.ID] {
 			t.Errorf("rule %s declared twice", r.ID)
 		}
@@ -275,21 +278,21 @@ func TestRulesAreWellFormed(t *testing.T) {
 		if r.Description == "" || r.Reason == "" || strings.Contains(r.Reason, "\n") || r.Check == nil {
 			t.Errorf("rule %s needs a description, a one-line reason and a check", r.ID)
 		}
-		if r.Category != Security && r.Category != Deploy && r.Category != Operations {
+		if r.Category != policy.Security && r.Category != policy.Deploy && r.Category != policy.Operations {
 			t.Errorf("rule %s: category %q", r.ID, r.Category)
 		}
 	}
-	for svc, tc := range TrustConditions {
+	for svc, tc := range policy.TrustConditions {
 		if tc.Reason == "" {
 			t.Errorf("TrustConditions[%s] has no reason", svc)
 		}
 	}
-	for a, why := range WildcardResourceActions {
+	for a, why := range policy.WildcardResourceActions {
 		if why == "" {
 			t.Errorf("WildcardResourceActions[%s] has no reason", a)
 		}
 	}
-	for p, why := range ReviewedManagedPolicies {
+	for p, why := range policy.ReviewedManagedPolicies {
 		if why == "" {
 			t.Errorf("ReviewedManagedPolicies[%s] has no reason", p)
 		}
@@ -311,8 +314,8 @@ func TestNamesFitLongStackNames(t *testing.T) {
 	} {
 		n := stacks.NamesFor(project, stack)
 		for typ, name := range map[string]string{
-			tStream: n.Stream, tDatabase: n.Database, tTable: n.Table, tCrawler: n.Crawler, tWorkgroup: n.Workgroup,
-			tDashboard: n.Dashboard,
+			policy.TypeStream: n.Stream, policy.TypeDatabase: n.Database, policy.TypeTable: n.Table, policy.TypeCrawler: n.Crawler, policy.TypeWorkgroup: n.Workgroup,
+			policy.TypeDashboard: n.Dashboard,
 		} {
 			if err := awsrules.CheckName(typ, name, false); err != nil {
 				t.Errorf("stack %q (%d chars): %v", stack, len(stack), err)
@@ -332,60 +335,60 @@ type breakage struct {
 
 var breakages = []breakage{
 	{rule: "sec-s3-public-access-block", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tPAB, nil), "blockPublicPolicy", false)
+		set(t, pick(t, res, policy.TypePAB, nil), "blockPublicPolicy", false)
 	}},
 	{rule: "sec-s3-encryption", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tSSE, nil), "rules[0].applyServerSideEncryptionByDefault.sseAlgorithm", "AES256")
+		set(t, pick(t, res, policy.TypeSSE, nil), "rules[0].applyServerSideEncryptionByDefault.sseAlgorithm", "AES256")
 	}},
 	{rule: "sec-s3-tls-only", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tBucketPolicy, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeBucketPolicy, nil), func(sts []map[string]any) []map[string]any {
 			return dropWhere(sts, func(st map[string]any) bool {
 				return strings.Contains(fmt.Sprint(st["Condition"]), "aws:SecureTransport")
 			})
 		})
 	}},
 	{rule: "sec-s3-acls-disabled", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tOwnership, nil), "rule.objectOwnership", "ObjectWriter")
+		set(t, pick(t, res, policy.TypeOwnership, nil), "rule.objectOwnership", "ObjectWriter")
 	}},
 	{rule: "sec-kinesis-encrypted", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tStream, nil), "encryptionType", "NONE")
+		set(t, pick(t, res, policy.TypeStream, nil), "encryptionType", "NONE")
 	}},
 	{rule: "sec-firehose-encrypted", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFirehose, nil), "extendedS3Configuration.kmsKeyArn", nil)
+		set(t, pick(t, res, policy.TypeFirehose, nil), "extendedS3Configuration.kmsKeyArn", nil)
 	}},
 	{rule: "sec-sns-encrypted", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tTopic, nil), "kmsMasterKeyId", "alias/aws/sns")
+		set(t, pick(t, res, policy.TypeTopic, nil), "kmsMasterKeyId", "alias/aws/sns")
 	}},
 	{rule: "sec-logs-encrypted", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tLogGroup, nil), "kmsKeyId", nil)
+		set(t, pick(t, res, policy.TypeLogGroup, nil), "kmsKeyId", nil)
 	}},
 	{rule: "sec-kms-rotation", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tKey, nil), "enableKeyRotation", false)
+		set(t, pick(t, res, policy.TypeKey, nil), "enableKeyRotation", false)
 	}},
 	{rule: "sec-iam-no-wildcard-action", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tRolePolicy, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeRolePolicy, nil), func(sts []map[string]any) []map[string]any {
 			sts[0]["Action"] = []any{"s3:*"}
 			return sts
 		})
 	}},
 	{rule: "sec-iam-no-not-elements", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tRolePolicy, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeRolePolicy, nil), func(sts []map[string]any) []map[string]any {
 			sts[0]["NotResource"] = sts[0]["Resource"]
 			delete(sts[0], "Resource")
 			return sts
 		})
 	}},
 	{rule: "sec-iam-wildcard-resource", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tRolePolicy, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeRolePolicy, nil), func(sts []map[string]any) []map[string]any {
 			sts[0]["Resource"] = []any{"arn:aws:kinesis:*:*:stream/*"}
 			return sts
 		})
 	}},
 	{rule: "sec-iam-managed-policies", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tRole, nil), "managedPolicyArns", []any{"arn:aws:iam::aws:policy/AdministratorAccess"})
+		set(t, pick(t, res, policy.TypeRole, nil), "managedPolicyArns", []any{"arn:aws:iam::aws:policy/AdministratorAccess"})
 	}},
 	{rule: "sec-iam-trust-policy", mutate: func(t *testing.T, res *stacktest.Result) {
-		firehoseRole := pick(t, res, tRole, func(r *stacktest.Resource) bool {
+		firehoseRole := pick(t, res, policy.TypeRole, func(r *stacktest.Resource) bool {
 			return strings.Contains(r.Str("assumeRolePolicy"), "firehose.amazonaws.com")
 		})
 		editStatements(t, firehoseRole, func(sts []map[string]any) []map[string]any {
@@ -394,138 +397,138 @@ var breakages = []breakage{
 		})
 	}},
 	{rule: "sec-resource-policy-not-public", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tBucketPolicy, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeBucketPolicy, nil), func(sts []map[string]any) []map[string]any {
 			return append(sts, map[string]any{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"})
 		})
 	}},
 	{rule: "sec-resource-policy-service-scoped", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tKey, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeKey, nil), func(sts []map[string]any) []map[string]any {
 			return append(sts, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "events.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"})
 		})
 	}},
 	{rule: "sec-api-auth", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tMethod, post), "apiKeyRequired", false)
+		set(t, pick(t, res, policy.TypeMethod, post), "apiKeyRequired", false)
 	}},
 	{rule: "sec-api-request-validation", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tMethod, post), "requestValidatorId", nil)
+		set(t, pick(t, res, policy.TypeMethod, post), "requestValidatorId", nil)
 	}},
 	{rule: "sec-api-stage-throttling", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tMethodSettings, nil), "settings.throttlingRateLimit", nil)
+		set(t, pick(t, res, policy.TypeMethodSettings, nil), "settings.throttlingRateLimit", nil)
 	}},
 	{rule: "sec-api-usage-plan", mutate: func(t *testing.T, res *stacktest.Result) {
-		drop(res, func(r *stacktest.Resource) bool { return r.Type == tUsagePlanKey })
+		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeUsagePlanKey })
 	}},
 	{rule: "sec-api-access-logs", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tStage, nil), "accessLogSettings", nil)
+		set(t, pick(t, res, policy.TypeStage, nil), "accessLogSettings", nil)
 	}},
 	{rule: "sec-api-no-data-trace", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tMethodSettings, nil), "settings.dataTraceEnabled", true)
+		set(t, pick(t, res, policy.TypeMethodSettings, nil), "settings.dataTraceEnabled", true)
 	}},
 	{rule: "sec-athena-enforced", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tWorkgroup, nil), "configuration.enforceWorkgroupConfiguration", false)
+		set(t, pick(t, res, policy.TypeWorkgroup, nil), "configuration.enforceWorkgroupConfiguration", false)
 	}},
 	{rule: "sec-athena-results-encrypted", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tWorkgroup, nil), "configuration.resultConfiguration.encryptionConfiguration.encryptionOption", "SSE_S3")
+		set(t, pick(t, res, policy.TypeWorkgroup, nil), "configuration.resultConfiguration.encryptionConfiguration.encryptionOption", "SSE_S3")
 	}},
 	{rule: "sec-athena-scan-cap", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tWorkgroup, nil), "configuration.bytesScannedCutoffPerQuery", nil)
+		set(t, pick(t, res, policy.TypeWorkgroup, nil), "configuration.bytesScannedCutoffPerQuery", nil)
 	}},
 	{rule: "sec-lambda-no-secret-env", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFunction, nil), "environment.variables.DB_PASSWORD", "hunter2")
+		set(t, pick(t, res, policy.TypeFunction, nil), "environment.variables.DB_PASSWORD", "hunter2")
 	}},
 
 	{rule: "deploy-firehose-buffering", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFirehose, nil), "extendedS3Configuration.bufferingSize", 32.0)
+		set(t, pick(t, res, policy.TypeFirehose, nil), "extendedS3Configuration.bufferingSize", 32.0)
 	}},
 	{rule: "deploy-firehose-prefixes", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFirehose, nil), "extendedS3Configuration.errorOutputPrefix", "errors/")
+		set(t, pick(t, res, policy.TypeFirehose, nil), "extendedS3Configuration.errorOutputPrefix", "errors/")
 	}},
 	{rule: "deploy-firehose-dynamic-partitioning", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFirehose, nil), "extendedS3Configuration.dynamicPartitioningConfiguration", nil)
+		set(t, pick(t, res, policy.TypeFirehose, nil), "extendedS3Configuration.dynamicPartitioningConfiguration", nil)
 	}},
 	{rule: "deploy-firehose-no-sse-with-kinesis-source", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFirehose, nil), "serverSideEncryption", map[string]any{"enabled": true, "keyType": "CUSTOMER_MANAGED_CMK"})
+		set(t, pick(t, res, policy.TypeFirehose, nil), "serverSideEncryption", map[string]any{"enabled": true, "keyType": "CUSTOMER_MANAGED_CMK"})
 	}},
 	{rule: "deploy-firehose-processor", mutate: func(t *testing.T, res *stacktest.Result) {
-		setProcessorParam(t, pick(t, res, tFirehose, nil), "BufferSizeInMBs", "3.5") // Firehose's maximum is 3 MiB
+		setProcessorParam(t, pick(t, res, policy.TypeFirehose, nil), "BufferSizeInMBs", "3.5") // Firehose's maximum is 3 MiB
 	}},
 	{rule: "deploy-lambda-timeout", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFunction, nil), "timeout", 900.0)
+		set(t, pick(t, res, policy.TypeFunction, nil), "timeout", 900.0)
 	}},
 	{rule: "deploy-firehose-schema-table", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tFirehose, nil), "extendedS3Configuration.dataFormatConversionConfiguration.schemaConfiguration.tableName", "events_v0")
+		set(t, pick(t, res, policy.TypeFirehose, nil), "extendedS3Configuration.dataFormatConversionConfiguration.schemaConfiguration.tableName", "events_v0")
 	}},
 	{rule: "deploy-firehose-partitions-match-table", mutate: func(t *testing.T, res *stacktest.Result) {
-		tbl := pick(t, res, tTable, nil)
+		tbl := pick(t, res, policy.TypeTable, nil)
 		keys := tbl.List("partitionKeys")
 		set(t, tbl, "partitionKeys", keys[:len(keys)-1]) // the table forgets the hour
 	}},
 	{rule: "deploy-glue-table-location", mutate: func(t *testing.T, res *stacktest.Result) {
-		tbl := pick(t, res, tTable, nil)
+		tbl := pick(t, res, policy.TypeTable, nil)
 		set(t, tbl, "storageDescriptor.location", strings.Replace(tbl.Str("storageDescriptor.location"), "/data/", "/events/", 1))
 	}},
 	{rule: "deploy-crawler-target", mutate: func(t *testing.T, res *stacktest.Result) {
-		c := pick(t, res, tCrawler, nil)
+		c := pick(t, res, policy.TypeCrawler, nil)
 		set(t, c, "catalogTargets[0].tables[0]", "other_table")
 	}},
 	{rule: "deploy-alarm-metric", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tAlarm, nil), "metricName", "IteratorAge")
+		set(t, pick(t, res, policy.TypeAlarm, nil), "metricName", "IteratorAge")
 	}},
 	{rule: "deploy-alarm-dimensions", mutate: func(t *testing.T, res *stacktest.Result) {
-		a := pick(t, res, tAlarm, func(a *stacktest.Resource) bool { return a.StrMap("dimensions")["StreamName"] != "" })
+		a := pick(t, res, policy.TypeAlarm, func(a *stacktest.Resource) bool { return a.StrMap("dimensions")["StreamName"] != "" })
 		set(t, a, "dimensions.StreamName", "arn:aws:kinesis:eu-west-1:123456789012:stream/"+a.StrMap("dimensions")["StreamName"])
 	}},
 	{rule: "deploy-alarm-can-change-state", mutate: func(t *testing.T, res *stacktest.Result) {
-		a := pick(t, res, tAlarm, nil)
+		a := pick(t, res, policy.TypeAlarm, nil)
 		set(t, a, "comparisonOperator", "GreaterThanOrEqualToThreshold")
 		set(t, a, "threshold", 0.0)
 	}},
 	{rule: "deploy-dashboard-metrics", mutate: func(t *testing.T, res *stacktest.Result) {
-		d := pick(t, res, tDashboard, nil)
-		stream := state(pick(t, res, tStream, nil), "name")
+		d := pick(t, res, policy.TypeDashboard, nil)
+		stream := stateOf(pick(t, res, policy.TypeStream, nil), "name")
 		set(t, d, "dashboardBody", strings.ReplaceAll(d.Str("dashboardBody"), `"`+stream+`"`, `"streamlake-otherstack-events"`))
 	}},
 	{rule: "deploy-names", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tStream, nil), "name", strings.Repeat("streamlake-", 12)) // 132 > 128
+		set(t, pick(t, res, policy.TypeStream, nil), "name", strings.Repeat("streamlake-", 12)) // 132 > 128
 	}},
 	{rule: "deploy-kms-key-grants-services", mutate: func(t *testing.T, res *stacktest.Result) {
-		editStatements(t, pick(t, res, tKey, nil), func(sts []map[string]any) []map[string]any {
+		editStatements(t, pick(t, res, policy.TypeKey, nil), func(sts []map[string]any) []map[string]any {
 			return dropWhere(sts, func(st map[string]any) bool { return strings.Contains(fmt.Sprint(st["Principal"]), "logs.") })
 		})
 	}},
 	{rule: "deploy-s3-lifecycle", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tLifecycle, nil), "rules[0]", map[string]any{"id": "raw-backup", "status": "Enabled", "filter": map[string]any{"prefix": "raw/"}})
+		set(t, pick(t, res, policy.TypeLifecycle, nil), "rules[0]", map[string]any{"id": "raw-backup", "status": "Enabled", "filter": map[string]any{"prefix": "raw/"}})
 	}},
 
 	{rule: "ops-tags", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tBucket, nil), "tags.cost-center", nil)
+		set(t, pick(t, res, policy.TypeBucket, nil), "tags.cost-center", nil)
 	}},
 	{rule: "ops-types-classified", mutate: func(t *testing.T, res *stacktest.Result) {
 		res.Resources = append(res.Resources, &stacktest.Resource{Type: "aws:sqs/queue:Queue", Name: "dead-letters", Custom: true,
 			Inputs: map[string]any{}, State: map[string]any{}})
 	}},
 	{rule: "ops-log-retention", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tLogGroup, nil), "retentionInDays", nil)
+		set(t, pick(t, res, policy.TypeLogGroup, nil), "retentionInDays", nil)
 	}},
 	{rule: "ops-log-groups-declared", mutate: func(t *testing.T, res *stacktest.Result) {
 		drop(res, func(r *stacktest.Resource) bool {
-			return r.Type == tLogGroup && strings.HasPrefix(r.Str("name"), "API-Gateway-Execution-Logs_")
+			return r.Type == policy.TypeLogGroup && strings.HasPrefix(r.Str("name"), "API-Gateway-Execution-Logs_")
 		})
 	}},
 	{rule: "ops-protect-data", stack: "prod", mutate: func(t *testing.T, res *stacktest.Result) {
-		pick(t, res, tBucket, nil).RetainOnDelete = false
+		pick(t, res, policy.TypeBucket, nil).RetainOnDelete = false
 	}},
 	{rule: "ops-alarm-actions", mutate: func(t *testing.T, res *stacktest.Result) {
-		set(t, pick(t, res, tAlarm, nil), "okActions", nil)
+		set(t, pick(t, res, policy.TypeAlarm, nil), "okActions", nil)
 	}},
 	{rule: "ops-alarm-coverage", mutate: func(t *testing.T, res *stacktest.Result) {
-		stream := state(pick(t, res, tStream, nil), "name")
+		stream := stateOf(pick(t, res, policy.TypeStream, nil), "name")
 		drop(res, func(r *stacktest.Resource) bool {
-			return r.Type == tAlarm && r.StrMap("dimensions")["StreamName"] == stream
+			return r.Type == policy.TypeAlarm && r.StrMap("dimensions")["StreamName"] == stream
 		})
 	}},
 	{rule: "ops-crawler-failure-alerts", mutate: func(t *testing.T, res *stacktest.Result) {
-		drop(res, func(r *stacktest.Resource) bool { return r.Type == tEventTarget })
+		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeEventTarget })
 	}},
 }
 
@@ -549,24 +552,24 @@ func TestEachRuleCatchesABrokenResource(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			before := len(EvaluateWith(base, cfg, Rules, Exceptions).Failures(b.rule))
-			broken := Clone(base)
+			before := len(policy.EvaluateWith(base, cfg, policy.Rules, policy.Exceptions).Failures(b.rule))
+			broken := policy.Clone(base)
 			b.mutate(t, broken)
-			after := EvaluateWith(broken, cfg, Rules, Exceptions).Failures(b.rule)
+			after := policy.EvaluateWith(broken, cfg, policy.Rules, policy.Exceptions).Failures(b.rule)
 			if len(after) <= before {
 				t.Fatalf("%s: the broken run has %d violations, the real one %d: the rule does not catch the breakage", b.rule, len(after), before)
 			}
 			t.Log(after[len(after)-1].String())
 		})
 	}
-	for _, r := range Rules {
+	for _, r := range policy.Rules {
 		if !covered[r.ID] {
 			t.Errorf("rule %s has no breakage case in policy_test.go: nothing shows it can fail", r.ID)
 		}
 	}
 }
 
-// baseRun is the real run of a stack to break (callers Clone it first).
+// baseRun is the real run of a stack to break (callers policy.Clone it first).
 func baseRun(t *testing.T, stack string) *stacktest.Result {
 	t.Helper()
 	_, res := runs(t)
@@ -649,10 +652,16 @@ func set(t *testing.T, r *stacktest.Resource, path string, v any) {
 	}
 }
 
+// stateOf is a string output of a resource.
+func stateOf(r *stacktest.Resource, key string) string {
+	v, _ := r.State[key].(string)
+	return v
+}
+
 // editStatements rewrites the statements of a resource's policy document.
 func editStatements(t *testing.T, r *stacktest.Resource, f func([]map[string]any) []map[string]any) {
 	t.Helper()
-	prop := policyInputs[r.Type].Property
+	prop := policy.DocumentInput(r.Type)
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(r.Str(prop)), &doc); err != nil {
 		t.Fatalf("%s: %v", r, err)
@@ -685,30 +694,30 @@ func dropWhere(sts []map[string]any, match func(map[string]any) bool) []map[stri
 func TestCloneIsDeep(t *testing.T) {
 	_, res := runs(t)
 	base := res["prod"]
-	c := Clone(base)
-	set(t, pick(t, c, tPAB, nil), "blockPublicAcls", false)
-	pick(t, c, tBucket, nil).Protect = false
+	c := policy.Clone(base)
+	set(t, pick(t, c, policy.TypePAB, nil), "blockPublicAcls", false)
+	pick(t, c, policy.TypeBucket, nil).Protect = false
 	c.Resources = c.Resources[:1]
-	if !pick(t, base, tPAB, nil).Bool("blockPublicAcls") || !pick(t, base, tBucket, nil).Protect || len(base.Resources) < 2 {
+	if !pick(t, base, policy.TypePAB, nil).Bool("blockPublicAcls") || !pick(t, base, policy.TypeBucket, nil).Protect || len(base.Resources) < 2 {
 		t.Fatal("Clone shares state with the original run")
 	}
 }
 
 // TestReportListsEveryViolation: a run broken five ways reports all five, not the first.
 func TestReportListsEveryViolation(t *testing.T) {
-	broken := Clone(baseRun(t, "prod"))
+	broken := policy.Clone(baseRun(t, "prod"))
 	for _, b := range breakages[:5] {
 		b.mutate(t, broken)
 	}
 	cfg, _ := stacktest.StackConfig("prod")
-	rep := EvaluateWith(broken, cfg, Rules, Exceptions)
+	rep := policy.EvaluateWith(broken, cfg, policy.Rules, policy.Exceptions)
 	var got []string
 	for _, v := range rep.Violations {
 		got = append(got, v.Rule)
 	}
 	sort.Strings(got)
 	for _, b := range breakages[:5] {
-		if !contains(got, b.rule) {
+		if !slices.Contains(got, b.rule) {
 			t.Errorf("five breakages at once: %s missing from the report %v", b.rule, got)
 		}
 	}
@@ -722,22 +731,22 @@ func TestProcessorBufferIsCheckedAgainstTheProvenSafeSize(t *testing.T) {
 	if safe >= awsrules.MaxProcessorBufferMiB {
 		t.Skipf("the proven safe size %g is Firehose's maximum: nothing between to test", safe)
 	}
-	broken := Clone(baseRun(t, "prod"))
-	setProcessorParam(t, pick(t, broken, tFirehose, nil), "BufferSizeInMBs", strconv.FormatFloat((safe+awsrules.MaxProcessorBufferMiB)/2, 'f', -1, 64))
+	broken := policy.Clone(baseRun(t, "prod"))
+	setProcessorParam(t, pick(t, broken, policy.TypeFirehose, nil), "BufferSizeInMBs", strconv.FormatFloat((safe+awsrules.MaxProcessorBufferMiB)/2, 'f', -1, 64))
 	cfg, _ := stacktest.StackConfig("prod")
-	fails := EvaluateWith(broken, cfg, Rules, Exceptions).Failures("deploy-firehose-processor")
+	fails := policy.EvaluateWith(broken, cfg, policy.Rules, policy.Exceptions).Failures("deploy-firehose-processor")
 	if len(fails) != 1 || !strings.Contains(fails[0].Message, "tests prove") {
 		t.Fatalf("a buffer between the proven %g MiB and Firehose's %g MiB: got %v", safe, float64(awsrules.MaxProcessorBufferMiB), fails)
 	}
 }
 
-// TestReadmeListsEveryRule keeps tests/policy/README.md's rule table in step with Rules.
+// TestReadmeListsEveryRule keeps tests/policy/README.md's rule table in step with policy.Rules.
 func TestReadmeListsEveryRule(t *testing.T) {
 	b, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range Rules {
+	for _, r := range policy.Rules {
 		if !strings.Contains(string(b), "| `"+r.ID+"` |") {
 			t.Errorf("README.md has no row for rule %s", r.ID)
 		}
@@ -755,7 +764,7 @@ func TestTaggableMatchesTheSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range sortedKeys(Taggable) {
+	for _, typ := range slices.Sorted(maps.Keys(policy.Taggable)) {
 		// aws:<module>/<file>:<Type> -> go/aws/<module>/<file>.go, struct <Type>Args
 		mod, rest, _ := strings.Cut(strings.TrimPrefix(typ, "aws:"), "/")
 		file, name, _ := strings.Cut(rest, ":")
@@ -771,8 +780,8 @@ func TestTaggableMatchesTheSDK(t *testing.T) {
 			continue
 		}
 		hasTags := regexp.MustCompile(`\n\tTags\s+pulumi\.StringMapInput`).MatchString(body)
-		if hasTags != Taggable[typ] {
-			t.Errorf("Taggable[%s] = %v, but its Args have Tags: %v", typ, Taggable[typ], hasTags)
+		if hasTags != policy.Taggable[typ] {
+			t.Errorf("Taggable[%s] = %v, but its Args have Tags: %v", typ, policy.Taggable[typ], hasTags)
 		}
 	}
 }

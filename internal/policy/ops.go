@@ -3,6 +3,8 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/awsrules"
@@ -12,7 +14,7 @@ import (
 // taggableTypes are the types classified taggable.
 func taggableTypes() []string {
 	var out []string
-	for _, t := range sortedKeys(Taggable) {
+	for _, t := range slices.Sorted(maps.Keys(Taggable)) {
 		if Taggable[t] {
 			out = append(out, t)
 		}
@@ -27,7 +29,7 @@ func checkTags(s *Stack, r *stacktest.Resource) []Violation {
 	}
 	got := r.StrMap("tags")
 	var out []Violation
-	for _, k := range sortedKeys(want) {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
 		if got[k] != want[k] {
 			out = append(out, violation(r, "tags."+k, fmt.Sprintf("tag %s=%q, want %q (owner and cost of a resource are unknown without it)", k, got[k], want[k]),
 				"stacks/tags.go registers the stack tags on every resource whose Args have a Tags map: do not set computed Tags (the transformation leaves them alone), and keep streamlake:tags in Pulumi.<stack>.yaml"))
@@ -48,10 +50,10 @@ func checkTypesClassified(s *Stack, _ *stacktest.Resource) []Violation {
 		case !known:
 			seen[r.Type] = true
 			out = append(out, violation(r, "type", "resource type "+r.Type+" is not classified taggable or not: the tag rule cannot tell whether it must carry the stack tags",
-				"add "+r.Type+" to Taggable in tests/policy/tables.go (true if its pulumi-aws Args have Tags)"))
+				"add "+r.Type+" to Taggable in internal/policy/tables.go (true if its pulumi-aws Args have Tags)"))
 		case !taggable && r.In("tags") != nil:
 			seen[r.Type] = true
-			out = append(out, violation(r, "tags", r.Type+" is classified not taggable but carries tags", "set Taggable["+r.Type+"] = true in tests/policy/tables.go"))
+			out = append(out, violation(r, "tags", r.Type+" is classified not taggable but carries tags", "set Taggable["+r.Type+"] = true in internal/policy/tables.go"))
 		}
 	}
 	return out
@@ -85,20 +87,20 @@ func checkLogGroupsDeclared(s *Stack, r *stacktest.Resource) []Violation {
 		return []Violation{violation(r, prop, fmt.Sprintf("%s writes to log group %q, which the program does not declare: AWS creates it on first write with no retention and no KMS key", what, name), fix)}
 	}
 	switch r.Type {
-	case tFunction:
+	case TypeFunction:
 		name := r.Str("loggingConfig.logGroup")
 		if name == "" {
 			name = "/aws/lambda/" + state(r, "name")
 		}
 		return declared(name, "loggingConfig.logGroup", "the function", "components/transformfunction.go: LoggingConfig.LogGroup a log group from newLogGroup")
-	case tStage:
+	case TypeStage:
 		ms := s.methodSettingsFor(r)
 		if ms == nil || ms.Str("settings.loggingLevel") == "" || ms.Str("settings.loggingLevel") == "OFF" {
 			return nil
 		}
 		name := fmt.Sprintf("API-Gateway-Execution-Logs_%s/%s", r.Str("restApi"), r.Str("stageName"))
 		return declared(name, "executionLogs", "API Gateway execution logging", "components/ingestapi.go: newLogGroup named API-Gateway-Execution-Logs_<api id>/<stage> before the stage")
-	case tFirehose:
+	case TypeFirehose:
 		var out []Violation
 		for _, p := range []string{"extendedS3Configuration", "extendedS3Configuration.s3BackupConfiguration"} {
 			if r.In(p) == nil || p != "extendedS3Configuration" && r.Str("extendedS3Configuration.s3BackupMode") != "Enabled" {
@@ -114,12 +116,12 @@ func checkLogGroupsDeclared(s *Stack, r *stacktest.Resource) []Violation {
 				out = append(out, v...)
 				continue
 			}
-			if s.first(tLogStream, func(ls *stacktest.Resource) bool { return ls.Str("logGroupName") == group && ls.Str("name") == stream }) == nil {
+			if s.first(TypeLogStream, func(ls *stacktest.Resource) bool { return ls.Str("logGroupName") == group && ls.Str("name") == stream }) == nil {
 				out = append(out, violation(r, p+".cloudwatchLoggingOptions.logStreamName", "Firehose logs to stream "+stream+", which the program does not create (Firehose does not create it): errors are dropped", fix))
 			}
 		}
 		return out
-	case tCrawler:
+	case TypeCrawler:
 		name := "/aws-glue/crawlers"
 		if sc := r.Str("securityConfiguration"); sc != "" {
 			name = "/aws-glue/crawlers-role/" + roleName(r.Str("role")) + "-" + sc
@@ -139,7 +141,7 @@ func checkProtectData(s *Stack, r *stacktest.Resource) []Violation {
 	var out []Violation
 	add := func(prop, msg, fix string) { out = append(out, violation(r, prop, msg, fix)) }
 	switch r.Type {
-	case tBucket:
+	case TypeBucket:
 		fix := "components/lake.go: with Protect, pulumi.Protect(true), pulumi.RetainOnDelete(true), ForceDestroy false and versioning"
 		if !r.Protect || !r.RetainOnDelete {
 			add("options", fmt.Sprintf("protectData stack: bucket has protect=%v retainOnDelete=%v; `pulumi destroy` or removing it from the program would delete the lake", r.Protect, r.RetainOnDelete), fix)
@@ -147,17 +149,17 @@ func checkProtectData(s *Stack, r *stacktest.Resource) []Violation {
 		if r.Bool("forceDestroy") {
 			add("forceDestroy", "protectData stack: forceDestroy lets a delete empty the lake", fix)
 		}
-		if s.first(tVersioning, func(v *stacktest.Resource) bool {
+		if s.first(TypeVersioning, func(v *stacktest.Resource) bool {
 			return v.Str("bucket") == bucketName(r) && v.Str("versioningConfiguration.status") == "Enabled"
 		}) == nil {
 			add("versioning", "protectData stack: versioning is off, so an overwrite or delete cannot be undone", fix)
 		}
-	case tKey:
+	case TypeKey:
 		if !r.Protect || !r.RetainOnDelete {
 			add("options", fmt.Sprintf("protectData stack: key has protect=%v retainOnDelete=%v; without the key the lake, stream and logs are unreadable", r.Protect, r.RetainOnDelete),
 				"components/datakey.go: with Protect, pulumi.Protect(true), pulumi.RetainOnDelete(true)")
 		}
-	case tStream:
+	case TypeStream:
 		if !r.Protect {
 			add("options", "protectData stack: stream is not protected; deleting it loses up to retentionHours of undelivered events",
 				"components/stream.go: with Protect, pulumi.Protect(true)")
@@ -191,7 +193,7 @@ func checkAlarmActions(s *Stack, a *stacktest.Resource) []Violation {
 
 func checkAlarmCoverage(s *Stack, _ *stacktest.Resource) []Violation {
 	watched := map[string]bool{} // "type name"
-	for _, a := range s.OfType(tAlarm) {
+	for _, a := range s.OfType(TypeAlarm) {
 		for _, m := range alarmMetrics(a) {
 			for dim, v := range m.Dims {
 				if dt, ok := DimensionTypes[dim]; ok {
@@ -225,7 +227,7 @@ func dimFor(typ string) string {
 func checkCrawlerFailureAlerts(s *Stack, c *stacktest.Resource) []Violation {
 	name := state(c, "name")
 	fix := "components/monitoring.go: an EventRule on source aws.glue, detail-type \"Glue Crawler State Change\", state Failed, crawlerName, with an EventTarget on the alarm topic"
-	for _, rule := range s.OfType(tEventRule) {
+	for _, rule := range s.OfType(TypeEventRule) {
 		var p struct {
 			Source     []string `json:"source"`
 			DetailType []string `json:"detail-type"`
@@ -237,11 +239,11 @@ func checkCrawlerFailureAlerts(s *Stack, c *stacktest.Resource) []Violation {
 		if json.Unmarshal([]byte(rule.Str("eventPattern")), &p) != nil {
 			continue
 		}
-		if !contains(p.Source, "aws.glue") || !contains(p.DetailType, "Glue Crawler State Change") || !contains(p.Detail.State, "Failed") || !contains(p.Detail.CrawlerName, name) {
+		if !slices.Contains(p.Source, "aws.glue") || !slices.Contains(p.DetailType, "Glue Crawler State Change") || !slices.Contains(p.Detail.State, "Failed") || !slices.Contains(p.Detail.CrawlerName, name) {
 			continue
 		}
 		ruleName := state(rule, "name")
-		if s.first(tEventTarget, func(t *stacktest.Resource) bool { return t.Str("rule") == ruleName && s.TopicArn(t.Str("arn")) }) != nil {
+		if s.first(TypeEventTarget, func(t *stacktest.Resource) bool { return t.Str("rule") == ruleName && s.TopicArn(t.Str("arn")) }) != nil {
 			return nil
 		}
 		return []Violation{violation(c, "alerts", "event rule "+rule.Name+" matches this crawler's failures but targets no topic of this stack", fix)}

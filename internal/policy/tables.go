@@ -3,48 +3,48 @@ package policy
 // The reviewed tables the rules read. Each entry says why; a change here is a policy change
 // and is reviewed like one.
 
-// Resource type tokens the rules name.
+// Resource type tokens the rules name (and tests/policy breaks resources of).
 const (
-	tBucket          = "aws:s3/bucketV2:BucketV2"
-	tPAB             = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-	tSSE             = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
-	tOwnership       = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
-	tVersioning      = "aws:s3/bucketVersioningV2:BucketVersioningV2"
-	tLifecycle       = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
-	tBucketPolicy    = "aws:s3/bucketPolicy:BucketPolicy"
-	tKey             = "aws:kms/key:Key"
-	tAlias           = "aws:kms/alias:Alias"
-	tStream          = "aws:kinesis/stream:Stream"
-	tFirehose        = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
-	tFunction        = "aws:lambda/function:Function"
-	tRole            = "aws:iam/role:Role"
-	tRolePolicy      = "aws:iam/rolePolicy:RolePolicy"
-	tPolicy          = "aws:iam/policy:Policy"
-	tAttachment      = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-	tLogGroup        = "aws:cloudwatch/logGroup:LogGroup"
-	tAlarm           = "aws:cloudwatch/metricAlarm:MetricAlarm"
-	tDashboard       = "aws:cloudwatch/dashboard:Dashboard"
-	tEventRule       = "aws:cloudwatch/eventRule:EventRule"
-	tEventTarget     = "aws:cloudwatch/eventTarget:EventTarget"
-	tTopic           = "aws:sns/topic:Topic"
-	tTopicPolicy     = "aws:sns/topicPolicy:TopicPolicy"
-	tDatabase        = "aws:glue/catalogDatabase:CatalogDatabase"
-	tTable           = "aws:glue/catalogTable:CatalogTable"
-	tCrawler         = "aws:glue/crawler:Crawler"
-	tWorkgroup       = "aws:athena/workgroup:Workgroup"
-	tRestAPI         = "aws:apigateway/restApi:RestApi"
-	tMethod          = "aws:apigateway/method:Method"
-	tIntegration     = "aws:apigateway/integration:Integration"
-	tValidator       = "aws:apigateway/requestValidator:RequestValidator"
-	tStage           = "aws:apigateway/stage:Stage"
-	tMethodSettings  = "aws:apigateway/methodSettings:MethodSettings"
-	tUsagePlan       = "aws:apigateway/usagePlan:UsagePlan"
-	tUsagePlanKey    = "aws:apigateway/usagePlanKey:UsagePlanKey"
-	tAPIKey          = "aws:apigateway/apiKey:ApiKey"
-	tAPIAccount      = "aws:apigateway/account:Account"
-	tLogStream       = "aws:cloudwatch/logStream:LogStream"
-	tSubscription    = "aws:sns/topicSubscription:TopicSubscription"
-	tLambdaPermision = "aws:lambda/permission:Permission"
+	TypeBucket           = "aws:s3/bucketV2:BucketV2"
+	TypePAB              = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	TypeSSE              = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	TypeOwnership        = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+	TypeVersioning       = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	TypeLifecycle        = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+	TypeBucketPolicy     = "aws:s3/bucketPolicy:BucketPolicy"
+	TypeKey              = "aws:kms/key:Key"
+	TypeAlias            = "aws:kms/alias:Alias"
+	TypeStream           = "aws:kinesis/stream:Stream"
+	TypeFirehose         = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+	TypeFunction         = "aws:lambda/function:Function"
+	TypeRole             = "aws:iam/role:Role"
+	TypeRolePolicy       = "aws:iam/rolePolicy:RolePolicy"
+	TypePolicy           = "aws:iam/policy:Policy"
+	TypeAttachment       = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	TypeLogGroup         = "aws:cloudwatch/logGroup:LogGroup"
+	TypeAlarm            = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	TypeDashboard        = "aws:cloudwatch/dashboard:Dashboard"
+	TypeEventRule        = "aws:cloudwatch/eventRule:EventRule"
+	TypeEventTarget      = "aws:cloudwatch/eventTarget:EventTarget"
+	TypeTopic            = "aws:sns/topic:Topic"
+	TypeTopicPolicy      = "aws:sns/topicPolicy:TopicPolicy"
+	TypeDatabase         = "aws:glue/catalogDatabase:CatalogDatabase"
+	TypeTable            = "aws:glue/catalogTable:CatalogTable"
+	TypeCrawler          = "aws:glue/crawler:Crawler"
+	TypeWorkgroup        = "aws:athena/workgroup:Workgroup"
+	TypeRestAPI          = "aws:apigateway/restApi:RestApi"
+	TypeMethod           = "aws:apigateway/method:Method"
+	TypeIntegration      = "aws:apigateway/integration:Integration"
+	TypeValidator        = "aws:apigateway/requestValidator:RequestValidator"
+	TypeStage            = "aws:apigateway/stage:Stage"
+	TypeMethodSettings   = "aws:apigateway/methodSettings:MethodSettings"
+	TypeUsagePlan        = "aws:apigateway/usagePlan:UsagePlan"
+	TypeUsagePlanKey     = "aws:apigateway/usagePlanKey:UsagePlanKey"
+	TypeAPIKey           = "aws:apigateway/apiKey:ApiKey"
+	TypeAPIAccount       = "aws:apigateway/account:Account"
+	TypeLogStream        = "aws:cloudwatch/logStream:LogStream"
+	TypeSubscription     = "aws:sns/topicSubscription:TopicSubscription"
+	TypeLambdaPermission = "aws:lambda/permission:Permission"
 )
 
 // Taggable classifies every AWS resource type the program may declare: true when AWS (and
@@ -52,27 +52,27 @@ const (
 // appears in a run but is missing here fails rule ops-types-classified: classify it when you
 // add it. (Checked against the pulumi-aws v6.83 SDK: a Tags field in the type's Args.)
 var Taggable = map[string]bool{
-	tBucket: true, tKey: true, tStream: true, tFirehose: true, tFunction: true, tRole: true,
-	tLogGroup: true, tAlarm: true, tEventRule: true, tTopic: true, tDatabase: true, tCrawler: true,
-	tWorkgroup: true, tRestAPI: true, tStage: true, tUsagePlan: true, tAPIKey: true, tPolicy: true,
+	TypeBucket: true, TypeKey: true, TypeStream: true, TypeFirehose: true, TypeFunction: true, TypeRole: true,
+	TypeLogGroup: true, TypeAlarm: true, TypeEventRule: true, TypeTopic: true, TypeDatabase: true, TypeCrawler: true,
+	TypeWorkgroup: true, TypeRestAPI: true, TypeStage: true, TypeUsagePlan: true, TypeAPIKey: true, TypePolicy: true,
 
-	tPAB: false, tSSE: false, tOwnership: false, tVersioning: false, tLifecycle: false, tBucketPolicy: false,
-	tAlias: false, tRolePolicy: false, tAttachment: false, tDashboard: false, tEventTarget: false,
-	tTopicPolicy: false, tSubscription: false, tTable: false, tLogStream: false, tLambdaPermision: false,
+	TypePAB: false, TypeSSE: false, TypeOwnership: false, TypeVersioning: false, TypeLifecycle: false, TypeBucketPolicy: false,
+	TypeAlias: false, TypeRolePolicy: false, TypeAttachment: false, TypeDashboard: false, TypeEventTarget: false,
+	TypeTopicPolicy: false, TypeSubscription: false, TypeTable: false, TypeLogStream: false, TypeLambdaPermission: false,
 	"aws:athena/namedQuery:NamedQuery":                     false,
 	"aws:glue/securityConfiguration:SecurityConfiguration": false,
-	tMethod:      false,
-	tIntegration: false,
+	TypeMethod:      false,
+	TypeIntegration: false,
 	"aws:apigateway/integrationResponse:IntegrationResponse": false,
 	"aws:apigateway/methodResponse:MethodResponse":           false,
-	tMethodSettings:                        false,
+	TypeMethodSettings:                     false,
 	"aws:apigateway/model:Model":           false,
-	tValidator:                             false,
+	TypeValidator:                          false,
 	"aws:apigateway/resource:Resource":     false,
 	"aws:apigateway/response:Response":     false,
 	"aws:apigateway/deployment:Deployment": false,
-	tUsagePlanKey:                          false,
-	tAPIAccount:                            false,
+	TypeUsagePlanKey:                       false,
+	TypeAPIAccount:                         false,
 }
 
 // TrustCondition is what a service passes when it assumes a role, so a trust policy can
@@ -119,12 +119,12 @@ var ReviewedManagedPolicies = map[string]string{
 // DimensionTypes maps a CloudWatch dimension to the resource type whose name fills it and
 // the property holding that name (in State: inputs plus computed outputs).
 var DimensionTypes = map[string]struct{ Type, Property string }{
-	"ApiName":            {tRestAPI, "name"},
-	"Stage":              {tStage, "stageName"},
-	"StreamName":         {tStream, "name"},
-	"DeliveryStreamName": {tFirehose, "name"},
-	"FunctionName":       {tFunction, "name"},
-	"WorkGroup":          {tWorkgroup, "name"},
+	"ApiName":            {TypeRestAPI, "name"},
+	"Stage":              {TypeStage, "stageName"},
+	"StreamName":         {TypeStream, "name"},
+	"DeliveryStreamName": {TypeFirehose, "name"},
+	"FunctionName":       {TypeFunction, "name"},
+	"WorkGroup":          {TypeWorkgroup, "name"},
 }
 
 // DimensionValues are dimensions that name a state, not a resource, with the values AWS
@@ -135,7 +135,7 @@ var DimensionValues = map[string][]string{
 }
 
 // Monitored are the resource types that must each have at least one alarm (ops-alarm-coverage).
-var Monitored = []string{tRestAPI, tStream, tFirehose, tFunction}
+var Monitored = []string{TypeRestAPI, TypeStream, TypeFirehose, TypeFunction}
 
 // Firehose's documented defaults for an extended S3 destination and a Lambda processor,
 // applied when the program leaves a value unset.

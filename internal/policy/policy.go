@@ -4,13 +4,14 @@
 // each declared resource against every rule, reporting all violations at once. Deliberate
 // deviations live in one reviewed exception list (exceptions.go), never in a weakened rule.
 //
-// `make policy` prints the rule table; `go test ./tests/policy` fails on any violation.
+// The suite's tests live in tests/policy: `make policy` prints the rule table; `go test
+// ./tests/policy` fails on any violation.
 package policy
 
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/internal/stacktest"
@@ -61,7 +62,8 @@ type Exception struct {
 	Reason   string
 }
 
-func (e Exception) matches(v Violation) bool {
+// Matches reports whether the exception covers v.
+func (e Exception) Matches(v Violation) bool {
 	return e.Rule == v.Rule && e.Resource == v.Resource && (e.Property == "" || e.Property == v.Property)
 }
 
@@ -112,7 +114,7 @@ func EvaluateWith(res *stacktest.Result, cfg map[string]string, rules []Rule, ex
 			found = rule.Check(s, nil)
 		} else {
 			for _, r := range res.Resources {
-				if contains(rule.Types, r.Type) {
+				if slices.Contains(rule.Types, r.Type) {
 					rep.Checked[rule.ID]++
 					found = append(found, rule.Check(s, r)...)
 				}
@@ -122,7 +124,7 @@ func EvaluateWith(res *stacktest.Result, cfg map[string]string, rules []Rule, ex
 			v.Rule = rule.ID
 			excepted := false
 			for _, e := range exceptions {
-				excepted = excepted || e.matches(v)
+				excepted = excepted || e.Matches(v)
 			}
 			if excepted {
 				rep.Excepted = append(rep.Excepted, v)
@@ -213,12 +215,12 @@ func (s *Stack) IsStackKey(v string) bool {
 	if v == "" {
 		return false
 	}
-	for _, k := range s.OfType(tKey) {
+	for _, k := range s.OfType(TypeKey) {
 		if v == arnOf(k) || v == state(k, "keyId") {
 			return true
 		}
 	}
-	for _, a := range s.OfType(tAlias) {
+	for _, a := range s.OfType(TypeAlias) {
 		name := a.Str("name")
 		if (v == name || v == arnOf(a) || strings.HasSuffix(v, ":"+name)) && s.IsStackKey(a.Str("targetKeyId")) {
 			return true
@@ -229,12 +231,12 @@ func (s *Stack) IsStackKey(v string) bool {
 
 // LogGroupNamed returns the declared log group with a physical name, or nil.
 func (s *Stack) LogGroupNamed(name string) *stacktest.Resource {
-	return s.first(tLogGroup, func(g *stacktest.Resource) bool { return name != "" && state(g, "name") == name })
+	return s.first(TypeLogGroup, func(g *stacktest.Resource) bool { return name != "" && state(g, "name") == name })
 }
 
 // TopicArn reports whether arn is an SNS topic this stack creates.
 func (s *Stack) TopicArn(arn string) bool {
-	return s.first(tTopic, func(t *stacktest.Resource) bool { return arn != "" && arnOf(t) == arn }) != nil
+	return s.first(TypeTopic, func(t *stacktest.Resource) bool { return arn != "" && arnOf(t) == arn }) != nil
 }
 
 // violation builds a violation of r (rule id is filled in by Evaluate).
@@ -253,24 +255,6 @@ func lines(err error) []string {
 			out = append(out, l)
 		}
 	}
-	return out
-}
-
-func contains[T comparable](list []T, v T) bool {
-	for _, e := range list {
-		if e == v {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -1,4 +1,4 @@
-package standintest
+package testenv
 
 import (
 	"bytes"
@@ -30,6 +30,10 @@ type Faults struct {
 	DropEntry float64
 	// Delay is added to every request, PutRecords or not, like a network round trip.
 	Delay time.Duration
+}
+
+func (f Faults) any() bool {
+	return f.ThrottleEvery+f.FailEvery+f.LoseEvery != 0 || f.DropEntry != 0
 }
 
 // FaultProxy sits between a producer and kinesalite (which never throttles) and injects the
@@ -94,17 +98,6 @@ type putRecordsIn struct {
 	Records    []json.RawMessage `json:"Records"`
 }
 
-type entry struct {
-	Data string `json:"Data"`
-}
-
-type resultEntry struct {
-	SequenceNumber string `json:"SequenceNumber,omitempty"`
-	ShardId        string `json:"ShardId,omitempty"`
-	ErrorCode      string `json:"ErrorCode,omitempty"`
-	ErrorMessage   string `json:"ErrorMessage,omitempty"`
-}
-
 type putRecordsOut struct {
 	FailedRecordCount int               `json:"FailedRecordCount"`
 	Records           []json.RawMessage `json:"Records"`
@@ -113,6 +106,7 @@ type putRecordsOut struct {
 
 const amzJSON = "application/x-amz-json-1.1"
 
+// ServeHTTP forwards r, breaking PutRecords requests as the faults say.
 func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -122,75 +116,78 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.faults.Delay > 0 {
 		time.Sleep(p.faults.Delay)
 	}
-	f := p.faults
-	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" || f.ThrottleEvery+f.FailEvery+f.LoseEvery == 0 && f.DropEntry == 0 {
-		p.forward(w, r, body)
-		return
-	}
 	var in putRecordsIn
-	if err := json.Unmarshal(body, &in); err != nil {
-		p.forward(w, r, body) // let kinesalite answer a malformed request
+	if r.Header.Get("X-Amz-Target") != "Kinesis_20131202.PutRecords" || !p.faults.any() || json.Unmarshal(body, &in) != nil {
+		p.forward(w, r, body) // kinesalite answers a malformed request itself
 		return
 	}
+	if p.failWhole(w, r, body, in) {
+		return
+	}
+	p.failSome(w, r, in)
+}
 
+// failWhole applies the whole-request faults due for this request; it reports whether it
+// answered.
+func (p *FaultProxy) failWhole(w http.ResponseWriter, r *http.Request, body []byte, in putRecordsIn) bool {
 	p.mu.Lock()
 	p.counts.PutRecordsRequests++
-	nth := func(every int) bool { return every > 0 && p.counts.PutRecordsRequests%every == 0 }
+	n := p.counts.PutRecordsRequests
+	nth := func(every int) bool { return every > 0 && n%every == 0 }
 	switch {
-	case nth(f.ThrottleEvery):
+	case nth(p.faults.ThrottleEvery):
 		p.counts.ThrottledRequests++
 		p.counts.RecordsRefused += len(in.Records)
 		p.mu.Unlock()
 		awsError(w, http.StatusBadRequest, "ProvisionedThroughputExceededException", "Rate exceeded for stream "+in.StreamName+" (fault proxy)")
-		return
-	case nth(f.FailEvery):
+	case nth(p.faults.FailEvery):
 		p.counts.FailedRequests++
 		p.counts.RecordsRefused += len(in.Records)
 		p.mu.Unlock()
 		awsError(w, http.StatusInternalServerError, "InternalFailure", "injected internal failure (fault proxy)")
-		return
-	case nth(f.LoseEvery):
+	case nth(p.faults.LoseEvery):
 		p.mu.Unlock()
-		status, _, _ := p.roundTrip(r, body)
-		p.mu.Lock()
-		if status == http.StatusOK {
-			p.counts.LostResponses++
-			p.counts.RecordsStoredUnacknowledged += len(in.Records)
-			for _, raw := range in.Records {
-				var e entry
-				_ = json.Unmarshal(raw, &e)
-				p.lost[e.Data]++
-			}
-		}
-		p.mu.Unlock()
+		p.loseResponse(r, body, in)
 		awsError(w, http.StatusInternalServerError, "InternalFailure", "injected lost response (records were stored)")
+	default:
+		p.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// loseResponse stores the records upstream and remembers them as stored unacknowledged.
+func (p *FaultProxy) loseResponse(r *http.Request, body []byte, in putRecordsIn) {
+	status, _, _ := p.roundTrip(r, body)
+	if status != http.StatusOK {
 		return
 	}
-	// Partial failure: withhold some entries, forward the rest, merge the answers by index.
-	drop := make([]string, len(in.Records)) // error code per withheld entry
-	var keep []json.RawMessage
-	for i, raw := range in.Records {
-		if p.rnd.Float64() < f.DropEntry {
-			drop[i] = "ProvisionedThroughputExceededException"
-			if p.rnd.IntN(5) == 0 {
-				drop[i] = "InternalFailure"
-			}
-			continue
-		}
-		keep = append(keep, raw)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counts.LostResponses++
+	p.counts.RecordsStoredUnacknowledged += len(in.Records)
+	for _, raw := range in.Records {
+		var e struct{ Data string }
+		_ = json.Unmarshal(raw, &e)
+		p.lost[e.Data]++
 	}
-	p.mu.Unlock()
+}
 
+// failSome withholds some entries, forwards the rest and merges the answers by index.
+func (p *FaultProxy) failSome(w http.ResponseWriter, r *http.Request, in putRecordsIn) {
+	drop, keep := p.pickDropped(in.Records)
 	var upstream putRecordsOut
 	if len(keep) > 0 {
 		fwd := in
 		fwd.Records = keep
-		fb, _ := json.Marshal(fwd)
+		fb, err := json.Marshal(fwd)
+		if err != nil {
+			awsError(w, http.StatusInternalServerError, "InternalFailure", "fault proxy: "+err.Error())
+			return
+		}
 		status, respBody, hdr := p.roundTrip(r, fb)
 		if status != http.StatusOK {
-			copyHeader(w.Header(), hdr)
-			w.WriteHeader(status)
-			_, _ = w.Write(respBody)
+			writeResponse(w, status, respBody, hdr)
 			return
 		}
 		if err := json.Unmarshal(respBody, &upstream); err != nil || len(upstream.Records) != len(keep) {
@@ -198,40 +195,67 @@ func (p *FaultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	out := putRecordsOut{Records: make([]json.RawMessage, len(in.Records)), EncryptionType: upstream.EncryptionType}
-	out.FailedRecordCount = upstream.FailedRecordCount
-	k, dropped := 0, 0
-	for i := range in.Records {
-		if drop[i] != "" {
-			msg := "Rate exceeded for shard shardId-000000000000 in stream " + in.StreamName + " (fault proxy)"
-			if drop[i] == "InternalFailure" {
-				msg = "Internal service failure (fault proxy)"
-			}
-			out.Records[i], _ = json.Marshal(resultEntry{ErrorCode: drop[i], ErrorMessage: msg})
-			out.FailedRecordCount++
-			dropped++
-			continue
-		}
-		out.Records[i] = upstream.Records[k]
-		k++
-	}
-	p.mu.Lock()
-	p.counts.DroppedEntries += dropped
-	p.counts.RecordsRefused += dropped
-	if out.FailedRecordCount > 0 {
-		p.counts.PartialRequests++
-	}
-	p.mu.Unlock()
+	out := p.merge(in, drop, upstream)
 	b, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", amzJSON)
 	_, _ = w.Write(b)
 }
 
+// pickDropped draws the entries to withhold: drop holds the error code per withheld index.
+func (p *FaultProxy) pickDropped(recs []json.RawMessage) (drop []string, keep []json.RawMessage) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	drop = make([]string, len(recs))
+	for i, raw := range recs {
+		if p.rnd.Float64() >= p.faults.DropEntry {
+			keep = append(keep, raw)
+			continue
+		}
+		drop[i] = "ProvisionedThroughputExceededException"
+		if p.rnd.IntN(5) == 0 {
+			drop[i] = "InternalFailure"
+		}
+	}
+	return drop, keep
+}
+
+// merge puts the upstream results and the withheld entries' errors back in request order.
+func (p *FaultProxy) merge(in putRecordsIn, drop []string, upstream putRecordsOut) putRecordsOut {
+	out := putRecordsOut{Records: make([]json.RawMessage, len(in.Records)), EncryptionType: upstream.EncryptionType, FailedRecordCount: upstream.FailedRecordCount}
+	k, dropped := 0, 0
+	for i := range in.Records {
+		if drop[i] == "" {
+			out.Records[i] = upstream.Records[k]
+			k++
+			continue
+		}
+		msg := "Rate exceeded for shard shardId-000000000000 in stream " + in.StreamName + " (fault proxy)"
+		if drop[i] == "InternalFailure" {
+			msg = "Internal service failure (fault proxy)"
+		}
+		out.Records[i], _ = json.Marshal(map[string]string{"ErrorCode": drop[i], "ErrorMessage": msg})
+		out.FailedRecordCount++
+		dropped++
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counts.DroppedEntries += dropped
+	p.counts.RecordsRefused += dropped
+	if out.FailedRecordCount > 0 {
+		p.counts.PartialRequests++
+	}
+	return out
+}
+
 func (p *FaultProxy) forward(w http.ResponseWriter, r *http.Request, body []byte) {
 	status, respBody, hdr := p.roundTrip(r, body)
+	writeResponse(w, status, respBody, hdr)
+}
+
+func writeResponse(w http.ResponseWriter, status int, body []byte, hdr http.Header) {
 	copyHeader(w.Header(), hdr)
 	w.WriteHeader(status)
-	_, _ = w.Write(respBody)
+	_, _ = w.Write(body)
 }
 
 func (p *FaultProxy) roundTrip(r *http.Request, body []byte) (int, []byte, http.Header) {
@@ -246,7 +270,7 @@ func (p *FaultProxy) roundTrip(r *http.Request, body []byte) (int, []byte, http.
 	if err != nil {
 		return http.StatusBadGateway, []byte(err.Error()), http.Header{}
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, resp.Header
 }

@@ -1,13 +1,14 @@
-// Package transformtest checks Firehose transformation responses against the contract the
-// transform promises; the transform's own tests, its fuzz test and the Lambda's end-to-end
-// test share it.
-package transformtest
+package testenv
+
+// The Firehose transformation contract the transform promises; the transform's own tests, its
+// fuzz test and the Lambda's end-to-end test check its answers with it.
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -18,17 +19,17 @@ import (
 	"github.com/streamlake/streamlake/schema"
 )
 
-// CheckRecord verifies a transformed record against the Glue table the way Firehose's OpenX
+// CheckFirehoseRecord verifies a transformed record against the Glue table the way Firehose's OpenX
 // JSON SerDe will read it: one compact JSON object, no duplicate keys, every key a column in
 // column order, every value of the column's type, timestamps in the form the SerDe parses.
 // It returns the decoded object.
-func CheckRecord(s *schema.Schema, out []byte) (map[string]any, error) {
+func CheckFirehoseRecord(s *schema.Schema, out []byte) (map[string]any, error) {
 	if !utf8.Valid(out) {
 		return nil, fmt.Errorf("output is not UTF-8")
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, out); err != nil {
-		return nil, fmt.Errorf("output is not JSON: %v", err)
+		return nil, fmt.Errorf("output is not JSON: %w", err)
 	}
 	if !bytes.Equal(compact.Bytes(), out) {
 		return nil, fmt.Errorf("output is not compact")
@@ -65,7 +66,7 @@ func CheckRecord(s *schema.Schema, out []byte) (map[string]any, error) {
 		}
 		v, err := checkValue(types[key], raw)
 		if err != nil {
-			return nil, fmt.Errorf("column %s (%s): %v", key, types[key], err)
+			return nil, fmt.Errorf("column %s (%s): %w", key, types[key], err)
 		}
 		obj[key] = v
 	}
@@ -150,8 +151,8 @@ func strictDecode(raw json.RawMessage, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-// Result is one checked answer.
-type Result struct {
+// FirehoseResult is one checked answer.
+type FirehoseResult struct {
 	RecordID string
 	Result   string
 	// Data is the decoded data: the transformed event (Ok) or the original (ProcessingFailed).
@@ -161,74 +162,92 @@ type Result struct {
 	Event map[string]any
 }
 
-// CheckResponse verifies resp as the answer to ev: one answer per record, same order and ids;
-// result Ok or ProcessingFailed; exactly the keys Firehose documents (recordId, result, data,
-// and metadata.partitionKeys on Ok only); failed records carry their original data; Ok records
-// pass CheckRecord and their partition keys are the UTC year/month/day/hour of the event time.
-func CheckResponse(s *schema.Schema, ev *events.KinesisFirehoseEvent, resp []byte) ([]Result, error) {
+// CheckFirehoseResponse verifies resp as the answer to ev: one answer per record, same order
+// and ids; result Ok or ProcessingFailed; exactly the keys Firehose documents (recordId, result,
+// data, and metadata.partitionKeys on Ok only); failed records carry their original data; Ok
+// records pass CheckFirehoseRecord and their partition keys are the UTC year/month/day/hour of
+// the event time.
+func CheckFirehoseResponse(s *schema.Schema, ev *events.KinesisFirehoseEvent, resp []byte) ([]FirehoseResult, error) {
 	if !json.Valid(resp) {
 		return nil, fmt.Errorf("response is not JSON")
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(resp, &top); err != nil {
-		return nil, fmt.Errorf("response is not an object: %v", err)
+		return nil, fmt.Errorf("response is not an object: %w", err)
 	}
 	if len(top) != 1 || top["records"] == nil {
-		return nil, fmt.Errorf("response keys %v, want only records", slices.Sorted(maps(top)))
+		return nil, fmt.Errorf("response keys %v, want only records", slices.Sorted(maps.Keys(top)))
 	}
 	var recs []map[string]json.RawMessage
 	if err := json.Unmarshal(top["records"], &recs); err != nil {
-		return nil, fmt.Errorf("records: %v", err)
+		return nil, fmt.Errorf("records: %w", err)
 	}
 	if len(recs) != len(ev.Records) {
 		return nil, fmt.Errorf("%d answers for %d records", len(recs), len(ev.Records))
 	}
-	out := make([]Result, len(recs))
+	out := make([]FirehoseResult, len(recs))
 	for i, rec := range recs {
-		in := &ev.Records[i]
-		r := &out[i]
-		if err := json.Unmarshal(rec["recordId"], &r.RecordID); err != nil || r.RecordID != in.RecordID {
-			return nil, fmt.Errorf("answer %d: recordId %q, want %q", i, r.RecordID, in.RecordID)
+		r, err := checkAnswer(s, rec, &ev.Records[i])
+		if err != nil {
+			return nil, fmt.Errorf("answer %d: %w", i, err)
 		}
-		if err := json.Unmarshal(rec["result"], &r.Result); err != nil {
-			return nil, fmt.Errorf("answer %d: result: %v", i, err)
-		}
-		if err := json.Unmarshal(rec["data"], &r.Data); err != nil || rec["data"] == nil {
-			return nil, fmt.Errorf("answer %d: data is not base64: %v", i, err)
-		}
-		keys := slices.Sorted(maps(rec))
-		switch r.Result {
-		case events.KinesisFirehoseTransformedStateProcessingFailed:
-			if !slices.Equal(keys, []string{"data", "recordId", "result"}) {
-				return nil, fmt.Errorf("answer %d (failed): keys %v", i, keys)
-			}
-			if !bytes.Equal(r.Data, in.Data) {
-				return nil, fmt.Errorf("answer %d (failed): data is not the original", i)
-			}
-		case events.KinesisFirehoseTransformedStateOk:
-			if !slices.Equal(keys, []string{"data", "metadata", "recordId", "result"}) {
-				return nil, fmt.Errorf("answer %d (ok): keys %v", i, keys)
-			}
-			var meta map[string]json.RawMessage
-			if err := json.Unmarshal(rec["metadata"], &meta); err != nil || len(meta) != 1 || meta["partitionKeys"] == nil {
-				return nil, fmt.Errorf("answer %d (ok): metadata %s, want only partitionKeys", i, rec["metadata"])
-			}
-			if err := json.Unmarshal(meta["partitionKeys"], &r.PartitionKeys); err != nil {
-				return nil, fmt.Errorf("answer %d (ok): partitionKeys: %v", i, err)
-			}
-			ev, err := CheckRecord(s, r.Data)
-			if err != nil {
-				return nil, fmt.Errorf("answer %d (ok): %v", i, err)
-			}
-			r.Event = ev
-			if err := checkKeys(s, ev, r.PartitionKeys); err != nil {
-				return nil, fmt.Errorf("answer %d (ok): %v", i, err)
-			}
-		default:
-			return nil, fmt.Errorf("answer %d: result %q", i, r.Result)
-		}
+		out[i] = r
 	}
 	return out, nil
+}
+
+// checkAnswer checks one answer against its record.
+func checkAnswer(s *schema.Schema, rec map[string]json.RawMessage, in *events.KinesisFirehoseEventRecord) (FirehoseResult, error) {
+	var r FirehoseResult
+	if err := json.Unmarshal(rec["recordId"], &r.RecordID); err != nil || r.RecordID != in.RecordID {
+		return r, fmt.Errorf("recordId %q, want %q", r.RecordID, in.RecordID)
+	}
+	if err := json.Unmarshal(rec["result"], &r.Result); err != nil {
+		return r, fmt.Errorf("result: %w", err)
+	}
+	if rec["data"] == nil {
+		return r, fmt.Errorf("no data")
+	}
+	if err := json.Unmarshal(rec["data"], &r.Data); err != nil {
+		return r, fmt.Errorf("data is not base64: %w", err)
+	}
+	keys := slices.Sorted(maps.Keys(rec))
+	switch r.Result {
+	case events.KinesisFirehoseTransformedStateProcessingFailed:
+		if !slices.Equal(keys, []string{"data", "recordId", "result"}) {
+			return r, fmt.Errorf("failed: keys %v", keys)
+		}
+		if !bytes.Equal(r.Data, in.Data) {
+			return r, fmt.Errorf("failed: data is not the original")
+		}
+	case events.KinesisFirehoseTransformedStateOk:
+		if !slices.Equal(keys, []string{"data", "metadata", "recordId", "result"}) {
+			return r, fmt.Errorf("ok: keys %v", keys)
+		}
+		if err := checkOk(s, rec["metadata"], &r); err != nil {
+			return r, fmt.Errorf("ok: %w", err)
+		}
+	default:
+		return r, fmt.Errorf("result %q", r.Result)
+	}
+	return r, nil
+}
+
+// checkOk checks an Ok answer's metadata, transformed event and partition keys.
+func checkOk(s *schema.Schema, metadata json.RawMessage, r *FirehoseResult) error {
+	var meta map[string]json.RawMessage
+	if err := json.Unmarshal(metadata, &meta); err != nil || len(meta) != 1 || meta["partitionKeys"] == nil {
+		return fmt.Errorf("metadata %s, want only partitionKeys", metadata)
+	}
+	if err := json.Unmarshal(meta["partitionKeys"], &r.PartitionKeys); err != nil {
+		return fmt.Errorf("partitionKeys: %w", err)
+	}
+	ev, err := CheckFirehoseRecord(s, r.Data)
+	if err != nil {
+		return err
+	}
+	r.Event = ev
+	return checkKeys(s, ev, r.PartitionKeys)
 }
 
 // checkKeys checks the partition keys against the event time and the ingested_at presence.
@@ -240,7 +259,7 @@ func checkKeys(s *schema.Schema, ev map[string]any, keys map[string]string) erro
 	if _, ok := ev[s.ArrivalTime].(string); !ok {
 		return fmt.Errorf("no %s", s.ArrivalTime)
 	}
-	t, err := parseTimestamp(at)
+	t, err := time.Parse(schema.TimestampLayout, at)
 	if err != nil {
 		return err
 	}
@@ -253,18 +272,4 @@ func checkKeys(s *schema.Schema, ev map[string]any, keys map[string]string) erro
 		}
 	}
 	return nil
-}
-
-func maps[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-func parseTimestamp(s string) (time.Time, error) {
-	return time.Parse(schema.TimestampLayout, s)
 }

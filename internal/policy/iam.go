@@ -21,20 +21,20 @@ var policyInputs = map[string]struct {
 	Property, Kind string
 	Key            bool // a KMS key policy: Resource "*" means this key
 }{
-	tRolePolicy:   {"policy", identityPolicy, false},
-	tPolicy:       {"policy", identityPolicy, false},
-	tRole:         {"assumeRolePolicy", trustPolicy, false},
-	tKey:          {"policy", resourcePolicy, true},
-	tBucketPolicy: {"policy", resourcePolicy, false},
-	tTopicPolicy:  {"policy", resourcePolicy, false},
-	tTopic:        {"policy", resourcePolicy, false},
+	TypeRolePolicy:   {"policy", identityPolicy, false},
+	TypePolicy:       {"policy", identityPolicy, false},
+	TypeRole:         {"assumeRolePolicy", trustPolicy, false},
+	TypeKey:          {"policy", resourcePolicy, true},
+	TypeBucketPolicy: {"policy", resourcePolicy, false},
+	TypeTopicPolicy:  {"policy", resourcePolicy, false},
+	TypeTopic:        {"policy", resourcePolicy, false},
 }
 
 // permissionTypes are the types holding identity or resource policies.
-var permissionTypes = []string{tRolePolicy, tPolicy, tKey, tBucketPolicy, tTopicPolicy, tTopic}
+var permissionTypes = []string{TypeRolePolicy, TypePolicy, TypeKey, TypeBucketPolicy, TypeTopicPolicy, TypeTopic}
 
 // resourcePolicyTypes are the types holding resource policies.
-var resourcePolicyTypes = []string{tKey, tBucketPolicy, tTopicPolicy, tTopic}
+var resourcePolicyTypes = []string{TypeKey, TypeBucketPolicy, TypeTopicPolicy, TypeTopic}
 
 // statement is one parsed statement with where it came from.
 type statement struct {
@@ -44,8 +44,12 @@ type statement struct {
 	Key   bool
 }
 
+// DocumentInput names the input of a resource type that holds its policy document ("" for a
+// type without one).
+func DocumentInput(typ string) string { return policyInputs[typ].Property }
+
 func (st statement) prop(r *stacktest.Resource, field string) string {
-	return policyInputs[r.Type].Property + "." + st.Label + "." + field
+	return DocumentInput(r.Type) + "." + st.Label + "." + field
 }
 
 // statementsOf parses the policy document of r. A document that does not parse is reported:
@@ -241,7 +245,7 @@ func checkWildcardResource(_ *Stack, r *stacktest.Resource) []Violation {
 			if len(unscoped) > 0 {
 				out = append(out, violation(r, st.prop(r, "Resource"),
 					fmt.Sprintf("Resource %q for %v, which AWS can scope to named resources", res, unscoped),
-					"name the stream/bucket/key/log group ARNs (from the component's outputs) instead of a wildcard; if AWS truly offers no resource scope, add the action to WildcardResourceActions in tests/policy/tables.go with the reason"))
+					"name the stream/bucket/key/log group ARNs (from the component's outputs) instead of a wildcard; if AWS truly offers no resource scope, add the action to WildcardResourceActions in internal/policy/tables.go with the reason"))
 			}
 		}
 	}
@@ -251,7 +255,7 @@ func checkWildcardResource(_ *Stack, r *stacktest.Resource) []Violation {
 func checkManagedPolicies(_ *Stack, r *stacktest.Resource) []Violation {
 	var arns []string
 	prop := "policyArn"
-	if r.Type == tRole {
+	if r.Type == TypeRole {
 		prop = "managedPolicyArns"
 		arns = strList(r.In(prop))
 	} else if a := r.Str(prop); a != "" {
@@ -266,7 +270,7 @@ func checkManagedPolicies(_ *Stack, r *stacktest.Resource) []Violation {
 		if _, reviewed := ReviewedManagedPolicies[rest]; !reviewed {
 			out = append(out, violation(r, prop,
 				fmt.Sprintf("AWS managed policy %s is not reviewed: its permissions change without our review", arn),
-				"replace it with an inline policy built with iampolicy in the component, or review it and add it to ReviewedManagedPolicies in tests/policy/tables.go with the reason"))
+				"replace it with an inline policy built with iampolicy in the component, or review it and add it to ReviewedManagedPolicies in internal/policy/tables.go with the reason"))
 		}
 	}
 	return out
@@ -277,7 +281,7 @@ func checkTrustPolicy(s *Stack, r *stacktest.Resource) []Violation {
 	if bad != nil {
 		return []Violation{*bad}
 	}
-	fix := "build the role with newServiceRole (components/common.go): one service, sts:AssumeRole, and the condition TrustConditions (tests/policy/tables.go) lists for that service"
+	fix := "build the role with newServiceRole (components/common.go): one service, sts:AssumeRole, and the condition TrustConditions (internal/policy/tables.go) lists for that service"
 	if len(sts) == 0 {
 		return []Violation{violation(r, "assumeRolePolicy", "role has no trust policy", fix)}
 	}
@@ -306,7 +310,7 @@ func checkTrustPolicy(s *Stack, r *stacktest.Resource) []Violation {
 		if !known {
 			out = append(out, violation(r, st.prop(r, "Principal"),
 				fmt.Sprintf("service %s is not in the trust-condition table", svc),
-				"look up which confused-deputy condition "+svc+" passes (aws:SourceAccount, aws:SourceArn or sts:ExternalId) and add it to TrustConditions in tests/policy/tables.go with the reason"))
+				"look up which confused-deputy condition "+svc+" passes (aws:SourceAccount, aws:SourceArn or sts:ExternalId) and add it to TrustConditions in internal/policy/tables.go with the reason"))
 			continue
 		}
 		if len(tc.Keys) == 0 {

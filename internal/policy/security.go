@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/awsrules"
@@ -22,7 +24,7 @@ const lakeFix = "components/lake.go: "
 
 func checkPublicAccessBlock(s *Stack, b *stacktest.Resource) []Violation {
 	flags := []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"}
-	pabs := s.forBucket(tPAB, b)
+	pabs := s.forBucket(TypePAB, b)
 	if len(pabs) == 0 {
 		return []Violation{violation(b, "publicAccessBlock", "bucket has no public access block",
 			lakeFix+"add s3.NewBucketPublicAccessBlock with all four flags true")}
@@ -39,7 +41,7 @@ func checkPublicAccessBlock(s *Stack, b *stacktest.Resource) []Violation {
 
 func checkBucketEncryption(s *Stack, b *stacktest.Resource) []Violation {
 	fix := lakeFix + "add s3.NewBucketServerSideEncryptionConfigurationV2 with SseAlgorithm aws:kms and KmsMasterKeyId the stack key (env.KeyArn)"
-	cfgs := s.forBucket(tSSE, b)
+	cfgs := s.forBucket(TypeSSE, b)
 	if len(cfgs) == 0 {
 		return []Violation{violation(b, "serverSideEncryption", "bucket has no default encryption configuration", fix)}
 	}
@@ -55,17 +57,17 @@ func checkBucketEncryption(s *Stack, b *stacktest.Resource) []Violation {
 
 func checkTLSOnly(s *Stack, b *stacktest.Resource) []Violation {
 	arn := arnOf(b)
-	policies := s.forBucket(tBucketPolicy, b)
+	policies := s.forBucket(TypeBucketPolicy, b)
 	for _, p := range policies {
 		sts, bad := statementsOf(p)
 		if bad != nil {
 			return []Violation{*bad}
 		}
 		for _, st := range sts {
-			anyone := contains(st.Principal["AWS"], "*")
-			allS3 := contains(st.Action, "s3:*")
-			both := contains(st.Resource, arn) && contains(st.Resource, arn+"/*")
-			insecure := contains(st.conditionValues("aws:SecureTransport"), "false")
+			anyone := slices.Contains(st.Principal["AWS"], "*")
+			allS3 := slices.Contains(st.Action, "s3:*")
+			both := slices.Contains(st.Resource, arn) && slices.Contains(st.Resource, arn+"/*")
+			insecure := slices.Contains(st.conditionValues("aws:SecureTransport"), "false")
 			if st.Effect == "Deny" && anyone && allS3 && both && insecure {
 				return nil
 			}
@@ -77,7 +79,7 @@ func checkTLSOnly(s *Stack, b *stacktest.Resource) []Violation {
 }
 
 func checkACLsDisabled(s *Stack, b *stacktest.Resource) []Violation {
-	for _, oc := range s.forBucket(tOwnership, b) {
+	for _, oc := range s.forBucket(TypeOwnership, b) {
 		if oc.Str("rule.objectOwnership") == "BucketOwnerEnforced" {
 			return nil
 		}
@@ -167,7 +169,7 @@ func checkAPIRequestValidation(s *Stack, m *stacktest.Resource) []Violation {
 	}
 	fix := apiFix + "RequestValidatorId validator.ID() (ValidateRequestBody true) and RequestModels {application/json: the schema model} on every method"
 	v := s.ByID(m.Str("requestValidatorId"))
-	if v == nil || v.Type != tValidator {
+	if v == nil || v.Type != TypeValidator {
 		return []Violation{violation(m, "requestValidatorId", "method has no request validator: malformed bodies reach Kinesis", fix)}
 	}
 	var out []Violation
@@ -182,7 +184,7 @@ func checkAPIRequestValidation(s *Stack, m *stacktest.Resource) []Violation {
 
 // methodSettingsFor returns the stage-wide (*/*) method settings of a stage.
 func (s *Stack) methodSettingsFor(stage *stacktest.Resource) *stacktest.Resource {
-	return s.first(tMethodSettings, func(ms *stacktest.Resource) bool {
+	return s.first(TypeMethodSettings, func(ms *stacktest.Resource) bool {
 		return ms.Str("restApi") == stage.Str("restApi") && ms.Str("stageName") == stage.Str("stageName") && ms.Str("methodPath") == "*/*"
 	})
 }
@@ -204,7 +206,7 @@ func checkStageThrottling(s *Stack, st *stacktest.Resource) []Violation {
 
 func checkUsagePlan(s *Stack, st *stacktest.Resource) []Violation {
 	fix := apiFix + "a usage plan with ApiStages {api, stage}, ThrottleSettings rate and burst, and a UsagePlanKey for the producers' API key"
-	for _, plan := range s.OfType(tUsagePlan) {
+	for _, plan := range s.OfType(TypeUsagePlan) {
 		covers := false
 		for _, as := range plan.List("apiStages") {
 			covers = covers || (str(as, "apiId") == st.Str("restApi") && str(as, "stage") == st.Str("stageName"))
@@ -218,9 +220,9 @@ func checkUsagePlan(s *Stack, st *stacktest.Resource) []Violation {
 			return []Violation{violation(st, plan.Name+".throttleSettings", "the stage's usage plan does not throttle per API key", fix)}
 		}
 		planID := idOf(plan)
-		if s.first(tUsagePlanKey, func(k *stacktest.Resource) bool {
+		if s.first(TypeUsagePlanKey, func(k *stacktest.Resource) bool {
 			key := s.ByID(k.Str("keyId"))
-			return k.Str("usagePlanId") == planID && key != nil && key.Type == tAPIKey
+			return k.Str("usagePlanId") == planID && key != nil && key.Type == TypeAPIKey
 		}) == nil {
 			return []Violation{violation(st, plan.Name, "the stage's usage plan has no API key attached: every keyed request is refused (403)", fix)}
 		}
@@ -235,7 +237,7 @@ func checkAccessLogs(s *Stack, st *stacktest.Resource) []Violation {
 	if dest == "" {
 		return []Violation{violation(st, "accessLogSettings", "stage writes no access logs: no record of who sent what", fix)}
 	}
-	if s.first(tLogGroup, func(g *stacktest.Resource) bool { return arnOf(g) == dest }) == nil {
+	if s.first(TypeLogGroup, func(g *stacktest.Resource) bool { return arnOf(g) == dest }) == nil {
 		return []Violation{violation(st, "accessLogSettings.destinationArn", "access logs go to "+dest+", which is not a log group of this stack (retention and encryption unchecked)", fix)}
 	}
 	if !strings.Contains(st.Str("accessLogSettings.format"), "$context.requestId") {
@@ -274,7 +276,7 @@ func checkAthenaResults(s *Stack, wg *stacktest.Resource) []Violation {
 			fmt.Sprintf("query results (copies of lake data) are not encrypted with the stack key (option %q)", opt), fix))
 	}
 	loc := wg.Str("configuration.resultConfiguration.outputLocation")
-	inLake := s.first(tBucket, func(b *stacktest.Resource) bool { return strings.HasPrefix(loc, "s3://"+bucketName(b)+"/") }) != nil
+	inLake := s.first(TypeBucket, func(b *stacktest.Resource) bool { return strings.HasPrefix(loc, "s3://"+bucketName(b)+"/") }) != nil
 	if !inLake {
 		out = append(out, violation(wg, "configuration.resultConfiguration.outputLocation",
 			fmt.Sprintf("results go to %q, outside this stack's buckets (no TLS policy, lifecycle or key of ours)", loc), fix))
@@ -309,7 +311,7 @@ func checkNoSecretEnv(_ *Stack, fn *stacktest.Resource) []Violation {
 	fix := "components/transformfunction.go: pass secrets by reference (a Secrets Manager or SSM parameter ARN the role may read), never as environment values: they show in the console, in GetFunctionConfiguration and in the Pulumi state"
 	var out []Violation
 	vars := fn.StrMap("environment.variables")
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[k]
 		if secretName.MatchString(k) {
 			out = append(out, violation(fn, "environment.variables."+k, "environment variable name "+k+" suggests a secret", fix))

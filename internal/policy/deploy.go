@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,7 +158,7 @@ func minus(msgs []string, drop ...[]string) []string {
 	for _, m := range msgs {
 		dup := false
 		for _, d := range drop {
-			dup = dup || contains(d, m)
+			dup = dup || slices.Contains(d, m)
 		}
 		if !dup {
 			out = append(out, m)
@@ -216,7 +217,7 @@ func checkNoSSEWithKinesisSource(_ *Stack, r *stacktest.Resource) []Violation {
 
 // functionByArn returns the declared Lambda function an ARN (possibly qualified) names.
 func (s *Stack) functionByArn(arn string) *stacktest.Resource {
-	return s.first(tFunction, func(f *stacktest.Resource) bool {
+	return s.first(TypeFunction, func(f *stacktest.Resource) bool {
 		a := arnOf(f)
 		return a != "" && (arn == a || strings.HasPrefix(arn, a+":"))
 	})
@@ -253,7 +254,7 @@ func checkLambdaTimeout(s *Stack, fn *stacktest.Resource) []Violation {
 	timeout := intOr(fn.Inputs, "timeout", defaultLambdaTimeout)
 	arn := arnOf(fn)
 	var out []Violation
-	for _, fh := range s.OfType(tFirehose) {
+	for _, fh := range s.OfType(TypeFirehose) {
 		if d := deliveryOf(fh); d != nil && d.Lambda != nil && s.functionByArn(d.Lambda.LambdaArn) == fn {
 			if timeout < components.MinFirehoseLambdaTimeout || timeout > components.MaxFirehoseLambdaTimeout {
 				out = append(out, violation(fn, "timeout",
@@ -262,7 +263,7 @@ func checkLambdaTimeout(s *Stack, fn *stacktest.Resource) []Violation {
 			}
 		}
 	}
-	for _, in := range s.OfType(tIntegration) {
+	for _, in := range s.OfType(TypeIntegration) {
 		if uri := in.Str("uri"); arn != "" && strings.Contains(uri, arn) && timeout > apiGatewayMaxIntegrationSeconds {
 			out = append(out, violation(fn, "timeout",
 				fmt.Sprintf("timeout %d s; API Gateway integration %s gives up after %d s", timeout, in.Name, apiGatewayMaxIntegrationSeconds),
@@ -276,7 +277,7 @@ func checkLambdaTimeout(s *Stack, fn *stacktest.Resource) []Violation {
 func (s *Stack) tableOf(r *stacktest.Resource) *stacktest.Resource {
 	db := r.Str("extendedS3Configuration.dataFormatConversionConfiguration.schemaConfiguration.databaseName")
 	name := r.Str("extendedS3Configuration.dataFormatConversionConfiguration.schemaConfiguration.tableName")
-	return s.first(tTable, func(t *stacktest.Resource) bool { return t.Str("databaseName") == db && state(t, "name") == name })
+	return s.first(TypeTable, func(t *stacktest.Resource) bool { return t.Str("databaseName") == db && state(t, "name") == name })
 }
 
 func checkFirehoseSchemaTable(s *Stack, r *stacktest.Resource) []Violation {
@@ -298,7 +299,7 @@ func checkFirehoseSchemaTable(s *Stack, r *stacktest.Resource) []Violation {
 		out = append(out, violation(r, p+".catalogId", "schema catalog "+c+" is not this account's", fix))
 	}
 	role := r.Str(p + ".roleArn")
-	if s.first(tRole, func(x *stacktest.Resource) bool { return arnOf(x) == role }) == nil {
+	if s.first(TypeRole, func(x *stacktest.Resource) bool { return arnOf(x) == role }) == nil {
 		out = append(out, violation(r, p+".roleArn", "schema role "+role+" is not a role of this stack", fix))
 	}
 	return out
@@ -355,7 +356,7 @@ func checkCrawlerTarget(s *Stack, c *stacktest.Resource) []Violation {
 		db := str(t, "databaseName")
 		tables, _ := t.(map[string]any)["tables"].([]any)
 		for j, name := range tables {
-			if s.first(tTable, func(tb *stacktest.Resource) bool {
+			if s.first(TypeTable, func(tb *stacktest.Resource) bool {
 				return tb.Str("databaseName") == db && tb.Str("name") == name
 			}) == nil {
 				out = append(out, violation(c, fmt.Sprintf("catalogTargets[%d].tables[%d]", i, j),
@@ -386,7 +387,7 @@ func (s *Stack) checkDimension(dim, value string) error {
 	}
 	dt, ok := DimensionTypes[dim]
 	if !ok {
-		return fmt.Errorf("dimension %s is not in DimensionTypes (tests/policy/tables.go): add the resource type whose name fills it", dim)
+		return fmt.Errorf("dimension %s is not in DimensionTypes (internal/policy/tables.go): add the resource type whose name fills it", dim)
 	}
 	if s.first(dt.Type, func(r *stacktest.Resource) bool { return state(r, dt.Property) == value }) == nil {
 		return fmt.Errorf("dimension %s=%q names no %s of this stack: it would show another stack's resource, or nothing", dim, value, dt.Type)
@@ -424,7 +425,7 @@ func alarmMetrics(a *stacktest.Resource) []struct {
 func checkAlarmMetric(_ *Stack, a *stacktest.Resource) []Violation {
 	var out []Violation
 	for _, m := range alarmMetrics(a) {
-		if err := awsrules.CheckMetric(m.Namespace, m.Name, sortedKeys(m.Dims)); err != nil {
+		if err := awsrules.CheckMetric(m.Namespace, m.Name, slices.Sorted(maps.Keys(m.Dims))); err != nil {
 			out = append(out, violation(a, m.Path+"metricName/dimensions", err.Error(),
 				"components/monitoring.go AlarmSpecs: a metric and dimension set from awsrules.Metrics (add a real metric to the catalog first, with its AWS docs)"))
 		}
@@ -435,7 +436,7 @@ func checkAlarmMetric(_ *Stack, a *stacktest.Resource) []Violation {
 func checkAlarmDimensions(s *Stack, a *stacktest.Resource) []Violation {
 	var out []Violation
 	for _, m := range alarmMetrics(a) {
-		for _, dim := range sortedKeys(m.Dims) {
+		for _, dim := range slices.Sorted(maps.Keys(m.Dims)) {
 			if err := s.checkDimension(dim, m.Dims[dim]); err != nil {
 				out = append(out, violation(a, m.Path+"dimensions."+dim, err.Error(),
 					"components/monitoring.go: fill dimensions from this stack's resource names (MonitoringArgs), never ARNs"))
@@ -505,10 +506,10 @@ func checkDashboardMetrics(s *Stack, d *stacktest.Resource) []Violation {
 				dims[parts[i]] = parts[i+1]
 			}
 			where := fmt.Sprintf("dashboardBody.widgets[%d %q].metrics[%d]", wi, w.Properties.Title, li)
-			if err := awsrules.CheckMetric(parts[0], parts[1], sortedKeys(dims)); err != nil {
+			if err := awsrules.CheckMetric(parts[0], parts[1], slices.Sorted(maps.Keys(dims))); err != nil {
 				out = append(out, violation(d, where, err.Error()+" (the chart stays empty)", fix))
 			}
-			for _, dim := range sortedKeys(dims) {
+			for _, dim := range slices.Sorted(maps.Keys(dims)) {
 				if err := s.checkDimension(dim, dims[dim]); err != nil {
 					out = append(out, violation(d, where, err.Error(), fix))
 				}
@@ -521,10 +522,10 @@ func checkDashboardMetrics(s *Stack, d *stacktest.Resource) []Violation {
 // --- names, keys, lifecycle ------------------------------------------------------------
 
 // nameProperty is the input holding a type's physical name (default "name").
-var nameProperty = map[string]string{tBucket: "bucket", tDashboard: "dashboardName"}
+var nameProperty = map[string]string{TypeBucket: "bucket", TypeDashboard: "dashboardName"}
 
 // nameTypes are the types with an AWS name limit.
-func nameTypes() []string { return sortedKeys(awsrules.NameRules) }
+func nameTypes() []string { return slices.Sorted(maps.Keys(awsrules.NameRules)) }
 
 func checkNames(_ *Stack, r *stacktest.Resource) []Violation {
 	prop := nameProperty[r.Type]
@@ -536,7 +537,7 @@ func checkNames(_ *Stack, r *stacktest.Resource) []Violation {
 		// Pulumi auto-names it: the logical name plus "-" and 7 random characters
 		// (lowercased for buckets).
 		name, auto = r.Name, true
-		if r.Type == tBucket {
+		if r.Type == TypeBucket {
 			name = strings.ToLower(name)
 		}
 	}
@@ -555,7 +556,7 @@ func keyGrants(sts []statement, service string, actions ...string) bool {
 	for _, need := range actions {
 		ok := false
 		for _, st := range sts {
-			if st.Effect != "Allow" || !contains(st.Principal["Service"], service) {
+			if st.Effect != "Allow" || !slices.Contains(st.Principal["Service"], service) {
 				continue
 			}
 			for _, a := range st.Action {
@@ -582,17 +583,17 @@ func checkKeyGrantsServices(s *Stack, k *stacktest.Resource) []Violation {
 			out = append(out, violation(k, "policy", fmt.Sprintf("%s use this key, but the key policy does not let %s %v: %s", what, service, actions, consequence), fix))
 		}
 	}
-	if s.first(tLogGroup, func(g *stacktest.Resource) bool { return usesKey(g.Str("kmsKeyId")) }) != nil {
+	if s.first(TypeLogGroup, func(g *stacktest.Resource) bool { return usesKey(g.Str("kmsKeyId")) }) != nil {
 		need("log groups", "creating them fails", "logs."+s.Region+".amazonaws.com", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
 	}
-	for _, t := range s.where(tTopic, func(t *stacktest.Resource) bool { return usesKey(t.Str("kmsMasterKeyId")) }) {
+	for _, t := range s.where(TypeTopic, func(t *stacktest.Resource) bool { return usesKey(t.Str("kmsMasterKeyId")) }) {
 		topic := arnOf(t)
-		if s.first(tAlarm, func(a *stacktest.Resource) bool {
-			return contains(strList(a.In("alarmActions")), topic) || contains(strList(a.In("okActions")), topic)
+		if s.first(TypeAlarm, func(a *stacktest.Resource) bool {
+			return slices.Contains(strList(a.In("alarmActions")), topic) || slices.Contains(strList(a.In("okActions")), topic)
 		}) != nil {
 			need("alarms notifying topic "+t.Name, "their notifications are dropped silently", "cloudwatch.amazonaws.com", "kms:Decrypt", "kms:GenerateDataKey")
 		}
-		if s.first(tEventTarget, func(e *stacktest.Resource) bool { return e.Str("arn") == topic }) != nil {
+		if s.first(TypeEventTarget, func(e *stacktest.Resource) bool { return e.Str("arn") == topic }) != nil {
 			need("EventBridge rules notifying topic "+t.Name, "their notifications are dropped silently", "events.amazonaws.com", "kms:Decrypt", "kms:GenerateDataKey")
 		}
 	}
