@@ -177,20 +177,10 @@ func randomString() string {
 
 // ObjectName is the suffix Firehose gives an object after its prefix:
 // <stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid>, in UTC; the caller adds an
-// extension such as ".parquet" or ".gz". See "Configure Amazon S3 object name format"
+// extension such as ".parquet" or ".gz"; id is a random UUID (producer.NewUUID). See "Configure Amazon S3 object name format"
 // (https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html).
 func ObjectName(stream string, version int, t time.Time, id string) string {
 	return fmt.Sprintf("%s-%d-%s-%s", stream, version, t.UTC().Format("2006-01-02-15-04-05"), id)
-}
-
-// NewID returns a random UUID (version 4) for ObjectName.
-func NewID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // Match is the inverse of Evaluate: it reports whether key is an object under prefix and, if
