@@ -248,7 +248,7 @@ func typicalRows(tb testing.TB, n int) []openx.Row {
 	tb.Helper()
 	s := schema.Default()
 	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	g, err := producer.NewGenerator(s, producer.GeneratorOptions{Seed: 1, IDPrefix: "bench", Now: func() time.Time { return now }})
+	g, err := producer.NewGenerator(s, producer.GeneratorOptions{Seed: 1, Now: func() time.Time { return now }})
 	if err != nil {
 		tb.Fatal(err)
 	}
