@@ -113,7 +113,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Errorf("record %d:\n got %+v\nwant %+v", i, got, want[i])
 		}
 	}
-	if _, err := r.Next(); err != io.EOF {
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
 		t.Errorf("end: %v", err)
 	}
 	// An empty record is "rawData":"", not null, and reads back empty.
@@ -191,7 +191,7 @@ func TestReaderLines(t *testing.T) {
 	if got, err := r.Next(); err != nil || !bytes.Equal(got.RawData, raw) {
 		t.Fatalf("after the bad line: %v", err)
 	}
-	if _, err := r.Next(); err != io.EOF {
+	if _, err := r.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v", err)
 	}
 	long := NewReader(strings.NewReader(string(ok) + strings.Repeat("x", MaxLineBytes+1)))

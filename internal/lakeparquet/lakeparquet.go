@@ -43,7 +43,7 @@ const CreatedBy = "streamlake-local"
 
 // Writer writes one Parquet file of rows (openx.Row) for fixed columns.
 type Writer struct {
-	pw    *parquet.Writer
+	pw    *parquet.GenericWriter[any]
 	cols  []schema.Column
 	buf   []parquet.Row
 	row   parquet.Row
@@ -71,7 +71,7 @@ func NewWriter(w io.Writer, cols []schema.Column) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lakeparquet: %w", err)
 	}
-	return &Writer{pw: parquet.NewWriter(w, cfg), cols: cols, buf: make([]parquet.Row, 0, batch)}, nil
+	return &Writer{pw: parquet.NewGenericWriter[any](w, cfg), cols: cols, buf: make([]parquet.Row, 0, batch)}, nil
 }
 
 // Schema is the Parquet schema of a table with cols, as Hive (and so Firehose) writes it.

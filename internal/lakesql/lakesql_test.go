@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,11 @@ func open(t *testing.T, dataDir string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	return db
 }
 
@@ -257,8 +262,7 @@ func checkOrder(t *testing.T, id string, rows [][]string) {
 }
 
 func number(s string) float64 {
-	var f float64
-	fmt.Sscan(s, &f)
+	f, _ := strconv.ParseFloat(s, 64)
 	return f
 }
 

@@ -30,7 +30,7 @@ func (d *DB) Query(ctx context.Context, query string) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lakesql: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	types, err := rows.ColumnTypes()
 	if err != nil {
 		return nil, fmt.Errorf("lakesql: %w", err)
@@ -77,14 +77,18 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for i, c := range r.Columns {
 		rule[i] = strings.Repeat("-", len(c))
 	}
-	fmt.Fprintln(tw, strings.Join(r.Columns, "\t"))
-	fmt.Fprintln(tw, strings.Join(rule, "\t"))
+	lines := [][]string{r.Columns, rule}
 	flat := strings.NewReplacer("\t", " ", "\n", " ")
 	for _, row := range r.Cells() {
 		for i, c := range row {
 			row[i] = flat.Replace(c)
 		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		lines = append(lines, row)
+	}
+	for _, l := range lines {
+		if _, err := fmt.Fprintln(tw, strings.Join(l, "\t")); err != nil {
+			return err
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err

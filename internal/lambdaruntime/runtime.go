@@ -137,7 +137,7 @@ func Start(ctx context.Context, c Config) (*Function, error) {
 		return nil, fmt.Errorf("lambdaruntime: %s failed to initialize: %w", c.Bootstrap, e)
 	case <-f.done:
 		_ = f.Stop()
-		return nil, fmt.Errorf("lambdaruntime: %s exited before asking for work: %v", c.Bootstrap, f.exit)
+		return nil, fmt.Errorf("lambdaruntime: %s exited before asking for work: %w", c.Bootstrap, f.exit)
 	case <-ctx.Done():
 		_ = f.Stop()
 		return nil, fmt.Errorf("lambdaruntime: waiting for %s to start: %w", c.Bootstrap, ctx.Err())
@@ -177,7 +177,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	select {
 	case f.next <- inv:
 	case <-f.done:
-		return nil, fmt.Errorf("lambdaruntime: function exited: %v", f.exit)
+		return nil, fmt.Errorf("lambdaruntime: function exited: %w", f.exit)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("lambdaruntime: invoke: %w", ctx.Err())
 	case <-timeout.C:
@@ -187,7 +187,7 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	case a := <-ch:
 		return a.body, a.err
 	case <-f.done:
-		return nil, fmt.Errorf("lambdaruntime: function exited during the invocation: %v", f.exit)
+		return nil, fmt.Errorf("lambdaruntime: function exited during the invocation: %w", f.exit)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("lambdaruntime: invoke: %w", ctx.Err())
 	case <-timeout.C:
@@ -315,7 +315,7 @@ func ExtractBootstrap(zipPath, dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("lambdaruntime: %w", err)
 	}
-	defer z.Close()
+	defer func() { _ = z.Close() }()
 	for _, f := range z.File {
 		if f.Name != "bootstrap" {
 			continue
@@ -324,7 +324,7 @@ func ExtractBootstrap(zipPath, dir string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("lambdaruntime: %s: %w", zipPath, err)
 		}
-		defer rc.Close()
+		defer func() { _ = rc.Close() }()
 		var buf bytes.Buffer
 		if _, err := io.Copy(&buf, rc); err != nil {
 			return "", fmt.Errorf("lambdaruntime: %s: %w", zipPath, err)

@@ -45,9 +45,9 @@ func TestMain(m *testing.M) {
 	if err == nil {
 		code = m.Run()
 	} else {
-		os.Stderr.Write(out)
+		_, _ = os.Stderr.Write(out)
 	}
-	os.RemoveAll(dir)
+	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
@@ -216,7 +216,11 @@ func TestRealTransform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Stop()
+	t.Cleanup(func() {
+		if err := f.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
 	payload, err := os.ReadFile("../../transform/testdata/firehose-kinesis-batch.json")
 	if err != nil {
 		t.Fatal(err)
