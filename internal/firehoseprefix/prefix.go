@@ -177,7 +177,7 @@ func randomString() string {
 
 // ObjectName is the suffix Firehose gives an object after its prefix:
 // <stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid>, in UTC; the caller adds an
-// extension such as ".parquet" or ".gz"; id is a random UUID (producer.NewUUID). See "Configure Amazon S3 object name format"
+// extension such as ".parquet" or ".gz"; id is a random UUID (uuid.NewString). See "Configure Amazon S3 object name format"
 // (https://docs.aws.amazon.com/firehose/latest/dev/s3-object-name.html).
 func ObjectName(stream string, version int, t time.Time, id string) string {
 	return fmt.Sprintf("%s-%d-%s-%s", stream, version, t.UTC().Format("2006-01-02-15-04-05"), id)

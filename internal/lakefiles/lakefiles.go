@@ -24,12 +24,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/firehoseprefix"
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/internal/lakeparquet"
 	"github.com/streamlake/streamlake/internal/openx"
-	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -148,7 +149,7 @@ func (l *Lake) name() string {
 	if l.Now != nil {
 		now = l.Now
 	}
-	return firehoseprefix.ObjectName(l.Stream, l.Version, now(), producer.NewUUID())
+	return firehoseprefix.ObjectName(l.Stream, l.Version, now(), uuid.NewString())
 }
 
 // put writes data to key under Root through a temporary file in the same folder.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/transform/transformtest"
 )
 
 func reader(t *testing.T, strict bool) *Reader {
@@ -200,7 +200,7 @@ func TestNewReaderErrors(t *testing.T) {
 }
 
 // The transform's golden answers read the same with this package (strict) as with the test
-// oracle, value for value.
+// oracle (testenv.CheckFirehoseRecord), value for value.
 func TestAgreesWithOracle(t *testing.T) {
 	b, err := os.ReadFile("../../transform/testdata/firehose-kinesis-batch.keep.golden.json")
 	if err != nil {
@@ -223,7 +223,7 @@ func TestAgreesWithOracle(t *testing.T) {
 			continue
 		}
 		ok++
-		obj, err := transformtest.CheckRecord(s, rec.Data)
+		obj, err := testenv.CheckFirehoseRecord(s, rec.Data)
 		if err != nil {
 			t.Fatalf("record %d: oracle: %v", i, err)
 		}
@@ -243,7 +243,7 @@ func TestAgreesWithOracle(t *testing.T) {
 	}
 }
 
-// asOracle renders a value the way transformtest.CheckRecord returns it.
+// asOracle renders a value the way testenv.CheckFirehoseRecord returns it.
 func asOracle(t schema.Type, v Value) any {
 	switch t {
 	case schema.String:
