@@ -9,27 +9,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/lambdapkg"
 )
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // fakeBin is testdata/fakefn, built once for the package's tests.
 var fakeBin string
@@ -52,9 +38,9 @@ func TestMain(m *testing.M) {
 }
 
 // fake starts the test runtime in testdata/fakefn with env, and stops it when the test ends.
-func fake(t *testing.T, c Config) (*Function, *syncBuffer) {
+func fake(t *testing.T, c Config) (*Function, *testenv.LockedBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	c.Bootstrap, c.Stderr = fakeBin, logs
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
