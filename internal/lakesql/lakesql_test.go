@@ -71,14 +71,19 @@ func (e event) row() openx.Row {
 	return r
 }
 
+// testLake is a local lake under root with the stack's event-time prefixes.
+func testLake(root string) *lakefiles.Lake {
+	s := schema.Default()
+	p := components.DeliveryPrefixes(s, components.EventTime)
+	return &lakefiles.Lake{Root: root, Prefixes: lakefiles.Prefixes{Data: p.Data, Errors: p.Errors, Raw: p.Raw},
+		Stream: "streamlake-dev-delivery", Version: 1, Columns: s.GlueColumns()}
+}
+
 // writeLake writes the events as the local lake does: one Parquet file per partition hour,
 // under the stack's event-time prefix.
 func writeLake(t *testing.T, events []event) string {
 	t.Helper()
-	s := schema.Default()
-	p := components.DeliveryPrefixes(s, components.EventTime)
-	l := &lakefiles.Lake{Root: filepath.Join(t.TempDir(), "lake"), Prefixes: lakefiles.Prefixes{Data: p.Data, Errors: p.Errors, Raw: p.Raw},
-		Stream: "streamlake-dev-delivery", Version: 1, Columns: s.GlueColumns()}
+	l := testLake(filepath.Join(t.TempDir(), "lake"))
 	byHour := map[string][]openx.Row{}
 	keys := map[string]map[string]string{}
 	for _, e := range events {
@@ -367,5 +372,23 @@ func TestOpenErrors(t *testing.T) {
 	db := open(t, t.TempDir())
 	if _, err := db.Query(ctx, "SELECT nope FROM nowhere"); err == nil {
 		t.Error("a bad query must fail")
+	}
+}
+
+// Files written after Open are read by the next query: the view globs at each query.
+func TestNewFilesVisible(t *testing.T) {
+	at := time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)
+	events := generate(at)
+	dir := writeLake(t, events[:1])
+	db := open(t, dir)
+	count := func() string { return query(t, db, `SELECT count(*) FROM "streamlake_dev"."events"`).Cells()[0][0] }
+	if got := count(); got != "1" {
+		t.Fatalf("first count %s", got)
+	}
+	if _, err := testLake(filepath.Dir(dir)).WriteParquet(events[1].partitionKeys, at, []openx.Row{events[1].row()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != "2" {
+		t.Errorf("after a new file: %s rows, want 2", got)
 	}
 }
