@@ -188,8 +188,8 @@ func columnChanges(was, now Column) []Change {
 	var out []Change
 	if from, to := hiveType(was.Type), hiveType(now.Type); from != to {
 		ch := Change{Column: now.Name, Kind: Retyped, From: was.Type, To: now.Type, Breaking: true,
-			Why: fmt.Sprintf("existing Parquet files hold %s values, which Athena cannot read as %s (AWS lists only integer "+
-				"widening and float -> double as compatible for Parquet): queries over the old files fail with HIVE_BAD_DATA", from, to),
+			Why: fmt.Sprintf("existing Parquet files hold %s values, which Athena cannot read as %s (of AWS's compatible types, "+
+				"only integer widening and float -> double hold for Parquet): queries over the old files fail with HIVE_BAD_DATA", from, to),
 			WayOut: wayOut(now.Name, now.Type)}
 		if parquetWidenings(from, to) {
 			ch.Kind, ch.Breaking, ch.WayOut = Widened, false, ""

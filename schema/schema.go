@@ -112,6 +112,9 @@ var (
 	schemaName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
+// IsColumnName reports whether name is a valid Glue/Athena column name.
+func IsColumnName(name string) bool { return columnName.MatchString(name) && len(name) <= 255 }
+
 // problem is one broken rule of a schema, located by the path of the YAML node it concerns
 // ("fields[3]", "roles.eventTime", "partitions") so that the loader can name the file's line.
 type problem struct {
