@@ -78,9 +78,11 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	}
 	p := &Pipeline{Config: cfg, Schema: s}
 	names := NamesFor(cfg.Project, cfg.Stack)
+	// The order of the stages that follow the catalog is the order a schema change takes
+	// effect in during one `pulumi up` (see buildFunction and buildAPI).
 	for _, stage := range []func(*pulumi.Context, Names) error{
-		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildAPI, p.buildAnalytics,
-		p.buildDelivery, p.buildMonitoring,
+		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildFunction, p.buildAPI,
+		p.buildAnalytics, p.buildDelivery, p.buildMonitoring,
 	} {
 		if err := stage(ctx, names); err != nil {
 			return nil, err
@@ -178,6 +180,9 @@ func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
 }
 
 // buildAPI adds the ingest API (and the region's API Gateway logging role when managed here).
+// It depends on the transform function, so that a schema change reaches the API's request
+// models (and a new deployment) only after the Lambda that validates the new field is live:
+// the API never accepts a field the running Lambda would reject.
 func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 	cfg := p.Config
 	var account pulumi.Resource
@@ -201,7 +206,7 @@ func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 		QuotaPerDay:     cfg.APIQuotaPerDay,
 		CorsOrigins:     cfg.CorsAllowOrigins,
 		AccountSettings: account,
-	})
+	}, pulumi.DependsOn([]pulumi.Resource{p.Function}))
 	return err
 }
 
@@ -221,10 +226,13 @@ func (p *Pipeline) buildAnalytics(ctx *pulumi.Context, names Names) error {
 	return err
 }
 
-// buildDelivery adds the transform Lambda and the Firehose delivery stream.
-func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
+// buildFunction adds the transform Lambda, built with the schema's file embedded. It depends on
+// the catalog, so that during one `pulumi up` the Glue table has the new columns before the
+// Lambda emits them (Firehose converts with the table's LATEST version): no converted record
+// carries a field the table lacks.
+func (p *Pipeline) buildFunction(ctx *pulumi.Context, _ Names) error {
 	cfg := p.Config
-	zip, err := transformArchive()
+	zip, err := transformArchive(p.Schema)
 	if err != nil {
 		return err
 	}
@@ -240,10 +248,15 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 			"UNKNOWN_FIELDS": string(cfg.UnknownFields),
 			"LOG_LEVEL":      cfg.LambdaLogLevel,
 		},
-	})
-	if err != nil {
-		return err
-	}
+	}, pulumi.DependsOn([]pulumi.Resource{p.Catalog}))
+	return err
+}
+
+// buildDelivery adds the Firehose delivery stream. It calls the function as ARN:$LATEST and
+// converts with the table's LATEST version, so neither a code nor a column change updates it.
+func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
+	cfg := p.Config
+	var err error
 	p.Delivery, err = components.NewDelivery(ctx, "delivery", &components.DeliveryArgs{
 		Env:                    p.Env,
 		Schema:                 p.Schema,
