@@ -39,9 +39,6 @@ func Default() *Schema {
 	return embedded.clone()
 }
 
-// EmbeddedSource returns the bytes of events.yaml, as built into this binary.
-func EmbeddedSource() []byte { return bytes.Clone(eventsFile) }
-
 func (s *Schema) clone() *Schema {
 	c := *s
 	c.Fields = append([]Field(nil), s.Fields...)
@@ -56,7 +53,7 @@ func LoadFile(path string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event schema: %w", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: nothing to flush
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("event schema %s: %w", path, err)

@@ -90,7 +90,7 @@ func buildArchive(key string, src []byte) (*lambdapkg.Archive, error) {
 			werr = os.Rename(tmp.Name(), file)
 		}
 		if werr != nil {
-			os.Remove(tmp.Name())
+			_ = os.Remove(tmp.Name())
 			return nil, werr
 		}
 		o.Replace = map[string]string{schema.EmbeddedFile: file}

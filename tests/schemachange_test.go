@@ -125,12 +125,12 @@ func lambdaBinary(t *testing.T, fn *stacktest.Resource) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer z.Close()
+	defer func() { _ = z.Close() }()
 	f, err := z.File[0].Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	b, err := io.ReadAll(f)
 	if err != nil {
 		t.Fatal(err)
