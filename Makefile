@@ -36,6 +36,7 @@ bench:
 	$(GO) test ./transform -run '^$$' -bench . -benchmem -cpu 1 -count 5
 	$(GO) test ./producer -run '^$$' -bench . -benchmem -count 3
 
-## fuzz: fuzz the transform for a minute
+## fuzz: fuzz the transform and the schema loader for a minute each
 fuzz:
 	$(GO) test ./transform -run '^$$' -fuzz FuzzTransform -fuzztime 60s
+	$(GO) test ./schema -run '^$$' -fuzz FuzzParse -fuzztime 60s

@@ -76,6 +76,9 @@ type Catalog struct {
 	CrawlerName  pulumi.StringOutput `pulumi:"crawlerName"`
 	// CrawlerLogGroup is where failed crawler runs explain themselves.
 	CrawlerLogGroup pulumi.StringOutput `pulumi:"crawlerLogGroup"`
+	// Table is the events table itself, for resources that must wait for a column change:
+	// depending on the component would only cover the children registered so far.
+	Table *glue.CatalogTable `pulumi:"-"`
 }
 
 // NewCatalog creates the database, table, crawler role and crawler.
@@ -107,6 +110,7 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		return nil, fmt.Errorf("catalog %s %w", name, err)
 	}
 	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
+	c.Table = table
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
 		"crawlerLogGroup": crawlerLogs.Name,

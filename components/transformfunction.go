@@ -86,6 +86,8 @@ type TransformFunction struct {
 	LogGroup pulumi.StringOutput `pulumi:"logGroup"`
 	// TimeoutSeconds is known at preview time so alarms can derive thresholds from it.
 	TimeoutSeconds int `pulumi:"-"`
+	// Function is the Lambda itself, for resources that must wait for a code change.
+	Function *lambda.Function `pulumi:"-"`
 }
 
 // NewTransformFunction creates the log group, role and function.
@@ -142,6 +144,7 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 		return nil, fmt.Errorf("transform function %s: %w", name, err)
 	}
 	c.Name, c.Arn, c.LogGroup = fn.Name, fn.Arn, logs.Name
+	c.Function = fn
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"name": fn.Name, "arn": fn.Arn, "logGroup": logs.Name}); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -52,6 +53,10 @@ type Options struct {
 	GOARCH string
 	// Go is the go command; empty: "go" from PATH.
 	Go string
+	// Replace compiles other files in place of files of the module, for this build only (go
+	// build -overlay): key is a path relative to ModuleRoot, value the file used instead. The
+	// program uses it to embed a schema other than schema/events.yaml in the transform Lambda.
+	Replace map[string]string
 }
 
 // Archive is a built zip.
@@ -83,7 +88,15 @@ func Build(ctx context.Context, o Options) (*Archive, error) {
 	defer os.RemoveAll(tmp)
 
 	bin := filepath.Join(tmp, EntryName)
-	cmd := exec.CommandContext(ctx, o.Go, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-tags", "lambda.norpc", "-o", bin, o.Package)
+	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-tags", "lambda.norpc", "-o", bin}
+	if len(o.Replace) > 0 {
+		overlay, err := writeOverlay(tmp, o.ModuleRoot, o.Replace)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "-overlay", overlay)
+	}
+	cmd := exec.CommandContext(ctx, o.Go, append(args, o.Package)...)
 	cmd.Dir = o.ModuleRoot
 	cmd.Env = buildEnv(os.Environ(), o.GOARCH)
 	var stderr bytes.Buffer
@@ -106,6 +119,33 @@ func Build(ctx context.Context, o Options) (*Archive, error) {
 	}
 	sum := sha256.Sum256(zipped)
 	return &Archive{Path: path, SHA256: base64.StdEncoding.EncodeToString(sum[:]), Size: int64(len(zipped))}, nil
+}
+
+// writeOverlay writes go build's -overlay file for the replacements into dir.
+func writeOverlay(dir, root string, replace map[string]string) (string, error) {
+	files := map[string]string{}
+	for rel, with := range replace {
+		if !filepath.IsLocal(rel) {
+			return "", fmt.Errorf("lambdapkg: replaced file %q must be a path inside the module", rel)
+		}
+		abs, err := filepath.Abs(with)
+		if err != nil {
+			return "", fmt.Errorf("lambdapkg: %w", err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return "", fmt.Errorf("lambdapkg: replacement for %s: %w", rel, err)
+		}
+		files[filepath.Join(root, rel)] = abs
+	}
+	b, err := json.Marshal(map[string]any{"Replace": files})
+	if err != nil {
+		return "", fmt.Errorf("lambdapkg: %w", err)
+	}
+	path := filepath.Join(dir, "overlay.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return "", fmt.Errorf("lambdapkg: %w", err)
+	}
+	return path, nil
 }
 
 // defaults fills in and checks the options.

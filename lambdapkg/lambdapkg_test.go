@@ -10,7 +10,9 @@ import (
 	"encoding/base64"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -183,5 +185,56 @@ func TestOptionsErrors(t *testing.T) {
 	_, err := Build(ctx, Options{Package: "./does/not/exist", OutDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "go build") {
 		t.Fatalf("a missing package: %v", err)
+	}
+}
+
+// TestReplaceEmbedsAnotherFile: Replace swaps a module file for one build, embedded files
+// included, which is how the program builds the Lambda for a schema other than events.yaml.
+func TestReplaceEmbedsAnotherFile(t *testing.T) {
+	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
+		t.Skip("runs the built binary")
+	}
+	root := t.TempDir()
+	for name, content := range map[string]string{
+		"go.mod":       "module example.com/embed\n\ngo 1.22\n",
+		"cmd/main.go":  "package main\n\nimport (\n\t_ \"embed\"\n\t\"fmt\"\n)\n\n//go:embed data.txt\nvar data string\n\nfunc main() { fmt.Print(data) }\n",
+		"cmd/data.txt": "original",
+		"other.txt":    "replaced",
+	} {
+		path := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(replace map[string]string) string {
+		t.Helper()
+		a, err := Build(context.Background(), Options{ModuleRoot: root, Package: "./cmd", OutDir: t.TempDir(), GOARCH: runtime.GOARCH, Replace: replace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, _ := os.ReadFile(a.Path)
+		bin := filepath.Join(t.TempDir(), EntryName)
+		if err := os.WriteFile(bin, checkZip(t, z), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(bin).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	if got := run(nil); got != "original" {
+		t.Errorf("plain build embeds %q", got)
+	}
+	if got := run(map[string]string{"cmd/data.txt": filepath.Join(root, "other.txt")}); got != "replaced" {
+		t.Errorf("build with Replace embeds %q", got)
+	}
+	for _, bad := range []map[string]string{{"../data.txt": filepath.Join(root, "other.txt")}, {"cmd/data.txt": filepath.Join(root, "missing.txt")}} {
+		if _, err := Build(context.Background(), Options{ModuleRoot: root, Package: "./cmd", OutDir: t.TempDir(), GOARCH: runtime.GOARCH, Replace: bad}); err == nil {
+			t.Errorf("Replace %v accepted", bad)
+		}
 	}
 }

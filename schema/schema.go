@@ -1,11 +1,14 @@
-// Package schema defines the streamlake event once. The Glue table columns, the API Gateway
-// request model and the transform Lambda's validation are all derived from it, so a field is
-// never typed twice.
+// Package schema defines the streamlake event once, in the reviewed file events.yaml (embedded
+// in every binary that imports the package). The Glue table columns, the API Gateway request
+// models, the transform Lambda's validation and the README's schema table are all derived from
+// it, so a field is never typed twice. Compatibility rules between a deployed table and a new
+// schema (what Athena can still read from the files already in the lake) live here too.
 package schema
 
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -26,12 +29,17 @@ const (
 func (t Type) Hive() string { return string(t) }
 
 // Known reports whether t is one of the supported types.
-func (t Type) Known() bool {
-	switch t {
-	case String, Timestamp, Double, Long, Boolean, StringMap:
-		return true
+func (t Type) Known() bool { return slices.Contains(types, t) }
+
+// types are the supported types, in the order the docs list them.
+var types = []Type{String, Timestamp, Double, Long, Boolean, StringMap}
+
+func typeNames() []string {
+	out := make([]string, len(types))
+	for i, t := range types {
+		out[i] = string(t)
 	}
-	return false
+	return out
 }
 
 // Source says who sets a field: the client that posts the event or the pipeline.
@@ -79,110 +87,173 @@ type Schema struct {
 	// Extras names the map field that keeps unknown client fields when they are kept.
 	Extras     string
 	Partitions []Partition
+	// Description says what the events are (the schema file's description).
+	Description string
+
+	// loadErr is why the embedded file did not load; Validate returns it (see Default).
+	loadErr error
 }
 
-// Partition keys are fixed by the lake layout year=/month=/day=/hour=.
-var hourly = []Partition{
+// partitionUnits are the partition keys a schema may use, coarsest first, with the Go time
+// layout that gives each key's zero-padded UTC value. A schema's partitions are a prefix of
+// them, so the lake's folders always nest year=/month=/day=/hour=.
+var partitionUnits = []Partition{
 	{Name: "year", Layout: "2006"},
 	{Name: "month", Layout: "01"},
 	{Name: "day", Layout: "02"},
 	{Name: "hour", Layout: "15"},
 }
 
-// Default is the learning-progress event of a video player, reported every 30 s per viewer.
-func Default() *Schema {
-	return &Schema{
-		Name: "learning_progress",
-		Fields: []Field{
-			{Name: "event_id", Type: String, Required: true, MaxLength: 128, Description: "Unique id chosen by the producer; duplicates from retries share it."},
-			{Name: "event_type", Type: String, Required: true, MaxLength: 64, Description: "What happened, e.g. progress, play, pause, complete."},
-			{Name: "user_id", Type: String, Required: true, MaxLength: 256, Description: "Viewer id; also the Kinesis partition key, so a viewer's events stay ordered."},
-			{Name: "occurred_at", Type: Timestamp, Required: true, Description: "When it happened: RFC 3339 with any offset, or epoch seconds or milliseconds."},
-			{Name: "content_id", Type: String, MaxLength: 256, Description: "Video or course item watched."},
-			{Name: "session_id", Type: String, MaxLength: 256, Description: "Player session."},
-			{Name: "position_sec", Type: Double, Minimum: 0, HasMinimum: true, Description: "Playback position in seconds."},
-			{Name: "watched_sec", Type: Double, Minimum: 0, HasMinimum: true, Description: "Seconds watched since the previous report."},
-			{Name: "attributes", Type: StringMap, MaxLength: 1024, Description: "Free-form string attributes; unknown top-level fields are kept here when unknownFields=keep."},
-			{Name: "ingested_at", Type: Timestamp, Source: Pipeline, Description: "When the record reached the stream (set by the pipeline)."},
-		},
-		EventTime:    "occurred_at",
-		ArrivalTime:  "ingested_at",
-		PartitionKey: "user_id",
-		Extras:       "attributes",
-		Partitions:   hourly,
-	}
-}
-
 // MaxKinesisPartitionKey is the longest partition key Kinesis accepts (256 Unicode characters).
 const MaxKinesisPartitionKey = 256
 
-var columnName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+var (
+	columnName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	schemaName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// IsColumnName reports whether name is a valid Glue/Athena column name.
+func IsColumnName(name string) bool { return columnName.MatchString(name) && len(name) <= 255 }
+
+// problem is one broken rule of a schema, located by the path of the YAML node it concerns
+// ("fields[3]", "roles.eventTime", "partitions") so that the loader can name the file's line.
+type problem struct {
+	path string
+	msg  string
+}
 
 // Validate checks that the schema can become a Glue table, an API model and a Lambda validator.
 // It reports every problem at once.
 func (s *Schema) Validate() error {
-	var errs []string
-	add := func(format string, a ...any) { errs = append(errs, fmt.Sprintf(format, a...)) }
+	if s.loadErr != nil {
+		return s.loadErr
+	}
+	ps := s.problems()
+	if len(ps) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.msg
+	}
+	return fmt.Errorf("invalid event schema: %s", strings.Join(msgs, "; "))
+}
+
+// problems lists every broken rule: name, fields in order, roles, partitions.
+func (s *Schema) problems() []problem {
+	var ps []problem
+	if !schemaName.MatchString(s.Name) {
+		ps = append(ps, problem{"name", fmt.Sprintf("schema name %q must match %s (it names the dataset in models and docs)", s.Name, schemaName)})
+	}
 	if len(s.Fields) == 0 {
-		add("schema %q has no fields", s.Name)
+		ps = append(ps, problem{"fields", fmt.Sprintf("schema %q has no fields", s.Name)})
 	}
 	seen := map[string]bool{}
 	for _, p := range s.Partitions {
 		seen[p.Name] = true
 	}
 	for i, f := range s.Fields {
-		switch {
-		case !columnName.MatchString(f.Name):
-			// Athena and Glue require lowercase names of letters, digits and underscores.
-			add("field %d name %q must match %s (lowercase, for Glue and Athena)", i, f.Name, columnName)
-		case len(f.Name) > 255:
-			add("field %q: name longer than Glue's 255 characters", f.Name)
-		case seen[f.Name]:
-			add("field %q is declared twice or clashes with a partition key", f.Name)
+		for _, msg := range fieldProblems(i, f, seen) {
+			ps = append(ps, problem{fmt.Sprintf("fields[%d]", i), msg})
 		}
 		seen[f.Name] = true
-		if !f.Type.Known() {
-			add("field %q has unknown type %q", f.Name, f.Type)
-		}
-		if f.Source == Pipeline && f.Required {
-			add("field %q is set by the pipeline and cannot be required from clients", f.Name)
-		}
 	}
-	check := func(role, name string, want Type, source Source) {
+	ps = append(ps, s.roleProblems()...)
+	return append(ps, s.partitionProblems()...)
+}
+
+// fieldProblems checks one field: its name (against the names before it), type, source and
+// limits.
+func fieldProblems(i int, f Field, seen map[string]bool) []string {
+	var out []string
+	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
+	switch {
+	case !columnName.MatchString(f.Name):
+		// Athena and Glue require lowercase names of letters, digits and underscores.
+		add("field %d name %q must match %s (lowercase, for Glue and Athena)", i, f.Name, columnName)
+	case len(f.Name) > 255:
+		add("field %q: name longer than Glue's 255 characters", f.Name)
+	case seen[f.Name]:
+		add("field %q is declared twice or clashes with a partition key", f.Name)
+	}
+	if !f.Type.Known() {
+		add("field %q has unknown type %q (one of %s)", f.Name, f.Type, strings.Join(typeNames(), ", "))
+	}
+	if f.Source != Client && f.Source != Pipeline {
+		add("field %q has unknown source %d", f.Name, f.Source)
+	}
+	if f.Source == Pipeline && f.Required {
+		add("field %q is set by the pipeline and cannot be required from clients", f.Name)
+	}
+	switch {
+	case f.MaxLength < 0:
+		add("field %q: maxLength must not be negative, got %d", f.Name, f.MaxLength)
+	case f.MaxLength > 0 && f.Type != String && f.Type != StringMap:
+		add("field %q: maxLength applies to string and map fields, not %s", f.Name, f.Type)
+	}
+	if f.HasMinimum && f.Type != Double && f.Type != Long {
+		add("field %q: minimum applies to double and bigint fields, not %s", f.Name, f.Type)
+	}
+	return out
+}
+
+// roleProblems checks that each role names a field of the right type and source.
+func (s *Schema) roleProblems() []problem {
+	var ps []problem
+	add := func(path, format string, a ...any) { ps = append(ps, problem{path, fmt.Sprintf(format, a...)}) }
+	check := func(path, role, name string, want Type, source Source) (Field, bool) {
 		f, ok := s.Field(name)
 		switch {
 		case !ok:
-			add("%s field %q is not in the schema", role, name)
+			add(path, "%s field %q is not in the schema", role, name)
 		case f.Type != want:
-			add("%s field %q must be of type %s, is %s", role, name, want, f.Type)
+			add(path, "%s field %q must be of type %s, is %s", role, name, want, f.Type)
 		case f.Source != source:
-			add("%s field %q has the wrong source", role, name)
+			add(path, "%s field %q has the wrong source", role, name)
+		default:
+			return f, true
 		}
+		return f, false
 	}
-	check("event time", s.EventTime, Timestamp, Client)
-	if f, ok := s.Field(s.EventTime); ok && !f.Required {
-		add("event time field %q must be required: it decides the partition", s.EventTime)
+	if f, ok := check("roles.eventTime", "event time", s.EventTime, Timestamp, Client); ok && !f.Required {
+		add("roles.eventTime", "event time field %q must be required: it decides the partition", s.EventTime)
 	}
-	check("arrival time", s.ArrivalTime, Timestamp, Pipeline)
-	check("partition key", s.PartitionKey, String, Client)
-	if f, ok := s.Field(s.PartitionKey); ok {
+	check("roles.arrivalTime", "arrival time", s.ArrivalTime, Timestamp, Pipeline)
+	if f, ok := check("roles.partitionKey", "partition key", s.PartitionKey, String, Client); ok {
 		if !f.Required {
-			add("partition key field %q must be required", s.PartitionKey)
+			add("roles.partitionKey", "partition key field %q must be required", s.PartitionKey)
 		}
 		if f.MaxLength == 0 || f.MaxLength > MaxKinesisPartitionKey {
-			add("partition key field %q needs maxLength 1..%d (Kinesis partition key limit)", s.PartitionKey, MaxKinesisPartitionKey)
+			add("roles.partitionKey", "partition key field %q needs maxLength 1..%d (Kinesis partition key limit)", s.PartitionKey, MaxKinesisPartitionKey)
 		}
 	}
 	if s.Extras != "" {
-		check("extras", s.Extras, StringMap, Client)
+		check("roles.extras", "extras", s.Extras, StringMap, Client)
 	}
+	return ps
+}
+
+// partitionProblems checks that the partitions are a prefix of year, month, day, hour.
+func (s *Schema) partitionProblems() []problem {
 	if len(s.Partitions) == 0 {
-		add("schema %q has no partition keys", s.Name)
+		return []problem{{"partitions", fmt.Sprintf("schema %q has no partition keys", s.Name)}}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("invalid event schema: %s", strings.Join(errs, "; "))
+	var ps []problem
+	for i, p := range s.Partitions {
+		if i >= len(partitionUnits) || p != partitionUnits[i] {
+			ps = append(ps, problem{"partitions", fmt.Sprintf("partition %d is %q (layout %q): partitions must be a prefix of %s, in that order",
+				i, p.Name, p.Layout, strings.Join(unitNames(), ", "))})
+		}
 	}
-	return nil
+	return ps
+}
+
+func unitNames() []string {
+	out := make([]string, len(partitionUnits))
+	for i, u := range partitionUnits {
+		out[i] = u.Name
+	}
+	return out
 }
 
 // Field returns the field called name.

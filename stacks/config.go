@@ -46,8 +46,9 @@ type Config struct {
 	ProtectData                 bool
 
 	// Catalog and analytics
-	CrawlerSchedule       string
-	BytesScannedCutoffMiB int
+	CrawlerSchedule           string
+	BytesScannedCutoffMiB     int
+	AllowBreakingSchemaChange []string
 
 	// Delivery (Firehose) and the transform Lambda
 	Partitioning              string

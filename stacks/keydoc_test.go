@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stacks"
 )
 
@@ -97,4 +98,32 @@ func firstDifference(got, want string) string {
 		}
 	}
 	return "the files differ in length"
+}
+
+// TestSchemaDocsAreGenerated: the README's schema table is what schema/events.yaml renders;
+// `go test ./stacks -run TestSchemaDocs -update` rewrites it.
+func TestSchemaDocsAreGenerated(t *testing.T) {
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, configTableFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := stacks.ReplaceBlock(string(b), schema.DocTableBegin, schema.DocTableEnd, schema.Default().DocTable(schema.EmbeddedFile))
+	if err != nil {
+		t.Fatalf("%s: %v", configTableFile, err)
+	}
+	switch {
+	case want == string(b):
+	case *update:
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Errorf("%s's schema table differs from %s: run `go test ./stacks -run TestSchemaDocs -update`\n%s",
+			configTableFile, schema.EmbeddedFile, firstDifference(string(b), want))
+	}
 }

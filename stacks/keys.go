@@ -76,7 +76,8 @@ func streamKeys() []Key {
 		str("liveLookupErrors", LookupWarn, func(c *Config) *string { return &c.LiveLookupErrors },
 			oneOf(LookupWarn, LookupFail),
 			"What preview does when reading live state fails for any reason but \"not found\" (the stream's shard count "+
-				"for checkShardStep): warn names the error and skips the check; fail stops the preview (use it in CI)."),
+				"for checkShardStep, the Glue table's columns for the schema compatibility check): warn names the error "+
+				"and skips the check; fail stops the preview (use it in CI)."),
 	}
 }
 
@@ -142,6 +143,11 @@ func analyticsKeys() []Key {
 		integer("bytesScannedCutoffMb", 1024, func(c *Config) *int { return &c.BytesScannedCutoffMiB },
 			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinBytesScannedCutoffMiB, awsrules.MaxBytesScannedCutoffMiB), awsrules.CheckBytesScannedCutoffMiB),
 			"Athena per-query scan cap in MiB (10 MiB is Athena's minimum)."),
+		list("allowBreakingSchemaChange", func(c *Config) *[]string { return &c.AllowBreakingSchemaChange },
+			checkedBy("column or partition key names (lowercase letters, digits, _), each once", checkColumnList),
+			"Columns whose breaking change (removed, renamed, retyped, partition key changed) preview lets through on purpose, "+
+				"with a warning; every other breaking change to the deployed table is refused. See docs/schema-changes.md; "+
+				"remove the entries after the deploy."),
 	}
 }
 
@@ -244,6 +250,22 @@ func checkEmails(emails []string) error {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e {
 			errs = append(errs, fmt.Errorf("alarmEmails: %q is not a plain e-mail address", e))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkColumnList checks allowBreakingSchemaChange: Glue column names, each once.
+func checkColumnList(cols []string) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, c := range cols {
+		switch {
+		case !schema.IsColumnName(c):
+			errs = append(errs, fmt.Errorf("allowBreakingSchemaChange: %q is not a column name (lowercase letters, digits and _)", c))
+		case seen[c]:
+			errs = append(errs, fmt.Errorf("allowBreakingSchemaChange: %s is listed twice", c))
+		}
+		seen[c] = true
 	}
 	return errors.Join(errs...)
 }

@@ -78,9 +78,11 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	}
 	p := &Pipeline{Config: cfg, Schema: s}
 	names := NamesFor(cfg.Project, cfg.Stack)
+	// The order of the stages that follow the catalog is the order a schema change takes
+	// effect in during one `pulumi up` (see buildFunction and buildAPI).
 	for _, stage := range []func(*pulumi.Context, Names) error{
-		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildAPI, p.buildAnalytics,
-		p.buildDelivery, p.buildMonitoring,
+		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildFunction, p.buildAPI,
+		p.buildAnalytics, p.buildDelivery, p.buildMonitoring,
 	} {
 		if err := stage(ctx, names); err != nil {
 			return nil, err
@@ -156,9 +158,13 @@ func (p *Pipeline) buildStream(ctx *pulumi.Context, names Names) error {
 	return err
 }
 
-// buildCatalog adds the Glue database, table and crawler.
+// buildCatalog adds the Glue database, table and crawler, once the schema is known to be
+// compatible with the deployed table.
 func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
-	var err error
+	err := p.checkSchema(ctx, names)
+	if err != nil {
+		return err
+	}
 	p.Catalog, err = components.NewCatalog(ctx, "catalog", &components.CatalogArgs{
 		Env:                       p.Env,
 		Schema:                    p.Schema,
@@ -174,6 +180,9 @@ func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
 }
 
 // buildAPI adds the ingest API (and the region's API Gateway logging role when managed here).
+// It depends on the transform function, so that a schema change reaches the API's request
+// models (and a new deployment) only after the Lambda that validates the new field is live:
+// the API never accepts a field the running Lambda would reject.
 func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 	cfg := p.Config
 	var account pulumi.Resource
@@ -197,7 +206,7 @@ func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 		QuotaPerDay:     cfg.APIQuotaPerDay,
 		CorsOrigins:     cfg.CorsAllowOrigins,
 		AccountSettings: account,
-	})
+	}, pulumi.DependsOn([]pulumi.Resource{p.Function.Function}))
 	return err
 }
 
@@ -217,10 +226,13 @@ func (p *Pipeline) buildAnalytics(ctx *pulumi.Context, names Names) error {
 	return err
 }
 
-// buildDelivery adds the transform Lambda and the Firehose delivery stream.
-func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
+// buildFunction adds the transform Lambda, built with the schema's file embedded. It depends on
+// the catalog, so that during one `pulumi up` the Glue table has the new columns before the
+// Lambda emits them (Firehose converts with the table's LATEST version): no converted record
+// carries a field the table lacks.
+func (p *Pipeline) buildFunction(ctx *pulumi.Context, _ Names) error {
 	cfg := p.Config
-	zip, err := transformArchive()
+	zip, err := transformArchive(p.Schema)
 	if err != nil {
 		return err
 	}
@@ -233,10 +245,15 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 		ReservedConcurrency: cfg.LambdaReservedConcurrency,
 		UnknownFields:       cfg.UnknownFields,
 		LogLevel:            cfg.LambdaLogLevel,
-	})
-	if err != nil {
-		return err
-	}
+	}, pulumi.DependsOn([]pulumi.Resource{p.Catalog.Table}))
+	return err
+}
+
+// buildDelivery adds the Firehose delivery stream. It calls the function as ARN:$LATEST and
+// converts with the table's LATEST version, so neither a code nor a column change updates it.
+func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
+	cfg := p.Config
+	var err error
 	p.Delivery, err = components.NewDelivery(ctx, "delivery", &components.DeliveryArgs{
 		Env:                    p.Env,
 		Schema:                 p.Schema,
@@ -297,24 +314,43 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 }
 
 // deployedShards reads the live stream's open shard count so that preview can refuse a shard
-// change AWS would reject. Only "not found" means a first deploy with nothing to check (0).
-// Any other lookup error (throttling, AccessDenied, expired credentials) leaves the check
-// unable to run: with liveLookupErrors warn that is a warning naming the error and the check
-// is skipped (AWS still refuses the change at deploy time, half-way through `pulumi up`); with
-// fail it is the preview's error.
+// change AWS would reject; 0 means there is nothing to check (see liveLookup).
 func deployedShards(ctx *pulumi.Context, name, onError string) (int, error) {
 	s, err := kinesis.LookupStream(ctx, &kinesis.LookupStreamArgs{Name: name})
+	found, err := liveLookup(ctx, err, isNotFound, onError, liveCheck{
+		subject: "stream " + name + ": the live shard count", check: "shard-step check",
+		consequence: "AWS still refuses a change of more than one step",
+	})
+	if !found {
+		return 0, err
+	}
+	return len(s.OpenShards), nil
+}
+
+// liveCheck names a check that reads live state at preview, for liveLookup's messages.
+type liveCheck struct {
+	subject     string // what cannot be read, e.g. "stream x: the live shard count"
+	check       string // the check that needs it
+	consequence string // what happens if the check is skipped
+}
+
+// liveLookup applies the liveLookupErrors policy to the error of a live lookup. Only "not
+// found" means a first deploy with nothing to check (found false, no error). Any other lookup
+// error (throttling, AccessDenied, expired credentials) leaves the check unable to run: with
+// liveLookupErrors warn that is a warning naming the error and the check is skipped; with fail
+// it is the preview's error.
+func liveLookup(ctx *pulumi.Context, err error, notFound func(error) bool, onError string, c liveCheck) (bool, error) {
 	switch {
 	case err == nil:
-		return len(s.OpenShards), nil
-	case isNotFound(err):
-		return 0, nil
+		return true, nil
+	case notFound(err):
+		return false, nil
 	case onError == LookupFail:
-		return 0, fmt.Errorf("stream %s: the live shard count cannot be read, so the shard-step check cannot run (liveLookupErrors is fail): %w", name, err)
+		return false, fmt.Errorf("%s cannot be read, so the %s cannot run (liveLookupErrors is fail): %w", c.subject, c.check, err)
 	}
-	_ = ctx.Log.Warn(fmt.Sprintf("stream %s: the live shard count cannot be read, so the shard-step check is skipped "+
-		"(AWS still refuses a change of more than one step; liveLookupErrors: fail makes this an error): %v", name, err), nil)
-	return 0, nil
+	_ = ctx.Log.Warn(fmt.Sprintf("%s cannot be read, so the %s is skipped (%s; liveLookupErrors: fail makes this an error): %v",
+		c.subject, c.check, c.consequence, err), nil)
+	return false, nil
 }
 
 // isNotFound recognizes the provider's "not found" for kinesis.getStream; the error crosses

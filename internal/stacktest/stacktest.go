@@ -22,6 +22,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamlake/streamlake/lambdapkg"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stacks"
 )
 
@@ -72,6 +73,11 @@ type Options struct {
 	LiveShards int
 	// LookupError, when set, is the error of the live stream lookup (e.g. AccessDenied).
 	LookupError string
+	// LiveTable is the deployed Glue table the program reads at preview (DeployedTable gives
+	// the one the default schema deploys); nil means it does not exist yet.
+	LiveTable *schema.Table
+	// TableLookupError, when set, is the error of the live table lookup.
+	TableLookupError string
 	// Program runs instead of the default stacks.Run when set.
 	Program pulumi.RunFunc
 	DryRun  bool
@@ -221,7 +227,8 @@ func Run(opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mocks{liveShards: opts.LiveShards, lookupError: opts.LookupError, region: cfg["aws:region"], stack: opts.Stack, project: project}
+	m := &mocks{liveShards: opts.LiveShards, lookupError: opts.LookupError, liveTable: opts.LiveTable, tableLookupError: opts.TableLookupError,
+		region: cfg["aws:region"], stack: opts.Stack, project: project}
 	res := &Result{Stack: opts.Stack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
 	program := opts.Program
 	if program == nil {
@@ -302,6 +309,9 @@ type mocks struct {
 	lookupError    string
 	region         string
 	stack, project string
+
+	liveTable        *schema.Table
+	tableLookupError string
 }
 
 func (m *mocks) sorted() []*Resource {
@@ -453,8 +463,39 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"name": args.Args["name"].StringValue(), "openShards": shards, "closedShards": []any{},
 			"arn": "arn:aws:kinesis:" + m.region + ":" + Account + ":stream/" + args.Args["name"].StringValue(),
 		}), nil
+	case "aws:glue/getCatalogTable:getCatalogTable":
+		return m.table(args.Args["databaseName"].StringValue(), args.Args["name"].StringValue())
 	}
 	return nil, fmt.Errorf("mock: unexpected invoke %s", args.Token)
+}
+
+// DeployedTable is the Glue table the schema deploys, as glue.getCatalogTable reports it.
+func DeployedTable(s *schema.Schema) *schema.Table {
+	return &schema.Table{Columns: s.GlueColumns(), PartitionKeys: s.PartitionColumns()}
+}
+
+// table answers glue.getCatalogTable from the LiveTable option.
+func (m *mocks) table(database, name string) (resource.PropertyMap, error) {
+	if m.tableLookupError != "" {
+		return nil, errors.New(m.tableLookupError)
+	}
+	if m.liveTable == nil {
+		// The provider's text for a table (or database) that does not exist (pulumi-aws v6.83.0).
+		return nil, fmt.Errorf("invocation of aws:glue/getCatalogTable:getCatalogTable returned an error: invoking aws:glue/getCatalogTable:getCatalogTable: "+
+			"1 error occurred:\n\t* No Glue table %s found for catalog_id: %s, database_name: %s", name, Account, database)
+	}
+	cols := func(cs []schema.Column) []any {
+		out := make([]any, len(cs))
+		for i, c := range cs {
+			out[i] = map[string]any{"name": c.Name, "type": c.Type, "comment": c.Comment}
+		}
+		return out
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{
+		"name": name, "databaseName": database, "catalogId": Account,
+		"storageDescriptors": []any{map[string]any{"columns": cols(m.liveTable.Columns)}},
+		"partitionKeys":      cols(m.liveTable.PartitionKeys),
+	}), nil
 }
 
 // Plain converts a property map to plain Go values: secrets unwrapped, outputs to their
