@@ -137,32 +137,30 @@ type CatalogCrawler struct {
 	LogGroup pulumi.StringOutput
 }
 
-// Partition projection ranges, by the Go layout of a partition (schema.Partition.Layout), all
+// Partition projection ranges, by the Go layout of a partition (schema.Partition.Layout): all
 // of Athena's integer type with digits, so that the folder month=07 is projected as "07"
 // (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html).
-// The partition keys stay Glue string columns: "The type in the partition projection
-// configuration only tells Athena how to format the values when it generates partition
-// locations ... in queries, [they] are of type string"
-// (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-kinesis-firehose-example-choosing-partition-keys.html,
-// "Understand partition key and partition projection data types"), so queries keep comparing
-// strings (year = '2026', month = '07') in every mode. The date type, whose range may end at
-// NOW, is not usable: the same page says that splitting dates into year, month and day
-// "means that the date partition projection type can't be used"; enum would list every value
-// and injected would force one value per query.
+// The partition keys stay Glue string columns: the projection type only tells Athena how to
+// format the values of partition locations and does not change the key's type, which stays
+// string in queries (partition-projection-kinesis-firehose-example-choosing-partition-keys.html,
+// "Understand partition key and partition projection data types"), so queries compare strings
+// (month = '07') in every mode. The date type, whose range may end at NOW, does not apply: the
+// same page says splitting dates into year, month and day "means that the date partition
+// projection type can't be used"; enum would list every value, injected would allow one value
+// per query.
 //
-// year starts at the transform's event-time floor (transform.DefaultMinEventTime, 2000): no
-// event-time folder can be older (the transform rejects older events), and arrival-time folders
-// start at the first deploy. It ends at ProjectionLastYear, fixed because the integer type has
-// no NOW: the transform rejects events more than an hour ahead of their arrival, so no folder
-// lies beyond the current year (the next one on New Year's Eve), and a year past the range
-// would be silently empty ("queries for values that are beyond the range bounds ... return zero
-// rows", partition-projection.html). A late end costs nothing for a query that bounds its
-// partitions on both sides (the saved queries do); one with no upper bound on the date makes
-// Athena list every hour up to the end, which is slow, so queries should bound it.
+// year starts at the transform's event-time floor (transform.DefaultMinEventTime): no
+// event-time folder is older, and arrival-time folders start at the first deploy. The integer
+// type has no NOW, so it ends at a fixed ProjectionLastYear: the transform refuses events more
+// than an hour ahead of arrival, so no folder lies past the current year, and a year past the
+// range would be silently empty (such a query "runs, but returns zero rows",
+// partition-projection.html). A far end costs nothing for queries that bound the date on both
+// sides (the saved queries do); one bounded only from below projects every hour up to 2099,
+// nearly all empty, which AWS documents as slower than catalog partitions.
 var projectionRanges = map[string]awsrules.IntegerProjection{
 	"2006": {Min: transform.DefaultMinEventTime.Year(), Max: ProjectionLastYear, Digits: 4},
 	"01":   {Min: 1, Max: 12, Digits: 2},
-	"02":   {Min: 1, Max: 31, Digits: 2}, // day 31 of a shorter month is an empty partition, as AWS allows
+	"02":   {Min: 1, Max: 31, Digits: 2}, // 31 in a shorter month: no folder, no rows, no error
 	"15":   {Min: 0, Max: 23, Digits: 2},
 }
 
