@@ -134,10 +134,13 @@ func NamedQueries(s *schema.Schema, database, table string) ([]NamedQuery, error
 		return nil, fmt.Errorf("named queries need year, month and day partitions")
 	}
 	from := fmt.Sprintf(`"%s"."%s"`, database, table)
-	// The lake's date partitions (year, month, day) joined as yyyy-mm-dd for pruning.
+	// The lake's date partitions (year, month, day) joined as yyyy-mm-dd for pruning, bounded on
+	// both sides: with partition projection a lower bound alone makes Athena list every hour up
+	// to the projection's last year. Tomorrow is the upper end: an event may claim a time up
+	// to an hour after its arrival.
 	day := fmt.Sprintf("concat(%s, '-', %s, '-', %s)", s.Partitions[0].Name, s.Partitions[1].Name, s.Partitions[2].Name)
 	since := func(days int) string {
-		return fmt.Sprintf("%s >= date_format(current_date - INTERVAL '%d' DAY, '%%Y-%%m-%%d')", day, days)
+		return fmt.Sprintf("%s BETWEEN date_format(current_date - INTERVAL '%d' DAY, '%%Y-%%m-%%d') AND date_format(current_date + INTERVAL '1' DAY, '%%Y-%%m-%%d')", day, days)
 	}
 	dedup := func(where string) string {
 		return fmt.Sprintf(`WITH events AS (

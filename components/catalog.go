@@ -2,6 +2,8 @@ package components
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -11,6 +13,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/transform"
 )
 
 // Parquet storage of the events table, as Firehose writes it.
@@ -24,7 +27,33 @@ const (
 // that encrypts CloudWatch logs: /aws-glue/crawlers-role/<role name>-<configuration name>.
 const crawlerLogPrefix = "/aws-glue/crawlers-role/"
 
-// CatalogArgs configures the Glue database, the events table and its crawler.
+// Discovery is how a new hour's partition becomes known to queries (partitionDiscovery).
+type Discovery string
+
+// Partition discovery modes.
+const (
+	// ProjectionAndCrawler: Athena projects the partitions, so an object is queryable as soon
+	// as Firehose writes it; the crawler also registers them in the catalog for engines that
+	// do not read projection (Spark on EMR or Glue ETL, Redshift Spectrum).
+	ProjectionAndCrawler Discovery = "projection+crawler"
+	// ProjectionOnly: Athena projects the partitions; there is no crawler, and the catalog
+	// lists no partitions.
+	ProjectionOnly Discovery = "projection"
+	// CrawlerOnly: the crawler registers new partitions on its schedule; Athena reads them
+	// from the catalog.
+	CrawlerOnly Discovery = "crawler"
+)
+
+// Discoveries are the partition discovery modes, the default first.
+var Discoveries = []Discovery{ProjectionAndCrawler, ProjectionOnly, CrawlerOnly}
+
+// Projects reports whether the table carries partition projection.
+func (d Discovery) Projects() bool { return d == ProjectionAndCrawler || d == ProjectionOnly }
+
+// Crawls reports whether a crawler registers partitions in the catalog.
+func (d Discovery) Crawls() bool { return d == ProjectionAndCrawler || d == CrawlerOnly }
+
+// CatalogArgs configures the Glue database, the events table and how its partitions are found.
 type CatalogArgs struct {
 	Env    *Env
 	Schema *schema.Schema
@@ -35,11 +64,16 @@ type CatalogArgs struct {
 	SecurityConfigurationName string
 	BucketName                pulumi.StringInput
 	BucketArn                 pulumi.StringInput
-	// Schedule is the crawler's cron(...) expression.
+	// Discovery decides between partition projection, the crawler, or both.
+	Discovery Discovery
+	// Partitioning is the delivery's EventTime or ArrivalTime: the projection's location
+	// template is derived from the data prefix Firehose writes with it.
+	Partitioning string
+	// Schedule is the crawler's cron(...) expression; "" when Discovery has no crawler.
 	Schedule string
 }
 
-// Validate checks names, schema and schedule.
+// Validate checks names, schema, discovery mode and schedule.
 func (a *CatalogArgs) Validate() error {
 	if err := a.Env.validate(); err != nil {
 		return fmt.Errorf("catalog: %w", err)
@@ -50,15 +84,30 @@ func (a *CatalogArgs) Validate() error {
 	if err := a.Schema.Validate(); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
-	for typ, n := range map[string]string{
-		"aws:glue/catalogDatabase:CatalogDatabase":             a.DatabaseName,
-		"aws:glue/catalogTable:CatalogTable":                   a.TableName,
-		"aws:glue/crawler:Crawler":                             a.CrawlerName,
-		"aws:glue/securityConfiguration:SecurityConfiguration": a.SecurityConfigurationName,
-	} {
+	if !slices.Contains(Discoveries, a.Discovery) {
+		return fmt.Errorf("catalog: Discovery must be one of %v, got %q", Discoveries, a.Discovery)
+	}
+	names := map[string]string{
+		"aws:glue/catalogDatabase:CatalogDatabase": a.DatabaseName,
+		"aws:glue/catalogTable:CatalogTable":       a.TableName,
+	}
+	if a.Discovery.Crawls() {
+		names["aws:glue/crawler:Crawler"] = a.CrawlerName
+		names["aws:glue/securityConfiguration:SecurityConfiguration"] = a.SecurityConfigurationName
+	}
+	for typ, n := range names {
 		if err := awsrules.CheckName(typ, n, false); err != nil {
 			return fmt.Errorf("catalog: %w", err)
 		}
+	}
+	if _, err := TableParameters(a.Schema, a.Discovery, a.Partitioning, "bucket"); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	if !a.Discovery.Crawls() {
+		if a.Schedule != "" {
+			return fmt.Errorf("catalog: Schedule %q is set, but discovery %q has no crawler", a.Schedule, a.Discovery)
+		}
+		return nil
 	}
 	if err := awsrules.CheckSchedule(a.Schedule); err != nil {
 		return fmt.Errorf("catalog: %w", err)
@@ -66,22 +115,89 @@ func (a *CatalogArgs) Validate() error {
 	return nil
 }
 
-// Catalog is the Glue database and the events table, whose columns come from the event schema,
-// and a crawler that only adds new partitions: the table's schema belongs to this program.
+// Catalog is the Glue database and the events table, whose columns come from the event schema;
+// its partitions are projected by Athena, registered by a crawler that never changes the
+// table's schema (which belongs to this program), or both.
 type Catalog struct {
 	pulumi.ResourceState
 	DatabaseName pulumi.StringOutput `pulumi:"databaseName"`
 	TableName    pulumi.StringOutput `pulumi:"tableName"`
 	TableArn     pulumi.StringOutput `pulumi:"tableArn"`
-	CrawlerName  pulumi.StringOutput `pulumi:"crawlerName"`
-	// CrawlerLogGroup is where failed crawler runs explain themselves.
-	CrawlerLogGroup pulumi.StringOutput `pulumi:"crawlerLogGroup"`
 	// Table is the events table itself, for resources that must wait for a column change:
 	// depending on the component would only cover the children registered so far.
 	Table *glue.CatalogTable `pulumi:"-"`
+	// Crawler is nil when the partitions are only projected.
+	Crawler *CatalogCrawler `pulumi:"-"`
 }
 
-// NewCatalog creates the database, table, crawler role and crawler.
+// CatalogCrawler is the crawler of a catalog that has one.
+type CatalogCrawler struct {
+	Name pulumi.StringOutput
+	// LogGroup is where failed crawler runs explain themselves.
+	LogGroup pulumi.StringOutput
+}
+
+// Partition projection ranges, by the Go layout of a partition (schema.Partition.Layout): all
+// of Athena's integer type with digits, so that the folder month=07 is projected as "07"
+// (https://docs.aws.amazon.com/athena/latest/ug/partition-projection-supported-types.html).
+// The partition keys stay Glue string columns: the projection type only tells Athena how to
+// format the values of partition locations and does not change the key's type, which stays
+// string in queries (partition-projection-kinesis-firehose-example-choosing-partition-keys.html,
+// "Understand partition key and partition projection data types"), so queries compare strings
+// (month = '07') in every mode. The date type, whose range may end at NOW, does not apply: the
+// same page says splitting dates into year, month and day "means that the date partition
+// projection type can't be used"; enum would list every value, injected would allow one value
+// per query.
+//
+// year starts at the transform's event-time floor (transform.DefaultMinEventTime): no
+// event-time folder is older, and arrival-time folders start at the first deploy. The integer
+// type has no NOW, so it ends at a fixed ProjectionLastYear: the transform refuses events more
+// than an hour ahead of arrival, so no folder lies past the current year, and a year past the
+// range would be silently empty (such a query "runs, but returns zero rows",
+// partition-projection.html). A far end costs nothing for queries that bound the date on both
+// sides (the saved queries do); one bounded only from below projects every hour up to 2099,
+// nearly all empty, which AWS documents as slower than catalog partitions.
+var projectionRanges = map[string]awsrules.IntegerProjection{
+	"2006": {Min: transform.DefaultMinEventTime.Year(), Max: ProjectionLastYear, Digits: 4},
+	"01":   {Min: 1, Max: 12, Digits: 2},
+	"02":   {Min: 1, Max: 31, Digits: 2}, // 31 in a shorter month: no folder, no rows, no error
+	"15":   {Min: 0, Max: 23, Digits: 2},
+}
+
+// ProjectionLastYear is the last year partition projection produces.
+const ProjectionLastYear = 2099
+
+// TableParameters returns the events table's parameters: Parquet written by Firehose and, when
+// discovery projects, Athena partition projection of the schema's partitions in bucket. The
+// location template is derived from the data prefix Firehose writes with partitioning
+// (DeliveryPrefixes), so the two cannot drift.
+func TableParameters(s *schema.Schema, discovery Discovery, partitioning, bucket string) (map[string]string, error) {
+	p := map[string]string{"EXTERNAL": "TRUE", "classification": "parquet", "parquet.compression": "SNAPPY"}
+	if !discovery.Projects() {
+		return p, nil
+	}
+	if partitioning != EventTime && partitioning != ArrivalTime {
+		return nil, fmt.Errorf("partition projection: partitioning must be %q or %q, got %q", EventTime, ArrivalTime, partitioning)
+	}
+	tmpl, err := awsrules.ProjectionTemplate(DeliveryPrefixes(s, partitioning).Data)
+	if err != nil {
+		return nil, fmt.Errorf("partition projection: %w", err)
+	}
+	cols := make([]awsrules.IntegerProjection, len(s.Partitions))
+	for i, part := range s.Partitions {
+		r, ok := projectionRanges[part.Layout]
+		if !ok {
+			return nil, fmt.Errorf("partition projection: partition %s has layout %q, which has no projection range", part.Name, part.Layout)
+		}
+		r.Column = part.Name
+		cols[i] = r
+	}
+	maps.Copy(p, awsrules.ProjectionParameters("s3://"+bucket+"/"+tmpl, cols))
+	return p, nil
+}
+
+// NewCatalog creates the database, the table and, when discovery crawls, the crawler with its
+// role, security configuration and log group.
 func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pulumi.ResourceOption) (*Catalog, error) {
 	if args == nil {
 		return nil, fmt.Errorf("catalog %s: args are required", name)
@@ -105,23 +221,24 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s table: %w", name, err)
 	}
-	crawler, crawlerLogs, err := newPartitionCrawler(ctx, name, args, db, table, parent)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s %w", name, err)
+	c.DatabaseName, c.TableName, c.TableArn, c.Table = db.Name, table.Name, table.Arn, table
+	outputs := pulumi.Map{"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn}
+	if args.Discovery.Crawls() {
+		crawler, crawlerLogs, err := newPartitionCrawler(ctx, name, args, db, table, parent)
+		if err != nil {
+			return nil, fmt.Errorf("catalog %s %w", name, err)
+		}
+		c.Crawler = &CatalogCrawler{Name: crawler.Name, LogGroup: crawlerLogs.Name}
+		outputs["crawlerName"], outputs["crawlerLogGroup"] = crawler.Name, crawlerLogs.Name
 	}
-	c.DatabaseName, c.TableName, c.TableArn, c.CrawlerName, c.CrawlerLogGroup = db.Name, table.Name, table.Arn, crawler.Name, crawlerLogs.Name
-	c.Table = table
-	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn, "crawlerName": crawler.Name,
-		"crawlerLogGroup": crawlerLogs.Name,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(c, outputs); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 // newEventsTable declares the Parquet table Firehose converts to: columns and partition keys
-// from the schema, location the lake's data prefix.
+// from the schema, location the lake's data prefix, parameters from TableParameters.
 func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glue.CatalogDatabase, parent pulumi.ResourceOption) (*glue.CatalogTable, error) {
 	columns := glue.CatalogTableStorageDescriptorColumnArray{}
 	for _, col := range args.Schema.GlueColumns() {
@@ -140,11 +257,9 @@ func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glu
 		DatabaseName: db.Name,
 		Description:  pulumi.Sprintf("%s events, Parquet written by Firehose, partitioned by UTC event hour", args.Schema.Name),
 		TableType:    pulumi.String("EXTERNAL_TABLE"),
-		Parameters: pulumi.StringMap{
-			"EXTERNAL":            pulumi.String("TRUE"),
-			"classification":      pulumi.String("parquet"),
-			"parquet.compression": pulumi.String("SNAPPY"),
-		},
+		Parameters: args.BucketName.ToStringOutput().ApplyT(func(bucket string) (map[string]string, error) {
+			return TableParameters(args.Schema, args.Discovery, args.Partitioning, bucket)
+		}).(pulumi.StringMapOutput),
 		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
 			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix),
 			InputFormat:  pulumi.String(ParquetInputFormat),
@@ -197,7 +312,7 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 		Name:         pulumi.String(args.CrawlerName),
 		DatabaseName: db.Name,
 		Role:         role.Arn,
-		Description:  pulumi.String("Registers new hourly partitions of the events table; never changes its schema."),
+		Description:  pulumi.String(crawlerDescription(args.Discovery)),
 		Schedule:     pulumi.String(args.Schedule),
 		// The table itself is the source (AWS's "existing catalog tables" crawler, meant for
 		// tables created by API): the crawler reads the table's location and only registers
@@ -223,6 +338,16 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 		return nil, nil, fmt.Errorf("crawler: %w", err)
 	}
 	return crawler, crawlerLogs, nil
+}
+
+// crawlerDescription says whom the crawler serves: Athena too, or only engines that do not
+// read partition projection.
+func crawlerDescription(d Discovery) string {
+	if d.Projects() {
+		return "Registers new hourly partitions of the events table for engines that do not read Athena's partition projection " +
+			"(Spark, Redshift Spectrum); never changes its schema."
+	}
+	return "Registers new hourly partitions of the events table; never changes its schema."
 }
 
 // crawlerPolicy is the crawler role's policy: a scoped-down AWSGlueServiceRole, the managed

@@ -200,7 +200,11 @@ func CheckAlarmSpecs(specs []AlarmSpec) error {
 type MonitoringArgs struct {
 	Env *Env
 	// Resource names (not ARNs) that become alarm dimensions and dashboard metrics.
-	APIName, StageName, StreamName, DeliveryStreamName, FunctionName, CrawlerName, WorkgroupName pulumi.StringInput
+	APIName, StageName, StreamName, DeliveryStreamName, FunctionName, WorkgroupName pulumi.StringInput
+	// Discovery is the catalog's partition discovery; CrawlerName is its crawler, whose failed
+	// runs are reported, and nil when Discovery has none.
+	Discovery   Discovery
+	CrawlerName pulumi.StringInput
 	// DashboardName is the dashboard's physical name (unique per account and region).
 	DashboardName  string
 	Targets        AlarmTargets
@@ -227,8 +231,8 @@ func (a *MonitoringArgs) Validate() error {
 			return fmt.Errorf("monitoring: the resource for dimension %s is required", k)
 		}
 	}
-	if a.CrawlerName == nil {
-		return fmt.Errorf("monitoring: CrawlerName is required")
+	if (a.CrawlerName != nil) != a.Discovery.Crawls() {
+		return fmt.Errorf("monitoring: CrawlerName must be set exactly when discovery %q has a crawler", a.Discovery)
 	}
 	if err := awsrules.CheckName("aws:cloudwatch/dashboard:Dashboard", a.DashboardName, false); err != nil {
 		return fmt.Errorf("monitoring: %w", err)
@@ -240,7 +244,7 @@ func (a *MonitoringArgs) Validate() error {
 }
 
 // Monitoring is the pipeline's alarms (every stage), the encrypted SNS topic they notify,
-// a rule that reports failed crawler runs, and one dashboard.
+// a rule that reports failed crawler runs (when there is a crawler), and one dashboard.
 type Monitoring struct {
 	pulumi.ResourceState
 	TopicArn      pulumi.StringOutput `pulumi:"topicArn"`
@@ -277,8 +281,8 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		}
 		alarmArns = append(alarmArns, alarm.Arn)
 	}
-	if err := newCrawlerFailedRule(ctx, name, args, topic, parent); err != nil {
-		return fail("crawler rule", err)
+	if err := newTopicPolicy(ctx, name, args, topic, parent); err != nil {
+		return fail("topic policy", err)
 	}
 	body := pulumi.All(args.APIName, args.StageName, args.StreamName, args.DeliveryStreamName, args.FunctionName, args.WorkgroupName, alarmArns).
 		ApplyT(func(v []any) (string, error) {
@@ -368,9 +372,55 @@ func newAlarm(ctx *pulumi.Context, name string, s AlarmSpec, dims map[string]pul
 	return cloudwatch.NewMetricAlarm(ctx, name+"-"+s.ID, aargs, parent)
 }
 
-// newCrawlerFailedRule reports failed crawler runs to the topic through EventBridge, since
-// Glue publishes no crawler metrics. The topic policy lets the alarms and this rule publish.
-func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs, topic *sns.Topic, parent pulumi.ResourceOption) error {
+// newTopicPolicy lets the alarms publish to the topic and, when there is a crawler, the rule
+// that reports its failed runs (newCrawlerFailedRule).
+func newTopicPolicy(ctx *pulumi.Context, name string, args *MonitoringArgs, topic *sns.Topic, parent pulumi.ResourceOption) error {
+	var rule *cloudwatch.EventRule
+	inputs := map[string]pulumi.StringInput{"topic": topic.Arn, "account": args.Env.AccountID}
+	if args.CrawlerName != nil {
+		var err error
+		if rule, err = newCrawlerFailedRule(ctx, name, args, parent); err != nil {
+			return fmt.Errorf("crawler rule: %w", err)
+		}
+		inputs["rule"] = rule.Arn
+	}
+	env := args.Env
+	topicPolicy := policy(inputs, func(v map[string]string) iampolicy.Document {
+		topicArn, acct := v["topic"], v["account"]
+		statements := []iampolicy.Statement{
+			iampolicy.Statement{Sid: "AlarmsPublish", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com"}},
+				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
+			}.When("ArnLike", "aws:SourceArn", env.arn("cloudwatch", acct, "alarm:*")).
+				When("StringEquals", "aws:SourceAccount", acct),
+		}
+		if rule != nil {
+			statements = append(statements, iampolicy.Statement{Sid: "CrawlerRulePublishes", Effect: "Allow",
+				Principal: map[string]iampolicy.StringList{"Service": {"events.amazonaws.com"}},
+				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
+			}.When("ArnEquals", "aws:SourceArn", v["rule"]))
+		}
+		return iampolicy.New(statements...)
+	})
+	tp, err := sns.NewTopicPolicy(ctx, name+"-alarms-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: topicPolicy}, pulumi.Parent(topic))
+	if err != nil {
+		return err
+	}
+	if rule == nil {
+		return nil
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, name+"-crawler-failed-target", &cloudwatch.EventTargetArgs{
+		Rule: rule.Name,
+		Arn:  topic.Arn,
+	}, pulumi.Parent(rule), pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
+		return fmt.Errorf("crawler rule target: %w", err)
+	}
+	return nil
+}
+
+// newCrawlerFailedRule reports failed crawler runs through EventBridge, since Glue publishes
+// no crawler metrics.
+func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) (*cloudwatch.EventRule, error) {
 	pattern := args.CrawlerName.ToStringOutput().ApplyT(func(crawler string) (string, error) {
 		return jsonString(map[string]any{
 			"source":      []string{"aws.glue"},
@@ -378,41 +428,15 @@ func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs
 			"detail":      map[string]any{"state": []string{"Failed"}, "crawlerName": []string{crawler}},
 		})
 	}).(pulumi.StringOutput)
-	rule, err := cloudwatch.NewEventRule(ctx, name+"-crawler-failed", &cloudwatch.EventRuleArgs{
-		Description:  pulumi.String("A run of the partition crawler failed: new hours are not queryable in Athena until it succeeds. Check the crawler's log group /aws-glue/crawlers-role/<crawler role>-<security configuration> (stack output crawlerLogGroup)."),
+	impact := "new hours are not queryable in Athena until it succeeds"
+	if args.Discovery.Projects() {
+		impact = "Athena is unaffected (partition projection), but engines that read the catalog's partitions (Spark, Redshift Spectrum) miss new hours until it succeeds"
+	}
+	return cloudwatch.NewEventRule(ctx, name+"-crawler-failed", &cloudwatch.EventRuleArgs{
+		Description: pulumi.String("A run of the partition crawler failed: " + impact + ". Check the crawler's log group " +
+			"/aws-glue/crawlers-role/<crawler role>-<security configuration> (stack output crawlerLogGroup)."),
 		EventPattern: pattern,
 	}, parent)
-	if err != nil {
-		return err
-	}
-	env := args.Env
-	topicPolicy := policy(map[string]pulumi.StringInput{
-		"topic": topic.Arn, "account": env.AccountID, "rule": rule.Arn,
-	}, func(v map[string]string) iampolicy.Document {
-		topicArn, acct := v["topic"], v["account"]
-		return iampolicy.New(
-			iampolicy.Statement{Sid: "AlarmsPublish", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {"cloudwatch.amazonaws.com"}},
-				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
-			}.When("ArnLike", "aws:SourceArn", env.arn("cloudwatch", acct, "alarm:*")).
-				When("StringEquals", "aws:SourceAccount", acct),
-			iampolicy.Statement{Sid: "CrawlerRulePublishes", Effect: "Allow",
-				Principal: map[string]iampolicy.StringList{"Service": {"events.amazonaws.com"}},
-				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
-			}.When("ArnEquals", "aws:SourceArn", v["rule"]),
-		)
-	})
-	tp, err := sns.NewTopicPolicy(ctx, name+"-alarms-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: topicPolicy}, pulumi.Parent(topic))
-	if err != nil {
-		return fmt.Errorf("topic policy: %w", err)
-	}
-	if _, err := cloudwatch.NewEventTarget(ctx, name+"-crawler-failed-target", &cloudwatch.EventTargetArgs{
-		Rule: rule.Name,
-		Arn:  topic.Arn,
-	}, pulumi.Parent(rule), pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
-		return fmt.Errorf("target: %w", err)
-	}
-	return nil
 }
 
 // DashboardNames are the resource names the dashboard charts.

@@ -70,7 +70,8 @@ func TestStreamRules(t *testing.T) {
 func TestCatalogRules(t *testing.T) {
 	base := func() *CatalogArgs {
 		return &CatalogArgs{Env: env(), Schema: schema.Default(), DatabaseName: "streamlake_dev", TableName: "events", CrawlerName: "streamlake-dev-partitions", SecurityConfigurationName: "streamlake-dev-crawler",
-			BucketName: pulumi.String("b"), BucketArn: pulumi.String("arn:aws:s3:::b"), Schedule: "cron(15 * * * ? *)"}
+			BucketName: pulumi.String("b"), BucketArn: pulumi.String("arn:aws:s3:::b"), Schedule: "cron(15 * * * ? *)",
+			Discovery: ProjectionAndCrawler, Partitioning: EventTime}
 	}
 	expect(t, "valid", base(), "")
 	a := base()
@@ -84,6 +85,34 @@ func TestCatalogRules(t *testing.T) {
 	s.Fields[0].Type = "uuid"
 	a.Schema = s
 	expect(t, "schema", a, `unknown type "uuid"`)
+	a = base()
+	a.Discovery = "glue"
+	expect(t, "discovery", a, `Discovery must be one of [projection+crawler projection crawler], got "glue"`)
+	// Without a crawler, its names and schedule are not needed, and a schedule is a mistake.
+	a = base()
+	a.Discovery, a.Schedule, a.CrawlerName, a.SecurityConfigurationName = ProjectionOnly, "", "", ""
+	expect(t, "projection only", a, "")
+	a.Schedule = "cron(15 * * * ? *)"
+	expect(t, "projection only with a schedule", a, `Schedule "cron(15 * * * ? *)" is set, but discovery "projection" has no crawler`)
+	a = base()
+	a.Discovery, a.Schedule = CrawlerOnly, ""
+	expect(t, "crawler without schedule", a, "must be cron(")
+	a = base()
+	a.Discovery, a.CrawlerName = CrawlerOnly, ""
+	expect(t, "crawler without name", a, "Glue crawler name")
+	// Projection derives its template from the delivery's prefix: it needs the mode.
+	a = base()
+	a.Partitioning = ""
+	expect(t, "projection without partitioning", a, `partitioning must be "event-time" or "arrival-time", got ""`)
+	a.Discovery = CrawlerOnly
+	expect(t, "crawler only needs no partitioning", a, "")
+	// The schema only allows the year/month/day/hour layouts; a layout without a range would
+	// still be refused rather than projected wrongly.
+	s = schema.Default()
+	s.Partitions[3].Layout = "15:04"
+	if _, err := TableParameters(s, ProjectionOnly, EventTime, "b"); err == nil || !strings.Contains(err.Error(), `partition hour has layout "15:04", which has no projection range`) {
+		t.Errorf("partition without a projection range: %v", err)
+	}
 }
 
 func TestAnalyticsRules(t *testing.T) {
@@ -194,10 +223,10 @@ func TestTransformFunctionRules(t *testing.T) {
 func TestMonitoringRules(t *testing.T) {
 	n := pulumi.String("x")
 	base := func() *MonitoringArgs {
-		return &MonitoringArgs{Env: env(), APIName: n, StageName: n, StreamName: n, DeliveryStreamName: n, FunctionName: n, CrawlerName: n, WorkgroupName: n,
-			DashboardName: "streamlake-dev",
-			Targets:       AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120},
-			Thresholds:    AlarmThresholds{API5xxPerPeriod: 1, API4xxRatePercent: 5, APILatencyP99Ms: 2000, LambdaDurationPercent: 80, ThrottlePeriods: 3}}
+		return &MonitoringArgs{Env: env(), APIName: n, StageName: n, StreamName: n, DeliveryStreamName: n, FunctionName: n, WorkgroupName: n,
+			Discovery: ProjectionAndCrawler, CrawlerName: n, DashboardName: "streamlake-dev",
+			Targets:    AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120},
+			Thresholds: AlarmThresholds{API5xxPerPeriod: 1, API4xxRatePercent: 5, APILatencyP99Ms: 2000, LambdaDurationPercent: 80, ThrottlePeriods: 3}}
 	}
 	expect(t, "valid", base(), "")
 	a := base()
@@ -206,6 +235,14 @@ func TestMonitoringRules(t *testing.T) {
 	a = base()
 	a.DashboardName = "streamlake dev"
 	expect(t, "dashboard name", a, "dashboard name")
+	a = base()
+	a.Discovery = ProjectionOnly
+	expect(t, "crawler without one in the catalog", a, `CrawlerName must be set exactly when discovery "projection" has a crawler`)
+	a.CrawlerName = nil
+	expect(t, "projection only", a, "")
+	a = base()
+	a.Discovery, a.CrawlerName = CrawlerOnly, nil
+	expect(t, "crawler missing", a, `CrawlerName must be set exactly when discovery "crawler" has a crawler`)
 	// A misspelled metric or a dimension set AWS does not publish is caught.
 	specs := AlarmSpecs(base().Targets, base().Thresholds)
 	specs[0].Metric = "5xxError"

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -46,7 +47,8 @@ type Config struct {
 	ProtectData                 bool
 
 	// Catalog and analytics
-	CrawlerSchedule           string
+	PartitionDiscovery        components.Discovery
+	CrawlerSchedule           string // "" without a crawler
 	BytesScannedCutoffMiB     int
 	AllowBreakingSchemaChange []string
 
@@ -98,10 +100,14 @@ func Defaults() Config {
 }
 
 // deriveDefaults fills the defaults that depend on other keys: shardCount's 1 applies only to
-// a provisioned stream, so that ON_DEMAND needs nothing else from the user.
+// a provisioned stream, so that ON_DEMAND needs nothing else from the user; crawlerSchedule's
+// depends on partitionDiscovery (none without a crawler).
 func (c *Config) deriveDefaults(shardCountUnset bool) {
 	if shardCountUnset && c.StreamMode == awsrules.Provisioned {
 		c.ShardCount = 1
+	}
+	if c.CrawlerSchedule == "" {
+		c.CrawlerSchedule = DefaultCrawlerSchedules[c.PartitionDiscovery]
 	}
 }
 
@@ -155,6 +161,7 @@ func (c *Config) validate(unparsed map[string]bool) error {
 	v.stream(c)
 	v.api(c)
 	v.lake(c)
+	v.catalog(c)
 	v.delivery(c)
 	v.alarms(c)
 	return errors.Join(v.errs...)
@@ -210,6 +217,15 @@ func (v *validation) lake(c *Config) {
 	}
 	if c.ProtectData && !c.Versioning {
 		v.check(errors.New("protectData is true but versioning is false: a protected lake keeps object versions so a bad write or delete can be undone"))
+	}
+}
+
+// catalog checks the crawler's schedule against the discovery mode: without a crawler
+// nothing reads it.
+func (v *validation) catalog(c *Config) {
+	if v.ok("partitionDiscovery") && !c.PartitionDiscovery.Crawls() && c.CrawlerSchedule != "" {
+		v.check(fmt.Errorf("crawlerSchedule is %q but partitionDiscovery %s has no crawler: remove crawlerSchedule, or use %s",
+			c.CrawlerSchedule, c.PartitionDiscovery, components.ProjectionAndCrawler))
 	}
 }
 

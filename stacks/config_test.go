@@ -157,6 +157,9 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{"versioning", "sometimes", "versioning must be true or false"},
 		{"protectData", "true", "protectData is true but versioning is false"},
 		{"crawlerSchedule", "rate(1 hour)", `crawlerSchedule: schedule "rate(1 hour)": Glue crawlers take cron(...) only`},
+		{"partitionDiscovery", "glue", `partitionDiscovery must be one of projection+crawler, projection, crawler, got "glue"`},
+		{"partitionDiscovery", "Projection", `partitionDiscovery must be one of projection+crawler, projection, crawler, got "Projection"`},
+		{"partitionDiscovery", "projection crawler", `got "projection crawler"`},
 		{"bytesScannedCutoffMb", "5", "bytesScannedCutoffMb must be at least 10 (Athena's minimum is 10 MiB, 10485760 bytes), got 5"},
 		{"allowBreakingSchemaChange", `["Watched Sec"]`, `allowBreakingSchemaChange: "Watched Sec" is not a column name`},
 		{"allowBreakingSchemaChange", `["watched_sec","watched_sec"]`, "allowBreakingSchemaChange: watched_sec is listed twice"},
@@ -223,5 +226,57 @@ func TestNoPanicOnAnyValue(t *testing.T) {
 				_, _ = load(t, "dev", map[string]string{key: v})
 			}()
 		}
+	}
+}
+
+// TestPartitionDiscoveryAndCrawlerSchedule: crawlerSchedule's default follows
+// partitionDiscovery (hourly where Athena waits for the crawler, daily where projection serves
+// Athena, none without a crawler); a schedule set for a mode without a crawler is refused,
+// naming both keys; a schedule set with a crawler is kept.
+func TestPartitionDiscoveryAndCrawlerSchedule(t *testing.T) {
+	tests := []struct {
+		mode, schedule string // schedule "" leaves it unset
+		want, err      string
+	}{
+		{"", "", "cron(15 0 * * ? *)", ""}, // the default mode: projection+crawler
+		{"projection+crawler", "", "cron(15 0 * * ? *)", ""},
+		{"crawler", "", "cron(15 * * * ? *)", ""},
+		{"projection", "", "", ""},
+		{"crawler", "cron(0/5 * * * ? *)", "cron(0/5 * * * ? *)", ""},
+		{"projection+crawler", "cron(5 * * * ? *)", "cron(5 * * * ? *)", ""},
+		{"projection", "cron(5 * * * ? *)", "", `crawlerSchedule is "cron(5 * * * ? *)" but partitionDiscovery projection has no crawler: ` +
+			"remove crawlerSchedule, or use projection+crawler"},
+		{"crawler", "cron(* * * * ? *)", "", "crawlerSchedule: schedule \"cron(* * * * ? *)\" runs every minute"},
+		{"glue", "cron(5 * * * ? *)", "", `partitionDiscovery must be one of`}, // no rule between keys on a broken value
+	}
+	for _, tt := range tests {
+		cfg := map[string]string{}
+		if tt.mode != "" {
+			cfg["partitionDiscovery"] = tt.mode
+		}
+		if tt.schedule != "" {
+			cfg["crawlerSchedule"] = tt.schedule
+		}
+		c, err := load(t, "dev", cfg)
+		name := tt.mode + " " + tt.schedule
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%s: got %v, want an error containing %q", name, err, tt.err)
+			}
+			if tt.mode == "glue" && strings.Contains(err.Error(), "has no crawler") {
+				t.Errorf("%s: a rule between keys ran on an invalid partitionDiscovery: %v", name, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if c.CrawlerSchedule != tt.want {
+			t.Errorf("%s: crawlerSchedule %q, want %q", name, c.CrawlerSchedule, tt.want)
+		}
+	}
+	if d := stacks.Defaults(); d.PartitionDiscovery != "projection+crawler" || d.CrawlerSchedule != "cron(15 0 * * ? *)" {
+		t.Errorf("defaults: %s with %q", d.PartitionDiscovery, d.CrawlerSchedule)
 	}
 }

@@ -130,16 +130,36 @@ func lakeKeys() []Key {
 	}
 }
 
+// DefaultCrawlerSchedules are the crawler's schedules when crawlerSchedule is unset: hourly
+// where Athena waits for the crawler, daily where projection serves Athena and the crawler only
+// feeds engines that read the catalog's partitions.
+var DefaultCrawlerSchedules = map[components.Discovery]string{
+	components.CrawlerOnly:          "cron(15 * * * ? *)",
+	components.ProjectionAndCrawler: "cron(15 0 * * ? *)",
+}
+
 func analyticsKeys() []Key {
+	discovery := enum("partitionDiscovery", components.ProjectionAndCrawler,
+		func(c *Config) *components.Discovery { return &c.PartitionDiscovery }, components.Discoveries,
+		"How a new hour becomes queryable. projection: Athena partition projection finds it as soon as Firehose writes "+
+			"(no crawler). crawler: the Glue crawler registers it in the catalog on crawlerSchedule, which engines that do "+
+			"not read projection (Spark, Redshift Spectrum) need. projection+crawler: both. See \"When new data is queryable\" in the README.")
+	schedule := str("crawlerSchedule", "", func(c *Config) *string { return &c.CrawlerSchedule },
+		rule[string]{text: "AWS cron(...), at most every 5 minutes; unset with projection", check: func(key, v string) error {
+			if v == "" {
+				return nil // no crawler: checked with partitionDiscovery
+			}
+			if err := awsrules.CheckSchedule(v); err != nil {
+				return fmt.Errorf("%s: %w", key, err)
+			}
+			return nil
+		}},
+		"AWS cron (UTC) for the Glue crawler that registers new hourly partitions.")
+	schedule.optional = true
+	schedule.DefaultDoc = fmt.Sprintf("%s (hourly) with crawler, %s (daily) with projection+crawler, unset with projection",
+		DefaultCrawlerSchedules[components.CrawlerOnly], DefaultCrawlerSchedules[components.ProjectionAndCrawler])
 	return []Key{
-		str("crawlerSchedule", "cron(15 * * * ? *)", func(c *Config) *string { return &c.CrawlerSchedule },
-			rule[string]{text: "AWS cron(...), at most every 5 minutes", check: func(key, v string) error {
-				if err := awsrules.CheckSchedule(v); err != nil {
-					return fmt.Errorf("%s: %w", key, err)
-				}
-				return nil
-			}},
-			"AWS cron for the Glue crawler that adds new hourly partitions."),
+		discovery, schedule,
 		integer("bytesScannedCutoffMb", 1024, func(c *Config) *int { return &c.BytesScannedCutoffMiB },
 			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinBytesScannedCutoffMiB, awsrules.MaxBytesScannedCutoffMiB), awsrules.CheckBytesScannedCutoffMiB),
 			"Athena per-query scan cap in MiB (10 MiB is Athena's minimum)."),

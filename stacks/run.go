@@ -158,8 +158,8 @@ func (p *Pipeline) buildStream(ctx *pulumi.Context, names Names) error {
 	return err
 }
 
-// buildCatalog adds the Glue database, table and crawler, once the schema is known to be
-// compatible with the deployed table.
+// buildCatalog adds the Glue database and table, once the schema is known to be compatible
+// with the deployed table, and the crawler where partitionDiscovery has one.
 func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
 	err := p.checkSchema(ctx, names)
 	if err != nil {
@@ -174,6 +174,8 @@ func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
 		SecurityConfigurationName: names.CrawlerSecurity,
 		BucketName:                p.Lake.BucketName,
 		BucketArn:                 p.Lake.BucketArn,
+		Discovery:                 p.Config.PartitionDiscovery,
+		Partitioning:              p.Config.Partitioning,
 		Schedule:                  p.Config.CrawlerSchedule,
 	})
 	return err
@@ -278,6 +280,10 @@ func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
 // buildMonitoring adds alarms on every stage, the alarm topic and the dashboard.
 func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 	cfg := p.Config
+	var crawlerName pulumi.StringInput
+	if p.Catalog.Crawler != nil {
+		crawlerName = p.Catalog.Crawler.Name
+	}
 	var err error
 	p.Monitoring, err = components.NewMonitoring(ctx, "monitoring", &components.MonitoringArgs{
 		Env:                p.Env,
@@ -286,7 +292,8 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 		StreamName:         p.Stream.Name,
 		DeliveryStreamName: p.Delivery.Name,
 		FunctionName:       p.Function.Name,
-		CrawlerName:        p.Catalog.CrawlerName,
+		Discovery:          cfg.PartitionDiscovery,
+		CrawlerName:        crawlerName,
 		WorkgroupName:      p.Analytics.WorkgroupName,
 		DashboardName:      names.Dashboard,
 		Targets: components.AlarmTargets{
@@ -374,8 +381,12 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	ctx.Export("bucketName", p.Lake.BucketName)
 	ctx.Export("glueDatabase", p.Catalog.DatabaseName)
 	ctx.Export("glueTable", p.Catalog.TableName)
-	ctx.Export("crawlerName", p.Catalog.CrawlerName)
-	ctx.Export("crawlerLogGroup", p.Catalog.CrawlerLogGroup)
+	// verify reads partitionDiscovery: with projection it adds no partitions itself.
+	ctx.Export("partitionDiscovery", pulumi.String(string(p.Config.PartitionDiscovery)))
+	if c := p.Catalog.Crawler; c != nil {
+		ctx.Export("crawlerName", c.Name)
+		ctx.Export("crawlerLogGroup", c.LogGroup)
+	}
 	ctx.Export("athenaWorkgroup", p.Analytics.WorkgroupName)
 	ctx.Export("keyArn", p.Key.Arn)
 	ctx.Export("transformFunction", p.Function.Name)

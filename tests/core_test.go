@@ -173,7 +173,8 @@ func TestCrawlerNeverRewritesTheSchema(t *testing.T) {
 		if c.Str("catalogTargets[0].databaseName") != tbl.Str("databaseName") || c.Str("catalogTargets[0].tables[0]") != tbl.Str("name") || c.In("s3Targets") != nil {
 			t.Errorf("%s: the crawler must crawl the table itself: %v %v", stack, c.In("catalogTargets"), c.In("s3Targets"))
 		}
-		want := map[string]string{"dev": "cron(15 * * * ? *)", "prod": "cron(5 * * * ? *)"}[stack]
+		// dev: the default for projection+crawler (daily); prod sets its own.
+		want := map[string]string{"dev": "cron(15 0 * * ? *)", "prod": "cron(5 * * * ? *)"}[stack]
 		if c.Str("schedule") != want {
 			t.Errorf("%s: schedule %q want %q", stack, c.Str("schedule"), want)
 		}

@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,7 +158,7 @@ func TestNamesMatchThePulumiProgram(t *testing.T) {
 	exports := map[string]bool{}
 	consts := map[string]string{}
 	fset := token.NewFileSet()
-	for _, file := range []string{"stacks/run.go", "components/lake.go"} {
+	for _, file := range []string{"stacks/run.go", "components/lake.go", "components/catalog.go"} {
 		f, err := parser.ParseFile(fset, filepath.Join(root, file), nil, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -183,13 +184,16 @@ func TestNamesMatchThePulumiProgram(t *testing.T) {
 			return true
 		})
 	}
-	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outStream, outBucket, outDatabase, outTable, outWorkgroup} {
+	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outStream, outBucket, outDatabase, outTable, outWorkgroup, outDiscovery} {
 		if !exports[k] {
 			t.Errorf("the CLI reads stack output %q, which stacks/run.go does not export (exports: %v)", k, exports)
 		}
 	}
 	if consts["DataPrefix"] != dataPrefix || consts["ErrorsPrefix"] != errorsPrefix {
 		t.Errorf("lake prefixes: components has %q and %q, the CLI %q and %q", consts["DataPrefix"], consts["ErrorsPrefix"], dataPrefix, errorsPrefix)
+	}
+	if got := []string{consts["ProjectionAndCrawler"], consts["ProjectionOnly"], consts["CrawlerOnly"]}; !slices.Equal(got, discoveries) {
+		t.Errorf("partition discovery modes: components has %q, the CLI %q", got, discoveries)
 	}
 }
 

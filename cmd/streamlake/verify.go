@@ -45,10 +45,13 @@ type athenaAPI interface {
 const verifyDescription = `
 Post-deploy smoke test of the whole pipeline. Sends a tagged batch of events (event_type
 streamlake-verify-<run id>, attribute streamlake_verify_run=<run id>, event_ids <run id>-000001...)
-through the API (or straight to the stream with --via stream), adds the lake partitions of the
-hours they fall in to the Glue table with Athena (ALTER TABLE ... ADD IF NOT EXISTS PARTITION,
-since the crawler only runs on its schedule), then queries the Athena workgroup until every
-event_id is found or --timeout passes. Reports the end-to-end latency (send to queryable) and
+through the API (or straight to the stream with --via stream), then queries the Athena workgroup
+until every event_id is found or --timeout passes. How the hours the events fall in become
+queryable follows the stack's partitionDiscovery (stack output, or --partition-discovery): with
+projection (projection, projection+crawler) Athena finds them as soon as Firehose writes, and
+verify adds no partitions; with crawler, verify adds them to the Glue table itself (ALTER TABLE
+... ADD IF NOT EXISTS PARTITION, since the crawler only runs on its schedule) unless
+--add-partitions=false, which waits for the crawler and so proves it. Reports the end-to-end latency (send to queryable) and
 the stream arrival lag of each event (ingested_at - occurred_at).
 
 Exit status 0 when every event was found; 1 with the missing event_ids and hints when not
@@ -65,7 +68,8 @@ type verifyFlags struct {
 	bucket, database, table, workgroup string
 	runID                              string
 	json                               bool
-	addPartitions                      bool
+	addPartitions, addPartitionsGiven  bool
+	discovery                          string
 }
 
 // verifier holds what verify needs; tests build one around stand-ins.
@@ -75,8 +79,10 @@ type verifier struct {
 	schema                             *schema.Schema
 	bucket, database, table, workgroup string
 	poll, queryPoll                    time.Duration
-	// addPartitions registers the events' hours itself; off, verify waits for the crawler
-	// (or partition projection) and so also proves the catalog path.
+	// discovery is the stack's partitionDiscovery.
+	discovery string
+	// addPartitions registers the events' hours itself (crawler-only stacks); off, verify waits
+	// for the crawler, or for partition projection, which needs nothing registered.
 	addPartitions bool
 	// clock stamps events and decides which hourly partitions exist; tests fix it.
 	clock func() time.Time
@@ -89,6 +95,7 @@ type verifyReport struct {
 	RunID       string   `json:"run_id"`
 	Target      string   `json:"target"`
 	Table       string   `json:"table"`
+	Discovery   string   `json:"partition_discovery"`
 	Events      int      `json:"events"`
 	Found       int      `json:"found"`
 	Missing     []string `json:"missing_event_ids,omitempty"`
@@ -128,7 +135,8 @@ func (f *verifyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.workgroup, "workgroup", "", "Athena `workgroup`; default: stack output athenaWorkgroup")
 	fs.StringVar(&f.runID, "run-id", "", "run `id` tagging the events (lowercase letters, digits, '-'); default: v<UTC time>-<random>")
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
-	fs.BoolVar(&f.addPartitions, "add-partitions", true, "register the events' hourly partitions with ALTER TABLE; false: wait for the crawler to do it (start it first, e.g. aws glue start-crawler)")
+	fs.BoolVar(&f.addPartitions, "add-partitions", true, "crawler-only stacks: register the events' hourly partitions with ALTER TABLE; false: wait for the crawler to do it (start it first, e.g. aws glue start-crawler). With partition projection verify adds none")
+	fs.StringVar(&f.discovery, "partition-discovery", "", "the stack's partitionDiscovery `mode` (projection+crawler, projection or crawler); default: stack output partitionDiscovery (a stack without it: crawler)")
 }
 
 // check validates the flags and picks a run id when none was given.
@@ -154,6 +162,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
+	f.addPartitionsGiven = given(fs, "add-partitions")
 	if err := f.check(); err != nil {
 		return fail(e, "verify", err)
 	}
@@ -206,6 +215,13 @@ func newVerifier(ctx context.Context, e *env, so *stackOutputs, f verifyFlags) (
 		}
 		*p.dst = val
 	}
+	var err error
+	if v.discovery, err = stackDiscovery(ctx, e, so, f.discovery); err != nil {
+		return nil, err
+	}
+	if v.addPartitions, err = addsPartitions(v.discovery, f.addPartitions, f.addPartitionsGiven); err != nil {
+		return nil, err
+	}
 	cfg, err := loadAWS(ctx, so.region(ctx, f.target.aws.region), f.target.aws.endpoint)
 	if err != nil {
 		return nil, err
@@ -222,7 +238,11 @@ func (r verifyReport) String() string {
 	}
 	fmt.Fprintf(&b, "verify %s: run %s, %d/%d events found in %s\n", status, r.RunID, r.Found, r.Events, r.Table)
 	fmt.Fprintf(&b, "  sent to      %s\n", r.Target)
-	fmt.Fprintf(&b, "  partitions   %s\n", strings.Join(r.Partitions, ", "))
+	if r.Discovery != discoveryCrawler {
+		fmt.Fprintf(&b, "  partitions   projected by Athena (partitionDiscovery %s)\n", r.Discovery)
+	} else {
+		fmt.Fprintf(&b, "  partitions   %s\n", strings.Join(r.Partitions, ", "))
+	}
 	fmt.Fprintf(&b, "  queries      %d (last %s)\n", r.Queries, r.LastQueryID)
 	if r.OK {
 		fmt.Fprintf(&b, "  end to end   %.1fs from sent to queryable in Athena (found on a poll: up to one poll interval late)\n", r.EndToEndSec)
@@ -264,7 +284,7 @@ type verifyRun struct {
 // run sends the tagged events and waits for them in Athena.
 func (v *verifier) run(ctx context.Context, tgt target, runID string, count int, timeout time.Duration) verifyReport {
 	r := &verifyRun{v: v, runID: runID, timeout: timeout, found: map[string][2]time.Time{}, added: map[string]bool{},
-		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup)}}
+		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup), Discovery: v.discovery}}
 	deadline := time.Now().Add(timeout)
 	r.start = v.clock()
 	if err := r.send(ctx, tgt, count); err != nil {
@@ -404,6 +424,9 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 	}
 	if rep.Found == 0 && strings.Contains(rep.Reason, "not found") {
 		rep.Hints = append(rep.Hints, "no event reached the table: Firehose writes after its buffer interval (up to 900 s) and only then do rows appear; raise --timeout, or check the delivery stream and the transform Lambda's logs")
+		if v.discovery == discoveryCrawler && !v.addPartitions {
+			rep.Hints = append(rep.Hints, "with --add-partitions=false rows appear only after the crawler has registered the hour: start it (aws glue start-crawler, stack output crawlerName) or wait for its schedule")
+		}
 	}
 	if v.s3 != nil && strings.Contains(rep.Reason, "not found") {
 		if n, err := v.countErrorObjects(ctx, start); err != nil {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +94,7 @@ func TestVerifyOnMoto(t *testing.T) {
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	clock := func() time.Time { return now }
 	lake := []string{"--bucket", "lake", "--database", "streamlake_dev", "--table", "events", "--workgroup", "wg",
-		"--region", testenv.Region, "--endpoint-url", endpoint}
+		"--region", testenv.Region, "--endpoint-url", endpoint, "--partition-discovery", "crawler"}
 
 	t.Run("all events found", func(t *testing.T) {
 		api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 1)
@@ -200,6 +203,10 @@ func TestVerifyOnMoto(t *testing.T) {
 		}
 	})
 
+	t.Run("projection: no partitions added", func(t *testing.T) {
+		testVerifyWithProjection(t, ath, endpoint, clock)
+	})
+
 	t.Run("no events at all", func(t *testing.T) {
 		args := append([]string{"verify", "--stream", "verify-stream", "--run-id", "vnone1", "--count", "2", "--poll", "100ms", "--timeout", "300ms", "--json"}, lake...)
 		r := cli{t: t, now: clock}.run(args...)
@@ -244,5 +251,128 @@ func TestVerifySQLForTwoHours(t *testing.T) {
 	}
 	if got := parseAthenaTime("2026-03-04 05:06:07.890"); !got.Equal(time.Date(2026, 3, 4, 5, 6, 7, 890e6, time.UTC)) {
 		t.Errorf("parseAthenaTime = %v", got)
+	}
+}
+
+// alterCount counts the ALTER TABLE statements run in workgroup wg.
+func alterCount(t *testing.T, ath *athena.Client) int {
+	t.Helper()
+	n := 0
+	for _, q := range queriesIn(t, ath, "wg") {
+		if strings.HasPrefix(q, "ALTER TABLE") {
+			n++
+		}
+	}
+	return n
+}
+
+// testVerifyWithProjection: a stack whose partitionDiscovery projects (read from its outputs)
+// is verified without a single ALTER TABLE: Athena finds the hours by projection, so verify
+// only polls, with equality predicates on every partition column (what projection prunes by).
+// --add-partitions=false (the deploy workflow's call) is accepted; --add-partitions is refused.
+func testVerifyWithProjection(t *testing.T, ath *athena.Client, endpoint string, clock func() time.Time) {
+	outputs := func(t *testing.T, discovery string) string {
+		t.Helper()
+		vals := map[string]string{"bucketName": "lake", "glueDatabase": "streamlake_dev", "glueTable": "events", "athenaWorkgroup": "wg", "region": testenv.Region}
+		if discovery != "" {
+			vals["partitionDiscovery"] = discovery
+		}
+		b, _ := json.Marshal(vals)
+		file := filepath.Join(t.TempDir(), "outputs.json")
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	verify := func(t *testing.T, runID, discovery string, extra ...string) (result, verifyOutput) {
+		t.Helper()
+		api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 1)
+		args := append([]string{"verify", "--api-url", api.URL, "--api-key", "k", "--run-id", runID, "--count", "3", "--poll", "50ms", "--timeout", "30s",
+			"--json", "--outputs", outputs(t, discovery), "--endpoint-url", endpoint}, extra...)
+		r := cli{t: t, now: clock}.run(args...)
+		var rep verifyOutput
+		if r.code != exitUsage {
+			decodeJSON(t, r.stdout, &rep)
+		}
+		return r, rep
+	}
+	now := clock()
+	for _, tt := range []struct {
+		discovery string
+		extra     []string
+	}{
+		{"projection", nil},
+		{"projection+crawler", []string{"--add-partitions=false"}},
+	} {
+		before := alterCount(t, ath)
+		runID := "vproj" + strings.ReplaceAll(tt.discovery, "+", "")
+		// A first poll that finds one event, a second that finds all three: no ALTER result queued.
+		seedAthena(t, endpoint, rowsFor(runID, []int{2}, now, time.Second), rowsFor(runID, []int{1, 2, 3}, now, time.Second))
+		r, rep := verify(t, runID, tt.discovery, tt.extra...)
+		if r.code != exitOK || !rep.OK || rep.Found != 3 || rep.Queries != 2 || len(rep.Partitions) != 0 || rep.Discovery != tt.discovery {
+			t.Errorf("%s: exit %d, report %+v\n%s", tt.discovery, r.code, rep.verifyReport, r.stderr)
+		}
+		if after := alterCount(t, ath); after != before {
+			t.Errorf("%s: verify ran %d ALTER TABLE on a projected table", tt.discovery, after-before)
+		}
+		for _, q := range queriesIn(t, ath, "wg") {
+			if strings.Contains(q, runID) && !strings.Contains(q, "(year = '2026' AND month = '03' AND day = '04' AND hour = '05')") {
+				t.Errorf("%s: the query does not pin every partition column:\n%s", tt.discovery, q)
+			}
+		}
+	}
+
+	r, _ := verify(t, "vprojadd", "projection", "--add-partitions")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--add-partitions: the stack's partitionDiscovery is projection") {
+		t.Errorf("--add-partitions on a projected stack: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// Outputs without partitionDiscovery: a stack from before the key, crawler only, so verify
+	// adds the partitions as it always did.
+	before := alterCount(t, ath)
+	seedAthena(t, endpoint, nil, rowsFor("vold1", []int{1, 2, 3}, now, time.Second))
+	r, rep := verify(t, "vold1", "")
+	if r.code != exitOK || rep.Discovery != "crawler" || len(rep.Partitions) != 1 || alterCount(t, ath) != before+1 {
+		t.Errorf("stack without partitionDiscovery: exit %d, report %+v, %d ALTER TABLE\n%s", r.code, rep.verifyReport, alterCount(t, ath)-before, r.stderr)
+	}
+}
+
+func TestVerifyDiscoveryFlags(t *testing.T) {
+	tests := []struct {
+		discovery          string
+		flagVal, flagGiven bool
+		want               bool
+		err                string
+	}{
+		{"crawler", true, false, true, ""},
+		{"crawler", false, true, false, ""},
+		{"crawler", true, true, true, ""},
+		{"projection", true, false, false, ""},
+		{"projection+crawler", false, true, false, ""},
+		{"projection", true, true, false, "--add-partitions: the stack's partitionDiscovery is projection"},
+		{"projection+crawler", true, true, false, "partitionDiscovery is projection+crawler"},
+	}
+	for _, tt := range tests {
+		got, err := addsPartitions(tt.discovery, tt.flagVal, tt.flagGiven)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%+v: error %v, want %q", tt, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%+v: %t, %v", tt, got, err)
+		}
+	}
+	e := &env{getenv: func(string) string { return "" }, pulumi: func(context.Context, ...string) ([]byte, error) { return nil, errors.New("no pulumi") }}
+	so := newStackOutputs(e, "dev", "")
+	if _, err := stackDiscovery(context.Background(), e, so, "glue"); err == nil || !strings.Contains(err.Error(), `--partition-discovery "glue": want one of [projection+crawler projection crawler]`) {
+		t.Errorf("bad flag: %v", err)
+	}
+	if _, err := stackDiscovery(context.Background(), e, so, ""); err == nil || !strings.Contains(err.Error(), "--partition-discovery not given") {
+		t.Errorf("no flag, no outputs: %v", err)
+	}
+	if got, err := stackDiscovery(context.Background(), e, so, "projection"); got != "projection" || err != nil {
+		t.Errorf("flag: %q, %v", got, err)
 	}
 }

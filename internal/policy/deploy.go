@@ -342,6 +342,48 @@ func checkTableLocation(s *Stack, r *stacktest.Resource) []Violation {
 	return nil
 }
 
+// checkPartitionsDiscoverable: new hours of the table Firehose writes become queryable, by
+// partition projection that matches the folders Firehose writes, by a crawler of this stack,
+// or both.
+func checkPartitionsDiscoverable(s *Stack, r *stacktest.Resource) []Violation {
+	d, t := deliveryOf(r), s.tableOf(r)
+	if d == nil || t == nil || len(tablePartitionKeys(t)) == 0 {
+		return nil
+	}
+	fix := "components/catalog.go: TableParameters (projection derived from DeliveryPrefixes) and/or a crawler of the table (partitionDiscovery)"
+	params := t.StrMap("parameters")
+	_, projected := params[awsrules.ProjectionEnabled]
+	crawled := s.first(TypeCrawler, func(c *stacktest.Resource) bool { return crawlsTable(c, t) }) != nil
+	if !projected {
+		if !crawled {
+			return []Violation{violation(t, "parameters", "neither partition projection nor a crawler of this stack: new hours never become queryable", fix)}
+		}
+		return nil
+	}
+	out := violationsFrom(t, "parameters", lines(awsrules.CheckProjection(params, tablePartitionKeys(t))), fix)
+	tmpl, err := awsrules.ProjectionTemplate(d.Prefix)
+	if err != nil {
+		return append(out, violation(r, "extendedS3Configuration.prefix", err.Error(), fix))
+	}
+	want := "s3://" + bucketOfArn(r.Str("extendedS3Configuration.bucketArn")) + "/" + tmpl
+	if got := params[awsrules.LocationTemplate]; got != want {
+		out = append(out, violation(t, "parameters."+awsrules.LocationTemplate,
+			fmt.Sprintf("template %q is not where Firehose writes (%q): Athena would project empty folders", got, want), fix))
+	}
+	return out
+}
+
+// crawlsTable reports whether crawler c has table t among its catalog targets.
+func crawlsTable(c, t *stacktest.Resource) bool {
+	for _, target := range c.List("catalogTargets") {
+		tables, _ := target.(map[string]any)["tables"].([]any)
+		if str(target, "databaseName") == t.Str("databaseName") && slices.Contains(tables, any(state(t, "name"))) {
+			return true
+		}
+	}
+	return false
+}
+
 func checkCrawlerTarget(s *Stack, c *stacktest.Resource) []Violation {
 	var out []Violation
 	fix := "components/catalog.go: CatalogTargets [{DatabaseName, Tables: [the events table]}], no S3 targets"

@@ -118,6 +118,12 @@ var variants = []struct {
 	{"no-silence-alarm", map[string]string{"alarmSilentMinutes": "0"}},
 	{"protected", map[string]string{"protectData": "true", "versioning": "true"}},
 	{"unprotected", map[string]string{"protectData": "false", "versioning": "false"}},
+	// Partition discovery. Without a crawler, prod's crawlerSchedule must go: "" leaves it unset.
+	{"projection-only", map[string]string{"partitionDiscovery": "projection", "crawlerSchedule": ""}},
+	{"projection-only-arrival-time", map[string]string{"partitionDiscovery": "projection", "crawlerSchedule": "", "partitioning": "arrival-time"}},
+	{"crawler-only", map[string]string{"partitionDiscovery": "crawler"}},
+	{"crawler-only-arrival-time", map[string]string{"partitionDiscovery": "crawler", "partitioning": "arrival-time"}},
+	{"crawler-every-5-minutes", map[string]string{"partitionDiscovery": "crawler", "crawlerSchedule": "cron(0/5 * * * ? *)"}},
 }
 
 // blockedVariants are variant/rule pairs failing because of a reported defect (see blocked).
@@ -466,6 +472,17 @@ var breakages = []breakage{
 	{rule: "deploy-glue-table-location", mutate: func(t *testing.T, res *stacktest.Result) {
 		tbl := pick(t, res, policy.TypeTable, nil)
 		set(t, tbl, "storageDescriptor.location", strings.Replace(tbl.Str("storageDescriptor.location"), "/data/", "/events/", 1))
+	}},
+	{rule: "deploy-partitions-discoverable", mutate: func(t *testing.T, res *stacktest.Result) {
+		// The template forgets the k= of Firehose's folders: every projected partition is empty.
+		params := pick(t, res, policy.TypeTable, nil).Inputs["parameters"].(map[string]any)
+		params["storage.location.template"] = strings.NewReplacer("year=", "", "month=", "", "day=", "", "hour=", "").
+			Replace(params["storage.location.template"].(string))
+	}},
+	{rule: "deploy-partitions-discoverable", mutate: func(t *testing.T, res *stacktest.Result) {
+		// Neither projection nor a crawler: no new hour is ever queryable.
+		delete(pick(t, res, policy.TypeTable, nil).Inputs["parameters"].(map[string]any), "projection.enabled")
+		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeCrawler })
 	}},
 	{rule: "deploy-crawler-target", mutate: func(t *testing.T, res *stacktest.Result) {
 		c := pick(t, res, policy.TypeCrawler, nil)
