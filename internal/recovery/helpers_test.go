@@ -161,11 +161,21 @@ func fillSchema(doc string, values map[string]any) []byte {
 		b, _ := json.Marshal(v)
 		return fmt.Sprintf("%q: %s", k, b)
 	})
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, []byte(line)); err != nil {
-		panic(err)
+	return compactLine(line)
+}
+
+// compact turns a documented JSON example into one line of an error object.
+func compact(t *testing.T, doc string) []byte {
+	t.Helper()
+	return compactLine(doc)
+}
+
+func compactLine(doc string) []byte {
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(doc)); err != nil {
+		panic(fmt.Sprintf("not JSON: %v\n%s", err, doc))
 	}
-	return append(compact.Bytes(), '\n')
+	return append(b.Bytes(), '\n')
 }
 
 func gz(t *testing.T, b []byte) []byte {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -193,6 +194,8 @@ func send(ctx context.Context, src *source) (*Report, error) {
 	defer stopWatch()
 	tr := &tracker{src: src, p: job.Putter, ctx: runCtx}
 	opts := job.Options
+	// The source ends itself (io.EOF); a Count satisfies Run's guard against endless sources.
+	opts.Count, opts.Duration = math.MaxInt, 0
 	if job.Progress != nil {
 		opts.Progress = func(s producer.Summary) {
 			job.Progress(Progress{Objects: len(job.Objects), ObjectsRead: int(src.read.Load()), Send: s})
@@ -271,8 +274,14 @@ func (s *source) stop() { s.stopped.Store(true) }
 
 // Next implements producer.Source.
 func (s *source) Next() (producer.Record, error) {
-	for len(s.cur) == 0 {
-		if s.stopped.Load() || s.ctx.Err() != nil || s.next >= len(s.job.Objects) {
+	for {
+		if s.stopped.Load() || s.ctx.Err() != nil {
+			return producer.Record{}, io.EOF // the rest of the object waits for the next run
+		}
+		if len(s.cur) > 0 {
+			break
+		}
+		if s.next >= len(s.job.Objects) {
 			return producer.Record{}, io.EOF
 		}
 		obj := s.job.Objects[s.next]
@@ -282,6 +291,9 @@ func (s *source) Next() (producer.Record, error) {
 	}
 	r := s.cur[0]
 	s.cur = s.cur[1:]
+	ref := s.refs[r.ID] // written by this goroutine only
+	ref.st.queued[ref.ordinal] = true
+	s.rep.Records.ToSend++
 	return r, nil
 }
 
@@ -346,8 +358,6 @@ func (s *source) queue(st *objState, it Item) {
 	s.refs[id] = ref{st: st, ordinal: it.Ordinal}
 	st.pending++
 	s.mu.Unlock()
-	st.queued[it.Ordinal] = true
-	s.rep.Records.ToSend++
 	s.cur = append(s.cur, producer.Record{ID: id, PartitionKey: p.PartitionKey, Data: p.Data})
 }
 
