@@ -36,13 +36,20 @@ func (l *Lake) listMatching(ctx context.Context, sel *Selection, template, prefi
 // static part (errors/): what redrive --prefix reads. Objects that are not error objects of
 // the stack's layout are selected too; Run reports and skips them.
 func (l *Lake) SelectPrefix(ctx context.Context, prefix string) (Selection, error) {
-	static := awsrules.StaticPrefix(l.Prefixes.Errors)
-	if !strings.HasPrefix(prefix, static) {
-		return Selection{}, fmt.Errorf("prefix %q is not under %s, where the error objects are (%s)", prefix, static, l.Prefixes.Errors)
+	if err := l.Prefixes.CheckErrorPrefix(prefix); err != nil {
+		return Selection{}, err
 	}
 	var sel Selection
 	err := l.listMatching(ctx, &sel, l.Prefixes.Errors, prefix, func(Object, bool) bool { return true })
 	return sel, err
+}
+
+// CheckErrorPrefix checks that prefix lies under the error prefix's static part.
+func (p Prefixes) CheckErrorPrefix(prefix string) error {
+	if static := awsrules.StaticPrefix(p.Errors); !strings.HasPrefix(prefix, static) {
+		return fmt.Errorf("prefix %q is not under %s, where the error objects are (%s)", prefix, static, p.Errors)
+	}
+	return nil
 }
 
 // SelectRaw selects the raw backups of the UTC hours [from, to) by the hour in their key
