@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,11 +131,13 @@ func (f *resendFlags) prepare(ctx context.Context, e *env, kind recovery.Kind) (
 func runJob(ctx context.Context, e *env, name string, f *resendFlags, job recovery.Job, source, target string) int {
 	var bar *jobBar
 	if e.isTerminal && !f.noProgress && !f.dryRun {
-		bar = &jobBar{w: e.stderr, start: time.Now()}
+		bar = &jobBar{progressBar{w: e.stderr, start: time.Now()}}
 		job.Progress = bar.update
 	}
 	rep, err := recovery.Run(ctx, job)
-	bar.done()
+	if bar != nil {
+		bar.done() // before the summary, on the same terminal
+	}
 	if err != nil {
 		return fail(e, name, err)
 	}
@@ -207,19 +208,11 @@ func (o jobOutput) writeText(w io.Writer) error {
 	return err
 }
 
-// jobBar draws one self-overwriting progress line on a terminal (stderr: a failed draw is
-// ignored).
-type jobBar struct {
-	w     io.Writer
-	start time.Time
-	mu    sync.Mutex
-	drawn bool
-}
+// jobBar draws one self-overwriting progress line on a terminal, by objects read (stderr: a
+// failed draw is ignored). It shares send's bar's lock and clean-up.
+type jobBar struct{ progressBar }
 
 func (p *jobBar) update(pr recovery.Progress) {
-	if p == nil {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	const width = 28
@@ -231,15 +224,4 @@ func (p *jobBar) update(pr recovery.Progress) {
 	_, _ = fmt.Fprintf(p.w, "\r[%s%s] %d/%d objects  %d acknowledged  %.0f/s  retries %d  failed %d\x1b[K",
 		strings.Repeat("#", n), strings.Repeat(".", width-n), pr.ObjectsRead, pr.Objects, pr.Send.Delivered, rate, pr.Send.Retries, pr.Send.Failed)
 	p.drawn = true
-}
-
-func (p *jobBar) done() {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		_, _ = fmt.Fprint(p.w, "\r\x1b[K")
-	}
 }

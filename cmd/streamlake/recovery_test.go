@@ -241,7 +241,7 @@ func TestRecoveryUsageErrors(t *testing.T) {
 
 func TestJobBar(t *testing.T) {
 	var b bytes.Buffer
-	p := &jobBar{w: &b, start: time.Now()}
+	p := &jobBar{progressBar{w: &b, start: time.Now()}}
 	p.update(recovery.Progress{Objects: 4, ObjectsRead: 2, Send: summaryWith(300, 2, 1)})
 	p.done()
 	for _, want := range []string{"[##############..............]", "2/4 objects", "300 acknowledged", "retries 2", "failed 1", "\r\x1b[K"} {
@@ -249,7 +249,4 @@ func TestJobBar(t *testing.T) {
 			t.Errorf("progress %q lacks %q", b.String(), want)
 		}
 	}
-	var none *jobBar
-	none.update(recovery.Progress{})
-	none.done()
 }

@@ -36,14 +36,15 @@
 // ".json" (redrive/markers/errors/processing-failed/year=…/<name>.json) in the lake bucket,
 // listing the ordinals (1-based line or record numbers) of the object's records the stream
 // acknowledged, the object's ETag and whether every record is done. A run lists the markers
-// under the same prefixes it lists objects under (one more ListObjectsV2 each), skips
-// complete objects and sends only the unacknowledged records of partial ones. So a second run
-// sends nothing, and a run stopped half-way resumes where the stream stopped acknowledging,
-// even inside an object.
+// under the same prefixes it lists objects under (one more ListObjectsV2 each), reads the
+// marker of each object that has one (a small GET instead of the object), skips complete
+// objects and sends only the unacknowledged records of partial ones. So a second run sends
+// nothing, and a run stopped half-way resumes where the stream stopped acknowledging, even
+// inside an object.
 //
 // Markers rather than object tags, because: a marker holds per-record progress (a tag value
-// holds 256 characters); one listing gives the state of every object under any prefix (tags
-// need a GetObjectTagging per object); the error and raw objects are never modified (no
+// holds 256 characters); one listing tells which objects were never sent (tags need a
+// GetObjectTagging per object); the error and raw objects are never modified (no
 // tag-set overwrites, nothing to conflict with Object Lock, replication or a lifecycle rule
 // filtering on tags, and no s3:PutObjectTagging on the data); and a marker is an audit
 // record (when, to which stream, how many). Their cost: they are objects of their own, kept

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/streamlake/streamlake/internal/firehoserec"
+	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -118,7 +119,7 @@ func (f Fields) Parse(data []byte) Parsed {
 	}
 	p.JSON = true
 	_ = json.Unmarshal(obj[f.ID], &p.EventID) // a non-string id is no example
-	p.PartitionKey = keyValue(obj[f.PartitionKey])
+	p.PartitionKey = producer.PartitionKeyValue(obj[f.PartitionKey])
 	if p.PartitionKey == "" || utf8.RuneCountInString(p.PartitionKey) > schema.MaxKinesisPartitionKey {
 		p.PartitionKey, p.Fallback = FallbackKey(data), true
 	}
@@ -131,17 +132,6 @@ func (f Fields) Parse(data []byte) Parsed {
 		p.Data = withoutFields(data, p.Removed)
 	}
 	return p
-}
-
-func keyValue(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	return string(raw)
 }
 
 // FallbackKey is the partition key of a record without a usable partition key field: "sha256:"
