@@ -96,9 +96,9 @@ func writeErrorsText(w io.Writer, r *recovery.ErrorsReport) error {
 		r.Bucket, r.Since.Format(time.RFC3339), r.Objects, r.ObjectsRead, r.Bytes, r.Records)
 	if len(r.Groups) > 0 {
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "\nTYPE\tCODE\tRECORDS\tOBJECTS\tREDRIVEN\tFIRST\tLAST\tEXAMPLE EVENT_IDS\tMESSAGE")
+		_, _ = fmt.Fprintln(tw, "\nTYPE\tCODE\tRECORDS\tOBJECTS\tREDRIVEN\tFIRST\tLAST\tEXAMPLE EVENT_IDS\tMESSAGE")
 		for _, g := range r.Groups {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", g.ErrorOutputType, dash(g.ErrorCode), g.Records, g.Objects, g.Redriven,
+			_, _ = fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", g.ErrorOutputType, dash(g.ErrorCode), g.Records, g.Objects, g.Redriven,
 				g.First.Format(time.RFC3339), g.Last.Format(time.RFC3339), examples(g), dash(g.Message))
 		}
 		_ = tw.Flush() // into a strings.Builder: never fails
