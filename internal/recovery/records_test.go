@@ -9,6 +9,8 @@ import (
 
 	"github.com/streamlake/streamlake/internal/firehoseprefix"
 	"github.com/streamlake/streamlake/internal/firehoserec"
+	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/transform"
 )
 
 // One listing per UTC day, on the common prefix of the day's hours in the range.
@@ -165,5 +167,40 @@ func TestRanges(t *testing.T) {
 	}
 	if len(RangesOf(make([]bool, 4))) != 0 || RangesOf(nil) == nil {
 		t.Error("no ordinals: empty, not nil")
+	}
+}
+
+// A format-conversion-failed record carries the transform's output. Sent again as redrive
+// sends it (pipeline fields removed), the real transform accepts it and produces the same row
+// with the new arrival time; with ingested_at left in, it would fail again.
+func TestRedrivenTransformOutputPassesTheTransform(t *testing.T) {
+	tr, err := transform.New(schema.Default(), transform.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := time.Date(2026, 11, 25, 10, 0, 1, 0, time.UTC)
+	later := first.Add(48 * time.Hour)
+	for _, src := range []string{
+		`{"event_id":"e1","event_type":"progress","user_id":"u","occurred_at":"2026-11-25T11:00:00+01:00","position_sec":12.50,"device":"tv","n":[1]}`,
+		`{"event_id":"e2","event_type":"play","user_id":"u","occurred_at":1795604400,"attributes":{"a":"b"}}`,
+	} {
+		out, err := tr.TransformRecord([]byte(src), first)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if _, err := tr.TransformRecord(out.JSON, later); err == nil {
+			t.Fatalf("the transform accepts its own ingested_at: removing it proves nothing")
+		}
+		p := fields.Parse(out.JSON)
+		again, err := tr.TransformRecord(p.Data, later)
+		if err != nil {
+			t.Fatalf("redriven %s: %v", p.Data, err)
+		}
+		stamp := func(b []byte, at time.Time) string {
+			return strings.Replace(string(b), at.Format(schema.TimestampLayout), "<ingested>", 1)
+		}
+		if stamp(again.JSON, later) != stamp(out.JSON, first) || !reflect.DeepEqual(again.PartitionKeys, out.PartitionKeys) {
+			t.Errorf("row changed:\n first %s\n again %s", out.JSON, again.JSON)
+		}
 	}
 }

@@ -2,11 +2,14 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/internal/testenv"
@@ -158,7 +161,7 @@ func TestRedriveErrorCode(t *testing.T) {
 	job := redriveJob(e, sel, e.putter(e.kinURL))
 	job.ErrorCode = firehoserec.CodeFunctionError
 	rep, err := Run(ctx, job)
-	if err != nil || rep.Records.ToSend != 2 || rep.Records.Filtered != 1 || rep.Objects.Partial != 1 || rep.OK() {
+	if err != nil || rep.Records.ToSend != 2 || rep.Records.Filtered != 1 || rep.Objects.Partial != 1 || !rep.OK() {
 		t.Fatalf("filtered run: %+v, %v", rep, err)
 	}
 	if m, err := e.lake.ReadMarker(ctx, key); err != nil || m.Complete || m.Sent.Count() != 2 {
@@ -236,5 +239,45 @@ func TestRedriveResumesAfterInterruption(t *testing.T) {
 	}
 	if c := proxy.Counts(); c.DroppedEntries == 0 {
 		t.Errorf("the proxy dropped nothing: %+v", c)
+	}
+}
+
+// failingPuts refuses every PutObject, as S3 does a role without s3:PutObject.
+type failingPuts struct{ S3API }
+
+func (failingPuts) PutObject(context.Context, *s3.PutObjectInput, ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	return nil, errors.New("AccessDenied: not allowed to write markers")
+}
+
+// When markers cannot be written, the run stops taking new objects (those the producer had
+// already read still go out) and names what it sent without a marker.
+func TestRedriveStopsWithoutMarkers(t *testing.T) {
+	e := newEnv(t, day.Add(time.Hour)).withStream()
+	const objects, perObject = 4, 1500 // more than the producer reads ahead
+	for o := range objects {
+		var data [][]byte
+		for i := range perObject {
+			data = append(data, event(fmt.Sprintf("m-%d-%d", o, i), "u"))
+		}
+		e.put(errorKey(t, firehoserec.ProcessingFailed, day, fmt.Sprint("o", o)), errorObject(t, firehoserec.ProcessingFailed, "c", "m", day, data...))
+	}
+	ctx := context.Background()
+	sel, err := e.lake.SelectPrefix(ctx, "errors/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := redriveJob(e, sel, e.putter(e.kinURL))
+	job.Lake = &Lake{Client: failingPuts{e.s3}, Bucket: bucket, Prefixes: StackPrefixes}
+	job.Options.Concurrency = 1
+	rep, err := Run(ctx, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || rep.Records.ToSend >= objects*perObject || len(rep.Unmarked) == 0 || !strings.Contains(rep.Error, "AccessDenied") ||
+		!slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "a new run would send") }) {
+		t.Errorf("report: %+v", rep)
+	}
+	if n := len(e.stored()); n != rep.Records.Acknowledged {
+		t.Errorf("%d records in the stream, %d acknowledged", n, rep.Records.Acknowledged)
 	}
 }

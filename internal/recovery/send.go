@@ -120,10 +120,10 @@ type Skip struct {
 	Reason string `json:"reason"`
 }
 
-// OK reports whether everything selected was sent: nothing skipped, failed, unmarked or cut
-// short.
+// OK reports whether every selected record was sent: nothing skipped, failed, unmarked or
+// cut short. Records left out by ErrorCode are not a failure.
 func (r *Report) OK() bool {
-	return r.Objects.Skipped == 0 && r.Records.Failed == 0 && len(r.Unmarked) == 0 && !r.Interrupted && r.Error == "" && r.Objects.Partial == 0
+	return r.Objects.Skipped == 0 && r.Records.Failed == 0 && len(r.Unmarked) == 0 && !r.Interrupted && r.Error == ""
 }
 
 // Run sends the records of the job's objects (or counts them, on a dry run), marking each
@@ -208,6 +208,9 @@ func send(ctx context.Context, src *source) (*Report, error) {
 	}
 	tr.finish()
 	rep.Interrupted = ctx.Err() != nil
+	if len(src.markErrs) > 0 && rep.Error == "" {
+		rep.Error = "stopped taking new objects: a marker could not be written: " + src.markErrs[0]
+	}
 	for _, st := range src.states {
 		switch {
 		case st.complete(st.acked):

@@ -95,6 +95,6 @@ func (t *tracker) finish() {
 	}
 	s.rep.Unmarked = append(s.rep.Unmarked, s.unmarked...)
 	if len(s.unmarked) > 0 {
-		s.rep.Warnings = append(s.rep.Warnings, "markers could not be written, a new run would send these objects' records again: "+s.markErrs[0])
+		s.rep.Warnings = append(s.rep.Warnings, "markers could not be written, a new run would send these objects' records again: "+s.markErrs[len(s.markErrs)-1])
 	}
 }
