@@ -45,7 +45,7 @@ type source struct {
 	marked  map[string]bool
 	ctx     context.Context
 	next    int
-	cur     []producer.Record
+	cur     []queued
 	states  []*objState
 	refs    map[string]ref
 	stopped atomic.Bool
@@ -83,12 +83,25 @@ func (s *source) Next() (producer.Record, error) {
 		s.prepare(obj)
 		s.read.Add(1)
 	}
-	r := s.cur[0]
+	q := s.cur[0]
 	s.cur = s.cur[1:]
-	ref := s.refs[r.ID] // written by this goroutine only
-	ref.st.queued[ref.ordinal] = true
+	q.st.queued[q.ordinal] = true
 	s.rep.Records.ToSend++
-	return r, nil
+	if q.fallback {
+		s.rep.Records.FallbackKey++
+	}
+	if q.removed {
+		s.rep.Records.PipelineFieldsRemoved++
+	}
+	return q.rec, nil
+}
+
+// queued is a record of the current object, waiting to be handed to the producer.
+type queued struct {
+	rec               producer.Record
+	st                *objState
+	ordinal           int
+	fallback, removed bool
 }
 
 func (s *source) skip(key, format string, a ...any) {
@@ -138,12 +151,6 @@ func (s *source) prepare(obj Object) {
 // queue hands one record to the producer.
 func (s *source) queue(st *objState, it Item) {
 	p := s.job.Fields.Parse(it.Data)
-	if p.Fallback {
-		s.rep.Records.FallbackKey++
-	}
-	if len(p.Removed) > 0 {
-		s.rep.Records.PipelineFieldsRemoved++
-	}
 	id := fmt.Sprintf("%s#%d", st.obj.Key, it.Ordinal)
 	s.mu.Lock()
 	if s.refs == nil {
@@ -152,7 +159,8 @@ func (s *source) queue(st *objState, it Item) {
 	s.refs[id] = ref{st: st, ordinal: it.Ordinal}
 	st.pending++
 	s.mu.Unlock()
-	s.cur = append(s.cur, producer.Record{ID: id, PartitionKey: p.PartitionKey, Data: p.Data})
+	s.cur = append(s.cur, queued{rec: producer.Record{ID: id, PartitionKey: p.PartitionKey, Data: p.Data},
+		st: st, ordinal: it.Ordinal, fallback: p.Fallback, removed: len(p.Removed) > 0})
 }
 
 // unsendable says why an object cannot be sent, or "".

@@ -42,6 +42,7 @@ func (t *tracker) Put(ctx context.Context, recs []producer.Record) (producer.Res
 		if notStored[i] || !ok || ref.st.acked[ref.ordinal] {
 			continue
 		}
+		delete(s.refs, r.ID) // only records in flight stay in memory
 		ref.st.acked[ref.ordinal] = true
 		ref.st.ackedNow++
 		ref.st.pending--
