@@ -188,6 +188,12 @@ func TestReplayCommand(t *testing.T) {
 // errors prints a table by type, code and message, and snake_case JSON with lists, not null.
 func TestErrorsCommand(t *testing.T) {
 	l := newLakeStandins(t)
+	empty := cli{t: t}.run(l.args("errors", "--json")...)
+	for _, want := range []string{`"listed_prefixes": []`, `"groups": []`, `"unreadable": []`, `"objects": 0`} {
+		if empty.code != exitOK || !strings.Contains(empty.stdout, want) {
+			t.Errorf("errors --json on an empty lake: exit %d, lacks %s\n%s", empty.code, want, empty.stdout)
+		}
+	}
 	l.errorObject(firehoserec.ProcessingFailed, firehoserec.CodeFunctionError, "request 1b4f0e98-5197-4998-8e73-2078544c96b3 failed", "a", "e-1", "e-2")
 	l.errorObject(firehoserec.ProcessingFailed, firehoserec.CodeFunctionError, "request 7c9e6679-7425-40de-944b-e07fc1f90ae7 failed", "b", "e-3", "e-4")
 	c := cli{t: t, now: func() time.Time { return incident.Add(2 * time.Hour) }}

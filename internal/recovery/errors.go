@@ -67,7 +67,7 @@ func (l *Lake) Errors(ctx context.Context, opts ErrorsOptions) (*ErrorsReport, e
 	if err != nil {
 		return nil, err
 	}
-	rep := &ErrorsReport{Bucket: l.Bucket, Since: opts.Since, Until: opts.Now, ListedPrefixes: sel.Prefixes,
+	rep := &ErrorsReport{Bucket: l.Bucket, Since: opts.Since, Until: opts.Now, ListedPrefixes: append([]string{}, sel.Prefixes...),
 		Objects: len(sel.Objects), Groups: []ErrorGroup{}, Unreadable: []Skip{}}
 	marked := map[string]bool{}
 	for _, p := range sel.Prefixes {
