@@ -6,6 +6,7 @@
 package producer
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/streamlake/streamlake/awsrules"
@@ -97,4 +98,18 @@ func (b *Batcher) Flush() []Record {
 	out := b.cur
 	b.cur, b.bytes = nil, 0
 	return out
+}
+
+// PartitionKeyValue is the partition key the ingest API's templates give a record, from the
+// JSON value of the schema's partition key field: a string as itself, a missing or null field
+// as "" (which Kinesis refuses), anything else as its JSON text.
+func PartitionKeyValue(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	return string(raw)
 }

@@ -3,6 +3,9 @@
 //	streamlake send    send schema events to the ingest API or straight to Kinesis (load tests)
 //	streamlake verify  post-deploy smoke test: events in, rows out of Athena, with latency
 //	streamlake shards  plan the stream's shard count, its cost and the steps to change it
+//	streamlake errors  what failed: error objects grouped by output type, code and message
+//	streamlake redrive send failed records (errors/) into the stream again, once each
+//	streamlake replay  send the raw/ backups of a time range into the stream again
 //
 // Names and URLs come from flags or, inside the project, from `pulumi stack output`. Exit
 // codes: 0 success, 1 failure (the summary says what failed), 2 usage error.
@@ -51,6 +54,9 @@ var commands = []command{
 	{"send", "send schema events to the ingest API or straight to Kinesis, with a load summary", runSend},
 	{"verify", "post-deploy smoke test: send tagged events and wait until Athena returns them", runVerify},
 	{"shards", "plan the stream's shard count, monthly cost and resharding steps", runShards},
+	{"errors", "what failed: error objects grouped by output type, error code and message", runErrors},
+	{"redrive", "send failed records (errors/) into the stream again, exactly once per object", runRedrive},
+	{"replay", "send the raw/ backups of a time range into the stream again (backfills)", runReplay},
 }
 
 func main() {

@@ -151,7 +151,7 @@ func (h *Handler) putRecord(ctx context.Context, body []byte, id string) respons
 	}
 	var ev map[string]json.RawMessage
 	_ = json.Unmarshal(body, &ev) // valid: the model checked it is an object
-	rec := Record{PartitionKey: partitionKey(ev[h.o.Schema.PartitionKey]), Data: body}
+	rec := Record{PartitionKey: producer.PartitionKeyValue(ev[h.o.Schema.PartitionKey]), Data: body}
 	return putRecordAnswer(h.o.Sink.PutRecord(ctx, rec), id)
 }
 
@@ -185,22 +185,9 @@ func (h *Handler) records(body []byte) ([]Record, error) {
 		if err := json.Compact(&data, raw); err != nil {
 			return nil, err
 		}
-		recs[i] = Record{PartitionKey: partitionKey(ev[h.o.Schema.PartitionKey]), Data: data.Bytes()}
+		recs[i] = Record{PartitionKey: producer.PartitionKeyValue(ev[h.o.Schema.PartitionKey]), Data: data.Bytes()}
 	}
 	return recs, nil
-}
-
-// partitionKey renders the partition key field as the request templates do: a string as
-// itself, a missing or null field as "" (which Kinesis refuses), anything else as its JSON.
-func partitionKey(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	if len(raw) == 0 || string(raw) == "null" {
-		return ""
-	}
-	return string(raw)
 }
 
 // badBody is API Gateway's 400 for a body its model refuses.
