@@ -105,14 +105,14 @@ func apiDefinition(a *IngestAPIArgs) (definition, error) {
 				request: func(stream string) string { return vtl.PutRecordRequest(stream, pk) },
 				Responses: map[string]string{
 					patternOK:     cors.SuccessResponse(),
-					patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount),
+					patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount, vtl.TooLargeMessage(false)),
 					patternServer: cors.ServerErrorResponse(vtl.SingleRecordCount),
 				}},
 			{ID: "put-records", Path: "/v1/events/batch", Action: "PutRecords", Model: "EventBatch",
 				request: func(stream string) string { return vtl.PutRecordsRequest(stream, pk) },
 				Responses: map[string]string{
 					patternOK:     cors.BatchResponse(),
-					patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount),
+					patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount, vtl.TooLargeMessage(true)),
 					patternServer: cors.ServerErrorResponse(vtl.BatchRecordCount),
 				}},
 		},
