@@ -51,6 +51,12 @@ func joinModes() string {
 // UsesAPIKey reports whether requests carry an API key (and so a usage plan meters them).
 func (a Auth) UsesAPIKey() bool { return a == AuthAPIKey }
 
+// The API's routes under its stage URL.
+const (
+	EventsPath = "/v1/events"
+	BatchPath  = "/v1/events/batch"
+)
+
 // Headers of the modes.
 const (
 	// APIKeyHeader carries the API key (apiKey).

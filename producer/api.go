@@ -10,16 +10,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamlake/streamlake/apispec"
 )
 
-// The ingest API's routes under its stage URL.
+// The ingest API's routes under its stage URL (apispec).
 const (
-	EventsPath = "/v1/events"
-	BatchPath  = "/v1/events/batch"
+	EventsPath = apispec.EventsPath
+	BatchPath  = apispec.BatchPath
 )
 
 // APIKeyHeader carries the API key.
-const APIKeyHeader = "x-api-key"
+const APIKeyHeader = apispec.APIKeyHeader
 
 // APIPutter sends events to the ingest API: one per POST to EventsURL, or up to 500 per POST
 // of {"records": [...]} to BatchURL when Batch is set.
