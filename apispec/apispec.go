@@ -106,6 +106,5 @@ func BodyLength(body []byte) int {
 	return n
 }
 
-// BatchEnvelope is the bytes a batch body adds around its events: {"records":[ and ]}, and
-// one comma between two events (counted per event, one more than needed).
+// BatchEnvelope is the bytes a batch body adds around its events: {"records":[ and ]}.
 const BatchEnvelope = len(`{"records":[]}`)
