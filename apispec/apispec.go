@@ -18,13 +18,13 @@ import (
 type Auth string
 
 const (
-	// AuthAPIKey: an x-api-key header, throttled and metered per key by the usage plan. A key
+	// AuthAPIKey is an x-api-key header, throttled and metered per key by the usage plan. A key
 	// identifies a client; it does not authorize one (anyone who has it can send).
 	AuthAPIKey Auth = "apiKey"
-	// AuthIAM: requests signed with SigV4 (service execute-api) by an IAM principal allowed
+	// AuthIAM is requests signed with SigV4 (service execute-api) by an IAM principal allowed
 	// execute-api:Invoke on the two routes. For backend services.
 	AuthIAM Auth = "iam"
-	// AuthJWT: a token of an Amazon Cognito user pool in the Authorization header, checked by
+	// AuthJWT is a token of an Amazon Cognito user pool in the Authorization header, checked by
 	// a COGNITO_USER_POOLS authorizer. For browser and mobile players whose users sign in.
 	AuthJWT Auth = "jwt"
 )

@@ -88,7 +88,7 @@ func (a *IngestAPIArgs) validateAuth() error {
 		return a.withDefaults().validateAuth()
 	}
 	if _, err := apispec.ParseAuth(string(a.Auth)); err != nil {
-		return fmt.Errorf("Auth: %w", err)
+		return fmt.Errorf("auth: %w", err)
 	}
 	if a.QuotaPerDay > 0 && !a.Auth.UsesAPIKey() {
 		return fmt.Errorf("QuotaPerDay %d needs Auth %s: quotas are counted per API key", a.QuotaPerDay, apispec.AuthAPIKey)
@@ -100,7 +100,7 @@ func (a *IngestAPIArgs) validateAuth() error {
 		return nil
 	}
 	if len(a.UserPoolArns) == 0 {
-		return fmt.Errorf("Auth %s needs at least one Cognito user pool ARN", apispec.AuthJWT)
+		return fmt.Errorf("auth %s needs at least one Cognito user pool ARN", apispec.AuthJWT)
 	}
 	for _, arn := range a.UserPoolArns {
 		if err := awsrules.CheckUserPoolArn(arn); err != nil {

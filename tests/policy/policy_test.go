@@ -558,7 +558,9 @@ var breakages = []breakage{
 		set(t, pick(t, res, policy.TypeWebACLLogging, nil), "redactedFields", []any{})
 	}},
 	{rule: "ops-waf-blocked-alarm", mutate: func(t *testing.T, res *stacktest.Result) {
-		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeAlarm && r.Str("namespace") == "AWS/WAFV2" })
+		drop(res, func(r *stacktest.Resource) bool {
+			return r.Type == policy.TypeAlarm && r.Str("namespace") == "AWS/WAFV2"
+		})
 	}},
 	{rule: "ops-crawler-failure-alerts", mutate: func(t *testing.T, res *stacktest.Result) {
 		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeEventTarget })
