@@ -155,9 +155,7 @@ func AlarmSpecs(t AlarmTargets, th AlarmThresholds) []AlarmSpec {
 			Period: five, EvaluationPeriods: 1, DatapointsToAlarm: 1, Comparison: "GreaterThanThreshold", Threshold: 0, TreatMissing: "notBreaching",
 			Description: "More active partitions than Firehose allows (500 per stream by default): records go to errors/. Usually events with wildly wrong occurred_at spread over many hours; check the transform's rejected-record logs, or ask AWS for a higher limit."})
 	}
-	if t.WAF {
-		specs = append(specs, wafAlarm(th.WAFBlockedPerPeriod))
-	}
+	specs = append(specs, wafAlarms(t, th)...)
 	if t.RawBackup {
 		specs = append(specs, AlarmSpec{ID: "delivery-backup-success", Stage: StageDelivery, Namespace: "AWS/Firehose", Metric: "BackupToS3.Success", Dims: fh, Statistic: "Minimum",
 			Period: five, EvaluationPeriods: 2, DatapointsToAlarm: 2, Comparison: "LessThanThreshold", Threshold: 1, TreatMissing: "notBreaching",

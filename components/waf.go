@@ -107,6 +107,14 @@ func NewWAF(ctx *pulumi.Context, name string, args *WAFArgs, opts ...pulumi.Reso
 // wafAllRules is the Rule dimension value of a web ACL's totals.
 const wafAllRules = "ALL"
 
+// wafAlarms are the firewall's alarms: none without it.
+func wafAlarms(t AlarmTargets, th AlarmThresholds) []AlarmSpec {
+	if !t.WAF {
+		return nil
+	}
+	return []AlarmSpec{wafAlarm(th.WAFBlockedPerPeriod)}
+}
+
 // wafAlarm is the alarm on blocked requests: an attack, a misbehaving client, or a rule that
 // blocks legitimate producers.
 func wafAlarm(threshold int) AlarmSpec {

@@ -106,15 +106,22 @@ func TestStackFilesLoadAndValidate(t *testing.T) {
 	}
 }
 
-func TestDevIsDisposableProdIsDurable(t *testing.T) {
+// devAndProd loads both stack files.
+func devAndProd(t *testing.T) (dev, prod *stacks.Config) {
+	t.Helper()
 	dev, err := load(t, "dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prod, err := load(t, "prod", nil)
+	prod, err = load(t, "prod", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dev, prod
+}
+
+func TestDevIsDisposableProdIsDurable(t *testing.T) {
+	dev, prod := devAndProd(t)
 	if dev.ShardCount != 1 || dev.ProtectData || dev.Versioning {
 		t.Errorf("dev should be 1 shard, unprotected, unversioned: %+v", dev)
 	}
@@ -129,14 +136,7 @@ func TestDevIsDisposableProdIsDurable(t *testing.T) {
 // TestProdFacesTheInternetDevDoesNot: prod authorizes users (jwt) behind the firewall, which a
 // protected stack cannot turn off; dev keeps its API key and saves the firewall's cost.
 func TestProdFacesTheInternetDevDoesNot(t *testing.T) {
-	dev, err := load(t, "dev", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod, err := load(t, "prod", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dev, prod := devAndProd(t)
 	if !prod.WAF || prod.APIAuth != apispec.AuthJWT || len(prod.APIJWTUserPoolArns) == 0 {
 		t.Errorf("prod: waf %t, apiAuth %s, pools %v; want the firewall and user pool tokens", prod.WAF, prod.APIAuth, prod.APIJWTUserPoolArns)
 	}
