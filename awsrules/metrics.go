@@ -64,6 +64,13 @@ var Metrics = map[string]map[string][][]string{
 		"Invocations":          lambdaDims,
 		"ConcurrentExecutions": lambdaDims,
 	},
+	// A regional web ACL publishes per Region, Rule (a rule's metric name, or ALL for the
+	// whole web ACL) and WebACL (its metric name; the program gives it the web ACL's name).
+	"AWS/WAFV2": {
+		"BlockedRequests": wafDims,
+		"AllowedRequests": wafDims,
+		"CountedRequests": wafDims,
+	},
 	"AWS/Athena": {
 		"ProcessedBytes":     athenaDims,
 		"TotalExecutionTime": athenaDims,
@@ -76,6 +83,7 @@ var (
 	streamDims   = [][]string{{"StreamName"}}
 	firehoseDims = [][]string{{"DeliveryStreamName"}}
 	lambdaDims   = [][]string{{"FunctionName"}, {"FunctionName", "Resource"}}
+	wafDims      = [][]string{{"Region", "Rule", "WebACL"}}
 	// Athena publishes query metrics per workgroup, state and type together.
 	athenaDims = [][]string{{"QueryState", "QueryType", "WorkGroup"}}
 )

@@ -40,6 +40,8 @@ var NameRules = map[string]NameRule{
 	"aws:apigateway/usagePlan:UsagePlan":                        {1024, nil, "usage plan"},
 	"aws:apigateway/apiKey:ApiKey":                              {1024, nil, "API key"},
 	"aws:kms/alias:Alias":                                       {256, regexp.MustCompile(`^alias/[a-zA-Z0-9/_-]+$`), "KMS alias"},
+	"aws:wafv2/webAcl:WebAcl":                                   {128, regexp.MustCompile(`^[\w-]+$`), "WAF web ACL"},
+	"aws:apigateway/authorizer:Authorizer":                      {1024, nil, "API Gateway authorizer"},
 }
 
 // CheckName checks a physical name against the rule for its type. autonamed says the name

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/apigateway"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/schema"
@@ -26,9 +27,15 @@ type IngestAPIArgs struct {
 	// RateLimit (requests/s) and BurstLimit throttle the stage and the API key's usage plan.
 	RateLimit  float64
 	BurstLimit int
-	// QuotaPerDay caps requests per API key per day (0: no quota).
+	// QuotaPerDay caps requests per API key per day (0: no quota; apiKey mode only).
 	QuotaPerDay int
 	CorsOrigins []string
+	// Auth is how producers authenticate; UserPoolArns (jwt, at least one) are the Cognito
+	// user pools whose tokens the authorizer accepts, JWTScopes the OAuth scopes a token must
+	// carry one of (none: ID tokens are accepted; any: access tokens with one of them).
+	Auth         apispec.Auth
+	UserPoolArns []string
+	JWTScopes    []string
 	// AccountSettings, when set, is the account's API Gateway CloudWatch role setting; stage
 	// logging fails until it exists.
 	AccountSettings pulumi.Resource
@@ -60,22 +67,69 @@ func (a *IngestAPIArgs) Validate() error {
 	if err := awsrules.CheckOrigins(a.CorsOrigins); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
 	}
+	if err := a.validateAuth(); err != nil {
+		return fmt.Errorf("ingest api: %w", err)
+	}
 	return nil
+}
+
+// withDefaults returns a copy with the defaults filled in: Auth apiKey.
+func (a *IngestAPIArgs) withDefaults() *IngestAPIArgs {
+	c := *a
+	if c.Auth == "" {
+		c.Auth = apispec.AuthAPIKey
+	}
+	return &c
+}
+
+// validateAuth checks the auth mode and the settings that only it uses.
+func (a *IngestAPIArgs) validateAuth() error {
+	if a.Auth == "" {
+		return a.withDefaults().validateAuth()
+	}
+	if _, err := apispec.ParseAuth(string(a.Auth)); err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if a.QuotaPerDay > 0 && !a.Auth.UsesAPIKey() {
+		return fmt.Errorf("QuotaPerDay %d needs Auth %s: quotas are counted per API key", a.QuotaPerDay, apispec.AuthAPIKey)
+	}
+	if a.Auth != apispec.AuthJWT {
+		if len(a.UserPoolArns)+len(a.JWTScopes) > 0 {
+			return fmt.Errorf("UserPoolArns and JWTScopes are for Auth %s, not %s", apispec.AuthJWT, a.Auth)
+		}
+		return nil
+	}
+	if len(a.UserPoolArns) == 0 {
+		return fmt.Errorf("auth %s needs at least one Cognito user pool ARN", apispec.AuthJWT)
+	}
+	for _, arn := range a.UserPoolArns {
+		if err := awsrules.CheckUserPoolArn(arn); err != nil {
+			return err
+		}
+	}
+	return awsrules.CheckOAuthScopes(a.JWTScopes)
 }
 
 // IngestAPI is a regional REST API that writes events straight to Kinesis (no Lambda):
 // POST /v1/events (PutRecord) and POST /v1/events/batch (PutRecords, up to 500 events).
-// Bodies are validated against models from the event schema; an API key is required and
-// throttled by a usage plan; the stage writes JSON access logs.
+// Bodies are validated against models from the event schema and limited in size; callers
+// authenticate as Auth says (an API key throttled by a usage plan, SigV4, or a Cognito user
+// pool token); the stage writes JSON access logs.
 type IngestAPI struct {
 	pulumi.ResourceState
 	RestAPIID   pulumi.StringOutput `pulumi:"restApiId"`
 	RestAPIName pulumi.StringOutput `pulumi:"restApiName"`
 	StageName   pulumi.StringOutput `pulumi:"stageName"`
-	URL         pulumi.StringOutput `pulumi:"url"`
-	EventsURL   pulumi.StringOutput `pulumi:"eventsUrl"`
-	BatchURL    pulumi.StringOutput `pulumi:"batchUrl"`
-	APIKey      pulumi.StringOutput `pulumi:"apiKey"`
+	// StageArn is what a WAF web ACL is associated with.
+	StageArn  pulumi.StringOutput `pulumi:"stageArn"`
+	URL       pulumi.StringOutput `pulumi:"url"`
+	EventsURL pulumi.StringOutput `pulumi:"eventsUrl"`
+	BatchURL  pulumi.StringOutput `pulumi:"batchUrl"`
+	// APIKey is the producers' key (secret), "" unless Auth is apiKey.
+	APIKey pulumi.StringOutput `pulumi:"apiKey"`
+	// ProducerPolicy is the IAM policy (JSON) a producer needs with Auth iam: execute-api:Invoke
+	// on the two routes of this stage; "" with other modes.
+	ProducerPolicy pulumi.StringOutput `pulumi:"producerPolicy"`
 	// DefinitionHash changes whenever anything a deployment captures changes.
 	DefinitionHash pulumi.StringOutput `pulumi:"definitionHash"`
 }
@@ -85,6 +139,7 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 	if args == nil {
 		return nil, fmt.Errorf("ingest api %s: args are required", name)
 	}
+	args = args.withDefaults()
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
@@ -103,16 +158,23 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 	if err != nil {
 		return nil, err
 	}
-	c.RestAPIID, c.RestAPIName, c.StageName = b.api.ID().ToStringOutput(), b.api.Name, stage.StageName
+	c.RestAPIID, c.RestAPIName, c.StageName, c.StageArn = b.api.ID().ToStringOutput(), b.api.Name, stage.StageName, stage.Arn
 	c.URL = stage.InvokeUrl
 	c.EventsURL = pulumi.Sprintf("%s/v1/events", stage.InvokeUrl)
 	c.BatchURL = pulumi.Sprintf("%s/v1/events/batch", stage.InvokeUrl)
-	c.APIKey = pulumi.ToSecret(key.Value).(pulumi.StringOutput)
+	c.APIKey = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	if key != nil {
+		c.APIKey = pulumi.ToSecret(key.Value).(pulumi.StringOutput)
+	}
+	c.ProducerPolicy = pulumi.String("").ToStringOutput()
+	if args.Auth == apispec.AuthIAM {
+		c.ProducerPolicy = producerPolicy(b.api.ExecutionArn, stage.StageName)
+	}
 	c.DefinitionHash = b.hash
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"restApiId": c.RestAPIID, "restApiName": c.RestAPIName, "stageName": c.StageName,
+		"restApiId": c.RestAPIID, "restApiName": c.RestAPIName, "stageName": c.StageName, "stageArn": c.StageArn,
 		"url": c.URL, "eventsUrl": c.EventsURL, "batchUrl": c.BatchURL, "apiKey": c.APIKey,
-		"definitionHash": c.DefinitionHash,
+		"producerPolicy": c.ProducerPolicy, "definitionHash": c.DefinitionHash,
 	}); err != nil {
 		return nil, err
 	}
@@ -127,9 +189,10 @@ type apiBuilder struct {
 	def    definition
 	parent pulumi.ResourceOption // the component
 
-	role      *grantedRole
-	api       *apigateway.RestApi
-	apiParent pulumi.ResourceOption
+	role       *grantedRole
+	api        *apigateway.RestApi
+	apiParent  pulumi.ResourceOption
+	authorizer *apigateway.Authorizer // apiAuth jwt only
 	// deps is everything the deployment snapshots.
 	deps []pulumi.Resource
 	hash pulumi.StringOutput
@@ -154,6 +217,9 @@ func (b *apiBuilder) build() (*apigateway.Stage, *apigateway.ApiKey, error) {
 	if err := b.newGatewayResponses(); err != nil {
 		return nil, nil, err
 	}
+	if err := b.newAuthorizer(); err != nil {
+		return nil, nil, err
+	}
 	if err := b.newRoutes(models); err != nil {
 		return nil, nil, err
 	}
@@ -164,6 +230,9 @@ func (b *apiBuilder) build() (*apigateway.Stage, *apigateway.ApiKey, error) {
 	stage, err := b.newStage(deployment)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !b.args.Auth.UsesAPIKey() {
+		return stage, nil, nil // no key to meter: the stage throttle (and the WAF) limit callers
 	}
 	key, err := b.newUsagePlan(stage)
 	if err != nil {
@@ -246,6 +315,28 @@ func (b *apiBuilder) newGatewayResponses() error {
 	return nil
 }
 
+// newAuthorizer creates the user pool authorizer of apiAuth jwt: API Gateway checks the
+// token's signature, expiry and issuer (one of the pools) before anything else runs.
+func (b *apiBuilder) newAuthorizer() error {
+	cfg := b.def.Authorizer
+	if cfg == nil {
+		return nil
+	}
+	a, err := apigateway.NewAuthorizer(b.ctx, b.name+"-authorizer", &apigateway.AuthorizerArgs{
+		RestApi:        b.api.ID(),
+		Name:           pulumi.String(cfg.Name),
+		Type:           pulumi.String(authCognito),
+		ProviderArns:   pulumi.ToStringArray(cfg.ProviderArns),
+		IdentitySource: pulumi.String(cfg.IdentitySource),
+	}, b.apiParent)
+	if err != nil {
+		return b.fail("authorizer", err)
+	}
+	b.authorizer = a
+	b.deps = append(b.deps, a)
+	return nil
+}
+
 // newPaths creates the API's resource tree (apiPaths), keyed by path.
 func (b *apiBuilder) newPaths() (map[string]*apigateway.Resource, error) {
 	paths := map[string]*apigateway.Resource{}
@@ -271,8 +362,8 @@ func (b *apiBuilder) newRoutes(models map[string]*apigateway.Model) error {
 	validator, err := apigateway.NewRequestValidator(b.ctx, b.name+"-validator", &apigateway.RequestValidatorArgs{
 		RestApi:                   b.api.ID(),
 		Name:                      pulumi.String("body-and-parameters"),
-		ValidateRequestBody:       pulumi.Bool(postMethod.ValidateBody),
-		ValidateRequestParameters: pulumi.Bool(postMethod.ValidateParams),
+		ValidateRequestBody:       pulumi.Bool(b.def.Method.ValidateBody),
+		ValidateRequestParameters: pulumi.Bool(b.def.Method.ValidateParams),
 	}, b.apiParent)
 	if err != nil {
 		return b.fail("validator", err)
@@ -296,16 +387,24 @@ func (b *apiBuilder) newRoutes(models map[string]*apigateway.Model) error {
 // newRoute creates a POST method with its Kinesis integration, responses and preflight.
 func (b *apiBuilder) newRoute(rt route, res *apigateway.Resource, validator *apigateway.RequestValidator, model *apigateway.Model) error {
 	id := b.name + "-" + rt.ID
-	method, err := apigateway.NewMethod(b.ctx, id, &apigateway.MethodArgs{
+	m := b.def.Method
+	margs := &apigateway.MethodArgs{
 		RestApi:            b.api.ID(),
 		ResourceId:         res.ID(),
 		HttpMethod:         pulumi.String("POST"),
-		Authorization:      pulumi.String(postMethod.Authorization),
-		ApiKeyRequired:     pulumi.Bool(postMethod.APIKeyRequired),
+		Authorization:      pulumi.String(m.Authorization),
+		ApiKeyRequired:     pulumi.Bool(m.APIKeyRequired),
 		RequestValidatorId: validator.ID(),
 		RequestModels:      pulumi.StringMap{vtl.ContentType: model.Name},
 		OperationName:      pulumi.String(rt.Action),
-	}, b.apiParent)
+	}
+	if b.authorizer != nil {
+		margs.AuthorizerId = b.authorizer.ID()
+		if len(m.AuthorizationScopes) > 0 {
+			margs.AuthorizationScopes = pulumi.ToStringArray(m.AuthorizationScopes)
+		}
+	}
+	method, err := apigateway.NewMethod(b.ctx, id, margs, b.apiParent)
 	if err != nil {
 		return b.fail(id+" method", err)
 	}
@@ -317,10 +416,10 @@ func (b *apiBuilder) newRoute(rt route, res *apigateway.Resource, validator *api
 		IntegrationHttpMethod: pulumi.String("POST"),
 		Uri:                   pulumi.String(b.kinesisActionURI(rt.Action)),
 		Credentials:           b.role.Arn,
-		PassthroughBehavior:   pulumi.String(postMethod.Passthrough),
-		RequestParameters:     pulumi.ToStringMap(postMethod.RequestParameters),
+		PassthroughBehavior:   pulumi.String(m.Passthrough),
+		RequestParameters:     pulumi.ToStringMap(m.RequestParameters),
 		RequestTemplates:      pulumi.StringMap{vtl.ContentType: b.args.StreamName.ToStringOutput().ApplyT(rt.request).(pulumi.StringOutput)},
-		TimeoutMilliseconds:   pulumi.Int(postMethod.TimeoutMs),
+		TimeoutMilliseconds:   pulumi.Int(m.TimeoutMs),
 	}, b.apiParent, pulumi.DependsOn(b.role.Ready))
 	if err != nil {
 		return b.fail(id+" integration", err)
@@ -334,7 +433,7 @@ func (b *apiBuilder) newRoute(rt route, res *apigateway.Resource, validator *api
 		return err
 	}
 	if cors := (vtl.CORS{Origins: b.args.CorsOrigins}); cors.Enabled() {
-		pre, err := newPreflight(b.ctx, id, b.api, res, cors, b.apiParent)
+		pre, err := newPreflight(b.ctx, id, b.api, res, cors, m, b.apiParent)
 		if err != nil {
 			return b.fail(id+" preflight", err)
 		}
@@ -353,14 +452,14 @@ func (b *apiBuilder) kinesisActionURI(action string) string {
 // newMethodResponses declares every status the method may answer.
 func (b *apiBuilder) newMethodResponses(id string, res *apigateway.Resource, method *apigateway.Method) ([]pulumi.Resource, error) {
 	var out []pulumi.Resource
-	for _, status := range postMethod.Statuses {
+	for _, status := range b.def.Method.Statuses {
 		mr, err := apigateway.NewMethodResponse(b.ctx, fmt.Sprintf("%s-response-%s", id, status), &apigateway.MethodResponseArgs{
 			RestApi:            b.api.ID(),
 			ResourceId:         res.ID(),
 			HttpMethod:         method.HttpMethod,
 			StatusCode:         pulumi.String(status),
 			ResponseModels:     pulumi.StringMap{vtl.ContentType: pulumi.String("Empty")},
-			ResponseParameters: responseHeaders(),
+			ResponseParameters: responseHeaders(b.def.Method),
 		}, b.apiParent)
 		if err != nil {
 			return nil, b.fail(id+" method response", err)
@@ -374,7 +473,7 @@ func (b *apiBuilder) newMethodResponses(id string, res *apigateway.Resource, met
 // newIntegrationResponses maps Kinesis's answers (by status pattern) to the route's templates.
 func (b *apiBuilder) newIntegrationResponses(id string, rt route, res *apigateway.Resource, method *apigateway.Method, after []pulumi.Resource) error {
 	for _, pattern := range []string{patternOK, patternClient, patternServer} {
-		status := postMethod.IntegrationStatus[pattern]
+		status := b.def.Method.IntegrationStatus[pattern]
 		ir, err := apigateway.NewIntegrationResponse(b.ctx, fmt.Sprintf("%s-integration-%s", id, status), &apigateway.IntegrationResponseArgs{
 			RestApi:           b.api.ID(),
 			ResourceId:        res.ID(),
@@ -491,16 +590,16 @@ func (b *apiBuilder) newUsagePlan(stage *apigateway.Stage) (*apigateway.ApiKey, 
 }
 
 // responseHeaders declares the headers the integration templates may set.
-func responseHeaders() pulumi.BoolMap {
+func responseHeaders(method methodConfig) pulumi.BoolMap {
 	m := pulumi.BoolMap{}
-	for _, h := range postMethod.ResponseHeaders {
+	for _, h := range method.ResponseHeaders {
 		m["method.response.header."+h] = pulumi.Bool(false)
 	}
 	return m
 }
 
 // newPreflight answers OPTIONS on a resource with a MOCK integration.
-func newPreflight(ctx *pulumi.Context, id string, api *apigateway.RestApi, res *apigateway.Resource, cors vtl.CORS, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
+func newPreflight(ctx *pulumi.Context, id string, api *apigateway.RestApi, res *apigateway.Resource, cors vtl.CORS, method methodConfig, opts ...pulumi.ResourceOption) ([]pulumi.Resource, error) {
 	m, err := apigateway.NewMethod(ctx, id+"-options", &apigateway.MethodArgs{
 		RestApi: api.ID(), ResourceId: res.ID(), HttpMethod: pulumi.String("OPTIONS"),
 		// Browsers send preflights without credentials or API keys.
@@ -516,9 +615,9 @@ func newPreflight(ctx *pulumi.Context, id string, api *apigateway.RestApi, res *
 	if err != nil {
 		return nil, err
 	}
-	params := responseHeaders()
+	params := responseHeaders(method)
 	values := pulumi.StringMap{}
-	for k, v := range postMethod.PreflightHeaders {
+	for k, v := range method.PreflightHeaders {
 		params[k] = pulumi.Bool(false)
 		values[k] = pulumi.String(v)
 	}
@@ -538,6 +637,18 @@ func newPreflight(ctx *pulumi.Context, id string, api *apigateway.RestApi, res *
 		return nil, err
 	}
 	return []pulumi.Resource{m, integ, mr, ir}, nil
+}
+
+// producerPolicy is the IAM policy a producer needs with apiAuth iam: execute-api:Invoke on
+// POST of the two routes of this stage, and nothing else.
+func producerPolicy(executionArn, stage pulumi.StringInput) pulumi.StringOutput {
+	return policy(map[string]pulumi.StringInput{"api": executionArn, "stage": stage}, func(v map[string]string) iampolicy.Document {
+		var arns []string
+		for _, p := range []string{apispec.EventsPath, apispec.BatchPath} {
+			arns = append(arns, fmt.Sprintf("%s/%s/POST%s", v["api"], v["stage"], p))
+		}
+		return iampolicy.New(iampolicy.Allow("SendEvents", []string{"execute-api:Invoke"}, arns...))
+	})
 }
 
 func optString(s string) pulumi.StringPtrInput {

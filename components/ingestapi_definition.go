@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/vtl"
 )
 
@@ -39,8 +40,10 @@ type definition struct {
 	Gateway   map[string]vtl.GatewayResponse `json:"gateway"`
 	Preflight string                         `json:"preflight"`
 	Method    methodConfig                   `json:"method"`
-	RoleArn   string                         `json:"roleArn"`
-	Region    string                         `json:"region"`
+	// Authorizer is the user pool authorizer (apiAuth jwt), nil otherwise.
+	Authorizer *authorizerConfig `json:"authorizer,omitempty"`
+	RoleArn    string            `json:"roleArn"`
+	Region     string            `json:"region"`
 }
 
 // Integration response selection patterns (matched against Kinesis's HTTP status).
@@ -52,17 +55,20 @@ const (
 
 // methodConfig is how every POST method and its integration are set up. It is part of the
 // definition (and so of the deployment hash) and the resources are created from it, so a
-// change to any of these settings reaches the stage.
+// change to any of these settings (the auth mode among them) reaches the stage.
 type methodConfig struct {
-	Authorization  string `json:"authorization"`
-	APIKeyRequired bool   `json:"apiKeyRequired"`
-	ValidateBody   bool   `json:"validateBody"`
-	ValidateParams bool   `json:"validateParams"`
+	// Authorization is NONE (API key), AWS_IAM or COGNITO_USER_POOLS; AuthorizationScopes are
+	// the OAuth scopes a user pool token must carry (COGNITO_USER_POOLS only).
+	Authorization       string   `json:"authorization"`
+	AuthorizationScopes []string `json:"authorizationScopes,omitempty"`
+	APIKeyRequired      bool     `json:"apiKeyRequired"`
+	ValidateBody        bool     `json:"validateBody"`
+	ValidateParams      bool     `json:"validateParams"`
 	// Passthrough NEVER: bodies that are not application/json get 415, never a raw pass-through.
 	Passthrough       string            `json:"passthrough"`
 	RequestParameters map[string]string `json:"requestParameters"`
 	TimeoutMs         int               `json:"timeoutMs"`
-	// Statuses are every status the method can answer (templates override to 429, 500, 503).
+	// Statuses are every status the method can answer (templates override to 413, 429, 500, 503).
 	Statuses []string `json:"statuses"`
 	// IntegrationStatus maps a selection pattern to the method status before any override.
 	IntegrationStatus map[string]string `json:"integrationStatus"`
@@ -71,18 +77,42 @@ type methodConfig struct {
 	PreflightHeaders map[string]string `json:"preflightHeaders"`
 }
 
-var postMethod = methodConfig{
-	Authorization:     "NONE",
-	APIKeyRequired:    true,
-	ValidateBody:      true,
-	ValidateParams:    true,
-	Passthrough:       "NEVER",
-	RequestParameters: map[string]string{"integration.request.header.Content-Type": "'" + vtl.KinesisContentType + "'"},
-	TimeoutMs:         10000,
-	Statuses:          []string{"200", "400", "429", "500", "503"},
-	IntegrationStatus: map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"},
-	ResponseHeaders:   []string{"Access-Control-Allow-Origin", "Vary", "Retry-After"},
-	PreflightHeaders:  vtl.PreflightHeaders(),
+// authorizerConfig is the COGNITO_USER_POOLS authorizer of apiAuth jwt.
+type authorizerConfig struct {
+	Name           string   `json:"name"`
+	ProviderArns   []string `json:"providerArns"`
+	IdentitySource string   `json:"identitySource"`
+}
+
+// Method authorization types of API Gateway (a method's authorizationType).
+const (
+	authNone    = "NONE"
+	authIAM     = "AWS_IAM"
+	authCognito = "COGNITO_USER_POOLS"
+)
+
+// postMethod is the POST methods' setup for an auth mode.
+func postMethod(auth apispec.Auth, scopes []string) methodConfig {
+	m := methodConfig{
+		Authorization:     authNone,
+		APIKeyRequired:    auth.UsesAPIKey(),
+		ValidateBody:      true,
+		ValidateParams:    true,
+		Passthrough:       "NEVER",
+		RequestParameters: map[string]string{"integration.request.header.Content-Type": "'" + vtl.KinesisContentType + "'"},
+		TimeoutMs:         10000,
+		Statuses:          []string{"200", "400", "413", "429", "500", "503"},
+		IntegrationStatus: map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"},
+		ResponseHeaders:   []string{"Access-Control-Allow-Origin", "Vary", "Retry-After"},
+		PreflightHeaders:  vtl.PreflightHeadersFor(auth),
+	}
+	switch auth {
+	case apispec.AuthIAM:
+		m.Authorization = authIAM
+	case apispec.AuthJWT:
+		m.Authorization, m.AuthorizationScopes = authCognito, slices.Clone(scopes)
+	}
+	return m
 }
 
 // apiDefinition derives the API from the schema and the args: models, routes, gateway
@@ -98,6 +128,11 @@ func apiDefinition(a *IngestAPIArgs) (definition, error) {
 	}
 	cors := vtl.CORS{Origins: a.CorsOrigins}
 	pk := a.Schema.PartitionKey
+	var authorizer *authorizerConfig
+	if a.Auth == apispec.AuthJWT {
+		authorizer = &authorizerConfig{Name: "cognito-user-pools", ProviderArns: slices.Clone(a.UserPoolArns),
+			IdentitySource: "method.request.header." + apispec.AuthorizationHeader}
+	}
 	return definition{
 		Models: map[string]string{"Event": event, "EventBatch": batch},
 		Routes: []route{
@@ -105,21 +140,22 @@ func apiDefinition(a *IngestAPIArgs) (definition, error) {
 				request: func(stream string) string { return vtl.PutRecordRequest(stream, pk) },
 				Responses: map[string]string{
 					patternOK:     cors.SuccessResponse(),
-					patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount),
+					patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount, vtl.TooLargeMessage(false)),
 					patternServer: cors.ServerErrorResponse(vtl.SingleRecordCount),
 				}},
 			{ID: "put-records", Path: "/v1/events/batch", Action: "PutRecords", Model: "EventBatch",
 				request: func(stream string) string { return vtl.PutRecordsRequest(stream, pk) },
 				Responses: map[string]string{
 					patternOK:     cors.BatchResponse(),
-					patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount),
+					patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount, vtl.TooLargeMessage(true)),
 					patternServer: cors.ServerErrorResponse(vtl.BatchRecordCount),
 				}},
 		},
-		Gateway:   cors.GatewayResponses(),
-		Preflight: cors.PreflightResponse(),
-		Method:    postMethod,
-		Region:    a.Env.Region,
+		Gateway:    cors.GatewayResponsesFor(a.Auth),
+		Preflight:  cors.PreflightResponse(),
+		Method:     postMethod(a.Auth, a.JWTScopes),
+		Authorizer: authorizer,
+		Region:     a.Env.Region,
 	}, nil
 }
 

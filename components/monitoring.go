@@ -48,6 +48,8 @@ type AlarmTargets struct {
 	DynamicPartitioning    bool
 	RawBackup              bool
 	FunctionTimeoutSeconds int
+	// WAF: the API has a WAF web ACL (MonitoringArgs.WebACLName), alarmed on blocked requests.
+	WAF bool
 }
 
 // AlarmThresholds are the operator's settings (zero means: derive from the targets).
@@ -60,6 +62,7 @@ type AlarmThresholds struct {
 	SilentMinutes         int
 	LambdaDurationPercent int
 	ThrottlePeriods       int
+	WAFBlockedPerPeriod   int
 }
 
 // IteratorAgeMinutes is the stream-lag threshold: the configured one, or a quarter of the
@@ -152,6 +155,7 @@ func AlarmSpecs(t AlarmTargets, th AlarmThresholds) []AlarmSpec {
 			Period: five, EvaluationPeriods: 1, DatapointsToAlarm: 1, Comparison: "GreaterThanThreshold", Threshold: 0, TreatMissing: "notBreaching",
 			Description: "More active partitions than Firehose allows (500 per stream by default): records go to errors/. Usually events with wildly wrong occurred_at spread over many hours; check the transform's rejected-record logs, or ask AWS for a higher limit."})
 	}
+	specs = append(specs, wafAlarms(t, th)...)
 	if t.RawBackup {
 		specs = append(specs, AlarmSpec{ID: "delivery-backup-success", Stage: StageDelivery, Namespace: "AWS/Firehose", Metric: "BackupToS3.Success", Dims: fh, Statistic: "Minimum",
 			Period: five, EvaluationPeriods: 2, DatapointsToAlarm: 2, Comparison: "LessThanThreshold", Threshold: 1, TreatMissing: "notBreaching",
@@ -205,6 +209,8 @@ type MonitoringArgs struct {
 	// runs are reported, and nil when Discovery has none.
 	Discovery   Discovery
 	CrawlerName pulumi.StringInput
+	// WebACLName is the API's WAF web ACL (with Targets.WAF; nil otherwise).
+	WebACLName pulumi.StringInput
 	// DashboardName is the dashboard's physical name (unique per account and region).
 	DashboardName  string
 	Targets        AlarmTargets
@@ -215,10 +221,14 @@ type MonitoringArgs struct {
 
 // dims maps dimension names to the resource names that fill them.
 func (a *MonitoringArgs) dims() map[string]pulumi.StringInput {
-	return map[string]pulumi.StringInput{
+	d := map[string]pulumi.StringInput{
 		"ApiName": a.APIName, "Stage": a.StageName, "StreamName": a.StreamName,
 		"DeliveryStreamName": a.DeliveryStreamName, "FunctionName": a.FunctionName, "WorkGroup": a.WorkgroupName,
 	}
+	if a.Targets.WAF {
+		d["WebACL"], d["Region"], d["Rule"] = a.WebACLName, pulumi.String(a.Env.Region), pulumi.String(wafAllRules)
+	}
+	return d
 }
 
 // Validate checks the alarms and their inputs.
@@ -233,6 +243,9 @@ func (a *MonitoringArgs) Validate() error {
 	}
 	if (a.CrawlerName != nil) != a.Discovery.Crawls() {
 		return fmt.Errorf("monitoring: CrawlerName must be set exactly when discovery %q has a crawler", a.Discovery)
+	}
+	if a.Targets.WAF != (a.WebACLName != nil) || (a.Targets.WAF && a.Thresholds.WAFBlockedPerPeriod < 1) {
+		return fmt.Errorf("monitoring: Targets.WAF needs WebACLName and Thresholds.WAFBlockedPerPeriod >= 1, and WebACLName needs Targets.WAF")
 	}
 	if err := awsrules.CheckName("aws:cloudwatch/dashboard:Dashboard", a.DashboardName, false); err != nil {
 		return fmt.Errorf("monitoring: %w", err)

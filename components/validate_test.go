@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -149,6 +150,26 @@ func TestIngestAPIRules(t *testing.T) {
 	a = base()
 	a.UnknownFields = "drop"
 	expect(t, "unknown fields", a, `UnknownFields must be "keep" or "reject", got "drop"`)
+	const pool = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI"
+	for _, c := range []struct {
+		name  string
+		edit  func(*IngestAPIArgs)
+		error string
+	}{
+		{"iam", func(a *IngestAPIArgs) { a.Auth = apispec.AuthIAM }, ""},
+		{"jwt", func(a *IngestAPIArgs) {
+			a.Auth, a.UserPoolArns, a.JWTScopes = apispec.AuthJWT, []string{pool}, []string{"events/write"}
+		}, ""},
+		{"unknown mode", func(a *IngestAPIArgs) { a.Auth = "basic" }, `auth mode must be one of apiKey, iam, jwt, got "basic"`},
+		{"jwt without a pool", func(a *IngestAPIArgs) { a.Auth = apispec.AuthJWT }, "needs at least one Cognito user pool ARN"},
+		{"jwt with a bad pool", func(a *IngestAPIArgs) { a.Auth, a.UserPoolArns = apispec.AuthJWT, []string{"eu-west-1_AbC"} }, "is not a Cognito user pool ARN"},
+		{"pools without jwt", func(a *IngestAPIArgs) { a.UserPoolArns = []string{pool} }, "are for Auth jwt, not apiKey"},
+		{"quota without keys", func(a *IngestAPIArgs) { a.Auth, a.QuotaPerDay = apispec.AuthIAM, 100 }, "quotas are counted per API key"},
+	} {
+		a := base()
+		c.edit(a)
+		expect(t, c.name, a, c.error)
+	}
 }
 
 func TestDeliveryRules(t *testing.T) {
@@ -278,13 +299,18 @@ func TestThresholdsDeriveFromResources(t *testing.T) {
 	}
 }
 
-// TestDeploymentHashCoversMethodSettings: every setting a deployment snapshots is hashed.
+// TestDeploymentHashCoversMethodSettings: every setting a deployment snapshots is hashed,
+// the auth mode and its authorizer among them.
 func TestDeploymentHashCoversMethodSettings(t *testing.T) {
-	a := &IngestAPIArgs{Env: env(), Schema: schema.Default(), UnknownFields: schema.KeepUnknown, StageName: "api", RateLimit: 1, BurstLimit: 1}
-	hash := func() string {
-		d, err := apiDefinition(a)
+	hash := func(a IngestAPIArgs, mutate func(*definition)) string {
+		t.Helper()
+		d, err := apiDefinition(&a)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if mutate != nil {
+			d.Method.Statuses = append([]string(nil), d.Method.Statuses...)
+			mutate(&d)
 		}
 		h, err := d.withTargets("stream", "role").hash()
 		if err != nil {
@@ -292,9 +318,8 @@ func TestDeploymentHashCoversMethodSettings(t *testing.T) {
 		}
 		return h
 	}
-	base := hash()
-	saved := postMethod
-	defer func() { postMethod = saved }()
+	a := IngestAPIArgs{Env: env(), Schema: schema.Default(), UnknownFields: schema.KeepUnknown, StageName: "api", RateLimit: 1, BurstLimit: 1, Auth: apispec.AuthAPIKey}
+	base := hash(a, nil)
 	for name, mutate := range map[string]func(*methodConfig){
 		"timeout":     func(m *methodConfig) { m.TimeoutMs = 29000 },
 		"api key":     func(m *methodConfig) { m.APIKeyRequired = false },
@@ -302,11 +327,26 @@ func TestDeploymentHashCoversMethodSettings(t *testing.T) {
 		"statuses":    func(m *methodConfig) { m.Statuses = m.Statuses[:1] },
 		"validator":   func(m *methodConfig) { m.ValidateBody = false },
 	} {
-		postMethod = saved
-		postMethod.Statuses = append([]string(nil), saved.Statuses...)
-		mutate(&postMethod)
-		if hash() == base {
+		if hash(a, func(d *definition) { mutate(&d.Method) }) == base {
 			t.Errorf("changing the %s does not change the deployment hash", name)
 		}
+	}
+	const pool = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI"
+	jwt := a
+	jwt.Auth, jwt.UserPoolArns = apispec.AuthJWT, []string{pool}
+	iam := a
+	iam.Auth = apispec.AuthIAM
+	otherPool, scoped := jwt, jwt
+	otherPool.UserPoolArns = []string{strings.Replace(pool, "AbCdEfGhI", "ZyXwVuTsR", 1)}
+	scoped.JWTScopes = []string{"events/write"}
+	seen := map[string]string{"apiKey": base}
+	for name, args := range map[string]IngestAPIArgs{"iam": iam, "jwt": jwt, "jwt, another pool": otherPool, "jwt with a scope": scoped} {
+		h := hash(args, nil)
+		for other, oh := range seen {
+			if h == oh {
+				t.Errorf("%s and %s give the same deployment hash", name, other)
+			}
+		}
+		seen[name] = h
 	}
 }

@@ -10,16 +10,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamlake/streamlake/apispec"
 )
 
-// The ingest API's routes under its stage URL.
+// The ingest API's routes under its stage URL (apispec).
 const (
-	EventsPath = "/v1/events"
-	BatchPath  = "/v1/events/batch"
+	EventsPath = apispec.EventsPath
+	BatchPath  = apispec.BatchPath
 )
 
 // APIKeyHeader carries the API key.
-const APIKeyHeader = "x-api-key"
+const APIKeyHeader = apispec.APIKeyHeader
 
 // APIPutter sends events to the ingest API: one per POST to EventsURL, or up to 500 per POST
 // of {"records": [...]} to BatchURL when Batch is set.
@@ -28,14 +30,23 @@ const APIKeyHeader = "x-api-key"
 // throttled), 500 (per-record KMS errors) or 503 (internal failures) with "failed_records": [{"index": i, ...}] naming the
 // records to resend; 429/500/503 without failed_records when nothing was stored (retry all,
 // after Retry-After); 400 when the request is wrong (never retried); 403 for a missing or
-// invalid key.
+// invalid key (401 or 403 for refused credentials in the other auth modes).
 type APIPutter struct {
 	Client    *http.Client // default: 30 s timeout (API Gateway's own limit is 29 s)
 	EventsURL string
 	BatchURL  string
+	// Auth authenticates every request; nil sends Key as an API key.
+	Auth      Auth
 	Key       string
 	Batch     bool
 	UserAgent string
+}
+
+func (a *APIPutter) auth() Auth {
+	if a.Auth == nil {
+		return APIKeyAuth{Key: a.Key}
+	}
+	return a.Auth
 }
 
 // APIURLs derives the two route URLs from the API's base URL (the stage URL); a URL that
@@ -87,7 +98,7 @@ func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return answerOf(url, resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), data)
+	return answerOf(url, a.auth().Refused(), resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After")), data)
 }
 
 // newRequest builds the POST of recs to the route Batch selects; it returns the route URL.
@@ -114,16 +125,19 @@ func (a *APIPutter) newRequest(ctx context.Context, recs []Record) (string, *htt
 		return "", nil, &RequestError{Action: Abort, Code: "BadURL", Message: err.Error(), Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(APIKeyHeader, a.Key)
 	if a.UserAgent != "" {
 		req.Header.Set("User-Agent", a.UserAgent)
+	}
+	if err := a.auth().Authenticate(ctx, req, body); err != nil {
+		return "", nil, &RequestError{Action: Abort, Code: "Credentials", Message: err.Error(), Err: err}
 	}
 	return url, req, nil
 }
 
 // answerOf reads the API's answer: a per-record answer names the records to resend; otherwise
 // the status says whether the request succeeded, may be retried, or can never succeed.
-func answerOf(url string, status int, retryAfter time.Duration, data []byte) (Result, error) {
+// refused says what a 401 or 403 means for the auth mode.
+func answerOf(url, refused string, status int, retryAfter time.Duration, data []byte) (Result, error) {
 	var ans apiAnswer
 	_ = json.Unmarshal(data, &ans) // bodies API Gateway writes itself may not be ours
 	if ans.FailedRecords != nil && len(*ans.FailedRecords) > 0 && (status < 300 || status == 429 || status >= 500) {
@@ -145,7 +159,7 @@ func answerOf(url string, status int, retryAfter time.Duration, data []byte) (Re
 	case status >= 500:
 		return Result{}, &RequestError{Action: Retry, Code: "ServerError", Status: status, Message: msg, RetryAfter: retryAfter}
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
-		return Result{}, &RequestError{Action: Abort, Code: "Forbidden", Status: status, Message: "missing or invalid API key: " + msg}
+		return Result{}, &RequestError{Action: Abort, Code: "Forbidden", Status: status, Message: refused + ": " + msg}
 	case status == http.StatusNotFound:
 		return Result{}, &RequestError{Action: Abort, Code: "NotFound", Status: status, Message: "no such route " + url + ": check the API URL: " + msg}
 	default:

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/schema"
 )
@@ -39,10 +40,13 @@ var KinesisLimits = Limits{
 }
 
 // APIBatchLimits are the batch route's: it becomes one PutRecords call, so the same limits,
-// with the record count of the API's request model.
+// with the record count of the API's request model, and room for the body's {"records":[...]}
+// around the events within the route's body limit (apispec.MaxBatchBytes): a body is its
+// events, a comma between two, and the envelope, and each record's size counts at least one
+// byte of partition key besides its data.
 var APIBatchLimits = Limits{
 	MaxRecords:     min(schema.MaxBatchRecords, awsrules.MaxPutRecordsCount),
-	MaxBytes:       awsrules.MaxPutRecordsBytes,
+	MaxBytes:       min(awsrules.MaxPutRecordsBytes, apispec.MaxBatchBytes-apispec.BatchEnvelope),
 	MaxRecordBytes: awsrules.MaxRecordBytes,
 }
 

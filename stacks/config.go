@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
@@ -35,6 +36,14 @@ type Config struct {
 	CorsAllowOrigins        []string
 	UnknownFields           schema.UnknownFields
 	ManageAPIGatewayAccount bool
+	APIAuth                 apispec.Auth
+	APIJWTUserPoolArns      []string
+	APIJWTScopes            []string
+
+	// API firewall (AWS WAF)
+	WAF                 bool
+	WAFRateLimitPer5Min int
+	WAFManagedRules     []string
 
 	// Lake
 	RawTransitionDays           int
@@ -77,6 +86,7 @@ type Config struct {
 	AlarmSilentMinutes         int
 	AlarmLambdaDurationPercent int
 	AlarmThrottlePeriods       int
+	AlarmWAFBlockedPerPeriod   int
 
 	// Operations
 	LogRetentionDays int
@@ -204,6 +214,22 @@ func (v *validation) stream(c *Config) {
 func (v *validation) api(c *Config) {
 	if v.ok("apiBurstLimit", "apiRateLimit") && float64(c.APIBurstLimit) < c.APIRateLimit {
 		v.check(fmt.Errorf("apiBurstLimit (%d) must be at least apiRateLimit (%g): a bucket smaller than one second of traffic throttles steady load", c.APIBurstLimit, c.APIRateLimit))
+	}
+	if !v.ok("apiAuth") {
+		return
+	}
+	jwt := c.APIAuth == apispec.AuthJWT
+	switch {
+	case jwt && len(c.APIJWTUserPoolArns) == 0:
+		v.check(errors.New("apiAuth is jwt but apiJwtUserPoolArns is empty: name the Cognito user pool(s) whose tokens the API accepts"))
+	case !jwt && len(c.APIJWTUserPoolArns)+len(c.APIJWTScopes) > 0:
+		v.check(fmt.Errorf("apiJwtUserPoolArns and apiJwtScopes are set but apiAuth is %s: they only apply to apiAuth jwt; remove them or set apiAuth jwt", c.APIAuth))
+	}
+	if c.APIQuotaPerDay > 0 && !c.APIAuth.UsesAPIKey() {
+		v.check(fmt.Errorf("apiQuotaPerDay is %d but apiAuth is %s: quotas are counted per API key, which only apiAuth apiKey has; set it to 0", c.APIQuotaPerDay, c.APIAuth))
+	}
+	if c.ProtectData && !c.WAF {
+		v.check(errors.New("protectData is true but waf is false: a production stack's API faces the internet and keeps the firewall (rate limit, size limits, managed rules); set waf: true"))
 	}
 }
 

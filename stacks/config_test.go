@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/stacks"
 )
@@ -105,15 +106,22 @@ func TestStackFilesLoadAndValidate(t *testing.T) {
 	}
 }
 
-func TestDevIsDisposableProdIsDurable(t *testing.T) {
+// devAndProd loads both stack files.
+func devAndProd(t *testing.T) (dev, prod *stacks.Config) {
+	t.Helper()
 	dev, err := load(t, "dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prod, err := load(t, "prod", nil)
+	prod, err = load(t, "prod", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dev, prod
+}
+
+func TestDevIsDisposableProdIsDurable(t *testing.T) {
+	dev, prod := devAndProd(t)
 	if dev.ShardCount != 1 || dev.ProtectData || dev.Versioning {
 		t.Errorf("dev should be 1 shard, unprotected, unversioned: %+v", dev)
 	}
@@ -122,6 +130,24 @@ func TestDevIsDisposableProdIsDurable(t *testing.T) {
 	}
 	if prod.LogRetentionDays <= dev.LogRetentionDays {
 		t.Errorf("prod keeps logs longer than dev")
+	}
+}
+
+// TestProdFacesTheInternetDevDoesNot: prod authorizes users (jwt) behind the firewall, which a
+// protected stack cannot turn off; dev keeps its API key and saves the firewall's cost.
+func TestProdFacesTheInternetDevDoesNot(t *testing.T) {
+	dev, prod := devAndProd(t)
+	if !prod.WAF || prod.APIAuth != apispec.AuthJWT || len(prod.APIJWTUserPoolArns) == 0 {
+		t.Errorf("prod: waf %t, apiAuth %s, pools %v; want the firewall and user pool tokens", prod.WAF, prod.APIAuth, prod.APIJWTUserPoolArns)
+	}
+	if dev.WAF || dev.APIAuth != apispec.AuthAPIKey {
+		t.Errorf("dev: waf %t, apiAuth %s; want no firewall and the API key", dev.WAF, dev.APIAuth)
+	}
+	if !stacks.Defaults().WAF {
+		t.Error("the firewall must be on unless a stack turns it off")
+	}
+	if _, err := load(t, "prod", map[string]string{"waf": "false"}); err == nil || !strings.Contains(err.Error(), "protectData is true but waf is false") {
+		t.Errorf("prod without the firewall: %v", err)
 	}
 }
 
@@ -148,6 +174,16 @@ func TestInvalidValuesNameTheKey(t *testing.T) {
 		{"corsAllowOrigins", `["http://example.com"]`, `corsAllowOrigins: "http://example.com" must be https://host`},
 		{"unknownFields", "drop", `unknownFields must be "keep" or "reject", got "drop"`},
 		{"manageApiGatewayAccount", "yes please", `manageApiGatewayAccount must be true or false`},
+		{"apiAuth", "basic", `apiAuth must be one of apiKey, iam, jwt, got "basic"`},
+		{"apiAuth", "jwt", "apiAuth is jwt but apiJwtUserPoolArns is empty"},
+		{"apiAuth", "iam", "apiQuotaPerDay is 200000 but apiAuth is iam: quotas are counted per API key"},
+		{"apiJwtUserPoolArns", `["eu-west-1_AbC"]`, `apiJwtUserPoolArns: "eu-west-1_AbC" is not a Cognito user pool ARN`},
+		{"apiJwtUserPoolArns", `["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC"]`, "they only apply to apiAuth jwt"},
+		{"apiJwtScopes", `["events write"]`, `apiJwtScopes: "events write" is not an OAuth scope`},
+		{"waf", "maybe", "waf must be true or false"},
+		{"wafRateLimitPer5Min", "5", "wafRateLimitPer5Min must be between 10 and 2000000000 (AWS WAF's range for a rate-based rule), got 5"},
+		{"wafManagedRules", `["AWSManagedRulesBotControlRuleSet"]`, `wafManagedRules: "AWSManagedRulesBotControlRuleSet" is not one of`},
+		{"alarmWafBlockedPerPeriod", "0", "alarmWafBlockedPerPeriod must be at least 1, got 0"},
 		{"rawTransitionDays", "10", "objects must be at least 30 days old to move to STANDARD_IA, got 10"},
 		{"rawStorageClass", "COLD", `rawStorageClass must be one of STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE, got "COLD"`},
 		{"rawExpirationDays", "-3", "rawExpirationDays must be a positive number of days, got -3"},

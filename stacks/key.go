@@ -129,7 +129,12 @@ func boolean(name string, def bool, field func(*Config) *bool, doc string) Key {
 }
 
 func list(name string, field func(*Config) *[]string, r rule[[]string], doc string) Key {
-	return declare(name, kindList, []string{}, field, (*reader).list, r, doc)
+	return listOf(name, []string{}, field, r, doc)
+}
+
+// listOf is a list with a default.
+func listOf(name string, def []string, field func(*Config) *[]string, r rule[[]string], doc string) Key {
+	return declare(name, kindList, def, field, (*reader).list, r, doc)
 }
 
 func object(name string, field func(*Config) *map[string]string, r rule[map[string]string], doc string) Key {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
@@ -21,6 +22,7 @@ const UnitConvention = "Every size is in MiB (2^20 bytes): config keys spell it 
 const (
 	groupStream    = "Kinesis stream"
 	groupAPI       = "Ingest API"
+	groupWAF       = "API firewall (AWS WAF)"
 	groupLake      = "Lake"
 	groupAnalytics = "Catalog and analytics"
 	groupDelivery  = "Delivery (Firehose) and the transform Lambda"
@@ -42,7 +44,7 @@ func Keys() []Key {
 		name string
 		keys []Key
 	}{
-		{groupStream, streamKeys()}, {groupAPI, apiKeys()}, {groupLake, lakeKeys()},
+		{groupStream, streamKeys()}, {groupAPI, apiKeys()}, {groupWAF, wafKeys()}, {groupLake, lakeKeys()},
 		{groupAnalytics, analyticsKeys()}, {groupDelivery, deliveryKeys()},
 		{groupAlarms, alarmKeys()}, {groupOps, opsKeys()},
 	} {
@@ -92,7 +94,19 @@ func apiKeys() []Key {
 		integer("apiBurstLimit", 100, func(c *Config) *int { return &c.APIBurstLimit },
 			between(1, awsrules.MaxAccountBurst, ""), "Burst bucket size in requests; at least apiRateLimit."),
 		integer("apiQuotaPerDay", 0, func(c *Config) *int { return &c.APIQuotaPerDay },
-			zeroOrPositive("no quota"), "Requests per day per API key."),
+			zeroOrPositive("no quota"), "Requests per day per API key (apiAuth apiKey only: the other modes have no key)."),
+		enum("apiAuth", apispec.AuthAPIKey, func(c *Config) *apispec.Auth { return &c.APIAuth }, apispec.AuthModes,
+			"How producers authenticate: apiKey (x-api-key header, throttled and metered per key by the usage plan; identifies, "+
+				"does not authorize: for webhooks that can only send a static header, behind the WAF), iam (SigV4 by an IAM principal "+
+				"allowed execute-api:Invoke, see stack output producerPolicy: backend services), or jwt (a token of a Cognito user pool "+
+				"of apiJwtUserPoolArns: browser and mobile players whose users sign in). See docs/api.md."),
+		list("apiJwtUserPoolArns", func(c *Config) *[]string { return &c.APIJWTUserPoolArns },
+			checkedBy("Cognito user pool ARNs (arn:aws:cognito-idp:<region>:<account>:userpool/<region>_<id>); at least one with apiAuth jwt, none otherwise",
+				checkUserPoolArns),
+			"User pools whose ID or access tokens the API accepts with apiAuth jwt (a COGNITO_USER_POOLS authorizer)."),
+		list("apiJwtScopes", func(c *Config) *[]string { return &c.APIJWTScopes },
+			checkedBy("OAuth scopes (e.g. events/write); apiAuth jwt only", awsrules.CheckOAuthScopes),
+			"With apiAuth jwt: OAuth scopes of which a token must carry one. Empty: the API takes ID tokens; set: access tokens with one of the scopes."),
 		list("corsAllowOrigins", func(c *Config) *[]string { return &c.CorsAllowOrigins },
 			checkedBy(`https://host[:port] (http only for localhost), or "*" alone`, awsrules.CheckOrigins),
 			"Browser origins allowed to POST; empty disables CORS."),
@@ -105,6 +119,33 @@ func apiKeys() []Key {
 				"account and region). Role and setting are kept on destroy, so stacks sharing an account never break "+
 				"each other: the last deploy's role is used, all are equivalent. Set false where another team manages the setting."),
 	}
+}
+
+func wafKeys() []Key {
+	return []Key{
+		boolean("waf", true, func(c *Config) *bool { return &c.WAF },
+			"Put an AWS WAF web ACL on the API stage: a rate limit per client address, the API's body limits, AWS managed rules, "+
+				"logs of blocked requests and an alarm on them (from $5 + $1 per rule a month + $0.60 per million requests). On unless "+
+				"a stack turns it off; protectData (production) requires it."),
+		integer("wafRateLimitPer5Min", 3000, func(c *Config) *int { return &c.WAFRateLimitPer5Min },
+			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinWAFRateLimit, awsrules.MaxWAFRateLimit), awsrules.CheckWAFRateLimit),
+			"Requests one client address may send in 5 minutes before the WAF answers 429 (players behind one school or office NAT share an "+
+				"address; a backend producer should send batches)."),
+		listOf("wafManagedRules", awsrules.DefaultManagedRuleGroups, func(c *Config) *[]string { return &c.WAFManagedRules },
+			checkedBy(strings.Join(awsrules.ManagedRuleGroupNames(), ", ")+" (each once)", awsrules.CheckManagedRuleGroups),
+			"AWS managed rule groups the WAF runs (each $1 a month; see docs/api.md for what each blocks and its capacity)."),
+	}
+}
+
+// checkUserPoolArns checks every ARN of apiJwtUserPoolArns.
+func checkUserPoolArns(arns []string) error {
+	var errs []error
+	for _, a := range arns {
+		if err := awsrules.CheckUserPoolArn(a); err != nil {
+			errs = append(errs, fmt.Errorf("apiJwtUserPoolArns: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func lakeKeys() []Key {
@@ -240,6 +281,8 @@ func alarmKeys() []Key {
 			between(10, 100, ""), "Transform p99 duration, as a percentage of its timeout, that raises the alarm."),
 		integer("alarmThrottlePeriods", 3, func(c *Config) *int { return &c.AlarmThrottlePeriods },
 			atLeast(1), "Consecutive 5-minute periods with throttling before the throttling alarms fire."),
+		integer("alarmWafBlockedPerPeriod", 100, func(c *Config) *int { return &c.AlarmWAFBlockedPerPeriod },
+			atLeast(1), "Requests the WAF blocks in 5 minutes that raise the alarm (with waf on)."),
 	}
 }
 

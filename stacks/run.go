@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kinesis"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/schema"
@@ -31,6 +32,7 @@ type Pipeline struct {
 	Function   *components.TransformFunction
 	Delivery   *components.Delivery
 	Monitoring *components.Monitoring
+	WAF        *components.WAF // nil with waf off
 }
 
 // Run is the whole program.
@@ -51,6 +53,8 @@ func Run(ctx *pulumi.Context) error {
 // the stream's name lets preview read its live shard count). All include project and stack.
 type Names struct {
 	Stream, Database, Table, Crawler, CrawlerSecurity, Workgroup, Dashboard string
+	// WebACL names the API's firewall and its CloudWatch metrics; WAFLogs is its log group.
+	WebACL, WAFLogs string
 }
 
 // NamesFor derives the physical names of a stack.
@@ -64,6 +68,8 @@ func NamesFor(project, stack string) Names {
 		CrawlerSecurity: awsrules.PhysicalName("-", project, stack, "crawler"),
 		Workgroup:       awsrules.PhysicalName("-", project, stack),
 		Dashboard:       awsrules.PhysicalName("-", project, stack),
+		WebACL:          awsrules.PhysicalName("-", project, stack, "ingest"),
+		WAFLogs:         awsrules.WAFLogGroupPrefix + awsrules.PhysicalName("-", project, stack),
 	}
 }
 
@@ -82,7 +88,7 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 	// effect in during one `pulumi up` (see buildFunction and buildAPI).
 	for _, stage := range []func(*pulumi.Context, Names) error{
 		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildFunction, p.buildAPI,
-		p.buildAnalytics, p.buildDelivery, p.buildMonitoring,
+		p.buildWAF, p.buildAnalytics, p.buildDelivery, p.buildMonitoring,
 	} {
 		if err := stage(ctx, names); err != nil {
 			return nil, err
@@ -207,6 +213,9 @@ func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 		BurstLimit:      cfg.APIBurstLimit,
 		QuotaPerDay:     cfg.APIQuotaPerDay,
 		CorsOrigins:     cfg.CorsAllowOrigins,
+		Auth:            cfg.APIAuth,
+		UserPoolArns:    cfg.APIJWTUserPoolArns,
+		JWTScopes:       cfg.APIJWTScopes,
 		AccountSettings: account,
 	}, pulumi.DependsOn([]pulumi.Resource{p.Function.Function}))
 	return err
@@ -284,6 +293,10 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 	if p.Catalog.Crawler != nil {
 		crawlerName = p.Catalog.Crawler.Name
 	}
+	var webACL pulumi.StringInput
+	if p.WAF != nil {
+		webACL = p.WAF.WebACLName
+	}
 	var err error
 	p.Monitoring, err = components.NewMonitoring(ctx, "monitoring", &components.MonitoringArgs{
 		Env:                p.Env,
@@ -295,6 +308,7 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 		Discovery:          cfg.PartitionDiscovery,
 		CrawlerName:        crawlerName,
 		WorkgroupName:      p.Analytics.WorkgroupName,
+		WebACLName:         webACL,
 		DashboardName:      names.Dashboard,
 		Targets: components.AlarmTargets{
 			RetentionHours:         cfg.RetentionHours,
@@ -303,6 +317,7 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 			DynamicPartitioning:    cfg.Partitioning == components.EventTime,
 			RawBackup:              cfg.RawBackup,
 			FunctionTimeoutSeconds: cfg.LambdaTimeoutSeconds,
+			WAF:                    p.WAF != nil,
 		},
 		Thresholds: components.AlarmThresholds{
 			API5xxPerPeriod:       cfg.AlarmAPI5xxPerPeriod,
@@ -313,9 +328,28 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 			SilentMinutes:         cfg.AlarmSilentMinutes,
 			LambdaDurationPercent: cfg.AlarmLambdaDurationPercent,
 			ThrottlePeriods:       cfg.AlarmThrottlePeriods,
+			WAFBlockedPerPeriod:   cfg.AlarmWAFBlockedPerPeriod,
 		},
 		Emails:         cfg.AlarmEmails,
 		HTTPSEndpoints: cfg.AlarmHTTPSEndpoints,
+	})
+	return err
+}
+
+// buildWAF puts the firewall on the API stage (waf on); Monitoring alarms on what it blocks.
+func (p *Pipeline) buildWAF(ctx *pulumi.Context, names Names) error {
+	cfg := p.Config
+	if !cfg.WAF {
+		return nil
+	}
+	var err error
+	p.WAF, err = components.NewWAF(ctx, "waf", &components.WAFArgs{
+		Env:               p.Env,
+		Name:              names.WebACL,
+		LogGroupName:      names.WAFLogs,
+		StageArn:          p.API.StageArn,
+		RateLimitPer5Min:  cfg.WAFRateLimitPer5Min,
+		ManagedRuleGroups: cfg.WAFManagedRules,
 	})
 	return err
 }
@@ -375,7 +409,13 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	ctx.Export("apiUrl", p.API.URL)
 	ctx.Export("eventsUrl", p.API.EventsURL)
 	ctx.Export("batchUrl", p.API.BatchURL)
-	ctx.Export("apiKey", p.API.APIKey)
+	ctx.Export("apiAuth", pulumi.String(string(p.Config.APIAuth)))
+	switch p.Config.APIAuth {
+	case apispec.AuthAPIKey:
+		ctx.Export("apiKey", p.API.APIKey)
+	case apispec.AuthIAM:
+		ctx.Export("producerPolicy", p.API.ProducerPolicy)
+	}
 	ctx.Export("streamName", p.Stream.Name)
 	ctx.Export("streamArn", p.Stream.Arn)
 	ctx.Export("bucketName", p.Lake.BucketName)
@@ -393,4 +433,8 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	ctx.Export("deliveryStreamName", p.Delivery.Name)
 	ctx.Export("alarmTopicArn", p.Monitoring.TopicArn)
 	ctx.Export("dashboardName", p.Monitoring.DashboardName)
+	if p.WAF != nil {
+		ctx.Export("wafWebAcl", p.WAF.WebACLName)
+		ctx.Export("wafLogGroup", p.WAF.LogGroupName)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/schema"
@@ -44,9 +45,14 @@ func TestIngestAPIWritesToKinesisWithoutLambda(t *testing.T) {
 				t.Errorf("%s: %s template does not put base64 records keyed by user_id to %s:\n%s", stack, action, stream, tpl)
 			}
 		}
+		want := authorizationOf[authMode(t, res)]
 		for _, m := range res.OfType(tMethod) {
-			if m.Str("httpMethod") == "POST" && (!m.Bool("apiKeyRequired") || m.Str("requestValidatorId") == "" || m.Str("requestModels.application/json") == "") {
-				t.Errorf("%s: POST %s must require a key and validate its body: %v", stack, m.Name, m.Inputs)
+			if m.Str("httpMethod") != "POST" {
+				continue
+			}
+			if m.Bool("apiKeyRequired") != want.key || m.Str("authorization") != want.authorization || (want.authorizer != (m.Str("authorizerId") != "")) ||
+				m.Str("requestValidatorId") == "" || m.Str("requestModels.application/json") == "" {
+				t.Errorf("%s: POST %s must authenticate as %+v and validate its body: %v", stack, m.Name, want, m.Inputs)
 			}
 		}
 		v := one(t, res, tValidator)
@@ -127,12 +133,17 @@ func TestAPIThrottlingQuotaLogsAndKey(t *testing.T) {
 	for _, stack := range stacks {
 		res := run(t, stack, nil)
 		w := want[stack]
-		plan := one(t, res, tUsagePlan)
-		if plan.Num("throttleSettings.rateLimit") != w.rate || plan.Num("throttleSettings.burstLimit") != w.burst {
-			t.Errorf("%s: usage plan throttle %v", stack, plan.In("throttleSettings"))
-		}
-		if got := plan.Num("quotaSettings.limit"); got != w.quota {
-			t.Errorf("%s: quota %v, want %v", stack, got, w.quota)
+		if authMode(t, res) == apispec.AuthAPIKey {
+			plan := one(t, res, tUsagePlan)
+			if plan.Num("throttleSettings.rateLimit") != w.rate || plan.Num("throttleSettings.burstLimit") != w.burst {
+				t.Errorf("%s: usage plan throttle %v", stack, plan.In("throttleSettings"))
+			}
+			if got := plan.Num("quotaSettings.limit"); got != w.quota {
+				t.Errorf("%s: quota %v, want %v", stack, got, w.quota)
+			}
+		} else if n := len(res.OfType(tUsagePlan)) + len(res.OfType(tAPIKey)); n != 0 || w.quota != 0 {
+			// Without keys a usage plan meters nothing: the stage throttle below limits callers.
+			t.Errorf("%s: %d usage plans and API keys, quota %v, with apiAuth %s", stack, n, w.quota, authMode(t, res))
 		}
 		ms := one(t, res, tMethodSetting)
 		if ms.Num("settings.throttlingRateLimit") != w.rate || !ms.Bool("settings.metricsEnabled") || ms.Bool("settings.dataTraceEnabled") {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/schema"
@@ -234,12 +235,20 @@ func TestAthenaWorkgroupEnforcesItsSettings(t *testing.T) {
 func TestExportsAreComplete(t *testing.T) {
 	for _, stack := range stacks {
 		res := run(t, stack, nil)
-		for _, k := range []string{"apiUrl", "eventsUrl", "batchUrl", "apiKey", "streamName", "streamArn", "bucketName", "glueDatabase", "glueTable", "athenaWorkgroup", "crawlerName", "region"} {
+		for _, k := range []string{"apiUrl", "eventsUrl", "batchUrl", "apiAuth", "streamName", "streamArn", "bucketName", "glueDatabase", "glueTable", "athenaWorkgroup", "crawlerName", "region"} {
 			if v, ok := res.Exports[k]; !ok || v == "" {
 				t.Errorf("%s: export %s missing", stack, k)
 			}
 		}
-		if !res.SecretExports["apiKey"] {
+		// The credential material of the stack's auth mode, and no other: an API key (secret)
+		// or the IAM policy producers need.
+		auth := authMode(t, res)
+		for k, want := range map[string]bool{"apiKey": auth == apispec.AuthAPIKey, "producerPolicy": auth == apispec.AuthIAM} {
+			if v, ok := res.Exports[k]; ok != want || (want && v == "") {
+				t.Errorf("%s (apiAuth %s): export %s present %t, want %t", stack, auth, k, ok, want)
+			}
+		}
+		if auth == apispec.AuthAPIKey && !res.SecretExports["apiKey"] {
 			t.Errorf("%s: apiKey must be a secret output", stack)
 		}
 		if res.SecretExports["streamName"] {

@@ -5,8 +5,10 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/stacktest"
 )
 
@@ -88,4 +90,29 @@ const (
 	tTopic         = "aws:sns/topic:Topic"
 	tEventRule     = "aws:cloudwatch/eventRule:EventRule"
 	tDashboard     = "aws:cloudwatch/dashboard:Dashboard"
+	tAPIKey        = "aws:apigateway/apiKey:ApiKey"
+	tAuthorizer    = "aws:apigateway/authorizer:Authorizer"
+	tWebACL        = "aws:wafv2/webAcl:WebAcl"
+	tWebACLAssoc   = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	tWebACLLogging = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 )
+
+// authMode is the run's apiAuth, from the stack output the CLI reads.
+func authMode(t *testing.T, res *stacktest.Result) apispec.Auth {
+	t.Helper()
+	a, err := apispec.ParseAuth(fmt.Sprint(res.Exports["apiAuth"]))
+	if err != nil {
+		t.Fatalf("%s: stack output apiAuth: %v", res.Stack, err)
+	}
+	return a
+}
+
+// authorizationOf is how every POST method authenticates, by mode.
+var authorizationOf = map[apispec.Auth]struct {
+	authorization   string
+	key, authorizer bool
+}{
+	apispec.AuthAPIKey: {"NONE", true, false},
+	apispec.AuthIAM:    {"AWS_IAM", false, false},
+	apispec.AuthJWT:    {"COGNITO_USER_POOLS", false, true},
+}

@@ -12,13 +12,18 @@ import (
 
 // stackNames maps each alarm dimension to the name of the resource of this stack it must name.
 func stackNames(t *testing.T, res *stacktest.Result) map[string]string {
-	return map[string]string{
+	names := map[string]string{
 		"ApiName":            one(t, res, tRestAPI).State["name"].(string),
 		"Stage":              one(t, res, tStage).Str("stageName"),
 		"StreamName":         one(t, res, tStream).Str("name"),
 		"DeliveryStreamName": one(t, res, tFirehose).State["name"].(string),
 		"FunctionName":       one(t, res, tFunction).State["name"].(string),
 	}
+	if acls := res.OfType(tWebACL); len(acls) > 0 {
+		// The web ACL's name is also its metric name; Rule ALL is the web ACL's total.
+		names["WebACL"], names["Region"], names["Rule"] = one(t, res, tWebACL).Str("name"), res.Exports["region"].(string), "ALL"
+	}
+	return names
 }
 
 func TestEveryStageHasAlarmsThatCanFire(t *testing.T) {

@@ -28,8 +28,8 @@ func TestReadmeDocumentsEveryKeyAndAlarm(t *testing.T) {
 			t.Errorf("README's configuration table lacks %s", k)
 		}
 	}
-	specs := components.AlarmSpecs(components.AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120},
-		components.AlarmThresholds{LambdaDurationPercent: 80, ThrottlePeriods: 3, SilentMinutes: 30})
+	specs := components.AlarmSpecs(components.AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120, WAF: true},
+		components.AlarmThresholds{LambdaDurationPercent: 80, ThrottlePeriods: 3, SilentMinutes: 30, WAFBlockedPerPeriod: 100})
 	for _, s := range specs {
 		if !strings.Contains(readme, "| `"+s.ID+"` |") {
 			t.Errorf("README's alarm table lacks %s", s.ID)

@@ -49,6 +49,11 @@ var fixedNames = map[string]struct{ strategy, why string }{
 		"API Gateway refuses to delete a model a method uses, so deleting first is not possible"},
 	tModel + " ingest-model-EventBatch": {newName, "as ingest-model-Event"},
 	tValidator + " ingest-validator":    {newName, "ForceNew: restApi only; the name updates in place"},
+	tAuthorizer + " ingest-authorizer":  {newName, "ForceNew: restApi only; the name, type and user pools update in place"},
+	tWebACL + " waf-acl": {newName, "ForceNew: name, scope (and namePrefix, unset); rules, responses and visibility update in place; " +
+		"deleting first would leave the stage unprotected"},
+	tLogGroup + " waf-logs": {newName, "ForceNew: name (and namePrefix, logGroupClass, unset); AWS WAF requires the aws-waf-logs- prefix, " +
+		"so it cannot be auto-named"},
 }
 
 // nameInput is the input that holds a type's physical name, where it is not "name".

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/vtl"
 )
@@ -399,8 +400,9 @@ func TestErrorResponses(t *testing.T) {
 	for _, kind := range []struct {
 		name, records string
 		failed        *int
-	}{{"PutRecord", vtl.SingleRecordCount, intp(1)}, {"PutRecords", vtl.BatchRecordCount, nil}} {
-		client := none.ClientErrorResponse(kind.records)
+		batch         bool
+	}{{"PutRecord", vtl.SingleRecordCount, intp(1), false}, {"PutRecords", vtl.BatchRecordCount, nil, true}} {
+		client := none.ClientErrorResponse(kind.records, vtl.TooLargeMessage(kind.batch))
 		server := none.ServerErrorResponse(kind.records)
 		add := func(name, tmpl, body, def, want string, headers map[string]string, check func(*testing.T, apiAnswer)) {
 			cases = append(cases, responseCase{name: kind.name + ": " + name, template: tmpl, body: body, defStatus: def, wantStatus: want, wantHeaders: headers, check: check})
@@ -483,7 +485,7 @@ func TestCORS(t *testing.T) {
 		templates := []tc{
 			{"success", cfg.cors.SuccessResponse(), putRecordOK, defaultOK, "200", nil},
 			{"batch throttled", cfg.cors.BatchResponse(), putRecordsAnswer(t, 3, map[int]string{1: "ProvisionedThroughputExceededException"}, true), defaultOK, "429", retry},
-			{"client error", cfg.cors.ClientErrorResponse(vtl.BatchRecordCount), `{"__type":"AccessDeniedException","message":"no"}`, defaultClient, "500", nil},
+			{"client error", cfg.cors.ClientErrorResponse(vtl.BatchRecordCount, vtl.TooLargeMessage(true)), `{"__type":"AccessDeniedException","message":"no"}`, defaultClient, "500", nil},
 			{"server error", cfg.cors.ServerErrorResponse(vtl.SingleRecordCount), "", defaultServer, "503", retry},
 			{"preflight", cfg.cors.PreflightResponse(), "", defaultOK, "200", nil},
 		}
@@ -541,64 +543,66 @@ func TestGatewayResponses(t *testing.T) {
 		{"forbidden", "Forbidden", ""},
 	}
 	for _, cors := range []vtl.CORS{{}, {Origins: []string{"*"}}, {Origins: []string{"https://learn.example.com"}}, {Origins: []string{"https://learn.example.com", "http://localhost:5173"}}} {
-		responses := cors.GatewayResponses()
-		var jobs []job
-		var names, want []string
-		for _, typ := range slices.Sorted(maps.Keys(responses)) {
-			gr := responses[typ]
-			for _, c := range contexts {
-				quoted, err := json.Marshal(c.message)
-				if err != nil {
-					t.Fatal(err)
+		for _, auth := range apispec.AuthModes {
+			responses := cors.GatewayResponsesFor(auth)
+			var jobs []job
+			var names, want []string
+			for _, typ := range slices.Sorted(maps.Keys(responses)) {
+				gr := responses[typ]
+				for _, c := range contexts {
+					quoted, err := json.Marshal(c.message)
+					if err != nil {
+						t.Fatal(err)
+					}
+					ctx := map[string]any{
+						"requestId": testRequestID,
+						"error": map[string]any{
+							"message":       c.message,
+							"messageString": string(quoted),
+							// API Gateway escapes the quotes of validationErrorString in place.
+							"validationErrorString": strings.ReplaceAll(c.validation, `"`, `\"`),
+							"responseType":          typ,
+						},
+					}
+					jobs = append(jobs, job{name: typ + ", " + c.name, VTLJob: testenv.VTLJob{Template: gr.Template, Mode: "gateway", Context: ctx}})
+					names = append(names, fmt.Sprintf("%s %v %s, %s", auth, cors.Origins, typ, c.name))
+					switch {
+					case strings.Contains(gr.Template, "validationErrorString"):
+						want = append(want, "invalid request body: "+c.validation)
+					case strings.Contains(gr.Template, "messageString"):
+						want = append(want, c.message)
+					default:
+						want = append(want, "")
+					}
 				}
-				ctx := map[string]any{
-					"requestId": testRequestID,
-					"error": map[string]any{
-						"message":       c.message,
-						"messageString": string(quoted),
-						// API Gateway escapes the quotes of validationErrorString in place.
-						"validationErrorString": strings.ReplaceAll(c.validation, `"`, `\"`),
-						"responseType":          typ,
-					},
+			}
+			for i, r := range render(t, jobs...) {
+				if r.bad {
+					continue
 				}
-				jobs = append(jobs, job{name: typ + ", " + c.name, VTLJob: testenv.VTLJob{Template: gr.Template, Mode: "gateway", Context: ctx}})
-				names = append(names, fmt.Sprintf("%v %s, %s", cors.Origins, typ, c.name))
+				var a apiAnswer
+				if err := decodeStrict(r.Output, &a); err != nil {
+					t.Errorf("%s: %v", names[i], err)
+					continue
+				}
+				if a.Message == "" || (want[i] != "" && a.Message != want[i]) {
+					t.Errorf("%s: message %q, want %q", names[i], a.Message, want[i])
+				}
+				if a.RequestID != testRequestID {
+					t.Errorf("%s: request_id %q", names[i], a.RequestID)
+				}
+			}
+			// Headers: static for one origin or *, the caller's origin for a list, none without CORS.
+			for typ, gr := range responses {
+				acao := gr.Parameters["gatewayresponse.header.Access-Control-Allow-Origin"]
 				switch {
-				case strings.Contains(gr.Template, "validationErrorString"):
-					want = append(want, "invalid request body: "+c.validation)
-				case strings.Contains(gr.Template, "messageString"):
-					want = append(want, c.message)
-				default:
-					want = append(want, "")
+				case !cors.Enabled() && len(gr.Parameters) != 0:
+					t.Errorf("no CORS, %s: parameters %v", typ, gr.Parameters)
+				case len(cors.Origins) == 1 && acao != "'"+cors.Origins[0]+"'":
+					t.Errorf("%v, %s: Access-Control-Allow-Origin %q", cors.Origins, typ, acao)
+				case len(cors.Origins) > 1 && (acao != "method.request.header.origin" || gr.Parameters["gatewayresponse.header.Vary"] != "'Origin'"):
+					t.Errorf("%v, %s: parameters %v", cors.Origins, typ, gr.Parameters)
 				}
-			}
-		}
-		for i, r := range render(t, jobs...) {
-			if r.bad {
-				continue
-			}
-			var a apiAnswer
-			if err := decodeStrict(r.Output, &a); err != nil {
-				t.Errorf("%s: %v", names[i], err)
-				continue
-			}
-			if a.Message == "" || (want[i] != "" && a.Message != want[i]) {
-				t.Errorf("%s: message %q, want %q", names[i], a.Message, want[i])
-			}
-			if a.RequestID != testRequestID {
-				t.Errorf("%s: request_id %q", names[i], a.RequestID)
-			}
-		}
-		// Headers: static for one origin or *, the caller's origin for a list, none without CORS.
-		for typ, gr := range responses {
-			acao := gr.Parameters["gatewayresponse.header.Access-Control-Allow-Origin"]
-			switch {
-			case !cors.Enabled() && len(gr.Parameters) != 0:
-				t.Errorf("no CORS, %s: parameters %v", typ, gr.Parameters)
-			case len(cors.Origins) == 1 && acao != "'"+cors.Origins[0]+"'":
-				t.Errorf("%v, %s: Access-Control-Allow-Origin %q", cors.Origins, typ, acao)
-			case len(cors.Origins) > 1 && (acao != "method.request.header.origin" || gr.Parameters["gatewayresponse.header.Vary"] != "'Origin'"):
-				t.Errorf("%v, %s: parameters %v", cors.Origins, typ, gr.Parameters)
 			}
 		}
 	}

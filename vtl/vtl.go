@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/streamlake/streamlake/apispec"
 )
 
 // ContentType is the only request content type the API accepts.
@@ -28,19 +30,24 @@ func escape(expr string) string {
 
 // PutRecordRequest maps POST /v1/events to Kinesis PutRecord. The record is the body exactly
 // as sent; the partition key is the event's partitionKey field, so one key's events stay
-// ordered within a shard.
+// ordered within a shard. A body over apispec.MaxEventBytes is not forwarded (tooLargeGuard).
 func PutRecordRequest(stream, partitionKey string) string {
-	return fmt.Sprintf(`{
+	return tooLargeGuard(apispec.MaxEventBytes,
+		fmt.Sprintf(`{"StreamName": "%s", %s}`, stream, tooLargeEntry),
+		fmt.Sprintf(`{
   "StreamName": "%s",
   "Data": "$util.base64Encode($input.body)",
   "PartitionKey": "%s"
-}`, stream, escape(fmt.Sprintf("$input.path('$.%s')", partitionKey)))
+}`, stream, escape(fmt.Sprintf("$input.path('$.%s')", partitionKey))))
 }
 
 // PutRecordsRequest maps POST /v1/events/batch ({"records": [...]}) to one PutRecords call:
-// each element becomes one record, re-serialised as JSON, keyed like PutRecordRequest.
+// each element becomes one record, re-serialised as JSON, keyed like PutRecordRequest. A body
+// over apispec.MaxBatchBytes is not forwarded (tooLargeGuard).
 func PutRecordsRequest(stream, partitionKey string) string {
-	return fmt.Sprintf(`{
+	return tooLargeGuard(apispec.MaxBatchBytes,
+		fmt.Sprintf(`{"StreamName": "%s", "Records": [{%s}]}`, stream, tooLargeEntry),
+		fmt.Sprintf(`{
   "StreamName": "%s",
   "Records": [
 #foreach($r in $input.path('$.%s'))
@@ -50,7 +57,33 @@ func PutRecordsRequest(stream, partitionKey string) string {
     }#if($foreach.hasNext),#end
 #end
   ]
-}`, stream, RecordsField, RecordsField, escape("$r."+partitionKey))
+}`, stream, RecordsField, RecordsField, escape("$r."+partitionKey)))
+}
+
+// TooLargeMarker is the ExplicitHashKey of the record a request template sends instead of a
+// body over its route's limit. A mapping template cannot answer a request itself (only the
+// integration's response can be mapped), so the template makes sure nothing can be stored:
+// it sends one empty record whose ExplicitHashKey breaks Kinesis's pattern 0|([1-9]\d{0,38}).
+// Kinesis refuses the whole request with a ValidationException naming explicitHashKey, which
+// no forwarded event can cause (the templates never set one), and ClientErrorResponse turns
+// it into 413.
+const TooLargeMarker = "request-body-too-large"
+
+// tooLargeEntry is the refused record's fields.
+const tooLargeEntry = `"Data": "", "PartitionKey": "-", "ExplicitHashKey": "` + TooLargeMarker + `"`
+
+// tooLargeGuard sends tooLarge instead of request when the body is longer than limit, as
+// Java counts a String ($input.body.length(): UTF-16 code units; apispec.BodyLength).
+func tooLargeGuard(limit int, tooLarge, request string) string {
+	return fmt.Sprintf("#if($input.body.length() > %d)\n%s\n#else\n%s\n#end", limit, tooLarge, request)
+}
+
+// TooLargeMessage is the 413 answer's message for a route's body over its limit.
+func TooLargeMessage(batch bool) string {
+	if batch {
+		return fmt.Sprintf("request too large: POST /v1/events/batch takes at most %d events and %d characters", apispec.MaxBatchRecords, apispec.MaxBatchBytes)
+	}
+	return fmt.Sprintf("request too large: POST /v1/events takes one event of at most %d characters", apispec.MaxEventBytes)
 }
 
 // CORS is the set of origins allowed to call the API from a browser.
@@ -146,11 +179,13 @@ ${sep}{"index": $foreach.index, "error_code": "%s", "error_message": "%s"}
 }
 
 // ClientErrorResponse answers a Kinesis 4xx. Throttling becomes 429 with Retry-After; errors
-// that are the pipeline's (permissions, missing stream, KMS) become 500; the rest (e.g. a
-// record over 1 MiB) are the caller's: 400 with Kinesis's message ("message", or "Message"
-// as some AWS errors spell it). A body that is not a JSON object is not parsed (that would
-// fail the whole response): it counts as the caller's, with "no details".
-func (c CORS) ClientErrorResponse(records string) string {
+// that are the pipeline's (permissions, missing stream, KMS) become 500; Kinesis's refusal of
+// a request template's stand-in for a body over the route's limit (TooLargeMarker) becomes 413
+// with tooLarge (TooLargeMessage); the rest (e.g. a record over 1 MiB) are the caller's: 400
+// with Kinesis's message ("message", or "Message" as some AWS errors spell it). A body that is
+// not a JSON object is not parsed (that would fail the whole response): it counts as the
+// caller's, with "no details".
+func (c CORS) ClientErrorResponse(records, tooLarge string) string {
 	return c.snippet() + fmt.Sprintf(`#set($type = "")
 #set($message = "")
 #if($input.body.trim().startsWith("{"))
@@ -159,7 +194,10 @@ func (c CORS) ClientErrorResponse(records string) string {
 #if($message == "")#set($message = "$!input.path('$.Message')")#end
 #end
 #if($message == "")#set($message = "no details")#end
-#if(%s)
+#if($type.contains("ValidationException") && $message.contains("explicitHashKey"))
+#set($context.responseOverride.status = 413)
+{"message": "%s", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
+#elseif(%s)
 #set($context.responseOverride.status = 429)
 #set($context.responseOverride.header.Retry-After = "1")
 {"message": "throttled: retry with exponential backoff", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
@@ -168,7 +206,7 @@ func (c CORS) ClientErrorResponse(records string) string {
 {"message": "the ingest pipeline cannot write to its stream; nothing was stored", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
 #else
 {"message": "rejected by the stream: %s", "accepted": 0, "failed": %s, "request_id": "$context.requestId"}
-#end`, containsAny("$type", throttledTypes), records, containsAny("$type", serverTypes), records, escape("$message"), records)
+#end`, tooLarge, records, containsAny("$type", throttledTypes), records, containsAny("$type", serverTypes), records, escape("$message"), records)
 }
 
 // ServerErrorResponse answers a Kinesis 5xx: nothing was stored, retry later. It does not read
@@ -194,11 +232,16 @@ func (c CORS) PreflightResponse() string {
 	return c.snippet() + "{}"
 }
 
-// PreflightHeaders are the static preflight headers (as API Gateway parameter values).
-func PreflightHeaders() map[string]string {
+// PreflightHeaders are the static preflight headers (as API Gateway parameter values) of an
+// API with API keys.
+func PreflightHeaders() map[string]string { return PreflightHeadersFor(apispec.AuthAPIKey) }
+
+// PreflightHeadersFor are the static preflight headers for an auth mode: the request headers
+// its browsers send.
+func PreflightHeadersFor(auth apispec.Auth) map[string]string {
 	return map[string]string{
 		"method.response.header.Access-Control-Allow-Methods": "'POST,OPTIONS'",
-		"method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Api-Key'",
+		"method.response.header.Access-Control-Allow-Headers": "'" + strings.Join(auth.RequestHeaders(), ",") + "'",
 		"method.response.header.Access-Control-Max-Age":       "'600'",
 	}
 }
@@ -210,9 +253,18 @@ type GatewayResponse struct {
 	Parameters map[string]string
 }
 
-// GatewayResponses gives every error API Gateway produces a JSON body that says what was
-// wrong; a bad body names the field and the rule (validationErrorString).
+// GatewayResponses are the gateway responses of an API with API keys.
 func (c CORS) GatewayResponses() map[string]GatewayResponse {
+	return c.GatewayResponsesFor(apispec.AuthAPIKey)
+}
+
+// routes names the API's routes in error messages.
+const routes = "POST /v1/events or POST /v1/events/batch"
+
+// GatewayResponsesFor gives every error API Gateway produces a JSON body that says what was
+// wrong; a bad body names the field and the rule (validationErrorString), a refused caller
+// what the auth mode expects.
+func (c CORS) GatewayResponsesFor(auth apispec.Auth) map[string]GatewayResponse {
 	params := map[string]string{}
 	if c.Enabled() {
 		if len(c.Origins) == 1 {
@@ -227,7 +279,7 @@ func (c CORS) GatewayResponses() map[string]GatewayResponse {
 	body := func(msg string) string {
 		return fmt.Sprintf(`{"message": %s, "request_id": "$context.requestId"}`, msg)
 	}
-	return map[string]GatewayResponse{
+	out := map[string]GatewayResponse{
 		// API Gateway escapes the quotes inside validationErrorString itself. Whether it escapes
 		// backslashes is not documented, and the validator quotes a failed pattern in its
 		// message: keep backslashes out of model patterns ([.] rather than \.), or this body may
@@ -236,14 +288,43 @@ func (c CORS) GatewayResponses() map[string]GatewayResponse {
 		"BAD_REQUEST_PARAMETERS":       {"400", body(`$context.error.messageString`), params},
 		"UNSUPPORTED_MEDIA_TYPE":       {"415", body(`"send Content-Type: application/json"`), params},
 		"INVALID_API_KEY":              {"403", body(`"missing or invalid x-api-key header"`), params},
-		"MISSING_AUTHENTICATION_TOKEN": {"404", body(`"no such route: POST /v1/events or POST /v1/events/batch"`), params},
+		"MISSING_AUTHENTICATION_TOKEN": {"404", body(`"no such route: ` + routes + `"`), params},
 		"THROTTLED":                    {"429", body(`"throttled: retry with exponential backoff"`), params},
 		"QUOTA_EXCEEDED":               {"429", body(`"daily quota of this API key exceeded"`), params},
 		"REQUEST_TOO_LARGE":            {"413", body(`"request too large"`), params},
+		"WAF_FILTERED":                 {"403", body(`"blocked by the API's firewall (AWS WAF)"`), params},
 		// messageString is already a quoted JSON string.
 		"DEFAULT_4XX": {"", body(`$context.error.messageString`), params},
 		"DEFAULT_5XX": {"", body(`$context.error.messageString`), params},
 	}
+	for typ, gr := range authResponses(auth) {
+		gr.Template, gr.Parameters = body(gr.Template), params
+		out[typ] = gr
+	}
+	return out
+}
+
+// authResponses are the gateway responses that refuse a caller, worded for the auth mode
+// (Template holds the message expression only).
+func authResponses(auth apispec.Auth) map[string]GatewayResponse {
+	switch auth {
+	case apispec.AuthIAM:
+		return map[string]GatewayResponse{
+			// API Gateway answers an unsigned request to an IAM route as it answers an unknown
+			// route, so the message names both causes.
+			"MISSING_AUTHENTICATION_TOKEN": {Status: "403", Template: `"missing SigV4 signature (service execute-api, header Authorization), or no such route: ` + routes + `"`},
+			"INVALID_SIGNATURE":            {Status: "403", Template: `$context.error.messageString`},
+			"EXPIRED_TOKEN":                {Status: "403", Template: `$context.error.messageString`},
+			"UNAUTHORIZED":                 {Status: "403", Template: `$context.error.messageString`},
+			"ACCESS_DENIED":                {Status: "403", Template: `"not allowed: the caller's IAM policy needs execute-api:Invoke on this route"`},
+		}
+	case apispec.AuthJWT:
+		return map[string]GatewayResponse{
+			"UNAUTHORIZED":  {Status: "401", Template: `"missing, expired or invalid token: send Authorization with a token of the API's Cognito user pool"`},
+			"ACCESS_DENIED": {Status: "403", Template: `"the token lacks a scope this route requires"`},
+		}
+	}
+	return nil
 }
 
 // AccessLogFormat is the stage's JSON access log line.

@@ -184,7 +184,7 @@ func TestNamesMatchThePulumiProgram(t *testing.T) {
 			return true
 		})
 	}
-	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outStream, outBucket, outDatabase, outTable, outWorkgroup, outDiscovery} {
+	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outAPIAuth, outStream, outBucket, outDatabase, outTable, outWorkgroup, outDiscovery} {
 		if !exports[k] {
 			t.Errorf("the CLI reads stack output %q, which stacks/run.go does not export (exports: %v)", k, exports)
 		}

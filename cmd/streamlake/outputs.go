@@ -20,6 +20,7 @@ const (
 	outEventsURL = "eventsUrl"
 	outBatchURL  = "batchUrl"
 	outAPIKey    = "apiKey"
+	outAPIAuth   = "apiAuth"
 	outStream    = "streamName"
 	outBucket    = "bucketName"
 	outDatabase  = "glueDatabase"

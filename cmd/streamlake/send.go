@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 )
@@ -17,6 +18,7 @@ import (
 type targetFlags struct {
 	via            string
 	apiURL, apiKey string
+	auth, token    string
 	batch          bool
 	stream         string
 	aws            awsFlags
@@ -26,7 +28,9 @@ type targetFlags struct {
 func (t *targetFlags) register(fs *flag.FlagSet, batchDefault bool) {
 	fs.StringVar(&t.via, "via", "", "`mode`: api (through the ingest API) or stream (straight to Kinesis) (default: stream if --stream is given, else api)")
 	fs.StringVar(&t.apiURL, "api-url", "", "ingest API base (stage) `URL`; default: stack output apiUrl")
-	fs.StringVar(&t.apiKey, "api-key", "", "API `key`; default: $STREAMLAKE_API_KEY, then stack output apiKey")
+	fs.StringVar(&t.apiKey, "api-key", "", "API `key` (--auth apiKey); default: $STREAMLAKE_API_KEY, then stack output apiKey")
+	fs.StringVar(&t.auth, "auth", "", "how to authenticate to the API, a `mode`: apiKey, iam (SigV4 with the AWS credentials of the default chain) or jwt (a user pool token); default: stack output apiAuth when the API URL comes from the stack, else apiKey")
+	fs.StringVar(&t.token, "token", "", "Cognito user pool `token` for --auth jwt (never printed); default: $STREAMLAKE_TOKEN, which unlike a flag stays out of the process list")
 	fs.BoolVar(&t.batch, "batch", batchDefault, "use the batch route POST /v1/events/batch (up to 500 events a request)")
 	fs.StringVar(&t.stream, "stream", "", "Kinesis stream `name` to put records into with PutRecords, bypassing the API; default with --via stream: stack output streamName")
 	t.aws.register(fs)
@@ -58,6 +62,9 @@ func resolveTarget(ctx context.Context, e *env, so *stackOutputs, t targetFlags)
 	if via == "stream" && (t.apiURL != "" || t.apiKey != "") {
 		return target{}, usagef("--api-url and --api-key are for --via api; --stream sends to Kinesis directly")
 	}
+	if via == "stream" && (t.auth != "" || t.token != "") {
+		return target{}, usagef("--auth and --token are for --via api; --stream sends to Kinesis with the AWS credentials of the default chain")
+	}
 	if via == "api" && t.stream != "" {
 		return target{}, usagef("--stream sends to Kinesis directly: it cannot be combined with --via api")
 	}
@@ -87,7 +94,7 @@ func resolveTarget(ctx context.Context, e *env, so *stackOutputs, t targetFlags)
 			return target{}, err
 		}
 	}
-	key, err := so.pick(ctx, e, t.apiKey, "api-key", "STREAMLAKE_API_KEY", outAPIKey)
+	auth, how, err := resolveAuth(ctx, e, so, t, events)
 	if err != nil {
 		return target{}, err
 	}
@@ -96,9 +103,60 @@ func resolveTarget(ctx context.Context, e *env, so *stackOutputs, t targetFlags)
 		route = batch
 	}
 	return target{
-		putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Key: key, Batch: t.batch, UserAgent: "streamlake-cli"},
-		desc:   "API POST " + route,
+		putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Auth: auth, Batch: t.batch, UserAgent: "streamlake-cli"},
+		desc:   "API POST " + route + " (" + how + ")",
 	}, nil
+}
+
+// resolveAuth picks the auth mode (--auth, else the stack's apiAuth when the URL came from
+// the stack, else apiKey) and its credentials. desc names the mode, never a secret.
+func resolveAuth(ctx context.Context, e *env, so *stackOutputs, t targetFlags, eventsURL string) (producer.Auth, string, error) {
+	mode := t.auth
+	if mode == "" {
+		mode = string(apispec.AuthAPIKey)
+		if t.apiURL == "" {
+			var err error
+			if mode, err = so.get(ctx, outAPIAuth); err != nil {
+				return nil, "", fmt.Errorf("--auth not given, and %w", err)
+			}
+		}
+	}
+	auth, err := apispec.ParseAuth(mode)
+	if err != nil {
+		return nil, "", usagef("--auth: %v", err)
+	}
+	switch {
+	case t.apiKey != "" && auth != apispec.AuthAPIKey:
+		return nil, "", usagef("--api-key is for --auth apiKey, not %s", auth)
+	case t.token != "" && auth != apispec.AuthJWT:
+		return nil, "", usagef("--token is for --auth jwt, not %s", auth)
+	}
+	switch auth {
+	case apispec.AuthIAM:
+		region := producer.RegionOfURL(eventsURL)
+		if region == "" {
+			region = so.region(ctx, t.aws.region)
+		}
+		cfg, err := loadAWS(ctx, region, "")
+		if err != nil {
+			return nil, "", err
+		}
+		return producer.SigV4Auth{Credentials: cfg.Credentials, Region: cfg.Region}, "SigV4, " + cfg.Region, nil
+	case apispec.AuthJWT:
+		token := t.token
+		if token == "" {
+			token = e.getenv("STREAMLAKE_TOKEN")
+		}
+		if token == "" {
+			return nil, "", usagef("--auth jwt needs a user pool token: set $STREAMLAKE_TOKEN (or --token)")
+		}
+		return producer.BearerAuth{Token: token}, "user pool token", nil
+	}
+	key, err := so.pick(ctx, e, t.apiKey, "api-key", "STREAMLAKE_API_KEY", outAPIKey)
+	if err != nil {
+		return nil, "", err
+	}
+	return producer.APIKeyAuth{Key: key}, "API key", nil
 }
 
 type sendFlags struct {

@@ -1,14 +1,18 @@
 // Package apisim is the ingest API's contract as an http.Handler, for local runs and tests:
-// POST /v1/events and POST /v1/events/batch under a stage prefix, an x-api-key check, bodies
-// validated against the request models the stack gives API Gateway (schema.EventModel and
-// BatchModel, for the stack's unknownFields setting), and the status codes, headers and JSON
-// bodies of the API's mapping templates (package vtl) for every answer Kinesis can give.
+// POST /v1/events and POST /v1/events/batch under a stage prefix; the caller checked as the
+// stack's apiAuth mode does (an x-api-key; a SigV4 signature, verified against known
+// credentials; or a Cognito user pool token); bodies validated against the request models the
+// stack gives API Gateway (schema.EventModel and BatchModel, for the stack's unknownFields
+// setting) and refused over the routes' limits (apispec); and the status codes, headers and
+// JSON bodies of the API's mapping templates (package vtl) for every answer Kinesis can give.
 // Behind it a Sink stores the records: MemorySink (with fault injection) or KinesisSink (a
-// Kinesis endpoint, e.g. a local kinesalite). The routes and the key header are the ones the
-// producer's client uses (producer.EventsPath, BatchPath, APIKeyHeader).
+// Kinesis endpoint, e.g. a local kinesalite). The routes and the headers are the ones the
+// producer's client uses (producer.EventsPath, BatchPath, APIKeyHeader, producer.Auth).
 //
 // Not simulated: CORS (OPTIONS and the Access-Control headers), the usage plan's throttling
-// and quota, and API Gateway's own 504 on an integration timeout.
+// and quota, the WAF, IAM policy evaluation (a known signer may invoke), user pool token
+// signatures (no key set: a token's issuer, use, expiry and scope are checked), and API
+// Gateway's own 504 on an integration timeout.
 package apisim
 
 import (
@@ -21,16 +25,19 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/uuid"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/vtl"
 )
 
 // MaxBodyBytes is API Gateway's payload limit: larger requests are answered 413.
-const MaxBodyBytes = 10 << 20
+const MaxBodyBytes = apispec.GatewayMaxBodyBytes
 
 // Options configure a Handler.
 type Options struct {
@@ -41,8 +48,20 @@ type Options struct {
 	// Stage is the stage name the routes live under ("api": POST /api/v1/events); empty
 	// serves them at the root.
 	Stage string
-	// APIKey is the key requests must carry in x-api-key (required).
+	// Auth is the stack's apiAuth mode; empty means apiKey.
+	Auth apispec.Auth
+	// APIKey is the key requests must carry in x-api-key (required with apiKey).
 	APIKey string
+	// Credentials are the AWS credentials whose SigV4 signatures the API accepts (iam), by
+	// access key id, and Region the region requests must be signed for.
+	Credentials map[string]aws.Credentials
+	Region      string
+	// UserPoolArns are the pools whose tokens the API accepts (jwt), and Scopes the stack's
+	// apiJwtScopes.
+	UserPoolArns []string
+	Scopes       []string
+	// Now is the clock signatures and tokens are checked against; nil means time.Now.
+	Now func() time.Time
 	// Sink stores accepted records (required).
 	Sink Sink
 	// RetryAfter is the Retry-After header of 429/500/503 answers; empty means "1", as the
@@ -54,9 +73,10 @@ type Options struct {
 
 // Handler serves the ingest API.
 type Handler struct {
-	o      Options
-	models *Models
-	prefix string
+	o       Options
+	models  *Models
+	prefix  string
+	issuers []string // jwt: the pools' iss claims
 }
 
 // New checks o and compiles the request models.
@@ -64,8 +84,9 @@ func New(o Options) (*Handler, error) {
 	if o.Sink == nil {
 		return nil, errors.New("apisim: Options.Sink is required")
 	}
-	if o.APIKey == "" {
-		return nil, errors.New("apisim: Options.APIKey is required (the deployed API always requires a key)")
+	issuers, err := checkAuth(&o)
+	if err != nil {
+		return nil, err
 	}
 	if o.Schema == nil {
 		o.Schema = schema.Default()
@@ -83,19 +104,52 @@ func New(o Options) (*Handler, error) {
 	if o.RequestID == nil {
 		o.RequestID = uuid.NewString // API Gateway's request ids are UUIDs
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	models, err := CompileModels(o.Schema, o.UnknownFields)
 	if err != nil {
 		return nil, fmt.Errorf("apisim: %w", err)
 	}
-	h := &Handler{o: o, models: models}
+	h := &Handler{o: o, models: models, issuers: issuers}
 	if stage := strings.Trim(o.Stage, "/"); stage != "" {
 		h.prefix = "/" + stage
 	}
 	return h, nil
 }
 
-// ServeHTTP answers one request in API Gateway's order: route, API key, content type, size,
-// request model, then the integration (the Sink) and its response template.
+// checkAuth checks the options of the auth mode and returns the user pools' issuers (jwt).
+func checkAuth(o *Options) ([]string, error) {
+	if o.Auth == "" {
+		o.Auth = apispec.AuthAPIKey
+	}
+	switch o.Auth {
+	case apispec.AuthAPIKey:
+		if o.APIKey == "" {
+			return nil, errors.New("apisim: Options.APIKey is required with apiKey (the deployed API then always requires a key)")
+		}
+	case apispec.AuthIAM:
+		if len(o.Credentials) == 0 || o.Region == "" {
+			return nil, errors.New("apisim: Options.Credentials and Region are required with iam")
+		}
+	case apispec.AuthJWT:
+		if len(o.UserPoolArns) == 0 {
+			return nil, errors.New("apisim: Options.UserPoolArns is required with jwt")
+		}
+		issuers, err := issuersOf(o.UserPoolArns)
+		if err != nil {
+			return nil, fmt.Errorf("apisim: %w", err)
+		}
+		return issuers, nil
+	default:
+		return nil, fmt.Errorf("apisim: Options.Auth %q: use %s", o.Auth, apispec.AuthModes)
+	}
+	return nil, nil
+}
+
+// ServeHTTP answers one request in API Gateway's order: route, the caller's credentials,
+// content type, size, request model, the route's body limit, then the integration (the Sink)
+// and its response template.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := h.o.RequestID()
 	h.write(w, h.answer(r, id))
@@ -103,22 +157,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) answer(r *http.Request, id string) response {
 	batch, ok := h.route(r)
-	switch {
-	case !ok:
-		return gatewayResponse("MISSING_AUTHENTICATION_TOKEN", http.StatusNotFound, id, "", "")
-	case r.Header.Get(producer.APIKeyHeader) != h.o.APIKey:
-		return gatewayResponse("INVALID_API_KEY", http.StatusForbidden, id, "", "")
-	case !isJSON(r.Header.Get("Content-Type")):
-		return gatewayResponse("UNSUPPORTED_MEDIA_TYPE", http.StatusUnsupportedMediaType, id, "", "")
+	if !ok {
+		return h.gateway("MISSING_AUTHENTICATION_TOKEN", http.StatusNotFound, id, "", "Missing Authentication Token")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil || len(body) > MaxBodyBytes {
-		return gatewayResponse("REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, id, "", "")
+	tooLarge := err != nil || len(body) > MaxBodyBytes
+	if tooLarge && h.o.Auth == apispec.AuthIAM {
+		// The signature covers the body's hash, which a body the gateway refuses cannot have.
+		return h.gateway("REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, id, "", "")
+	}
+	if no := h.authenticate(r, body); no != nil {
+		return h.gateway(no.typ, http.StatusForbidden, id, "", no.message)
+	}
+	switch {
+	case !isJSON(r.Header.Get("Content-Type")):
+		return h.gateway("UNSUPPORTED_MEDIA_TYPE", http.StatusUnsupportedMediaType, id, "", "")
+	case tooLarge:
+		return h.gateway("REQUEST_TOO_LARGE", http.StatusRequestEntityTooLarge, id, "", "")
 	}
 	if batch {
 		return h.putRecords(r.Context(), body, id)
 	}
 	return h.putRecord(r.Context(), body, id)
+}
+
+// gateway is API Gateway's own answer of a type, worded for the stage's auth mode.
+func (h *Handler) gateway(typ string, status int, requestID, validation, message string) response {
+	return gatewayResponseFor(h.o.Auth, typ, status, requestID, validation, message)
 }
 
 // route reports whether r is one of the two POST routes, and which.
@@ -147,7 +212,10 @@ func isJSON(contentType string) bool {
 
 func (h *Handler) putRecord(ctx context.Context, body []byte, id string) response {
 	if err := h.models.ValidateEvent(body); err != nil {
-		return badBody(err, id)
+		return h.badBody(err, id)
+	}
+	if apispec.BodyLength(body) > apispec.MaxEventBytes {
+		return tooLargeAnswer(false, id)
 	}
 	var ev map[string]json.RawMessage
 	_ = json.Unmarshal(body, &ev) // valid: the model checked it is an object
@@ -157,11 +225,14 @@ func (h *Handler) putRecord(ctx context.Context, body []byte, id string) respons
 
 func (h *Handler) putRecords(ctx context.Context, body []byte, id string) response {
 	if err := h.models.ValidateBatch(body); err != nil {
-		return badBody(err, id)
+		return h.badBody(err, id)
+	}
+	if apispec.BodyLength(body) > apispec.MaxBatchBytes {
+		return tooLargeAnswer(true, id)
 	}
 	recs, err := h.records(body)
 	if err != nil {
-		return badBody(err, id)
+		return h.badBody(err, id)
 	}
 	results, err := h.o.Sink.PutRecords(ctx, recs)
 	return putRecordsAnswer(results, err, id)
@@ -191,8 +262,8 @@ func (h *Handler) records(body []byte) ([]Record, error) {
 }
 
 // badBody is API Gateway's 400 for a body its model refuses.
-func badBody(err error, id string) response {
-	return gatewayResponse("BAD_REQUEST_BODY", http.StatusBadRequest, id, err.Error(), "")
+func (h *Handler) badBody(err error, id string) response {
+	return h.gateway("BAD_REQUEST_BODY", http.StatusBadRequest, id, err.Error(), "")
 }
 
 func (h *Handler) write(w http.ResponseWriter, resp response) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/vtl"
 )
 
@@ -66,11 +67,16 @@ func jsonBody(v any) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
-// gatewayResponse is API Gateway's own answer of type typ (vtl.CORS.GatewayResponses),
-// with the $context variables substituted as API Gateway does: validation is
-// validationErrorString and message becomes messageString (a quoted JSON string).
+// gatewayResponse is API Gateway's own answer of type typ for an API with keys.
 func gatewayResponse(typ string, status int, requestID, validation, message string) response {
-	gr := vtl.CORS{}.GatewayResponses()[typ]
+	return gatewayResponseFor(apispec.AuthAPIKey, typ, status, requestID, validation, message)
+}
+
+// gatewayResponseFor is API Gateway's own answer of type typ (vtl.CORS.GatewayResponsesFor
+// the auth mode), with the $context variables substituted as API Gateway does: validation is
+// validationErrorString and message becomes messageString (a quoted JSON string).
+func gatewayResponseFor(auth apispec.Auth, typ string, status int, requestID, validation, message string) response {
+	gr := vtl.CORS{}.GatewayResponsesFor(auth)[typ]
 	if s, err := strconv.Atoi(gr.Status); err == nil {
 		status = s
 	}
@@ -125,6 +131,17 @@ func putRecordsAnswer(results []Result, err error, requestID string) response {
 	}
 	resp.retryAfter = true
 	return resp
+}
+
+// tooLargeAnswer is the 413 of a body over its route's limit: what ClientErrorResponse makes
+// of Kinesis's refusal of the request template's stand-in (vtl.TooLargeMarker).
+func tooLargeAnswer(batch bool, requestID string) response {
+	body := errorBody{Message: vtl.TooLargeMessage(batch), RequestID: requestID}
+	if !batch {
+		one := 1
+		body.Failed = &one
+	}
+	return response{status: http.StatusRequestEntityTooLarge, body: jsonBody(body)}
 }
 
 // streamErrorAnswer answers a request Kinesis failed as a whole; failed is the record count

@@ -86,7 +86,7 @@ func (c kinesisCase) template() (tmpl string, status int) {
 	case c.err != nil && c.err.Status >= 500:
 		return cors.ServerErrorResponse(count), http.StatusServiceUnavailable
 	case c.err != nil:
-		return cors.ClientErrorResponse(count), http.StatusBadRequest
+		return cors.ClientErrorResponse(count, vtl.TooLargeMessage(c.batch)), http.StatusBadRequest
 	case c.batch:
 		return cors.BatchResponse(), http.StatusOK
 	}

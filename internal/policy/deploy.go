@@ -421,6 +421,12 @@ func (s *Stack) checkDimension(dim, value string) error {
 	if err := awsrules.CheckDimensionValue(dim, value); err != nil {
 		return err
 	}
+	if slices.Contains(RegionDimensions, dim) {
+		if value != s.Region {
+			return fmt.Errorf("dimension %s=%q is not this stack's region %s: the alarm would watch another region", dim, value, s.Region)
+		}
+		return nil
+	}
 	if values, ok := DimensionValues[dim]; ok {
 		if !slices.Contains(values, value) {
 			return fmt.Errorf("dimension %s=%q is not one of the values AWS publishes %v", dim, value, values)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/stacktest"
 )
@@ -249,4 +250,44 @@ func checkCrawlerFailureAlerts(s *Stack, c *stacktest.Resource) []Violation {
 		return []Violation{violation(c, "alerts", "event rule "+rule.Name+" matches this crawler's failures but targets no topic of this stack", fix)}
 	}
 	return []Violation{violation(c, "alerts", "no event rule reports failed runs of this crawler (Glue publishes no crawler metrics): new hours silently stop being queryable", fix)}
+}
+
+// --- API firewall ----------------------------------------------------------------------
+
+func checkWAFLogging(s *Stack, acl *stacktest.Resource) []Violation {
+	fix := wafFix + "newWAFLogging: a WebAclLoggingConfiguration to a log group from newLogGroup named aws-waf-logs-..., redacting authorization and x-api-key"
+	cfg := s.first(TypeWebACLLogging, func(c *stacktest.Resource) bool { return c.Str("resourceArn") == arnOf(acl) })
+	if cfg == nil {
+		return []Violation{violation(acl, "logging", "the web ACL logs nothing: blocked producers and attacks leave no trace to tune the rules with", fix)}
+	}
+	var out []Violation
+	for _, dest := range strList(cfg.In("logDestinationConfigs")) {
+		g := s.first(TypeLogGroup, func(g *stacktest.Resource) bool { return arnOf(g) == dest })
+		if g == nil || !strings.HasPrefix(state(g, "name"), awsrules.WAFLogGroupPrefix) {
+			out = append(out, violation(acl, cfg.Name+".logDestinationConfigs", fmt.Sprintf("WAF logs go to %s, not a log group of this stack named %s... (retention and encryption unchecked; AWS WAF refuses other names)", dest, awsrules.WAFLogGroupPrefix), fix))
+		}
+	}
+	redacted := map[string]bool{}
+	for _, f := range cfg.List("redactedFields") {
+		redacted[strings.ToLower(str(f, "singleHeader.name"))] = true
+	}
+	for _, h := range []string{strings.ToLower(apispec.AuthorizationHeader), apispec.APIKeyHeader} {
+		if !redacted[h] {
+			out = append(out, violation(acl, cfg.Name+".redactedFields", "WAF logs keep the "+h+" header: credentials in logs", fix))
+		}
+	}
+	return out
+}
+
+func checkWAFBlockedAlarm(s *Stack, acl *stacktest.Resource) []Violation {
+	for _, a := range s.OfType(TypeAlarm) {
+		for _, m := range alarmMetrics(a) {
+			if m.Namespace == "AWS/WAFV2" && m.Name == "BlockedRequests" && m.Dims["WebACL"] == state(acl, "name") &&
+				m.Dims["Rule"] == "ALL" && m.Dims["Region"] == s.Region {
+				return nil
+			}
+		}
+	}
+	return []Violation{violation(acl, "alarms", "no alarm on the web ACL's BlockedRequests (WebACL its name, Rule ALL, Region the stack's): an attack, or legitimate producers blocked, goes unnoticed",
+		"components/monitoring.go AlarmSpecs (wafAlarm) with Targets.WAF and MonitoringArgs.WebACLName")}
 }

@@ -5,8 +5,10 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/stacktest"
 )
@@ -206,6 +208,11 @@ func checkStageThrottling(s *Stack, st *stacktest.Resource) []Violation {
 
 func checkUsagePlan(s *Stack, st *stacktest.Resource) []Violation {
 	fix := apiFix + "a usage plan with ApiStages {api, stage}, ThrottleSettings rate and burst, and a UsagePlanKey for the producers' API key"
+	if s.first(TypeMethod, func(m *stacktest.Resource) bool {
+		return m.Str("restApi") == st.Str("restApi") && m.Bool("apiKeyRequired")
+	}) == nil {
+		return nil // no method takes a key (apiAuth iam or jwt): there is nothing to meter per key
+	}
 	for _, plan := range s.OfType(TypeUsagePlan) {
 		covers := false
 		for _, as := range plan.List("apiStages") {
@@ -252,6 +259,128 @@ func checkNoDataTrace(_ *Stack, ms *stacktest.Resource) []Violation {
 			apiFix+"DataTraceEnabled pulumi.Bool(false)")}
 	}
 	return nil
+}
+
+// --- API authorizers and firewall ------------------------------------------------------
+
+const wafFix = "components/waf.go: "
+
+func checkCognitoAuthorizer(s *Stack, m *stacktest.Resource) []Violation {
+	if m.Str("authorization") != "COGNITO_USER_POOLS" {
+		return nil
+	}
+	fix := apiFix + "newAuthorizer: a COGNITO_USER_POOLS authorizer of the method's REST API naming the pools of apiJwtUserPoolArns, as the method's AuthorizerId"
+	a := s.ByID(m.Str("authorizerId"))
+	switch {
+	case a == nil || a.Type != TypeAuthorizer || a.Str("restApi") != m.Str("restApi"):
+		return []Violation{violation(m, "authorizerId", "the method's authorizer is not an authorizer of its REST API: API Gateway rejects the method, or checks tokens against nothing of ours", fix)}
+	case a.Str("type") != "COGNITO_USER_POOLS":
+		return []Violation{violation(m, a.Name+".type", fmt.Sprintf("the method asks for user pool tokens but its authorizer is of type %q", a.Str("type")), fix)}
+	}
+	arns := strList(a.In("providerArns"))
+	if len(arns) == 0 {
+		return []Violation{violation(m, a.Name+".providerArns", "the authorizer names no user pool: no token can pass", fix)}
+	}
+	var out []Violation
+	for _, arn := range arns {
+		if err := awsrules.CheckUserPoolArn(arn); err != nil {
+			out = append(out, violation(m, a.Name+".providerArns", err.Error(), fix))
+		}
+	}
+	return out
+}
+
+// webACLOf returns the regional web ACL of this stack associated with a stage, or nil.
+func (s *Stack) webACLOf(stage *stacktest.Resource) *stacktest.Resource {
+	for _, assoc := range s.where(TypeWebACLAssoc, func(a *stacktest.Resource) bool { return a.Str("resourceArn") == arnOf(stage) }) {
+		acl := s.first(TypeWebACL, func(w *stacktest.Resource) bool {
+			return arnOf(w) == assoc.Str("webAclArn") && w.Str("scope") == "REGIONAL"
+		})
+		if acl != nil {
+			return acl
+		}
+	}
+	return nil
+}
+
+func checkProductionFirewall(s *Stack, st *stacktest.Resource) []Violation {
+	if s.ProjectKey("protectData") != "true" || s.webACLOf(st) != nil {
+		return nil
+	}
+	return []Violation{violation(st, "webAcl", "a production stage (protectData) has no AWS WAF web ACL: nothing limits a flood from one address, oversized bodies or known exploit traffic before API Gateway",
+		wafFix+"set waf: true (stacks.buildWAF associates the web ACL with the stage ARN)")}
+}
+
+// wafRules returns a web ACL's rules and their statements as plain values.
+func wafRules(acl *stacktest.Resource) []map[string]any {
+	var out []map[string]any
+	for _, r := range acl.List("rules") {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func checkWAFRateLimit(_ *Stack, acl *stacktest.Resource) []Violation {
+	for _, r := range wafRules(acl) {
+		limit, _ := num(r, "statement.rateBasedStatement.limit")
+		if str(r, "statement.rateBasedStatement.aggregateKeyType") == "IP" && stacktest.Path(r, "action.block") != nil &&
+			awsrules.CheckWAFRateLimit(int(limit)) == nil {
+			return nil
+		}
+	}
+	return []Violation{violation(acl, "rules", fmt.Sprintf("no rule blocks a client address over a request rate (a rate-based rule, key IP, limit %d..%d, action Block): one client can use the whole stage throttle",
+		awsrules.MinWAFRateLimit, awsrules.MaxWAFRateLimit), wafFix+"WAFRules: the rate-limit-per-ip rule (wafRateLimitPer5Min)")}
+}
+
+// blocksContentLengthOver reports whether a rule blocks requests to the route ending in
+// suffix that declare a Content-Length over limit, and only those.
+func blocksContentLengthOver(r map[string]any, suffix string, limit int) bool {
+	if stacktest.Path(r, "action.block") == nil {
+		return false
+	}
+	path, size := false, false
+	for _, st := range list(r, "statement.andStatement.statements") {
+		if str(st, "byteMatchStatement.positionalConstraint") == "ENDS_WITH" && str(st, "byteMatchStatement.searchString") == suffix &&
+			stacktest.Path(st, "byteMatchStatement.fieldToMatch.uriPath") != nil {
+			path = true
+		}
+		re, err := regexp.Compile(str(st, "regexMatchStatement.regexString"))
+		if err == nil && strings.EqualFold(str(st, "regexMatchStatement.fieldToMatch.singleHeader.name"), "content-length") {
+			size = !re.MatchString(strconv.Itoa(limit)) && re.MatchString(strconv.Itoa(limit+1))
+		}
+	}
+	return path && size
+}
+
+func checkWAFBodyLimits(_ *Stack, acl *stacktest.Resource) []Violation {
+	fix := wafFix + "WAFRules (event-too-large, batch-too-large) and awsrules.ManagedRuleGroups (CountOnly)"
+	var out []Violation
+	for _, route := range []struct {
+		suffix string
+		limit  int
+	}{{apispec.EventsPath, apispec.MaxEventBytes}, {apispec.BatchPath, apispec.MaxBatchBytes}} {
+		if !slices.ContainsFunc(wafRules(acl), func(r map[string]any) bool { return blocksContentLengthOver(r, route.suffix, route.limit) }) {
+			out = append(out, violation(acl, "rules", fmt.Sprintf("no rule blocks POST ...%s with a Content-Length over the route's limit %d", route.suffix, route.limit), fix))
+		}
+	}
+	for _, r := range wafRules(acl) {
+		g, ok := awsrules.ManagedRuleGroupNamed(str(r, "statement.managedRuleGroupStatement.name"))
+		if !ok {
+			continue
+		}
+		counted := map[string]bool{}
+		for _, o := range list(r, "statement.managedRuleGroupStatement.ruleActionOverrides") {
+			counted[str(o, "name")] = stacktest.Path(o, "actionToUse.count") != nil
+		}
+		for _, rule := range g.CountOnly {
+			if !counted[rule] {
+				out = append(out, violation(acl, "rules["+g.Name+"]", fmt.Sprintf("%s's rule %s blocks requests the API accepts (%s)", g.Name, rule, g.Why), fix))
+			}
+		}
+	}
+	return out
 }
 
 // --- Athena ----------------------------------------------------------------------------

@@ -45,6 +45,10 @@ const (
 	TypeLogStream        = "aws:cloudwatch/logStream:LogStream"
 	TypeSubscription     = "aws:sns/topicSubscription:TopicSubscription"
 	TypeLambdaPermission = "aws:lambda/permission:Permission"
+	TypeAuthorizer       = "aws:apigateway/authorizer:Authorizer"
+	TypeWebACL           = "aws:wafv2/webAcl:WebAcl"
+	TypeWebACLAssoc      = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	TypeWebACLLogging    = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 )
 
 // Taggable classifies every AWS resource type the program may declare: true when AWS (and
@@ -55,6 +59,7 @@ var Taggable = map[string]bool{
 	TypeBucket: true, TypeKey: true, TypeStream: true, TypeFirehose: true, TypeFunction: true, TypeRole: true,
 	TypeLogGroup: true, TypeAlarm: true, TypeEventRule: true, TypeTopic: true, TypeDatabase: true, TypeCrawler: true,
 	TypeWorkgroup: true, TypeRestAPI: true, TypeStage: true, TypeUsagePlan: true, TypeAPIKey: true, TypePolicy: true,
+	TypeWebACL: true,
 
 	TypePAB: false, TypeSSE: false, TypeOwnership: false, TypeVersioning: false, TypeLifecycle: false, TypeBucketPolicy: false,
 	TypeAlias: false, TypeRolePolicy: false, TypeAttachment: false, TypeDashboard: false, TypeEventTarget: false,
@@ -73,6 +78,9 @@ var Taggable = map[string]bool{
 	"aws:apigateway/deployment:Deployment": false,
 	TypeUsagePlanKey:                       false,
 	TypeAPIAccount:                         false,
+	TypeAuthorizer:                         false,
+	TypeWebACLAssoc:                        false,
+	TypeWebACLLogging:                      false,
 }
 
 // TrustCondition is what a service passes when it assumes a role, so a trust policy can
@@ -125,6 +133,8 @@ var DimensionTypes = map[string]struct{ Type, Property string }{
 	"DeliveryStreamName": {TypeFirehose, "name"},
 	"FunctionName":       {TypeFunction, "name"},
 	"WorkGroup":          {TypeWorkgroup, "name"},
+	// The program gives a web ACL its name as its metric name, which AWS WAF publishes under.
+	"WebACL": {TypeWebACL, "name"},
 }
 
 // DimensionValues are dimensions that name a state, not a resource, with the values AWS
@@ -132,7 +142,13 @@ var DimensionTypes = map[string]struct{ Type, Property string }{
 var DimensionValues = map[string][]string{
 	"QueryState": {"SUCCEEDED", "FAILED", "CANCELED"},
 	"QueryType":  {"DML", "DDL", "UTILITY"},
+	// AWS WAF: ALL is a web ACL's total over its rules.
+	"Rule": {"ALL"},
 }
+
+// RegionDimensions are dimensions whose value must be the stack's region (AWS WAF's
+// regional metrics).
+var RegionDimensions = []string{"Region"}
 
 // Monitored are the resource types that must each have at least one alarm (ops-alarm-coverage).
 var Monitored = []string{TypeRestAPI, TypeStream, TypeFirehose, TypeFunction}

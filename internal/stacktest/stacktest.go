@@ -427,6 +427,9 @@ func (m *mocks) computed(typ, name string, in resource.PropertyMap) map[string]a
 	case "aws:apigateway/stage:Stage":
 		out["invokeUrl"] = fmt.Sprintf("https://%s.execute-api.%s.amazonaws.com/%s", m.apiID(), m.region, str("stageName"))
 		out["executionArn"] = fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/%s", m.region, Account, m.apiID(), str("stageName"))
+		out["arn"] = fmt.Sprintf("arn:aws:apigateway:%s::/restapis/%s/stages/%s", m.region, m.apiID(), str("stageName"))
+	case "aws:wafv2/webAcl:WebAcl":
+		out["arn"] = fmt.Sprintf("arn:aws:wafv2:%s:%s:regional/webacl/%s/%s-id", m.region, Account, physical, name)
 	case "aws:apigateway/apiKey:ApiKey":
 		out["value"] = resource.MakeSecret(resource.NewStringProperty("mock-api-key-value-0123456789"))
 	}

@@ -28,8 +28,16 @@ type API struct {
 // NewAPI starts an API stand-in that accepts key, closed at test cleanup.
 func NewAPI(t testing.TB, key string, f APIFaults, seed uint64) *API {
 	t.Helper()
-	a := &API{Key: key, sink: apisim.NewMemorySink(f, seed)}
-	h, err := apisim.New(apisim.Options{Stage: "api", APIKey: key, Sink: a.sink, RetryAfter: "0"})
+	return NewAPIWith(t, apisim.Options{APIKey: key}, f, seed)
+}
+
+// NewAPIWith starts an API stand-in with the auth options of o (Auth, APIKey, Credentials,
+// Region, UserPoolArns, Scopes, Now); the stage, sink and Retry-After are NewAPI's.
+func NewAPIWith(t testing.TB, o apisim.Options, f APIFaults, seed uint64) *API {
+	t.Helper()
+	a := &API{Key: o.APIKey, sink: apisim.NewMemorySink(f, seed)}
+	o.Stage, o.Sink, o.RetryAfter = "api", a.sink, "0"
+	h, err := apisim.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ var variants = []struct {
 	{"longest-retention", map[string]string{"retentionHours": "8760", "logRetentionDays": "3653"}},
 	{"smallest-scan-cap", map[string]string{"bytesScannedCutoffMb": "10"}},
 	{"no-silence-alarm", map[string]string{"alarmSilentMinutes": "0"}},
-	{"protected", map[string]string{"protectData": "true", "versioning": "true"}},
+	{"protected", map[string]string{"protectData": "true", "versioning": "true", "waf": "true"}},
 	{"unprotected", map[string]string{"protectData": "false", "versioning": "false"}},
 	// Partition discovery. Without a crawler, prod's crawlerSchedule must go: "" leaves it unset.
 	{"projection-only", map[string]string{"partitionDiscovery": "projection", "crawlerSchedule": ""}},
@@ -124,6 +124,16 @@ var variants = []struct {
 	{"crawler-only", map[string]string{"partitionDiscovery": "crawler"}},
 	{"crawler-only-arrival-time", map[string]string{"partitionDiscovery": "crawler", "partitioning": "arrival-time"}},
 	{"crawler-every-5-minutes", map[string]string{"partitionDiscovery": "crawler", "crawlerSchedule": "cron(0/5 * * * ? *)"}},
+	// Every auth mode on both stacks (prod names user pools, dev has a quota: each mode's own).
+	{"auth-api-key", map[string]string{"apiAuth": "apiKey", "apiJwtUserPoolArns": "[]"}},
+	{"auth-iam", map[string]string{"apiAuth": "iam", "apiJwtUserPoolArns": "[]", "apiQuotaPerDay": "0"}},
+	{"auth-jwt-scoped", map[string]string{"apiAuth": "jwt", "apiQuotaPerDay": "0", "apiJwtScopes": `["events/write"]`,
+		"apiJwtUserPoolArns": `["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI","arn:aws:cognito-idp:us-east-1:210987654321:userpool/us-east-1_ZyXwVuTsR"]`}},
+	{"waf-on", map[string]string{"waf": "true"}},
+	{"waf-off", map[string]string{"waf": "false", "protectData": "false", "versioning": "false"}},
+	{"waf-every-managed-group", map[string]string{"waf": "true", "wafRateLimitPer5Min": "10",
+		"wafManagedRules": `["AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesAmazonIpReputationList","AWSManagedRulesAnonymousIpList","AWSManagedRulesCommonRuleSet"]`}},
+	{"waf-no-managed-group", map[string]string{"waf": "true", "wafRateLimitPer5Min": "2000000000", "wafManagedRules": "[]"}},
 }
 
 // blockedVariants are variant/rule pairs failing because of a reported defect (see blocked).
@@ -412,8 +422,14 @@ var breakages = []breakage{
 			return append(sts, map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": "events.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"})
 		})
 	}},
-	{rule: "sec-api-auth", mutate: func(t *testing.T, res *stacktest.Result) {
+	{rule: "sec-api-auth", stack: "dev", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, policy.TypeMethod, post), "apiKeyRequired", false)
+	}},
+	{rule: "sec-api-auth", mutate: func(t *testing.T, res *stacktest.Result) { // prod: user pool tokens
+		set(t, pick(t, res, policy.TypeMethod, post), "authorization", "NONE")
+	}},
+	{rule: "sec-api-cognito-authorizer", mutate: func(t *testing.T, res *stacktest.Result) {
+		set(t, pick(t, res, policy.TypeAuthorizer, nil), "providerArns", []any{"eu-west-1_EXAMPLE01"}) // a pool id, not its ARN
 	}},
 	{rule: "sec-api-request-validation", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, policy.TypeMethod, post), "requestValidatorId", nil)
@@ -421,7 +437,7 @@ var breakages = []breakage{
 	{rule: "sec-api-stage-throttling", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, policy.TypeMethodSettings, nil), "settings.throttlingRateLimit", nil)
 	}},
-	{rule: "sec-api-usage-plan", mutate: func(t *testing.T, res *stacktest.Result) {
+	{rule: "sec-api-usage-plan", stack: "dev", mutate: func(t *testing.T, res *stacktest.Result) {
 		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeUsagePlanKey })
 	}},
 	{rule: "sec-api-access-logs", mutate: func(t *testing.T, res *stacktest.Result) {
@@ -429,6 +445,17 @@ var breakages = []breakage{
 	}},
 	{rule: "sec-api-no-data-trace", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, policy.TypeMethodSettings, nil), "settings.dataTraceEnabled", true)
+	}},
+	{rule: "sec-waf-production", mutate: func(t *testing.T, res *stacktest.Result) {
+		drop(res, func(r *stacktest.Resource) bool { return r.Type == policy.TypeWebACLAssoc })
+	}},
+	{rule: "sec-waf-rate-limit", mutate: func(t *testing.T, res *stacktest.Result) {
+		set(t, pick(t, res, policy.TypeWebACL, nil), "rules[0].action", map[string]any{"count": map[string]any{}})
+	}},
+	{rule: "sec-waf-body-limits", mutate: func(t *testing.T, res *stacktest.Result) {
+		acl := pick(t, res, policy.TypeWebACL, nil)
+		set(t, acl, "rules", append(acl.List("rules"), map[string]any{"name": "crs", "priority": 9.0, "overrideAction": map[string]any{"none": map[string]any{}},
+			"statement": map[string]any{"managedRuleGroupStatement": map[string]any{"name": "AWSManagedRulesCommonRuleSet", "vendorName": "AWS"}}}))
 	}},
 	{rule: "sec-athena-enforced", mutate: func(t *testing.T, res *stacktest.Result) {
 		set(t, pick(t, res, policy.TypeWorkgroup, nil), "configuration.enforceWorkgroupConfiguration", false)
@@ -542,6 +569,14 @@ var breakages = []breakage{
 		stream := stateOf(pick(t, res, policy.TypeStream, nil), "name")
 		drop(res, func(r *stacktest.Resource) bool {
 			return r.Type == policy.TypeAlarm && r.StrMap("dimensions")["StreamName"] == stream
+		})
+	}},
+	{rule: "ops-waf-logging", mutate: func(t *testing.T, res *stacktest.Result) {
+		set(t, pick(t, res, policy.TypeWebACLLogging, nil), "redactedFields", []any{})
+	}},
+	{rule: "ops-waf-blocked-alarm", mutate: func(t *testing.T, res *stacktest.Result) {
+		drop(res, func(r *stacktest.Resource) bool {
+			return r.Type == policy.TypeAlarm && r.Str("namespace") == "AWS/WAFV2"
 		})
 	}},
 	{rule: "ops-crawler-failure-alerts", mutate: func(t *testing.T, res *stacktest.Result) {
