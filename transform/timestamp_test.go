@@ -69,8 +69,9 @@ func TestRFC3339AgainstTimePackage(t *testing.T) {
 	}
 }
 
-// FuzzRFC3339 holds the hand-written parser to the API's pattern and the time package:
-// whatever it accepts, both accept with the same instant, and the other way round.
+// FuzzRFC3339 holds the parser to the API's pattern, the time package and the hand-written
+// parser it replaced: whatever it accepts, they accept with the same instant, and the other
+// way round.
 func FuzzRFC3339(f *testing.F) {
 	for _, s := range []string{"2024-05-01T11:59:59.123Z", "2024-05-01 11:59:59+02:00", "2024-02-29t00:00:00.1z", "2024-05-01T11:59:59-23:59", "2024-05-01T11:59:60Z", "0000-01-01T00:00:00Z"} {
 		f.Add(s)
@@ -80,6 +81,9 @@ func FuzzRFC3339(f *testing.F) {
 		want, wok := referenceRFC3339(s)
 		if ok != wok || ok && got != want {
 			t.Fatalf("%q: got %d %v, want %d %v", s, got, ok, want, wok)
+		}
+		if old, ook := legacyParseRFC3339([]byte(s)); ok != ook || ok && got != old {
+			t.Fatalf("%q: got %d %v, the hand-written parser gave %d %v", s, got, ok, old, ook)
 		}
 		if ok && !schema.ClientTimestamp.MatchString(s) {
 			t.Fatalf("%q accepted but the API pattern rejects it", s)
@@ -91,9 +95,12 @@ func TestFormatAgainstTimePackage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	check := func(ms int64) {
 		want := time.UnixMilli(ms).UTC().Format(schema.TimestampLayout)
-		got := string(appendTimestamp(nil, civilFromMillis(ms)))
+		got := string(appendTimestamp(nil, ms))
 		if got != want {
 			t.Fatalf("%d: got %s want %s", ms, got, want)
+		}
+		if old := string(legacyAppendTimestamp(nil, civilFromMillis(ms))); got != old {
+			t.Fatalf("%d: got %s, the hand-written formatter gave %s", ms, got, old)
 		}
 		if !schema.FirehoseTimestamp.MatchString(got) {
 			t.Fatalf("%s does not match schema.FirehoseTimestamp", got)
