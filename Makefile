@@ -27,7 +27,8 @@ lint:
 policy:
 	$(GO) test ./tests/policy -run TestPolicyTable -v -count=1
 
-## lambda: build the transform Lambda archive reproducibly into .build/
+## lambda: build the transform Lambda archive reproducibly into .build/lambda and print its
+## path and SHA-256
 lambda:
 	$(GO) run ./lambdapkg/cmd/lambdabuild
 
