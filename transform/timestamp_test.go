@@ -25,8 +25,9 @@ func referenceRFC3339(s string) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	// time.Parse accepts offsets up to 24:59 and we do not; RFC 3339 hours are 00-23.
-	if i := strings.LastIndexAny(s, "+-"); i >= 19 && s[i+1:i+3] > "23" {
+	// time.Parse accepts offsets up to 24:60 and we do not; RFC 3339 hours are 00-23,
+	// minutes 00-59.
+	if i := strings.LastIndexAny(s, "+-"); i >= 19 && (s[i+1:i+3] > "23" || s[i+4:i+6] > "59") {
 		return 0, false
 	}
 	return t.UnixMilli(), true
