@@ -45,6 +45,8 @@ type state struct {
 	// The last arrival formatted, reused while records share an arrival millisecond.
 	arrivalMs int64
 	arrivalTS []byte
+	// The record's event time as written, for its partition keys.
+	eventTS [len(timestampTemplate)]byte
 }
 
 // record validates one record's data and leaves its transformed JSON in st.out. arrivalMs is
@@ -383,7 +385,11 @@ func (t *Transformer) emit(st *state, data []byte, arrivalMs int64) bool {
 				return false
 			}
 		case f.Type == schema.Timestamp:
-			out = append(appendTimestamp(append(out, '"'), v.ms), '"')
+			out = appendTimestamp(append(out, '"'), v.ms)
+			if fi == t.eventTime {
+				copy(st.eventTS[:], out[len(out)-len(st.eventTS):])
+			}
+			out = append(out, '"')
 		case f.Type == schema.Double && v.end-v.start > maxDoubleToken:
 			out = strconv.AppendFloat(out, v.f, 'g', -1, 64)
 		default:

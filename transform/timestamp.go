@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"time"
-
-	"github.com/streamlake/streamlake/schema"
 )
 
 // Timestamps are carried as milliseconds since the Unix epoch (UTC): the precision of
@@ -66,9 +64,35 @@ func rfc3339Shape(s []byte) bool {
 	return n >= 25 && (s[n-6] == '+' || s[n-6] == '-') && string(s[n-5:n-3]) <= "23" && string(s[n-2:]) <= "59"
 }
 
-// appendTimestamp appends ms in schema.TimestampLayout.
+// appendTimestamp appends ms (0..maxMillis) in schema.TimestampLayout. The time package
+// does the calendar (Date, Clock); the digits are put in a fixed template here because
+// AppendFormat interprets its layout on every call, which costs several times as much on
+// every record (BenchmarkAppendTimestamp).
 func appendTimestamp(dst []byte, ms int64) []byte {
-	return time.UnixMilli(ms).UTC().AppendFormat(dst, schema.TimestampLayout)
+	t := time.UnixMilli(ms).UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b := [len(timestampTemplate)]byte([]byte(timestampTemplate))
+	putDigits(b[0:4], year)
+	putDigits(b[5:7], int(month))
+	putDigits(b[8:10], day)
+	putDigits(b[11:13], hour)
+	putDigits(b[14:16], minute)
+	putDigits(b[17:19], sec)
+	putDigits(b[20:23], t.Nanosecond()/1e6)
+	return append(dst, b[:]...)
+}
+
+// timestampTemplate is schema.TimestampLayout with the digits still to put in
+// (TestFormatAgainstTimePackage holds the two together).
+const timestampTemplate = "0000-00-00T00:00:00.000Z"
+
+// putDigits writes v, zero-padded, into all of b.
+func putDigits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 // parseEpoch reads a JSON number token as epoch seconds (below EpochMillisThreshold) or
@@ -83,13 +107,18 @@ func parseEpoch(tok []byte) (ms int64, ok bool) {
 		return 0, false
 	}
 	mant, exp := tok, 0
-	if i := bytes.IndexAny(tok, "eE"); i >= 0 {
-		mant = tok[:i]
-		e, _ := strconv.Atoi(string(tok[i+1:])) // out of range: ±MaxInt, clamped below
-		exp = max(min(e, 1<<40), -1<<40)
+	for i, c := range tok {
+		if c == 'e' || c == 'E' {
+			mant = tok[:i]
+			e, _ := strconv.Atoi(string(tok[i+1:])) // out of range: ±MaxInt, clamped below
+			exp = max(min(e, 1<<40), -1<<40)
+			break
+		}
 	}
-	ip, frac, _ := bytes.Cut(mant, []byte{'.'})
-	d := decimal{ip, frac}
+	d := decimal{mant, nil}
+	if i := bytes.IndexByte(mant, '.'); i >= 0 {
+		d = decimal{mant[:i], mant[i+1:]}
+	}
 	// Leading zeros do not count as integer digits.
 	z := 0
 	for z < d.len() && d.digit(z) == 0 {
@@ -98,14 +127,15 @@ func parseEpoch(tok []byte) (ms int64, ok bool) {
 	if z == d.len() {
 		return 0, true // zero
 	}
-	point := len(ip) + exp // the decimal point is after this many digits
+	point := len(d.ip) + exp // the decimal point is after this many digits
 	if point-z > 17 {
 		return 0, false
 	}
-	if secs := d.int(z, point); secs >= EpochMillisThreshold {
+	secs := d.int(z, point)
+	if secs >= EpochMillisThreshold {
 		return secs, true // milliseconds after all
 	}
-	return d.int(z, point+3), true
+	return secs*1000 + d.int(point, point+3), true
 }
 
 // decimal is the digits of a number, integer part then fraction.
@@ -124,7 +154,7 @@ func (d decimal) digit(k int) int64 {
 	return int64(d.frac[k-len(d.ip)] - '0')
 }
 
-// int returns the integer made of digits from..to-1 (at most 18 of them).
+// int returns the integer made of digits from..to-1 (at most 17 of them).
 func (d decimal) int(from, to int) int64 {
 	var v int64
 	for k := from; k < to; k++ {

@@ -172,3 +172,18 @@ func TestParseEpoch(t *testing.T) {
 		}
 	}
 }
+
+// TestLayoutFields: each partition layout in layoutFields formats to the bytes of the
+// formatted timestamp it names.
+func TestLayoutFields(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 10000 {
+		ms := rng.Int64N(maxMillis + 1)
+		ts := appendTimestamp(nil, ms)
+		for layout, f := range layoutFields {
+			if got, want := string(ts[f[0]:f[1]]), time.UnixMilli(ms).UTC().Format(layout); got != want {
+				t.Fatalf("%d, layout %s: %s, want %s", ms, layout, got, want)
+			}
+		}
+	}
+}

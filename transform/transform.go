@@ -53,10 +53,12 @@ type field struct {
 	minDetail    string
 }
 
-// partition is a partition key with its JSON prefix.
+// partition is a partition key with its JSON prefix and, when its layout is a field of the
+// formatted event time, where that field is.
 type partition struct {
 	schema.Partition
-	key []byte // `"year":`
+	key   []byte // `"year":`
+	field [2]int // {0, 0}: time.Format
 }
 
 // Transformer validates and normalizes Firehose records against one schema. It is safe for
@@ -159,7 +161,7 @@ func (t *Transformer) compile(s *schema.Schema) {
 		}
 	}
 	for _, p := range s.Partitions {
-		t.parts = append(t.parts, partition{Partition: p, key: append(appendQuoted(nil, p.Name), ':')})
+		t.parts = append(t.parts, partition{Partition: p, key: append(appendQuoted(nil, p.Name), ':'), field: layoutFields[p.Layout]})
 	}
 }
 
@@ -282,7 +284,7 @@ func (t *Transformer) answer(st *state, resp []byte, r *events.KinesisFirehoseEv
 	resp = append(resp, okMid...)
 	resp = b64.AppendEncode(resp, st.out)
 	resp = append(resp, okMeta...)
-	resp = t.appendPartitionKeys(resp, st.vals[t.eventTime].ms)
+	resp = t.appendPartitionKeys(resp, st)
 	resp = append(resp, okClose...)
 	return resp, nil
 }
@@ -300,20 +302,29 @@ func appendFailed(resp []byte, r *events.KinesisFirehoseEventRecord) []byte {
 	return append(resp, failedClose...)
 }
 
-// appendPartitionKeys appends "year":"2024","month":"05",... for dynamic partitioning.
-func (t *Transformer) appendPartitionKeys(dst []byte, ms int64) []byte {
-	tm := time.UnixMilli(ms).UTC()
-	var buf [32]byte
+// appendPartitionKeys appends "year":"2024","month":"05",... for dynamic partitioning, from
+// the event time of the record st holds.
+func (t *Transformer) appendPartitionKeys(dst []byte, st *state) []byte {
+	ts, ms := st.eventTS[:], st.vals[t.eventTime].ms
 	for i := range t.parts {
 		p := &t.parts[i]
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, p.key...)
-		dst = appendQuoted(dst, string(tm.AppendFormat(buf[:0], p.Layout)))
+		if f := p.field; f[1] > 0 {
+			dst = append(append(append(dst, '"'), ts[f[0]:f[1]]...), '"')
+		} else {
+			dst = appendQuoted(dst, time.UnixMilli(ms).UTC().Format(p.Layout))
+		}
 	}
 	return dst
 }
+
+// layoutFields are the partition layouts that are one field of schema.TimestampLayout, and
+// where: such a key is those bytes of the formatted event time, which saves a time.Format
+// per key and record (TestLayoutFields keeps the table true).
+var layoutFields = map[string][2]int{"2006": {0, 4}, "01": {5, 7}, "02": {8, 10}, "15": {11, 13}}
 
 // arrivalMillis is when the record reached the Kinesis stream (its Kinesis metadata), else when
 // it reached Firehose, else now.
@@ -347,7 +358,7 @@ func (t *Transformer) TransformRecord(data []byte, arrival time.Time) (Record, e
 	}
 	keys := map[string]string{}
 	// Reuse the response writer so the keys are exactly what Firehose gets.
-	raw := append([]byte{'{'}, t.appendPartitionKeys(nil, st.vals[t.eventTime].ms)...)
+	raw := append([]byte{'{'}, t.appendPartitionKeys(nil, st)...)
 	if err := json.Unmarshal(append(raw, '}'), &keys); err != nil {
 		return Record{}, err
 	}
