@@ -42,11 +42,12 @@ func parseRFC3339(s []byte) (int64, bool) {
 	return t.UnixMilli(), true
 }
 
-// rfc3339Shape checks what time.Parse leaves to chance: its strict RFC 3339 path checks
-// digits and ranges, but when that path fails it retries with the general layout parser,
-// which also takes a one-digit hour, a comma before the fraction and offsets up to 24:60.
-// With the separators in place (so every field has its width), a '.', zone or offset after
-// the seconds and an offset within 23:59, both paths accept exactly the pattern.
+// rfc3339Shape rejects what time.Parse would take beyond the pattern. Its strict RFC 3339
+// path checks digits and ranges, but when that path fails it retries with the general layout
+// parser, which also takes a one-digit hour, a comma before the fraction and offsets up to
+// 24:60. With the separators in place (so every field has its width), a '.', zone or offset
+// after the seconds, and an offset within 23:59, both paths accept exactly the pattern
+// (FuzzRFC3339 holds them to schema.ClientTimestamp).
 func rfc3339Shape(s []byte) bool {
 	n := len(s)
 	if n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' {
