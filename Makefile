@@ -27,7 +27,8 @@ lint:
 policy:
 	$(GO) test ./tests/policy -run TestPolicyTable -v -count=1
 
-## lambda: build the transform Lambda archive reproducibly into .build/
+## lambda: build the transform Lambda archive reproducibly into .build/lambda and print its
+## path and SHA-256
 lambda:
 	$(GO) run ./lambdapkg/cmd/lambdabuild
 
@@ -36,7 +37,8 @@ bench:
 	$(GO) test ./transform -run '^$$' -bench . -benchmem -cpu 1 -count 5
 	$(GO) test ./producer -run '^$$' -bench . -benchmem -count 3
 
-## fuzz: fuzz the transform and the schema loader for a minute each
+## fuzz: every fuzz target of the module, one after the other, FUZZTIME (30s) each; each
+## needs a seed corpus in its package's testdata/fuzz/<Target>/
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./transform -run '^$$' -fuzz FuzzTransform -fuzztime 60s
-	$(GO) test ./schema -run '^$$' -fuzz FuzzParse -fuzztime 60s
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh

@@ -85,7 +85,7 @@ func Build(ctx context.Context, o Options) (*Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lambdapkg: %w", err)
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // best effort: a leftover is ignored by the next build
 
 	bin := filepath.Join(tmp, EntryName)
 	args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-tags", "lambda.norpc", "-o", bin}
@@ -280,7 +280,9 @@ func Zip(binary []byte) ([]byte, error) {
 	h.SetMode(0o755)             // also marks the creator as Unix (3) so the mode is kept
 	h.CreatorVersion = 3<<8 | 20 // Unix, zip spec 2.0
 	h.ReaderVersion = 20
-	h.ModifiedDate, h.ModifiedTime = dosDateTime(modTime)
+	// CreateRaw writes only these MS-DOS fields; it ignores Modified (which CreateHeader
+	// would also turn into an extra field, changing the bytes).
+	h.ModifiedDate, h.ModifiedTime = dosDateTime(modTime) //nolint:staticcheck // see above
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	w, err := zw.CreateRaw(h)
@@ -324,7 +326,7 @@ func writeAtomic(dir, path string, data []byte) error {
 		werr = os.Rename(tmp, path)
 	}
 	if werr != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp) // best effort: it is in Build's temporary directory, removed too
 		return fmt.Errorf("lambdapkg: write %s: %w", path, werr)
 	}
 	return nil

@@ -121,8 +121,8 @@ func checkZip(t *testing.T, z []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
-	bin, err := io.ReadAll(rc) // checks the CRC too
+	defer func() { _ = rc.Close() }() // read-only
+	bin, err := io.ReadAll(rc)        // checks the CRC too
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,8 +158,14 @@ func TestFindModuleRoot(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(nested, "go.mod"), []byte("module "+ModulePath+"\n\ngo 1.26\n"), 0o644)
-	os.WriteFile(filepath.Join(nested, "a", "go.mod"), []byte("module example.com/other\n"), 0o644)
+	for path, gomod := range map[string]string{
+		filepath.Join(nested, "go.mod"):      "module " + ModulePath + "\n\ngo 1.26\n",
+		filepath.Join(nested, "a", "go.mod"): "module example.com/other\n",
+	} {
+		if err := os.WriteFile(path, []byte(gomod), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if got, err := FindModuleRoot(dir); err != nil || got != nested {
 		t.Fatalf("got %s %v, want %s", got, err, nested)
 	}

@@ -28,14 +28,8 @@ func decodeEvent(payload []byte, ev *events.KinesisFirehoseEvent) error {
 
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
-// span is a string token of the payload: its content, and whether it holds escapes.
-type span struct {
-	start, end int
-	esc        bool
-}
-
 // rec is one record's fields while the payload is scanned: strings as 1-based indexes into
-// decoder.spans (0: absent), data as a range of decoder.data (nil: absent).
+// decoder.strs (0: absent), data as a range of decoder.data.
 type rec struct {
 	id, shard, key, seq int
 	data                [2]int
@@ -46,12 +40,13 @@ type rec struct {
 }
 
 type decoder struct {
-	sc    scanner
-	recs  []rec
-	data  []byte
-	tmp   []byte
-	spans []span // every string of the event, in payload order
-	offs  [][2]int
+	sc   scanner
+	recs []rec
+	data []byte
+	tmp  []byte
+	strs []token  // every string of the event, in payload order
+	offs [][2]int // where each of strs is in all
+	all  string
 }
 
 // Keys, by position in a "seen" bit set.
@@ -63,28 +58,37 @@ const (
 	kRecords
 )
 
+const (
+	rID = iota
+	rArrival
+	rData
+	rMetadata
+)
+
+const (
+	mShard = iota
+	mPartitionKey
+	mArrival
+	mSequence
+	mSubsequence
+)
+
 var (
 	eventKeys  = []string{"invocationId", "deliveryStreamArn", "sourceKinesisStreamArn", "region", "records"}
 	recordKeys = []string{"recordId", "approximateArrivalTimestamp", "data", "kinesisRecordMetadata"}
 	metaKeys   = []string{"shardId", "partitionKey", "approximateArrivalTimestamp", "sequenceNumber", "subsequenceNumber"}
 )
 
-// key scans an object key and returns its index in keys, -1 for a key encoding/json ignores
-// too, or ok=false for one it might match case-insensitively.
-func (d *decoder) key(keys []string) (int, bool) {
-	sc := &d.sc
-	if sc.peek() != '"' {
+// known returns the index of key in keys, -1 for a key encoding/json ignores too, or
+// ok=false for one it might match case-insensitively (or that holds escapes).
+func (d *decoder) known(keys []string, key token) (int, bool) {
+	if key.esc {
 		return 0, false
 	}
-	start := sc.pos + 1
-	_, esc, ok := sc.str()
-	if !ok || esc {
-		return 0, false
-	}
-	k := sc.b[start : sc.pos-1]
+	k := d.sc.b[key.start:key.end]
 	for i, want := range keys {
 		if string(k) == want {
-			return i, d.colon()
+			return i, true
 		}
 	}
 	for _, c := range k {
@@ -97,17 +101,7 @@ func (d *decoder) key(keys []string) (int, bool) {
 			return 0, false
 		}
 	}
-	return -1, d.colon()
-}
-
-func (d *decoder) colon() bool {
-	d.sc.ws()
-	if d.sc.peek() != ':' {
-		return false
-	}
-	d.sc.pos++
-	d.sc.ws()
-	return true
+	return -1, true
 }
 
 // object scans {"k": v, ...} calling member for each known key (index) or skipping the
@@ -118,56 +112,39 @@ func (d *decoder) object(keys []string, member func(i int) bool) bool {
 	if sc.peek() != '{' {
 		return false
 	}
-	sc.pos++
-	sc.ws()
-	if sc.peek() == '}' {
-		sc.pos++
-		return true
-	}
 	var seen uint32
-	for {
-		sc.ws()
-		i, ok := d.key(keys)
-		if !ok {
+	return sc.members(func(key token) bool {
+		i, ok := d.known(keys, key)
+		switch {
+		case !ok:
+			return false
+		case i < 0:
+			_, _, ok := sc.value()
+			return ok
+		case seen&(1<<i) != 0:
 			return false
 		}
-		if i < 0 {
-			if _, _, ok := sc.value(); !ok {
-				return false
-			}
-		} else {
-			if seen&(1<<i) != 0 || !member(i) {
-				return false
-			}
-			seen |= 1 << i
-		}
-		sc.ws()
-		switch sc.peek() {
-		case ',':
-			sc.pos++
-		case '}':
-			sc.pos++
-			return true
-		default:
-			return false
-		}
-	}
+		seen |= 1 << i
+		return member(i)
+	})
 }
 
-// str scans a string value and sets *dst to its 1-based span index.
+// string scans a value that must be a string.
+func (d *decoder) string() (token, bool) {
+	if d.sc.peek() != '"' {
+		return token{}, false
+	}
+	return d.sc.str()
+}
+
+// str scans a string value and sets *dst to its 1-based index in d.strs.
 func (d *decoder) str(dst *int) bool {
-	sc := &d.sc
-	if sc.peek() != '"' {
-		return false
+	tok, ok := d.string()
+	if ok {
+		d.strs = append(d.strs, tok)
+		*dst = len(d.strs)
 	}
-	start := sc.pos + 1
-	_, esc, ok := sc.str()
-	if !ok {
-		return false
-	}
-	d.spans = append(d.spans, span{start, sc.pos - 1, esc})
-	*dst = len(d.spans)
-	return true
+	return ok
 }
 
 // int scans an integer value as encoding/json decodes into int64.
@@ -188,20 +165,11 @@ func (d *decoder) int(dst *int64) bool {
 
 // bytes scans a base64 string value into the data buffer, as encoding/json decodes []byte.
 func (d *decoder) bytes(r *rec) bool {
-	sc := &d.sc
-	if sc.peek() != '"' {
-		return false
-	}
-	start := sc.pos + 1
-	_, esc, ok := sc.str()
+	tok, ok := d.string()
 	if !ok {
 		return false
 	}
-	raw := sc.b[start : sc.pos-1]
-	if esc {
-		d.tmp = appendUnescaped(d.tmp[:0], raw)
-		raw = d.tmp
-	}
+	raw := tok.text(d.sc.b, &d.tmp)
 	off := len(d.data)
 	d.data = append(d.data, make([]byte, b64.DecodedLen(len(raw)))...)
 	n, err := b64.Decode(d.data[off:], raw)
@@ -213,9 +181,10 @@ func (d *decoder) bytes(r *rec) bool {
 	return true
 }
 
+// decode scans the payload, then builds ev from what it found.
 func (d *decoder) decode(payload []byte, ev *events.KinesisFirehoseEvent) bool {
 	d.sc.reset(payload)
-	d.recs, d.spans, d.data = d.recs[:0], d.spans[:0], d.data[:0]
+	d.recs, d.strs, d.data = d.recs[:0], d.strs[:0], d.data[:0]
 	var top [kRecords]int
 	hasRecords := false
 	ok := d.object(eventKeys, func(i int) bool {
@@ -232,68 +201,74 @@ func (d *decoder) decode(payload []byte, ev *events.KinesisFirehoseEvent) bool {
 	if d.sc.pos != len(payload) {
 		return false
 	}
+	d.joinStrings()
+	*ev = events.KinesisFirehoseEvent{
+		InvocationID:           d.text(top[kInvocation]),
+		DeliveryStreamArn:      d.text(top[kDelivery]),
+		SourceKinesisStreamArn: d.text(top[kSource]),
+		Region:                 d.text(top[kRegion]),
+	}
+	if hasRecords { // else encoding/json leaves Records nil
+		ev.Records = d.firehoseRecords()
+	}
+	d.all = "" // the pool keeps the decoder, not the event's strings
+	return true
+}
 
-	// One string holds every string of the event.
+// joinStrings copies every string of the event, unescaped, into one string.
+func (d *decoder) joinStrings() {
 	n := 0
-	for _, s := range d.spans {
+	for _, s := range d.strs {
 		n += s.end - s.start // an upper bound: unescaping only shrinks
 	}
 	var sb strings.Builder
 	sb.Grow(n)
 	d.offs = d.offs[:0]
-	for _, s := range d.spans {
-		raw := payload[s.start:s.end]
-		if s.esc {
-			d.tmp = appendUnescaped(d.tmp[:0], raw)
-			raw = d.tmp
-		}
+	for _, s := range d.strs {
+		raw := s.text(d.sc.b, &d.tmp)
 		d.offs = append(d.offs, [2]int{sb.Len(), sb.Len() + len(raw)})
 		sb.Write(raw)
 	}
-	all := sb.String()
-	str := func(i int) string {
-		if i == 0 {
-			return ""
-		}
-		o := d.offs[i-1]
-		return all[o[0]:o[1]]
-	}
+	d.all = sb.String()
+}
 
-	// One buffer holds every record's data; each record gets a full slice of its part.
+// text returns the string a rec's 1-based index names; "" for 0.
+func (d *decoder) text(i int) string {
+	if i == 0 {
+		return ""
+	}
+	o := d.offs[i-1]
+	return d.all[o[0]:o[1]]
+}
+
+// firehoseRecords builds the records; one buffer holds every record's data, and each record
+// gets a full slice of its part.
+func (d *decoder) firehoseRecords() []events.KinesisFirehoseEventRecord {
 	var data []byte
 	if len(d.data) > 0 {
 		data = append([]byte(nil), d.data...)
 	}
-	*ev = events.KinesisFirehoseEvent{
-		InvocationID:           str(top[kInvocation]),
-		DeliveryStreamArn:      str(top[kDelivery]),
-		SourceKinesisStreamArn: str(top[kSource]),
-		Region:                 str(top[kRegion]),
-	}
-	if !hasRecords {
-		return true // encoding/json leaves Records nil
-	}
-	ev.Records = make([]events.KinesisFirehoseEventRecord, len(d.recs))
+	out := make([]events.KinesisFirehoseEventRecord, len(d.recs))
 	for i := range d.recs {
-		r, out := &d.recs[i], &ev.Records[i]
-		out.RecordID = str(r.id)
+		r, o := &d.recs[i], &out[i]
+		o.RecordID = d.text(r.id)
 		if r.hasData {
 			if data == nil {
-				out.Data = []byte{}
+				o.Data = []byte{}
 			} else {
-				out.Data = data[r.data[0]:r.data[1]:r.data[1]]
+				o.Data = data[r.data[0]:r.data[1]:r.data[1]]
 			}
 		}
 		if r.hasArrival {
-			out.ApproximateArrivalTimestamp = millis(r.arrival)
+			o.ApproximateArrivalTimestamp = millis(r.arrival)
 		}
-		m := &out.KinesisFirehoseRecordMetadata
-		m.ShardID, m.PartitionKey, m.SequenceNumber, m.SubsequenceNumber = str(r.shard), str(r.key), str(r.seq), r.subseq
+		m := &o.KinesisFirehoseRecordMetadata
+		m.ShardID, m.PartitionKey, m.SequenceNumber, m.SubsequenceNumber = d.text(r.shard), d.text(r.key), d.text(r.seq), r.subseq
 		if r.hasKArr {
 			m.ApproximateArrivalTimestamp = millis(r.kArrival)
 		}
 	}
-	return true
+	return out
 }
 
 // millis is events.MilliSecondsEpochTime's decoding of an integer.
@@ -307,53 +282,37 @@ func (d *decoder) records() bool {
 	if sc.peek() != '[' {
 		return false
 	}
-	sc.pos++
-	sc.ws()
-	if sc.peek() == ']' {
-		sc.pos++
-		return true
-	}
-	for {
-		sc.ws()
+	return sc.elements(func() bool {
 		d.recs = append(d.recs, rec{data: [2]int{-1, -1}})
-		r := &d.recs[len(d.recs)-1]
-		ok := d.object(recordKeys, func(i int) bool {
+		return d.record(&d.recs[len(d.recs)-1])
+	})
+}
+
+// record scans one record object.
+func (d *decoder) record(r *rec) bool {
+	return d.object(recordKeys, func(i int) bool {
+		switch i {
+		case rID:
+			return d.str(&r.id)
+		case rArrival:
+			r.hasArrival = true
+			return d.int(&r.arrival)
+		case rData:
+			return d.bytes(r)
+		}
+		return d.object(metaKeys, func(i int) bool {
 			switch i {
-			case 0:
-				return d.str(&r.id)
-			case 1:
-				r.hasArrival = true
-				return d.int(&r.arrival)
-			case 2:
-				return d.bytes(r)
+			case mShard:
+				return d.str(&r.shard)
+			case mPartitionKey:
+				return d.str(&r.key)
+			case mArrival:
+				r.hasKArr = true
+				return d.int(&r.kArrival)
+			case mSequence:
+				return d.str(&r.seq)
 			}
-			return d.object(metaKeys, func(i int) bool {
-				switch i {
-				case 0:
-					return d.str(&r.shard)
-				case 1:
-					return d.str(&r.key)
-				case 2:
-					r.hasKArr = true
-					return d.int(&r.kArrival)
-				case 3:
-					return d.str(&r.seq)
-				}
-				return d.int(&r.subseq)
-			})
+			return d.int(&r.subseq)
 		})
-		if !ok {
-			return false
-		}
-		sc.ws()
-		switch sc.peek() {
-		case ',':
-			sc.pos++
-		case ']':
-			sc.pos++
-			return true
-		default:
-			return false
-		}
-	}
+	})
 }

@@ -56,7 +56,9 @@ func TestDecodeEventFallback(t *testing.T) {
 		if err := decodeEvent([]byte(p), &got); err != nil {
 			t.Fatal(err)
 		}
-		json.Unmarshal([]byte(p), &want)
+		if err := json.Unmarshal([]byte(p), &want); err != nil {
+			t.Fatal(err)
+		}
 		if !reflect.DeepEqual(got, want) || len(got.Records) != 1 {
 			t.Fatalf("%s: got %#v want %#v", p, got, want)
 		}

@@ -89,9 +89,14 @@ func safeKey(k []byte) string {
 		return "(key not shown)"
 	}
 	for _, c := range k {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+		if !identByte(c) {
 			return "(key not shown)"
 		}
 	}
 	return string(k)
+}
+
+// identByte reports a byte of a plain identifier: an ASCII letter or digit, '_', '-' or '.'.
+func identByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 }

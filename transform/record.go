@@ -24,7 +24,7 @@ const maxDoubleToken = 32
 // entry is one key of the extras map: sent by the producer inside it, or an unknown
 // top-level field kept there.
 type entry struct {
-	key     [2]int // raw key token (with quotes) in the data
+	key     token  // the key in the data
 	val     [2]int // raw value token
 	kind    int
 	chars   int // decoded length of a string value
@@ -44,7 +44,9 @@ type state struct {
 	sizes   []int // failed-answer sizes of the batch's records
 	// The last arrival formatted, reused while records share an arrival millisecond.
 	arrivalMs int64
-	arrivalTS [24]byte
+	arrivalTS []byte
+	// The record's event time as written, for its partition keys.
+	eventTS [len(timestampTemplate)]byte
 }
 
 // record validates one record's data and leaves its transformed JSON in st.out. arrivalMs is
@@ -59,11 +61,7 @@ func (t *Transformer) record(st *state, data []byte, arrivalMs int64) bool {
 	if sc.peek() != '{' {
 		return t.notObject(sc)
 	}
-	sc.pos++
-	sc.ws()
-	if sc.peek() == '}' {
-		sc.pos++
-	} else if !t.members(st, data, arrivalMs) {
+	if !sc.members(func(key token) bool { return t.member(st, key, arrivalMs) }) {
 		return false
 	}
 	sc.ws()
@@ -93,53 +91,16 @@ func (t *Transformer) notObject(sc *scanner) bool {
 	if sc.pos != len(sc.b) {
 		return sc.fail(RuleJSON, "", "data after the value")
 	}
-	sc.pos = 0
-	return sc.fail(RuleObject, "", "an event must be a JSON object")
+	return sc.failAt(0, RuleObject, "", "an event must be a JSON object")
 }
 
-// members scans the top-level object's members after '{' (which is not empty).
-func (t *Transformer) members(st *state, data []byte, arrivalMs int64) bool {
-	sc := &st.sc
-	for {
-		sc.ws()
-		if sc.peek() != '"' {
-			return sc.fail(RuleJSON, "", "object key expected")
-		}
-		ks := sc.pos
-		keyChars, esc, ok := sc.str()
-		if !ok {
-			return false
-		}
-		ke := sc.pos
-		name := data[ks+1 : ke-1]
-		if esc {
-			st.tmp = appendUnescaped(st.tmp[:0], name)
-			name = st.tmp
-		}
-		sc.ws()
-		if sc.peek() != ':' {
-			return sc.fail(RuleJSON, "", "':' expected")
-		}
-		sc.pos++
-		sc.ws()
-		if fi := t.lookup(name); fi >= 0 {
-			if !t.field(st, fi, data, arrivalMs) {
-				return false
-			}
-		} else if !t.unknownField(st, name, ks, ke, keyChars) {
-			return false
-		}
-		sc.ws()
-		switch sc.peek() {
-		case ',':
-			sc.pos++
-			continue
-		case '}':
-			sc.pos++
-			return true
-		}
-		return sc.fail(RuleJSON, "", "',' or '}' expected")
+// member checks one top-level member, pos at its value: a schema field or an unknown one.
+func (t *Transformer) member(st *state, key token, arrivalMs int64) bool {
+	name := key.text(st.sc.b, &st.tmp)
+	if fi := t.lookup(name); fi >= 0 {
+		return t.field(st, fi, arrivalMs)
 	}
+	return t.unknownField(st, name, key)
 }
 
 // lookup returns the index of the field called name, or -1. A linear scan that compares
@@ -154,16 +115,14 @@ func (t *Transformer) lookup(name []byte) int {
 }
 
 // unknownField rejects a field the schema does not declare, or keeps it for the extras map.
-func (t *Transformer) unknownField(st *state, name []byte, ks, ke, keyChars int) bool {
+func (t *Transformer) unknownField(st *state, name []byte, key token) bool {
 	sc := &st.sc
 	if t.unknown == schema.RejectUnknown {
-		sc.pos = ks
-		return sc.fail(RuleUnknownField, safeKey(name), "not in the schema (unknownFields=reject)")
+		return sc.failAt(key.start-1, RuleUnknownField, safeKey(name), "not in the schema (unknownFields=reject)")
 	}
 	ex := &t.fields[t.extras]
-	if ex.MaxLength > 0 && keyChars > ex.MaxLength {
-		sc.pos = ks
-		return sc.fail(RuleMaxLength, ex.Name, "an unknown field's name "+ex.maxLenDetail)
+	if ex.MaxLength > 0 && key.chars > ex.MaxLength {
+		return sc.failAt(key.start-1, RuleMaxLength, ex.Name, "an unknown field's name "+ex.maxLenDetail)
 	}
 	vs := sc.pos
 	kind, chars, ok := sc.value()
@@ -171,15 +130,14 @@ func (t *Transformer) unknownField(st *state, name []byte, ks, ke, keyChars int)
 		return false
 	}
 	if kind == kindString && ex.MaxLength > 0 && chars > ex.MaxLength {
-		sc.pos = vs
-		return sc.fail(RuleMaxLength, ex.Name, "an unknown field's value "+ex.maxLenDetail)
+		return sc.failAt(vs, RuleMaxLength, ex.Name, "an unknown field's value "+ex.maxLenDetail)
 	}
-	st.entries = append(st.entries, entry{key: [2]int{ks, ke}, val: [2]int{vs, sc.pos}, kind: kind, chars: chars, unknown: true})
+	st.entries = append(st.entries, entry{key: key, val: [2]int{vs, sc.pos}, kind: kind, chars: chars, unknown: true})
 	return true
 }
 
 // field validates the value at pos for schema field fi.
-func (t *Transformer) field(st *state, fi int, data []byte, arrivalMs int64) bool {
+func (t *Transformer) field(st *state, fi int, arrivalMs int64) bool {
 	sc := &st.sc
 	f := &t.fields[fi]
 	v := &st.vals[fi]
@@ -194,123 +152,126 @@ func (t *Transformer) field(st *state, fi int, data []byte, arrivalMs int64) boo
 	if k == kindInvalid {
 		return sc.fail(RuleJSON, "", "value expected")
 	}
+	var ok bool
 	switch f.Type {
 	case schema.String:
-		if k != kindString {
-			return sc.fail(RuleType, f.Name, "must be a string")
-		}
-		chars, _, ok := sc.str()
-		if !ok {
-			return false
-		}
-		if chars == 0 && f.Required {
-			sc.pos = start
-			return sc.fail(RuleEmpty, f.Name, "required string is empty")
-		}
-		if f.MaxLength > 0 && chars > f.MaxLength {
-			sc.pos = start
-			return sc.fail(RuleMaxLength, f.Name, f.maxLenDetail)
-		}
+		ok = stringField(sc, f, k)
 	case schema.Double:
-		if k != kindNumber {
-			return sc.fail(RuleType, f.Name, "must be a number")
-		}
-		if _, ok := sc.num(); !ok {
-			return false
-		}
-		x, err := strconv.ParseFloat(string(data[start:sc.pos]), 64)
-		if err != nil {
-			sc.pos = start
-			return sc.fail(RuleNumberRange, f.Name, "does not fit a double")
-		}
-		if f.HasMinimum && x < f.Minimum {
-			sc.pos = start
-			return sc.fail(RuleMinimum, f.Name, f.minDetail)
-		}
-		v.f = x
+		v.f, ok = doubleField(sc, f, k)
 	case schema.Long:
-		if k != kindNumber {
-			return sc.fail(RuleType, f.Name, "must be an integer")
-		}
-		isInt, ok := sc.num()
-		if !ok {
-			return false
-		}
-		if !isInt {
-			sc.pos = start
-			return sc.fail(RuleType, f.Name, "must be an integer (no fraction or exponent)")
-		}
-		x, err := strconv.ParseInt(string(data[start:sc.pos]), 10, 64)
-		if err != nil {
-			sc.pos = start
-			return sc.fail(RuleNumberRange, f.Name, "does not fit a bigint")
-		}
-		if f.HasMinimum && float64(x) < f.Minimum {
-			sc.pos = start
-			return sc.fail(RuleMinimum, f.Name, f.minDetail)
-		}
+		ok = longField(sc, f, k)
 	case schema.Boolean:
-		if k != kindBool {
-			return sc.fail(RuleType, f.Name, "must be true or false")
-		}
-		if !sc.lit() {
-			return false
-		}
+		ok = sc.expect(k, kindBool, f.Name, "must be true or false") && sc.lit()
 	case schema.Timestamp:
-		ms, ok := t.timestamp(st, f, k, data)
-		if !ok {
-			return false
-		}
-		if ms < t.minMs {
-			sc.pos = start
-			return sc.fail(RuleTimestampRange, f.Name, t.minDetail)
-		}
-		if ms > min(arrivalMs+t.skewMs, maxMillis) {
-			sc.pos = start
-			return sc.fail(RuleTimestampRange, f.Name, t.skewDetail)
-		}
-		v.ms = ms
+		v.ms, ok = t.timestampField(st, f, k, arrivalMs)
 	case schema.StringMap:
-		if k != kindObject {
-			return sc.fail(RuleType, f.Name, "must be an object of strings")
-		}
-		if !t.stringMap(st, f) {
-			return false
-		}
+		ok = sc.expect(k, kindObject, f.Name, "must be an object of strings") && t.stringMap(st, f)
+	}
+	if !ok {
+		return false
 	}
 	v.set, v.start, v.end = true, start, sc.pos
 	return true
 }
 
+// stringField checks a string: not empty when required, within MaxLength.
+func stringField(sc *scanner, f *field, k int) bool {
+	start := sc.pos
+	if !sc.expect(k, kindString, f.Name, "must be a string") {
+		return false
+	}
+	tok, ok := sc.str()
+	switch {
+	case !ok:
+		return false
+	case tok.chars == 0 && f.Required:
+		return sc.failAt(start, RuleEmpty, f.Name, "required string is empty")
+	case f.MaxLength > 0 && tok.chars > f.MaxLength:
+		return sc.failAt(start, RuleMaxLength, f.Name, f.maxLenDetail)
+	}
+	return true
+}
+
+// doubleField checks a number that fits a double and is not below Minimum.
+func doubleField(sc *scanner, f *field, k int) (float64, bool) {
+	start := sc.pos
+	if !sc.expect(k, kindNumber, f.Name, "must be a number") {
+		return 0, false
+	}
+	if _, ok := sc.num(); !ok {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(string(sc.b[start:sc.pos]), 64)
+	switch {
+	case err != nil:
+		return 0, sc.failAt(start, RuleNumberRange, f.Name, "does not fit a double")
+	case f.HasMinimum && x < f.Minimum:
+		return 0, sc.failAt(start, RuleMinimum, f.Name, f.minDetail)
+	}
+	return x, true
+}
+
+// longField checks an integer literal that fits a bigint and is not below Minimum.
+func longField(sc *scanner, f *field, k int) bool {
+	start := sc.pos
+	if !sc.expect(k, kindNumber, f.Name, "must be an integer") {
+		return false
+	}
+	isInt, ok := sc.num()
+	if !ok {
+		return false
+	}
+	if !isInt {
+		return sc.failAt(start, RuleType, f.Name, "must be an integer (no fraction or exponent)")
+	}
+	x, err := strconv.ParseInt(string(sc.b[start:sc.pos]), 10, 64)
+	switch {
+	case err != nil:
+		return sc.failAt(start, RuleNumberRange, f.Name, "does not fit a bigint")
+	case f.HasMinimum && float64(x) < f.Minimum:
+		return sc.failAt(start, RuleMinimum, f.Name, f.minDetail)
+	}
+	return true
+}
+
+// timestampField reads a client timestamp and checks it lies between Options.MinEventTime
+// and the arrival plus Options.MaxFutureSkew.
+func (t *Transformer) timestampField(st *state, f *field, k int, arrivalMs int64) (int64, bool) {
+	start := st.sc.pos
+	ms, ok := t.timestamp(st, f, k)
+	switch {
+	case !ok:
+		return 0, false
+	case ms < t.minMs:
+		return 0, st.sc.failAt(start, RuleTimestampRange, f.Name, t.minDetail)
+	case ms > min(arrivalMs+t.skewMs, maxMillis):
+		return 0, st.sc.failAt(start, RuleTimestampRange, f.Name, t.skewDetail)
+	}
+	return ms, true
+}
+
 // timestamp reads a client timestamp: an RFC 3339 string or an epoch number.
-func (t *Transformer) timestamp(st *state, f *field, k int, data []byte) (int64, bool) {
+func (t *Transformer) timestamp(st *state, f *field, k int) (int64, bool) {
 	sc := &st.sc
 	start := sc.pos
 	switch k {
 	case kindString:
-		_, esc, ok := sc.str()
+		tok, ok := sc.str()
 		if !ok {
 			return 0, false
 		}
-		raw := data[start+1 : sc.pos-1]
-		if esc {
-			st.tmp = appendUnescaped(st.tmp[:0], raw)
-			raw = st.tmp
-		}
-		ms, ok := parseRFC3339(raw)
+		ms, ok := parseRFC3339(tok.text(sc.b, &st.tmp))
 		if !ok {
-			sc.pos = start
-			return 0, sc.fail(RuleTimestampFormat, f.Name, "must be RFC 3339 (e.g. 2024-05-01T12:00:00.000+02:00) or epoch seconds/milliseconds as a JSON number")
+			return 0, sc.failAt(start, RuleTimestampFormat, f.Name, "must be RFC 3339 (e.g. 2024-05-01T12:00:00.000+02:00) or epoch seconds/milliseconds as a JSON number")
 		}
 		return ms, true
 	case kindNumber:
 		if _, ok := sc.num(); !ok {
 			return 0, false
 		}
-		ms, ok := parseEpoch(data[start:sc.pos])
+		ms, ok := parseEpoch(sc.b[start:sc.pos])
 		if !ok {
-			sc.pos = start
-			return 0, sc.fail(RuleTimestampRange, f.Name, t.minDetail)
+			return 0, sc.failAt(start, RuleTimestampRange, f.Name, t.minDetail)
 		}
 		return ms, true
 	}
@@ -320,29 +281,7 @@ func (t *Transformer) timestamp(st *state, f *field, k int, data []byte) (int64,
 // stringMap validates a map<string,string> value at pos ('{') and records its entries.
 func (t *Transformer) stringMap(st *state, f *field) bool {
 	sc := &st.sc
-	sc.pos++
-	sc.ws()
-	if sc.peek() == '}' {
-		sc.pos++
-		return true
-	}
-	for {
-		sc.ws()
-		if sc.peek() != '"' {
-			return sc.fail(RuleJSON, "", "object key expected")
-		}
-		ks := sc.pos
-		keyChars, _, ok := sc.str()
-		if !ok {
-			return false
-		}
-		ke := sc.pos
-		sc.ws()
-		if sc.peek() != ':' {
-			return sc.fail(RuleJSON, "", "':' expected")
-		}
-		sc.pos++
-		sc.ws()
+	return sc.members(func(key token) bool {
 		vs := sc.pos
 		switch kindOf(sc.peek()) {
 		case kindString:
@@ -351,30 +290,18 @@ func (t *Transformer) stringMap(st *state, f *field) bool {
 		default:
 			return sc.fail(RuleType, f.Name, "values must be strings")
 		}
-		chars, _, ok := sc.str()
-		if !ok {
+		val, ok := sc.str()
+		switch {
+		case !ok:
 			return false
+		case f.MaxLength > 0 && key.chars > f.MaxLength:
+			return sc.failAt(key.start-1, RuleMaxLength, f.Name, "a key "+f.maxLenDetail)
+		case f.MaxLength > 0 && val.chars > f.MaxLength:
+			return sc.failAt(vs, RuleMaxLength, f.Name, "a value "+f.maxLenDetail)
 		}
-		if f.MaxLength > 0 && keyChars > f.MaxLength {
-			sc.pos = ks
-			return sc.fail(RuleMaxLength, f.Name, "a key "+f.maxLenDetail)
-		}
-		if f.MaxLength > 0 && chars > f.MaxLength {
-			sc.pos = vs
-			return sc.fail(RuleMaxLength, f.Name, "a value "+f.maxLenDetail)
-		}
-		st.entries = append(st.entries, entry{key: [2]int{ks, ke}, val: [2]int{vs, sc.pos}, kind: kindString, chars: chars})
-		sc.ws()
-		switch sc.peek() {
-		case ',':
-			sc.pos++
-			continue
-		case '}':
-			sc.pos++
-			return true
-		}
-		return sc.fail(RuleJSON, "", "',' or '}' expected")
-	}
+		st.entries = append(st.entries, entry{key: key, val: [2]int{vs, sc.pos}, kind: kindString, chars: val.chars})
+		return true
+	})
 }
 
 // checkKeys rejects duplicate keys among the extras map's entries, compared unescaped.
@@ -383,7 +310,7 @@ func (t *Transformer) checkKeys(st *state, data []byte) bool {
 	for i := range st.entries {
 		e := &st.entries[i]
 		off := len(st.arena)
-		st.arena = appendUnescaped(st.arena, data[e.key[0]+1:e.key[1]-1])
+		st.arena = appendUnescaped(st.arena, data[e.key.start:e.key.end])
 		e.name = [2]int{off, len(st.arena)}
 	}
 	name := func(i int) []byte { e := &st.entries[i]; return st.arena[e.name[0]:e.name[1]] }
@@ -419,15 +346,15 @@ func (t *Transformer) checkKeys(st *state, data []byte) bool {
 // duplicate reports entries i < j (in data order) with the same key.
 func (t *Transformer) duplicate(st *state, i, j int, key []byte) bool {
 	a, b := &st.entries[i], &st.entries[j]
-	st.sc.pos = b.key[0]
+	at := b.key.start - 1
 	ex := t.fields[t.extras].Name
 	switch {
 	case a.unknown && b.unknown:
-		return st.sc.fail(RuleDuplicateKey, safeKey(key), "field appears twice")
+		return st.sc.failAt(at, RuleDuplicateKey, safeKey(key), "field appears twice")
 	case !a.unknown && !b.unknown:
-		return st.sc.fail(RuleDuplicateKey, ex, "a key appears twice")
+		return st.sc.failAt(at, RuleDuplicateKey, ex, "a key appears twice")
 	}
-	return st.sc.fail(RuleExtrasConflict, safeKey(key), "unknown field has the name of a key already in "+ex)
+	return st.sc.failAt(at, RuleExtrasConflict, safeKey(key), "unknown field has the name of a key already in "+ex)
 }
 
 // emit writes the transformed record into st.out: one compact JSON object whose keys are the
@@ -450,41 +377,18 @@ func (t *Transformer) emit(st *state, data []byte, arrivalMs int64) bool {
 		out = append(out, f.key...)
 		switch {
 		case fi == t.arrival:
-			if st.arrivalMs != arrivalMs || st.arrivalTS[0] == 0 {
-				st.arrivalMs = arrivalMs
-				appendTimestamp(st.arrivalTS[:0], civilFromMillis(arrivalMs))
-			}
-			out = append(out, '"')
-			out = append(out, st.arrivalTS[:]...)
-			out = append(out, '"')
+			out = st.appendArrival(out, arrivalMs)
 		case fi == t.extras:
-			out = append(out, '{')
-			for j := range st.entries {
-				e := &st.entries[j]
-				if j > 0 {
-					out = append(out, ',')
-				}
-				out = append(out, data[e.key[0]:e.key[1]]...)
-				out = append(out, ':')
-				if e.kind == kindString {
-					out = append(out, data[e.val[0]:e.val[1]]...)
-					continue
-				}
-				// A kept non-string value is stored as its compact JSON text.
-				var chars int
-				out = append(out, '"')
-				out, chars = appendJSONText(out, data[e.val[0]:e.val[1]])
-				out = append(out, '"')
-				if f.MaxLength > 0 && chars > f.MaxLength {
-					st.out = out
-					st.sc.pos = e.val[0]
-					return st.sc.fail(RuleMaxLength, f.Name, "an unknown field's JSON text "+f.maxLenDetail)
-				}
+			var ok bool
+			if out, ok = t.appendExtras(st, out, data); !ok {
+				st.out = out
+				return false
 			}
-			out = append(out, '}')
 		case f.Type == schema.Timestamp:
-			out = append(out, '"')
-			out = appendTimestamp(out, civilFromMillis(v.ms))
+			out = appendTimestamp(append(out, '"'), v.ms)
+			if fi == t.eventTime {
+				copy(st.eventTS[:], out[len(out)-len(st.eventTS):])
+			}
 			out = append(out, '"')
 		case f.Type == schema.Double && v.end-v.start > maxDoubleToken:
 			out = strconv.AppendFloat(out, v.f, 'g', -1, 64)
@@ -494,4 +398,43 @@ func (t *Transformer) emit(st *state, data []byte, arrivalMs int64) bool {
 	}
 	st.out = append(out, '}')
 	return true
+}
+
+// appendArrival appends the quoted arrival time, formatted once while records share it.
+func (st *state) appendArrival(out []byte, arrivalMs int64) []byte {
+	if st.arrivalMs != arrivalMs || len(st.arrivalTS) == 0 {
+		st.arrivalMs = arrivalMs
+		st.arrivalTS = appendTimestamp(st.arrivalTS[:0], arrivalMs)
+	}
+	out = append(out, '"')
+	out = append(out, st.arrivalTS...)
+	return append(out, '"')
+}
+
+// appendExtras appends the extras map: the producer's entries and the unknown fields kept,
+// in data order. A kept non-string value is stored as its compact JSON text, which must fit
+// the map's MaxLength too.
+func (t *Transformer) appendExtras(st *state, out, data []byte) ([]byte, bool) {
+	f := &t.fields[t.extras]
+	out = append(out, '{')
+	for j := range st.entries {
+		e := &st.entries[j]
+		if j > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, e.key.quoted(data)...)
+		out = append(out, ':')
+		if e.kind == kindString {
+			out = append(out, data[e.val[0]:e.val[1]]...)
+			continue
+		}
+		var chars int
+		out = append(out, '"')
+		out, chars = appendJSONText(out, data[e.val[0]:e.val[1]])
+		out = append(out, '"')
+		if f.MaxLength > 0 && chars > f.MaxLength {
+			return out, st.sc.failAt(e.val[0], RuleMaxLength, f.Name, "an unknown field's JSON text "+f.maxLenDetail)
+		}
+	}
+	return append(out, '}'), true
 }

@@ -51,7 +51,7 @@ func kindOf(c byte) int {
 type scanner struct {
 	b     []byte
 	pos   int
-	stack []byte // open brackets while skipping a nested value
+	stack []byte // closing brackets of the containers open while skipping a nested value
 	err   RecordError
 }
 
@@ -66,10 +66,25 @@ func (s *scanner) fail(rule Rule, field, detail string) bool {
 	return false
 }
 
+// expect fails with RuleType when the value's kind is not want.
+func (s *scanner) expect(k, want int, field, detail string) bool {
+	return k == want || s.fail(RuleType, field, detail)
+}
+
+// failAt fails with the offset at, the start of the token that broke the rule.
+func (s *scanner) failAt(at int, rule Rule, field, detail string) bool {
+	s.pos = at
+	return s.fail(rule, field, detail)
+}
+
+// ws skips whitespace. Every byte that is not whitespace and is above ' ' leaves at the
+// first comparison: ws runs several times per member.
 func (s *scanner) ws() {
 	for s.pos < len(s.b) {
-		switch s.b[s.pos] {
-		case ' ', '\t', '\n', '\r':
+		switch c := s.b[s.pos]; {
+		case c > ' ':
+			return
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			s.pos++
 		default:
 			return
@@ -85,14 +100,35 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
-// str scans the string at pos (which holds '"'). It returns the number of Unicode code points
-// of the decoded value and whether the token holds escapes; pos ends after the closing quote.
-func (s *scanner) str() (chars int, esc bool, ok bool) {
+// token is a scanned string: its content's place in the data (quotes excluded), whether it
+// holds escapes, and its decoded length in Unicode code points.
+type token struct {
+	start, end int
+	esc        bool
+	chars      int
+}
+
+// quoted returns the token as it appears in b, quotes included.
+func (t token) quoted(b []byte) []byte { return b[t.start-1 : t.end+1] }
+
+// text returns the token's decoded content: a slice of b when it holds no escapes, else the
+// content unescaped into *buf.
+func (t token) text(b []byte, buf *[]byte) []byte {
+	if !t.esc {
+		return b[t.start:t.end]
+	}
+	*buf = appendUnescaped((*buf)[:0], b[t.start:t.end])
+	return *buf
+}
+
+// str scans the string at pos (which holds '"'); pos ends after the closing quote. This is
+// the hottest loop of the transform: eight plain bytes at a time, then byte by byte.
+func (s *scanner) str() (token, bool) {
 	b := s.b
-	i := s.pos + 1
+	start := s.pos + 1
+	i, chars, esc := start, 0, false
 	for {
 		j := i
-		// Eight plain bytes at a time, then byte by byte up to the next special one.
 		for j+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[j:])) {
 			j += 8
 		}
@@ -102,61 +138,59 @@ func (s *scanner) str() (chars int, esc bool, ok bool) {
 		chars += j - i
 		i = j
 		if i >= len(b) {
-			s.pos = i
-			return 0, false, s.fail(RuleJSON, "", "unterminated string")
+			return token{}, s.failAt(i, RuleJSON, "", "unterminated string")
 		}
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			s.pos = i + 1
-			return chars, esc, true
+			return token{start: start, end: i, esc: esc, chars: chars}, true
 		case c == '\\':
+			n, rule, detail := escapeLen(b, i)
+			if n == 0 {
+				return token{}, s.failAt(i, rule, "", detail)
+			}
+			i += n
 			esc = true
-			if i+1 >= len(b) {
-				s.pos = i
-				return 0, false, s.fail(RuleJSON, "", "unterminated escape")
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				r, ok := hex4(b, i+2)
-				if !ok {
-					s.pos = i
-					return 0, false, s.fail(RuleJSON, "", "bad \\u escape")
-				}
-				switch {
-				case r >= 0xD800 && r < 0xDC00:
-					r2, ok := hex4(b, i+8)
-					if !ok || b[i+6] != '\\' || b[i+7] != 'u' || r2 < 0xDC00 || r2 >= 0xE000 {
-						s.pos = i
-						return 0, false, s.fail(RuleUTF8, "", "lone UTF-16 surrogate escape")
-					}
-					i += 12
-				case r >= 0xDC00 && r < 0xE000:
-					s.pos = i
-					return 0, false, s.fail(RuleUTF8, "", "lone UTF-16 surrogate escape")
-				default:
-					i += 6
-				}
-			default:
-				s.pos = i
-				return 0, false, s.fail(RuleJSON, "", "bad escape")
-			}
-			chars++
 		case c < 0x20:
-			s.pos = i
-			return 0, false, s.fail(RuleJSON, "", "control character in string")
+			return token{}, s.failAt(i, RuleJSON, "", "control character in string")
 		default:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
-				s.pos = i
-				return 0, false, s.fail(RuleUTF8, "", "invalid UTF-8")
+				return token{}, s.failAt(i, RuleUTF8, "", "invalid UTF-8")
 			}
 			i += size
-			chars++
 		}
+		chars++
 	}
+}
+
+// escapeLen returns the length of the valid escape at b[i] ('\\'), or 0 and the rule it
+// breaks. A \u escape of a UTF-16 surrogate is valid only as the first half of a pair.
+func escapeLen(b []byte, i int) (int, Rule, string) {
+	if i+1 >= len(b) {
+		return 0, RuleJSON, "unterminated escape"
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, "", ""
+	case 'u':
+	default:
+		return 0, RuleJSON, "bad escape"
+	}
+	r, ok := hex4(b, i+2)
+	switch {
+	case !ok:
+		return 0, RuleJSON, "bad \\u escape"
+	case r >= 0xD800 && r < 0xDC00:
+		r2, ok := hex4(b, i+8)
+		if !ok || b[i+6] != '\\' || b[i+7] != 'u' || r2 < 0xDC00 || r2 >= 0xE000 {
+			return 0, RuleUTF8, "lone UTF-16 surrogate escape"
+		}
+		return 12, "", ""
+	case r >= 0xDC00 && r < 0xE000:
+		return 0, RuleUTF8, "lone UTF-16 surrogate escape"
+	}
+	return 6, "", ""
 }
 
 // plain8 reports whether all eight bytes of w stand for themselves in a JSON string: none is
@@ -202,24 +236,15 @@ func (s *scanner) num() (isInt bool, ok bool) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
+		i, _ = digits(b, i)
 	default:
-		s.pos = i
-		return false, s.fail(RuleJSON, "", "bad number")
+		return false, s.failAt(i, RuleJSON, "", "bad number")
 	}
 	isInt = true
 	if i < len(b) && b[i] == '.' {
 		isInt = false
-		i++
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == j {
-			s.pos = i
-			return false, s.fail(RuleJSON, "", "bad number")
+		if i, ok = digits(b, i+1); !ok {
+			return false, s.failAt(i, RuleJSON, "", "bad number")
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -228,17 +253,21 @@ func (s *scanner) num() (isInt bool, ok bool) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		j := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-		if i == j {
-			s.pos = i
-			return false, s.fail(RuleJSON, "", "bad number")
+		if i, ok = digits(b, i); !ok {
+			return false, s.failAt(i, RuleJSON, "", "bad number")
 		}
 	}
 	s.pos = i
 	return isInt, true
+}
+
+// digits returns the end of the run of digits at b[i:], and whether there is one.
+func digits(b []byte, i int) (int, bool) {
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	return j, j > i
 }
 
 // lit scans true, false or null at pos.
@@ -253,94 +282,155 @@ func (s *scanner) lit() bool {
 	return s.fail(RuleJSON, "", "bad literal")
 }
 
-// value skips any JSON value at pos, validating it; nesting is tracked on an explicit stack,
-// so depth costs memory, not goroutine stack. chars is the decoded length when it is a string.
+// value skips any JSON value at pos, validating it; nesting is tracked on an explicit stack of
+// closing brackets, so depth costs memory, not goroutine stack. It walks containers with the
+// same steps as members and elements (open, key, next). chars is the decoded length when the
+// value is a string.
 func (s *scanner) value() (kind int, chars int, ok bool) {
 	s.stack = s.stack[:0]
 	kind = kindOf(s.peek())
 	for {
 		// A value is expected at pos.
 		s.ws()
-		switch s.peek() {
-		case '"':
-			n, _, ok := s.str()
-			if !ok {
-				return 0, 0, false
+		switch c := s.peek(); c {
+		case '{', '[':
+			end := byte('}')
+			if c == '[' {
+				end = ']'
 			}
-			chars = n
-		case '{':
-			s.pos++
-			s.ws()
-			if s.peek() == '}' {
-				s.pos++
-				break
-			}
-			s.stack = append(s.stack, '{')
-			if !s.key() {
-				return 0, 0, false
-			}
-			continue
-		case '[':
-			s.pos++
-			s.ws()
-			if s.peek() == ']' {
-				s.pos++
-				break
-			}
-			s.stack = append(s.stack, '[')
-			continue
-		case 't', 'f', 'n':
-			if !s.lit() {
-				return 0, 0, false
+			if s.open(end) {
+				s.stack = append(s.stack, end)
+				if end == '}' && !s.skipKey() {
+					return 0, 0, false
+				}
+				continue
 			}
 		default:
-			if kindOf(s.peek()) != kindNumber {
-				return 0, 0, s.fail(RuleJSON, "", "value expected")
-			}
-			if _, ok := s.num(); !ok {
+			if chars, ok = s.scalar(); !ok {
 				return 0, 0, false
 			}
 		}
-		// After a value: close containers or move to the next element.
+		// After a value: close containers or move to the next member or element.
 		for {
 			if len(s.stack) == 0 {
 				return kind, chars, true
 			}
-			s.ws()
-			top := s.stack[len(s.stack)-1]
-			c := s.peek()
-			if c == ',' {
-				s.pos++
-				if top == '{' && !s.key() {
-					return 0, 0, false
-				}
+			end := s.stack[len(s.stack)-1]
+			more, ok := s.next(end)
+			if !ok || more && end == '}' && !s.skipKey() {
+				return 0, 0, false
+			}
+			if more {
 				break
 			}
-			if top == '{' && c == '}' || top == '[' && c == ']' {
-				s.pos++
-				s.stack = s.stack[:len(s.stack)-1]
-				continue
-			}
-			return 0, 0, s.fail(RuleJSON, "", "',' or end of container expected")
+			s.stack = s.stack[:len(s.stack)-1]
 		}
 	}
 }
 
-// key scans `"name" :` inside an object being skipped.
-func (s *scanner) key() bool {
+// scalar scans the string, number or literal at pos; chars is a string's decoded length.
+func (s *scanner) scalar() (chars int, ok bool) {
+	switch kindOf(s.peek()) {
+	case kindString:
+		tok, ok := s.str()
+		return tok.chars, ok
+	case kindNumber:
+		_, ok := s.num()
+		return 0, ok
+	case kindBool, kindNull:
+		return 0, s.lit()
+	}
+	return 0, s.fail(RuleJSON, "", "value expected")
+}
+
+// skipKey scans a key inside a value being skipped.
+func (s *scanner) skipKey() bool {
+	_, ok := s.key()
+	return ok
+}
+
+// members scans the object at pos ('{'), member by member: it scans each member's key and
+// colon and calls yield with the key and pos at the value, which yield scans. It reports
+// whether the object was scanned to its end; yield returning false stops it. Every object of
+// a record and of an invocation payload is walked this way.
+func (s *scanner) members(yield func(key token) bool) bool {
+	more := s.open('}')
+	for more {
+		key, ok := s.key()
+		if !ok || !yield(key) {
+			return false
+		}
+		if more, ok = s.next('}'); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// elements scans the array at pos ('['), calling yield with pos at each element, which yield
+// scans.
+func (s *scanner) elements(yield func() bool) bool {
+	more := s.open(']')
+	for more {
+		if !yield() {
+			return false
+		}
+		var ok bool
+		if more, ok = s.next(']'); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// open steps into the container at pos and reports whether anything is in it; an empty
+// container is stepped over.
+func (s *scanner) open(end byte) bool {
+	s.pos++
+	s.ws()
+	if s.peek() == end {
+		s.pos++
+		return false
+	}
+	return true
+}
+
+// next scans what follows a member or element: a comma (more follows; pos at the next one)
+// or the container's closing bracket.
+func (s *scanner) next(end byte) (more, ok bool) {
+	s.ws()
+	switch s.peek() {
+	case ',':
+		s.pos++
+		s.ws()
+		return true, true
+	case end:
+		s.pos++
+		return false, true
+	}
+	if end == '}' {
+		return false, s.fail(RuleJSON, "", "',' or '}' expected")
+	}
+	return false, s.fail(RuleJSON, "", "',' or ']' expected")
+}
+
+// key scans a member's `"name" :` and the whitespace after it.
+func (s *scanner) key() (token, bool) {
 	s.ws()
 	if s.peek() != '"' {
-		return s.fail(RuleJSON, "", "object key expected")
+		return token{}, s.fail(RuleJSON, "", "object key expected")
 	}
-	if _, _, ok := s.str(); !ok {
-		return false
+	k, ok := s.str()
+	if !ok {
+		return token{}, false
 	}
 	s.ws()
 	if s.peek() != ':' {
-		return s.fail(RuleJSON, "", "':' expected")
+		return token{}, s.fail(RuleJSON, "", "':' expected")
 	}
 	s.pos++
-	return true
+	s.ws()
+	return k, true
 }
 
 // appendUnescaped appends the decoded value of a valid string token's content (no quotes).

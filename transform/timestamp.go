@@ -1,6 +1,8 @@
 package transform
 
 import (
+	"bytes"
+	"strconv"
 	"time"
 )
 
@@ -18,241 +20,148 @@ const maxMillis = 253402300799999
 
 // parseRFC3339 parses the strings schema.ClientTimestamp matches:
 // YYYY-MM-DD[Tt ]hh:mm:ss(.fraction)?([Zz]|[+-]hh:mm), with real calendar ranges (no leap
-// second, no 24:00). It returns epoch milliseconds.
+// second, no 24:00). It returns epoch milliseconds. The time package does the parsing and
+// the calendar; rfc3339Shape keeps out what time.Parse accepts beyond RFC 3339.
 func parseRFC3339(s []byte) (int64, bool) {
-	if len(s) < 20 {
+	if !rfc3339Shape(s) {
 		return 0, false
 	}
-	num := func(i, n int) (int, bool) {
-		v := 0
-		for _, c := range s[i : i+n] {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
+	// time.Parse wants the T and Z that RFC 3339 also allows as t, a space and z.
+	if s[10] != 'T' || s[len(s)-1] == 'z' {
+		var buf [40]byte
+		s = append(buf[:0], s...)
+		s[10] = 'T'
+		if s[len(s)-1] == 'z' {
+			s[len(s)-1] = 'Z'
 		}
-		return v, true
 	}
-	year, ok1 := num(0, 4)
-	month, ok2 := num(5, 2)
-	day, ok3 := num(8, 2)
-	hour, ok4 := num(11, 2)
-	minute, ok5 := num(14, 2)
-	sec, ok6 := num(17, 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' {
+	t, err := time.Parse(time.RFC3339Nano, string(s))
+	if err != nil {
 		return 0, false
+	}
+	return t.UnixMilli(), true
+}
+
+// rfc3339Shape rejects what time.Parse would take beyond the pattern. Its strict RFC 3339
+// path checks digits and ranges, but when that path fails it retries with the general layout
+// parser, which also takes a one-digit hour, a comma before the fraction and offsets up to
+// 24:60. With the separators in place (so every field has its width), a '.', zone or offset
+// after the seconds, and an offset within 23:59, both paths accept exactly the pattern
+// (FuzzRFC3339 holds them to schema.ClientTimestamp).
+func rfc3339Shape(s []byte) bool {
+	n := len(s)
+	if n < 20 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' {
+		return false
 	}
 	if c := s[10]; c != 'T' && c != 't' && c != ' ' {
-		return 0, false
+		return false
 	}
-	i := 19
-	millis := 0
-	if s[i] == '.' {
-		i++
-		j := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if i-j < 3 {
-				millis = millis*10 + int(s[i]-'0')
-			}
-			i++
-		}
-		switch i - j {
-		case 0:
-			return 0, false
-		case 1:
-			millis *= 100
-		case 2:
-			millis *= 10
-		}
+	if c := s[19]; c != '.' && c != 'Z' && c != 'z' && c != '+' && c != '-' {
+		return false
 	}
-	if i >= len(s) {
-		return 0, false
+	if c := s[n-1]; c == 'Z' || c == 'z' {
+		return true
 	}
-	offset := 0
-	switch s[i] {
-	case 'Z', 'z':
-		i++
-	case '+', '-':
-		if len(s)-i != 6 || s[i+3] != ':' {
-			return 0, false
-		}
-		oh, ok1 := num(i+1, 2)
-		om, ok2 := num(i+4, 2)
-		if !ok1 || !ok2 || oh > 23 || om > 59 {
-			return 0, false
-		}
-		offset = oh*3600 + om*60
-		if s[i] == '-' {
-			offset = -offset
-		}
-		i += 6
-	default:
-		return 0, false
-	}
-	if i != len(s) || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || sec > 59 {
-		return 0, false
-	}
-	secs := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec-offset)
-	return secs*1000 + int64(millis), true
+	return n >= 25 && (s[n-6] == '+' || s[n-6] == '-') && string(s[n-5:n-3]) <= "23" && string(s[n-2:]) <= "59"
 }
 
-func daysIn(year, month int) int {
-	switch month {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
+// appendTimestamp appends ms (0..maxMillis) in schema.TimestampLayout. The time package
+// does the calendar (Date, Clock); the digits are put in a fixed template here because
+// AppendFormat interprets its layout on every call, which costs several times as much on
+// every record (BenchmarkAppendTimestamp).
+func appendTimestamp(dst []byte, ms int64) []byte {
+	t := time.UnixMilli(ms).UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	b := [len(timestampTemplate)]byte([]byte(timestampTemplate))
+	putDigits(b[0:4], year)
+	putDigits(b[5:7], int(month))
+	putDigits(b[8:10], day)
+	putDigits(b[11:13], hour)
+	putDigits(b[14:16], minute)
+	putDigits(b[17:19], sec)
+	putDigits(b[20:23], t.Nanosecond()/1e6)
+	return append(dst, b[:]...)
+}
+
+// timestampTemplate is schema.TimestampLayout with the digits still to put in
+// (TestFormatAgainstTimePackage holds the two together).
+const timestampTemplate = "0000-00-00T00:00:00.000Z"
+
+// putDigits writes v, zero-padded, into all of b.
+func putDigits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
 	}
-	return 31
-}
-
-// daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian date
-// (Howard Hinnant's algorithm).
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y
-	if y < 0 { // only for year 0000, which -- made -1
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400
-	mp := (m + 9) % 12
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
-}
-
-// civil is a UTC instant split for formatting.
-type civil struct {
-	year, month, day, hour, minute, sec, milli int
-}
-
-// civilFromMillis splits epoch milliseconds in 0..maxMillis.
-func civilFromMillis(ms int64) civil {
-	secs := ms / 1000
-	days := secs / 86400
-	rem := int(secs - days*86400)
-	z := days + 719468
-	era := z / 146097
-	doe := int(z - era*146097)
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	y := yoe + int(era)*400
-	if m <= 2 {
-		y++
-	}
-	return civil{y, m, d, rem / 3600, rem / 60 % 60, rem % 60, int(ms % 1000)}
-}
-
-// appendTimestamp appends ms (0..maxMillis) in schema.TimestampLayout,
-// 2006-01-02T15:04:05.000Z, without the time package's general formatter.
-func appendTimestamp(dst []byte, c civil) []byte {
-	dst = append4(dst, c.year)
-	dst = append(dst, '-')
-	dst = append2(dst, c.month)
-	dst = append(dst, '-')
-	dst = append2(dst, c.day)
-	dst = append(dst, 'T')
-	dst = append2(dst, c.hour)
-	dst = append(dst, ':')
-	dst = append2(dst, c.minute)
-	dst = append(dst, ':')
-	dst = append2(dst, c.sec)
-	dst = append(dst, '.', byte('0'+c.milli/100), byte('0'+c.milli/10%10), byte('0'+c.milli%10), 'Z')
-	return dst
-}
-
-func append2(dst []byte, v int) []byte {
-	return append(dst, byte('0'+v/10), byte('0'+v%10))
-}
-
-func append4(dst []byte, v int) []byte {
-	return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
 // parseEpoch reads a JSON number token as epoch seconds (below EpochMillisThreshold) or
 // milliseconds, exactly in decimal (1700000000.123 is .123, not the nearest double).
 // Fractions below a millisecond are truncated. The token is a valid JSON number; ok=false
 // means it is negative or has more than 17 integer digits, far outside any accepted time.
+//
+// It moves the decimal point over the token's digits instead of using math/big:
+// BenchmarkParseEpoch shows why.
 func parseEpoch(tok []byte) (ms int64, ok bool) {
-	i := 0
 	if tok[0] == '-' {
 		return 0, false
 	}
-	intStart := i
-	for i < len(tok) && tok[i] >= '0' && tok[i] <= '9' {
-		i++
-	}
-	intDigits := tok[intStart:i]
-	var fracDigits []byte
-	if i < len(tok) && tok[i] == '.' {
-		i++
-		j := i
-		for i < len(tok) && tok[i] >= '0' && tok[i] <= '9' {
-			i++
-		}
-		fracDigits = tok[j:i]
-	}
-	exp := 0
-	if i < len(tok) && (tok[i] == 'e' || tok[i] == 'E') {
-		i++
-		neg := false
-		if tok[i] == '+' || tok[i] == '-' {
-			neg = tok[i] == '-'
-			i++
-		}
-		for ; i < len(tok); i++ {
-			if exp < 1000 {
-				exp = exp*10 + int(tok[i]-'0')
-			}
-		}
-		if neg {
-			exp = -exp
+	mant, exp := tok, 0
+	for i, c := range tok {
+		if c == 'e' || c == 'E' {
+			mant = tok[:i]
+			e, _ := strconv.Atoi(string(tok[i+1:])) // out of range: ±MaxInt, clamped below
+			exp = max(min(e, 1<<40), -1<<40)
+			break
 		}
 	}
-	// The digits int+frac with the decimal point after len(int)+exp of them; skip leading
-	// zeros so the count of integer digits is meaningful.
-	n := len(intDigits) + len(fracDigits)
-	digit := func(k int) int {
-		switch {
-		case k < 0 || k >= n:
-			return 0
-		case k < len(intDigits):
-			return int(intDigits[k] - '0')
-		}
-		return int(fracDigits[k-len(intDigits)] - '0')
+	d := decimal{mant, nil}
+	if i := bytes.IndexByte(mant, '.'); i >= 0 {
+		d = decimal{mant[:i], mant[i+1:]}
 	}
+	// Leading zeros do not count as integer digits.
 	z := 0
-	for z < n && digit(z) == 0 {
+	for z < d.len() && d.digit(z) == 0 {
 		z++
 	}
-	if z == n {
+	if z == d.len() {
 		return 0, true // zero
 	}
-	point := len(intDigits) + exp
+	point := len(d.ip) + exp // the decimal point is after this many digits
 	if point-z > 17 {
 		return 0, false
 	}
-	var ip int64
-	for k := z; k < point; k++ {
-		ip = ip*10 + int64(digit(k))
+	secs := d.int(z, point)
+	if secs >= EpochMillisThreshold {
+		return secs, true // milliseconds after all
 	}
-	if ip >= EpochMillisThreshold {
-		return ip, true
+	return secs*1000 + d.int(point, point+3), true
+}
+
+// decimal is the digits of a number, integer part then fraction.
+type decimal struct{ ip, frac []byte }
+
+func (d decimal) len() int { return len(d.ip) + len(d.frac) }
+
+// digit returns the k-th digit, 0 beyond the digits.
+func (d decimal) digit(k int) int64 {
+	switch {
+	case k < 0 || k >= d.len():
+		return 0
+	case k < len(d.ip):
+		return int64(d.ip[k] - '0')
 	}
-	f := int64(digit(point)*100 + digit(point+1)*10 + digit(point+2))
-	return ip*1000 + f, true
+	return int64(d.frac[k-len(d.ip)] - '0')
+}
+
+// int returns the integer made of digits from..to-1 (at most 17 of them).
+func (d decimal) int(from, to int) int64 {
+	var v int64
+	for k := from; k < to; k++ {
+		v = v*10 + d.digit(k)
+	}
+	return v
 }
 
 // Default bounds for event times.

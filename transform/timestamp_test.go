@@ -25,8 +25,9 @@ func referenceRFC3339(s string) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	// time.Parse accepts offsets up to 24:59 and we do not; RFC 3339 hours are 00-23.
-	if i := strings.LastIndexAny(s, "+-"); i >= 19 && s[i+1:i+3] > "23" {
+	// time.Parse accepts offsets up to 24:60 and we do not; RFC 3339 hours are 00-23,
+	// minutes 00-59.
+	if i := strings.LastIndexAny(s, "+-"); i >= 19 && (s[i+1:i+3] > "23" || s[i+4:i+6] > "59") {
 		return 0, false
 	}
 	return t.UnixMilli(), true
@@ -69,8 +70,9 @@ func TestRFC3339AgainstTimePackage(t *testing.T) {
 	}
 }
 
-// FuzzRFC3339 holds the hand-written parser to the API's pattern and the time package:
-// whatever it accepts, both accept with the same instant, and the other way round.
+// FuzzRFC3339 holds the parser to the API's pattern, the time package and the hand-written
+// parser it replaced: whatever it accepts, they accept with the same instant, and the other
+// way round.
 func FuzzRFC3339(f *testing.F) {
 	for _, s := range []string{"2024-05-01T11:59:59.123Z", "2024-05-01 11:59:59+02:00", "2024-02-29t00:00:00.1z", "2024-05-01T11:59:59-23:59", "2024-05-01T11:59:60Z", "0000-01-01T00:00:00Z"} {
 		f.Add(s)
@@ -80,6 +82,9 @@ func FuzzRFC3339(f *testing.F) {
 		want, wok := referenceRFC3339(s)
 		if ok != wok || ok && got != want {
 			t.Fatalf("%q: got %d %v, want %d %v", s, got, ok, want, wok)
+		}
+		if old, ook := legacyParseRFC3339([]byte(s)); ok != ook || ok && got != old {
+			t.Fatalf("%q: got %d %v, the hand-written parser gave %d %v", s, got, ok, old, ook)
 		}
 		if ok && !schema.ClientTimestamp.MatchString(s) {
 			t.Fatalf("%q accepted but the API pattern rejects it", s)
@@ -91,9 +96,12 @@ func TestFormatAgainstTimePackage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	check := func(ms int64) {
 		want := time.UnixMilli(ms).UTC().Format(schema.TimestampLayout)
-		got := string(appendTimestamp(nil, civilFromMillis(ms)))
+		got := string(appendTimestamp(nil, ms))
 		if got != want {
 			t.Fatalf("%d: got %s want %s", ms, got, want)
+		}
+		if old := string(legacyAppendTimestamp(nil, civilFromMillis(ms))); got != old {
+			t.Fatalf("%d: got %s, the hand-written formatter gave %s", ms, got, old)
 		}
 		if !schema.FirehoseTimestamp.MatchString(got) {
 			t.Fatalf("%s does not match schema.FirehoseTimestamp", got)
@@ -160,6 +168,21 @@ func TestParseEpoch(t *testing.T) {
 			got, ok := parseEpoch([]byte(tok))
 			if !ok || got != want {
 				t.Fatalf("%s: got %d %v, want %d", tok, got, ok, want)
+			}
+		}
+	}
+}
+
+// TestLayoutFields: each partition layout in layoutFields formats to the bytes of the
+// formatted timestamp it names.
+func TestLayoutFields(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 10000 {
+		ms := rng.Int64N(maxMillis + 1)
+		ts := appendTimestamp(nil, ms)
+		for layout, f := range layoutFields {
+			if got, want := string(ts[f[0]:f[1]]), time.UnixMilli(ms).UTC().Format(layout); got != want {
+				t.Fatalf("%d, layout %s: %s, want %s", ms, layout, got, want)
 			}
 		}
 	}

@@ -53,11 +53,12 @@ type field struct {
 	minDetail    string
 }
 
-// partition is a partition key with its JSON prefix and, for the usual layouts, a fast path.
+// partition is a partition key with its JSON prefix and, when its layout is a field of the
+// formatted event time, where that field is.
 type partition struct {
 	schema.Partition
-	key  []byte // `"year":"`
-	fast int    // 1 year, 2 month, 3 day, 4 hour, 0 time.Format
+	key   []byte // `"year":`
+	field [2]int // {0, 0}: time.Format
 }
 
 // Transformer validates and normalizes Firehose records against one schema. It is safe for
@@ -99,6 +100,22 @@ func New(s *schema.Schema, o Options) (*Transformer, error) {
 	if t.unknown == schema.KeepUnknown && s.Extras == "" {
 		return nil, fmt.Errorf("transform: unknown fields %q needs an extras field in schema %q", schema.KeepUnknown, s.Name)
 	}
+	if err := t.bounds(o); err != nil {
+		return nil, err
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	t.compile(s)
+	t.pool.New = func() any { return &state{vals: make([]fieldVal, len(t.fields))} }
+	return t, nil
+}
+
+// bounds sets the accepted event-time range from the options.
+func (t *Transformer) bounds(o Options) error {
 	skew := o.MaxFutureSkew
 	switch {
 	case skew == 0:
@@ -111,18 +128,17 @@ func New(s *schema.Schema, o Options) (*Transformer, error) {
 		minTime = DefaultMinEventTime
 	}
 	if minTime.UnixMilli() < 0 || minTime.UnixMilli() > maxMillis {
-		return nil, fmt.Errorf("transform: minimum event time %s must be between 1970 and 9999", minTime.Format(time.RFC3339))
+		return fmt.Errorf("transform: minimum event time %s must be between 1970 and 9999", minTime.Format(time.RFC3339))
 	}
 	t.minMs, t.skewMs = minTime.UnixMilli(), skew.Milliseconds()
 	t.minDetail = "before " + minTime.UTC().Format(schema.TimestampLayout) + " or not a plausible epoch time"
 	t.skewDetail = "more than " + skew.String() + " after the record reached the stream"
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
-	if t.now == nil {
-		t.now = time.Now
-	}
+	return nil
+}
 
+// compile precomputes the fields' JSON keys and error details, the roles' indexes and the
+// partition keys' JSON prefixes.
+func (t *Transformer) compile(s *schema.Schema) {
 	for i, f := range s.Fields {
 		cf := field{Field: f, key: append(appendQuoted(nil, f.Name), ':')}
 		if f.MaxLength > 0 {
@@ -145,21 +161,8 @@ func New(s *schema.Schema, o Options) (*Transformer, error) {
 		}
 	}
 	for _, p := range s.Partitions {
-		cp := partition{Partition: p, key: append(appendQuoted(nil, p.Name), ':')}
-		switch p.Layout {
-		case "2006":
-			cp.fast = 1
-		case "01":
-			cp.fast = 2
-		case "02":
-			cp.fast = 3
-		case "15":
-			cp.fast = 4
-		}
-		t.parts = append(t.parts, cp)
+		t.parts = append(t.parts, partition{Partition: p, key: append(appendQuoted(nil, p.Name), ':'), field: layoutFields[p.Layout]})
 	}
-	t.pool.New = func() any { return &state{vals: make([]fieldVal, len(t.fields))} }
-	return t, nil
 }
 
 // Stats counts one batch.
@@ -247,7 +250,7 @@ func (t *Transformer) Transform(ctx context.Context, ev *events.KinesisFirehoseE
 			stats.FailedByRule = map[Rule]int{}
 		}
 		stats.FailedByRule[rerr.Rule]++
-		t.logRejected(ctx, ev.InvocationID, r, rerr, st)
+		t.logRejected(ctx, ev.InvocationID, r, rerr)
 	}
 	resp = append(resp, respClose...)
 	stats.ResponseBytes = len(resp)
@@ -281,7 +284,7 @@ func (t *Transformer) answer(st *state, resp []byte, r *events.KinesisFirehoseEv
 	resp = append(resp, okMid...)
 	resp = b64.AppendEncode(resp, st.out)
 	resp = append(resp, okMeta...)
-	resp = t.appendPartitionKeys(resp, st.vals[t.eventTime].ms)
+	resp = t.appendPartitionKeys(resp, st)
 	resp = append(resp, okClose...)
 	return resp, nil
 }
@@ -299,30 +302,29 @@ func appendFailed(resp []byte, r *events.KinesisFirehoseEventRecord) []byte {
 	return append(resp, failedClose...)
 }
 
-// appendPartitionKeys appends "year":"2024","month":"05",... for dynamic partitioning.
-func (t *Transformer) appendPartitionKeys(dst []byte, ms int64) []byte {
-	c := civilFromMillis(ms)
+// appendPartitionKeys appends "year":"2024","month":"05",... for dynamic partitioning, from
+// the event time of the record st holds.
+func (t *Transformer) appendPartitionKeys(dst []byte, st *state) []byte {
+	ts, ms := st.eventTS[:], st.vals[t.eventTime].ms
 	for i := range t.parts {
 		p := &t.parts[i]
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, p.key...)
-		switch p.fast {
-		case 1:
-			dst = append(append4(append(dst, '"'), c.year), '"')
-		case 2:
-			dst = append(append2(append(dst, '"'), c.month), '"')
-		case 3:
-			dst = append(append2(append(dst, '"'), c.day), '"')
-		case 4:
-			dst = append(append2(append(dst, '"'), c.hour), '"')
-		default:
+		if f := p.field; f[1] > 0 {
+			dst = append(append(append(dst, '"'), ts[f[0]:f[1]]...), '"')
+		} else {
 			dst = appendQuoted(dst, time.UnixMilli(ms).UTC().Format(p.Layout))
 		}
 	}
 	return dst
 }
+
+// layoutFields are the partition layouts that are one field of schema.TimestampLayout, and
+// where: such a key is those bytes of the formatted event time, which saves a time.Format
+// per key and record (TestLayoutFields keeps the table true).
+var layoutFields = map[string][2]int{"2006": {0, 4}, "01": {5, 7}, "02": {8, 10}, "15": {11, 13}}
 
 // arrivalMillis is when the record reached the Kinesis stream (its Kinesis metadata), else when
 // it reached Firehose, else now.
@@ -356,7 +358,7 @@ func (t *Transformer) TransformRecord(data []byte, arrival time.Time) (Record, e
 	}
 	keys := map[string]string{}
 	// Reuse the response writer so the keys are exactly what Firehose gets.
-	raw := append([]byte{'{'}, t.appendPartitionKeys(nil, st.vals[t.eventTime].ms)...)
+	raw := append([]byte{'{'}, t.appendPartitionKeys(nil, st)...)
 	if err := json.Unmarshal(append(raw, '}'), &keys); err != nil {
 		return Record{}, err
 	}
@@ -376,7 +378,7 @@ func (t *Transformer) Invoke(ctx context.Context, payload []byte) ([]byte, error
 }
 
 // logRejected writes one line per failed record: ids, field and rule, never the data.
-func (t *Transformer) logRejected(ctx context.Context, invocation string, r *events.KinesisFirehoseEventRecord, e *RecordError, st *state) {
+func (t *Transformer) logRejected(ctx context.Context, invocation string, r *events.KinesisFirehoseEventRecord, e *RecordError) {
 	if !t.log.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
@@ -389,7 +391,7 @@ func (t *Transformer) logRejected(ctx context.Context, invocation string, r *eve
 		slog.Int("offset", e.Offset),
 		slog.Int("bytes", len(r.Data)),
 	}
-	if id := t.traceID(st, r.Data); id != "" {
+	if id := t.traceID(r.Data); id != "" {
 		attrs = append(attrs, slog.String(schema.TraceField, id))
 	}
 	level := slog.LevelWarn
@@ -401,7 +403,7 @@ func (t *Transformer) logRejected(ctx context.Context, invocation string, r *eve
 
 // traceID finds the event id of a rejected record when the record is well-formed up to it:
 // a top-level string within the field's MaxLength. Anything else yields "".
-func (t *Transformer) traceID(st *state, data []byte) string {
+func (t *Transformer) traceID(data []byte) string {
 	if t.trace < 0 {
 		return ""
 	}
@@ -411,40 +413,21 @@ func (t *Transformer) traceID(st *state, data []byte) string {
 	if sc.peek() != '{' {
 		return ""
 	}
-	sc.pos++
-	for {
-		sc.ws()
-		if sc.peek() != '"' {
-			return ""
+	var id string
+	var buf []byte
+	sc.members(func(key token) bool {
+		if string(key.text(data, &buf)) != f.Name {
+			_, _, ok := sc.value()
+			return ok
 		}
-		ks := sc.pos
-		if _, _, ok := sc.str(); !ok {
-			return ""
-		}
-		name := appendUnescaped(nil, data[ks+1:sc.pos-1])
-		sc.ws()
-		if sc.peek() != ':' {
-			return ""
-		}
-		sc.pos++
-		sc.ws()
-		vs := sc.pos
-		kind, chars, ok := sc.value()
-		if !ok {
-			return ""
-		}
-		if string(name) == f.Name {
-			if kind != kindString || chars == 0 || f.MaxLength > 0 && chars > f.MaxLength {
-				return ""
+		if sc.peek() == '"' {
+			if v, ok := sc.str(); ok && v.chars > 0 && (f.MaxLength == 0 || v.chars <= f.MaxLength) {
+				id = string(v.text(data, &buf))
 			}
-			return string(appendUnescaped(nil, data[vs+1:sc.pos-1]))
 		}
-		sc.ws()
-		if sc.peek() != ',' {
-			return ""
-		}
-		sc.pos++
-	}
+		return false
+	})
+	return id
 }
 
 // logSummary writes one line per batch with its counts.

@@ -70,7 +70,7 @@ func startRuntimeAPI(t *testing.T) *runtimeAPI {
 			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-central-1:123456789012:function:streamlake-dev-transform")
 			h.Set("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
 			h.Set("Content-Type", "application/json")
-			w.Write(inv.payload)
+			_, _ = w.Write(inv.payload) // a function that went away shows as a missing answer
 		case <-r.Context().Done():
 		}
 	})
@@ -105,11 +105,15 @@ func startRuntimeAPI(t *testing.T) *runtimeAPI {
 		}
 	})
 	api.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go api.srv.Serve(ln)
+	// Serve ends with ErrServerClosed at Shutdown; a server that fails earlier shows as a
+	// function that gets no invocation.
+	go func() { _ = api.srv.Serve(ln) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		api.srv.Shutdown(ctx)
+		if err := api.srv.Shutdown(ctx); err != nil {
+			t.Errorf("stop the runtime API: %v", err)
+		}
 	})
 	return api
 }
@@ -158,13 +162,13 @@ func buildBootstrap(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer z.Close()
+	defer func() { _ = z.Close() }() // read-only
 	f := z.File[0]
 	rc, err := f.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }() // read-only
 	path := filepath.Join(dir, f.Name)
 	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, f.Mode())
 	if err != nil {
@@ -226,7 +230,9 @@ func (p *process) stop(t *testing.T) {
 		return
 	default:
 	}
-	p.cmd.Process.Kill()
+	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		t.Errorf("kill pid %d: %v", p.cmd.Process.Pid, err)
+	}
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
@@ -278,10 +284,10 @@ func TestLambdaEndToEnd(t *testing.T) {
 	// 2. A maximum-size batch (SafeProcessorBufferMiB of data) with a bad record every 97th,
 	// one of which carries a marker that must never reach the logs.
 	const marker = "PII-MARKER-4711"
-	max := maxBatch(t, int(transform.SafeProcessorBufferMiB*(1<<20)), marker)
-	payload, _ = json.Marshal(max)
+	full := maxBatch(t, int(transform.SafeProcessorBufferMiB*(1<<20)), marker)
+	payload, _ = json.Marshal(full)
 	resp := ok(api.invoke(t, payload))
-	res, err := testenv.CheckFirehoseResponse(s, max, resp)
+	res, err := testenv.CheckFirehoseResponse(s, full, resp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +300,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 			failed++
 		}
 	}
-	t.Logf("max batch: %d records, %d failed, request %d bytes, response %d bytes", len(max.Records), failed, len(payload), len(resp))
+	t.Logf("max batch: %d records, %d failed, request %d bytes, response %d bytes", len(full.Records), failed, len(payload), len(resp))
 	summaries++
 
 	// 3. The worst case for the response size: minimal valid records filling the buffer.

@@ -51,7 +51,7 @@ func configure(lookup func(string) (string, bool), logs io.Writer) (*transform.T
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("%s must be a duration such as 1h or 15m: %v", transform.EnvMaxFutureSkew, err))
+			errs = append(errs, fmt.Errorf("%s must be a duration such as 1h or 15m: %w", transform.EnvMaxFutureSkew, err))
 		case d < 0 || d > 7*24*time.Hour:
 			errs = append(errs, fmt.Errorf("%s must be between 0s and 168h, got %s", transform.EnvMaxFutureSkew, d))
 		case d == 0:
@@ -109,6 +109,6 @@ func reportInitError(api string, cause error) {
 	req.Header.Set("Lambda-Runtime-Function-Error-Type", "Runtime.InvalidConfiguration")
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
 	if resp, err := client.Do(req); err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close() // best effort: the process exits next
 	}
 }
