@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ type cli struct {
 	pulumi pulumiRunner
 	now    func() time.Time
 	env    map[string]string
+	// dir is the project directory shards reads stack files from ("": the working directory).
+	dir       string
+	buildInfo func() (*debug.BuildInfo, bool)
 }
 
 type result struct {
@@ -41,7 +45,7 @@ func (c cli) run(args ...string) result {
 			return nil, errors.New("no pulumi in tests")
 		}
 	}
-	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, pulumi: pulumi, now: c.now}
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, pulumi: pulumi, now: c.now, dir: c.dir, buildInfo: c.buildInfo}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code := run(ctx, e, args)
