@@ -29,6 +29,9 @@ const dataPrefix = "data/"
 // errorsPrefix is where Firehose writes records it could not convert or deliver.
 const errorsPrefix = "errors/"
 
+// hintTimeout bounds the errors/ listing a failed run does after its deadline.
+const hintTimeout = 5 * time.Second
+
 // verifyTag prefixes a run's event_type, so the query finds only the run's events.
 const verifyTag = "streamlake-verify-"
 
@@ -475,6 +478,9 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 		}
 	}
 	if v.s3 != nil && strings.Contains(rep.Reason, "not found") {
+		// The run's time is up: the hint may take a few seconds more, not another timeout.
+		ctx, cancel := context.WithTimeout(ctx, hintTimeout)
+		defer cancel()
 		if n, err := v.countErrorObjects(ctx, start); err != nil {
 			rep.Hints = append(rep.Hints, fmt.Sprintf("could not list s3://%s/%s: %v", v.bucket, errorsPrefix, err))
 		} else if n > 0 {
