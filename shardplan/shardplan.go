@@ -88,7 +88,7 @@ func Recommend(w Workload, l Limits) (Plan, error) {
 		return Plan{}, err
 	}
 	if !(l.WriteBytesPerSec > 0 && l.WriteRecordsPerSec > 0 && l.ReadBytesPerSec > 0) {
-		return Plan{}, fmt.Errorf("shard limits must be positive, got %+v", l)
+		return Plan{}, fmt.Errorf("shard limits must be positive, got %g B/s and %g records/s in, %g B/s out", l.WriteBytesPerSec, l.WriteRecordsPerSec, l.ReadBytesPerSec)
 	}
 	f := 1 + w.HeadroomPct/100
 	p := Plan{Workload: w, Limits: l}
