@@ -116,8 +116,8 @@ func TestShardStepIsCheckedAgainstTheLiveStream(t *testing.T) {
 		{4, 2, ""},
 		{4, 4, ""},
 		{0, 64, ""}, // first deploy: no live stream
-		{4, 9, "from 4 the allowed range is 2..8; set shardCount to 8, deploy, then continue (path [8 9]"},
-		{4, 1, "from 4 the allowed range is 2..8; set shardCount to 2, deploy, then continue (path [2 1]"},
+		{4, 9, "from 4 the allowed range is 2..8; set shardCount to 8, deploy, then continue (path 4 -> 8 -> 9,"},
+		{4, 1, "from 4 the allowed range is 2..8; set shardCount to 2, deploy, then continue (path 4 -> 2 -> 1,"},
 		{2, 64, "set shardCount to 4"},
 	}
 	for _, tt := range tests {
