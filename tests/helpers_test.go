@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 func run(t *testing.T, stack string, cfg map[string]string) *stacktest.Result {
@@ -89,3 +90,18 @@ const (
 	tEventRule     = "aws:cloudwatch/eventRule:EventRule"
 	tDashboard     = "aws:cloudwatch/dashboard:Dashboard"
 )
+
+// fileShards is the shardCount a stack file sets: routine resharding changes it by pull
+// request (`streamlake shards --to N --write`), so tests read it instead of repeating it.
+func fileShards(t *testing.T, stack string) int {
+	t.Helper()
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := stackfile.ReadOps(root, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops.ShardCount
+}

@@ -43,14 +43,7 @@ func TestReadmeExamplesAreTheToolsOutput(t *testing.T) {
 	cfg.Region = "eu-west-1"
 	testenv.CreateStream(t, kinesis.NewFromConfig(cfg), readmeStream, readmeShards)
 	dir := copyProject(t)
-	prod := stackfile.Path(dir, "prod")
-	src, err := stackfile.Edit{Key: "streamlake:shardCount", Value: strconv.Itoa(readmeShards), Comment: mustComment(t, readmeShards), CommentPrefix: capacityPrefix}.Apply([]byte(readFile(t, prod)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(prod, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pinShards(t, dir, "prod", readmeShards)
 	c := cli{t: t, dir: dir, pulumi: stackPulumi(map[string]string{"streamName": readmeStream, "region": "eu-west-1"})}
 
 	path := filepath.Join(testenv.ModuleRoot(t), "README.md")

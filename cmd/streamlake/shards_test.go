@@ -20,7 +20,7 @@ import (
 )
 
 func TestShardsCommandOutput(t *testing.T) {
-	r := cli{t: t}.run("shards", "--peak-eps", "4000", "--event-bytes", "400", "--current", "2", "--stack", "prod")
+	r := cli{t: t, dir: pinnedProject(t)}.run("shards", "--peak-eps", "4000", "--event-bytes", "400", "--current", "2", "--stack", "prod")
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -77,7 +77,7 @@ func TestShardPathAppliesOnMoto(t *testing.T) {
 
 	// 7000 events/s of 300 B with 25% headroom: 8750 records/s -> 9 shards; from the live 2:
 	// 2 -> 4 -> 8 -> 9.
-	r := cli{t: t}.run("shards", "--peak-eps", "7000", "--event-bytes", "300", "--outputs", outputs, "--stack", "prod", "--endpoint-url", endpoint, "--json")
+	r := cli{t: t, dir: pinnedProject(t)}.run("shards", "--peak-eps", "7000", "--event-bytes", "300", "--outputs", outputs, "--stack", "prod", "--endpoint-url", endpoint, "--json")
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
