@@ -156,7 +156,11 @@ func Capacity(shards int, w Workload, l Limits) (int, error) {
 	}
 	for {
 		w.PeakEventsPerSec = float64(eps + 1)
-		if p, err := Recommend(w, l); err != nil || p.Shards > shards {
+		p, err := Recommend(w, l)
+		if err != nil {
+			return 0, err
+		}
+		if p.Shards > shards {
 			return eps, nil
 		}
 		eps++

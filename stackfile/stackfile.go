@@ -221,7 +221,7 @@ func configNode(doc *yaml.Node) (*yaml.Node, error) {
 func replaceScalar(lines []string, v *yaml.Node, value string) ([]string, error) {
 	line := lines[v.Line-1]
 	start := runeOffset(line, v.Column-1)
-	end := start
+	var end int
 	switch v.Style {
 	case 0: // plain: up to a comment or the end of the line
 		end = start + len(v.Value)

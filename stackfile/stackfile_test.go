@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/stackfile"
 )
 
@@ -18,26 +19,6 @@ func root(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// copyProject copies Pulumi.yaml and the stack files into a temporary project.
-func copyProject(t *testing.T) string {
-	t.Helper()
-	src, dst := root(t), t.TempDir()
-	files, _ := filepath.Glob(filepath.Join(src, "Pulumi*.yaml"))
-	if len(files) < 3 {
-		t.Fatalf("expected Pulumi.yaml and two stack files, found %v", files)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
 }
 
 func TestFileNameAndRoot(t *testing.T) {
@@ -54,7 +35,7 @@ func TestFileNameAndRoot(t *testing.T) {
 // Editing shardCount in copies of the real stack files changes that value's characters and,
 // with a managed comment, that one line: every other line stays byte for byte.
 func TestEditRealStackFiles(t *testing.T) {
-	dir := copyProject(t)
+	dir := testenv.CopyProject(t)
 	for _, stack := range []string{"dev", "prod"} {
 		path := stackfile.Path(dir, stack)
 		before, err := os.ReadFile(path)

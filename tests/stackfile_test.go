@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamlake/streamlake/internal/stacktest"
@@ -56,12 +55,7 @@ func TestOpsSettingsAgreeWithLoad(t *testing.T) {
 
 func loadConfig(t *testing.T, stack string, config map[string]string, unset []string) *slstacks.Config {
 	t.Helper()
-	var cfg *slstacks.Config
-	_, err := stacktest.Run(stacktest.Options{Stack: stack, Config: config, Unset: unset, Program: func(ctx *pulumi.Context) error {
-		c, err := slstacks.Load(ctx)
-		cfg = c
-		return err
-	}})
+	cfg, err := loadConfigErr(stack, config, unset)
 	if err != nil {
 		t.Fatalf("%s: %v", stack, err)
 	}

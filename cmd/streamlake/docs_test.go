@@ -42,7 +42,7 @@ func TestReadmeExamplesAreTheToolsOutput(t *testing.T) {
 	cfg := testenv.AWSConfig(endpoint)
 	cfg.Region = "eu-west-1"
 	testenv.CreateStream(t, kinesis.NewFromConfig(cfg), readmeStream, readmeShards)
-	dir := copyProject(t)
+	dir := testenv.CopyProject(t)
 	pinShards(t, dir, "prod", readmeShards)
 	c := cli{t: t, dir: dir, pulumi: stackPulumi(map[string]string{"streamName": readmeStream, "region": "eu-west-1"})}
 
@@ -89,24 +89,8 @@ func generate(t *testing.T, c cli, spec string) string {
 	if err == nil {
 		t.Fatalf("%s: the step is allowed", spec)
 	}
-	return "```\n" + strings.Join(wrapWords("stream: "+err.Error(), 100), "\n") + "\n```\n"
-}
-
-// wrapWords breaks s into lines of at most width characters at spaces.
-func wrapWords(s string, width int) []string {
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		if line != "" && len(line)+1+len(w) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += w
-	}
-	return append(lines, line)
+	// One line per clause, so the block reads without scrolling.
+	return "```\nstream: " + strings.ReplaceAll(err.Error(), "; ", ";\n") + "\n```\n"
 }
 
 var (

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,23 +19,6 @@ import (
 	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/stackfile"
 )
-
-// copyProject copies Pulumi.yaml and the real stack files into a temporary project directory.
-func copyProject(t *testing.T) string {
-	t.Helper()
-	root, dst := testenv.ModuleRoot(t), t.TempDir()
-	files, _ := filepath.Glob(filepath.Join(root, "Pulumi*.yaml"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
 
 // pinShards sets a stack's shardCount (and its capacity comment) in a copied project, so a
 // test does not depend on the count the real stack file has today.
@@ -55,7 +37,7 @@ func pinShards(t *testing.T, dir, stack string, n int) {
 // pinnedProject is a copy of the project with prod at 4 shards.
 func pinnedProject(t *testing.T) string {
 	t.Helper()
-	dir := copyProject(t)
+	dir := testenv.CopyProject(t)
 	pinShards(t, dir, "prod", 4)
 	return dir
 }
@@ -186,7 +168,7 @@ func deployStep(t *testing.T, c *kinesis.Client, stream string, to int) {
 
 // An ON_DEMAND stack has no shard count to change.
 func TestReshardOnDemandRefused(t *testing.T) {
-	dir := copyProject(t)
+	dir := testenv.CopyProject(t)
 	path := stackfile.Path(dir, "dev")
 	src := strings.Replace(readFile(t, path), "  streamlake:shardCount: 1\n", "  streamlake:streamMode: ON_DEMAND\n", 1)
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
