@@ -368,6 +368,7 @@ func TestRunLabelsWhatHappened(t *testing.T) {
 		answer func(int, []producer.Record) (producer.Result, error)
 		want   []string
 		not    []string
+		err    string
 	}{
 		{name: "signal", answer: slow(20 * time.Millisecond),
 			ctx: func() (context.Context, func()) {
@@ -375,12 +376,12 @@ func TestRunLabelsWhatHappened(t *testing.T) {
 				time.AfterFunc(50*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
 				return ctx, func() { cancel(nil) }
 			},
-			want: []string{"failed: not sent: interrupted (interrupt signal received)"}},
+			want: []string{"failed: not sent: interrupted (interrupt signal received)"}, err: "interrupted: interrupt signal received"},
 		{name: "deadline", answer: slow(20 * time.Millisecond),
 			ctx: func() (context.Context, func()) {
 				return context.WithTimeout(context.Background(), 50*time.Millisecond)
 			},
-			want: []string{"failed: not sent: the time limit ran out"}},
+			want: []string{"failed: not sent: the time limit ran out"}, err: "stopped: the time limit ran out"},
 		{name: "abort",
 			answer: func(call int, _ []producer.Record) (producer.Result, error) {
 				if call == 3 {
@@ -390,7 +391,7 @@ func TestRunLabelsWhatHappened(t *testing.T) {
 				return producer.Result{}, nil
 			},
 			want: []string{"failed: refused: ResourceNotFoundException: Stream nope not found", "failed: not sent: the run stopped early (every request would fail: ResourceNotFoundException)"},
-			not:  []string{"interrupted"}},
+			not:  []string{"interrupted"}, err: "stopping: every request would fail: ResourceNotFoundException"},
 		{name: "dead endpoint",
 			answer: func(int, []producer.Record) (producer.Result, error) {
 				return producer.Result{}, errors.New("connection refused")
@@ -404,8 +405,11 @@ func TestRunLabelsWhatHappened(t *testing.T) {
 			ctx, cancel = tt.ctx()
 		}
 		p := &fakePutter{lim: single, answer: tt.answer}
-		sum, _ := producer.Run(ctx, newGenerator(t, producer.GeneratorOptions{}), p, producer.RunOptions{Count: 200, Concurrency: 1, Retry: quick})
+		sum, err := producer.Run(ctx, newGenerator(t, producer.GeneratorOptions{}), p, producer.RunOptions{Count: 200, Concurrency: 1, Retry: quick})
 		cancel()
+		if tt.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.err)) {
+			t.Errorf("%s: Run's error %v, want %q", tt.name, err, tt.err)
+		}
 		got := fmt.Sprint(sum.Reasons)
 		for _, w := range tt.want {
 			if sum.Reasons[w] == 0 {

@@ -219,7 +219,7 @@ func (r *run) generate(src Source, records chan<- Record) {
 			return
 		}
 		if err != nil {
-			r.cancel(fmt.Errorf("generate events: %w", err))
+			r.cancel(&abortError{why: "generating events failed", err: fmt.Errorf("generate events: %w", err)})
 			return
 		}
 		r.st.queued(1)
@@ -322,13 +322,17 @@ func (r *run) reportProgress() (stop func()) {
 
 // outcome is Run's error: why the run was aborted or interrupted, if it was.
 func (r *run) outcome() error {
-	if err := context.Cause(r.ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
+	cause := context.Cause(r.ctx)
+	var ab *abortError
+	switch {
+	case cause == nil:
+		return nil
+	case errors.As(cause, &ab):
+		return cause
+	case errors.Is(cause, context.DeadlineExceeded):
+		return fmt.Errorf("stopped: the time limit ran out: %w", cause)
 	}
-	if err := r.ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted: %w", context.Cause(r.ctx))
-	}
-	return nil
+	return fmt.Errorf("interrupted: %w", cause) // a signal names itself; a plain cancel is "context canceled"
 }
 
 // abortError is why a run stopped itself; why is short, for the label of the records it

@@ -129,8 +129,9 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\nRun 'streamlake help <command>' (or 'streamlake <command> --help') for a command's flags. Names, URLs and the API key\n" +
-		"come from flags or, inside the project, from 'pulumi stack output' (flags win).\n" +
+	b.WriteString("\nRun 'streamlake help <command>' (or 'streamlake <command> --help') for a command's flags.\n" +
+		"Names, URLs and the API key come from flags or, inside the project, from\n" +
+		"'pulumi stack output' (flags win). 'streamlake --version' prints the build.\n" +
 		"Exit codes: 0 success, 1 failure, 2 usage error.\n")
 	_, _ = io.WriteString(w, b.String()) // help on stdout or stderr: nowhere to report a failure
 }
