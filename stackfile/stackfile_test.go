@@ -12,15 +12,6 @@ import (
 	"github.com/streamlake/streamlake/stackfile"
 )
 
-func root(t *testing.T) string {
-	t.Helper()
-	r, err := stackfile.FindRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func TestFileNameAndRoot(t *testing.T) {
 	for stack, want := range map[string]string{"prod": "Pulumi.prod.yaml", "my-org/prod": "Pulumi.prod.yaml", "o/p/dev": "Pulumi.dev.yaml"} {
 		if got := stackfile.FileName(stack); got != want {
