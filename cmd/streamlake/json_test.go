@@ -59,7 +59,7 @@ func TestEveryJSONOutputIsSnakeCaseWithoutNull(t *testing.T) {
 	now := time.Now().UTC()
 	seedStatus(t, moto, now)
 	api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 1)
-	lake := []string{"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "primary", "--region", testenv.Region, "--endpoint-url", moto}
+	lake := []string{"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "primary", "--region", testenv.Region, "--endpoint-url", moto, "--partition-discovery", "crawler"}
 	outputs := stackPulumi(statusOutputs("crawler-prod"))
 	runs := []struct {
 		name string

@@ -374,6 +374,8 @@ func TestVerifyDiscoveryFlags(t *testing.T) {
 	}
 	if got, err := stackDiscovery(context.Background(), e, so, "projection"); got != "projection" || err != nil {
 		t.Errorf("flag: %q, %v", got, err)
+	}
+}
 
 // --timeout is honoured to the second: the last query is timed to end by the deadline. (It
 // gave up one poll early before: with --timeout 20s and the default 15 s poll, after 15 s.)
@@ -396,7 +398,8 @@ func TestVerifyTimeoutIsHonoured(t *testing.T) {
 	for _, tt := range []struct{ poll, timeout time.Duration }{{2 * time.Second, 3 * time.Second}, {1500 * time.Millisecond, 2 * time.Second}} {
 		start := time.Now()
 		r := cli{t: t}.run("verify", "--api-url", api.URL, "--api-key", "k", "--count", "2", "--poll", tt.poll.String(), "--timeout", tt.timeout.String(),
-			"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--endpoint-url", endpoint, "--add-partitions=false")
+			"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--endpoint-url", endpoint,
+			"--partition-discovery", "crawler", "--add-partitions=false")
 		el := time.Since(start)
 		t.Logf("--poll %s --timeout %s: gave up after %s", tt.poll, tt.timeout, el.Round(10*time.Millisecond))
 		if r.code != exitFail || !strings.Contains(r.stderr, "not found in \"db\".\"events\" (workgroup wg) after "+tt.timeout.String()) {
@@ -412,7 +415,7 @@ func TestVerifyTimeoutIsHonoured(t *testing.T) {
 func TestVerifyDeadAPIInWords(t *testing.T) {
 	fakeAWS(t)
 	r := cli{t: t}.run("verify", "--api-url", "http://127.0.0.1:1/api", "--api-key", "k", "--count", "3",
-		"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region)
+		"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--partition-discovery", "crawler")
 	out := r.stdout + r.stderr
 	t.Logf("%s", out)
 	if r.code != exitFail {
