@@ -3,6 +3,8 @@ package awsrules
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Kinesis stream capacity modes.
@@ -109,9 +111,13 @@ func CheckShardStep(current, target int) error {
 	if len(path) > 0 {
 		next = path[0]
 	}
+	steps := []string{strconv.Itoa(current)}
+	for _, n := range path {
+		steps = append(steps, strconv.Itoa(n))
+	}
 	return fmt.Errorf("shardCount %d -> %d is more than one step: UpdateShardCount may at most double or halve, so from %d the allowed range is %d..%d; "+
-		"set shardCount to %d, deploy, then continue (path %v, at most %d changes per 24 h)",
-		current, target, current, lo, hi, next, path, MaxReshardsPerDay)
+		"set shardCount to %d, deploy, then continue (path %s, at most %d changes per rolling 24 h; `streamlake shards --to %d --stack <stack>` plans the pull requests)",
+		current, target, current, lo, hi, next, strings.Join(steps, " -> "), MaxReshardsPerDay, target)
 }
 
 // ReshardPath returns the shard counts to apply, one deploy each, to get from current to

@@ -48,7 +48,7 @@ func TestShardStep(t *testing.T) {
 		{3, 2, ""}, // half of 3 rounds up to 2
 		{3, 1, "allowed range is 2..6"},
 		{4, 9, "shardCount 4 -> 9 is more than one step"},
-		{4, 9, "set shardCount to 8, deploy, then continue (path [8 9]"},
+		{4, 9, "set shardCount to 8, deploy, then continue (path 4 -> 8 -> 9, at most 10 changes per rolling 24 h; `streamlake shards --to 9 --stack <stack>` plans the pull requests)"},
 		{16, 1, "set shardCount to 8"},
 		{1, 2, ""},
 	}

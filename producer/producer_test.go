@@ -353,3 +353,91 @@ func TestSummaryJSON(t *testing.T) {
 		}
 	}
 }
+
+// Each record a run does not deliver is labelled with what happened to it: refused for good,
+// given up after its attempts, not sent because the run stopped itself, because the caller's
+// deadline passed, or because the caller interrupted it (a signal names itself).
+func TestRunLabelsWhatHappened(t *testing.T) {
+	single := producer.Limits{MaxRecords: 1, MaxBytes: 1 << 20, MaxRecordBytes: 1 << 20}
+	slow := func(d time.Duration) func(int, []producer.Record) (producer.Result, error) {
+		return func(int, []producer.Record) (producer.Result, error) { time.Sleep(d); return producer.Result{}, nil }
+	}
+	tests := []struct {
+		name   string
+		ctx    func() (context.Context, func())
+		answer func(int, []producer.Record) (producer.Result, error)
+		want   []string
+		not    []string
+		err    string
+	}{
+		{name: "signal", answer: slow(20 * time.Millisecond),
+			ctx: func() (context.Context, func()) {
+				ctx, cancel := context.WithCancelCause(context.Background())
+				time.AfterFunc(50*time.Millisecond, func() { cancel(errors.New("interrupt signal received")) })
+				return ctx, func() { cancel(nil) }
+			},
+			want: []string{"failed: not sent: interrupted (interrupt signal received)"}, err: "interrupted: interrupt signal received"},
+		{name: "deadline", answer: slow(20 * time.Millisecond),
+			ctx: func() (context.Context, func()) {
+				return context.WithTimeout(context.Background(), 50*time.Millisecond)
+			},
+			want: []string{"failed: not sent: the time limit ran out"}, err: "stopped: the time limit ran out"},
+		{name: "abort",
+			answer: func(call int, _ []producer.Record) (producer.Result, error) {
+				if call == 3 {
+					return producer.Result{}, &producer.RequestError{Action: producer.Abort, Code: "ResourceNotFoundException", Message: "Stream nope not found"}
+				}
+				time.Sleep(5 * time.Millisecond)
+				return producer.Result{}, nil
+			},
+			want: []string{"failed: refused: ResourceNotFoundException: Stream nope not found", "failed: not sent: the run stopped early (every request would fail: ResourceNotFoundException)"},
+			not:  []string{"interrupted"}, err: "stopping: every request would fail: ResourceNotFoundException"},
+		{name: "dead endpoint",
+			answer: func(int, []producer.Record) (producer.Result, error) {
+				return producer.Result{}, errors.New("connection refused")
+			},
+			want: []string{"failed: gave up after 3 attempts: error", "failed: not sent: the run stopped early (a request failed 3 times in a row)"},
+			not:  []string{"interrupted"}},
+	}
+	for _, tt := range tests {
+		ctx, cancel := context.Background(), func() {}
+		if tt.ctx != nil {
+			ctx, cancel = tt.ctx()
+		}
+		p := &fakePutter{lim: single, answer: tt.answer}
+		sum, err := producer.Run(ctx, newGenerator(t, producer.GeneratorOptions{}), p, producer.RunOptions{Count: 200, Concurrency: 1, Retry: quick})
+		cancel()
+		if tt.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.err)) {
+			t.Errorf("%s: Run's error %v, want %q", tt.name, err, tt.err)
+		}
+		got := fmt.Sprint(sum.Reasons)
+		for _, w := range tt.want {
+			if sum.Reasons[w] == 0 {
+				t.Errorf("%s: reasons %s lack %q", tt.name, got, w)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: reasons %s say %q", tt.name, got, n)
+			}
+		}
+		if sum.Failed+sum.Delivered != sum.Events {
+			t.Errorf("%s: %d delivered + %d failed != %d events", tt.name, sum.Delivered, sum.Failed, sum.Events)
+		}
+	}
+}
+
+func TestSummaryJSONListsReasons(t *testing.T) {
+	s := producer.Summary{Reasons: map[string]int{"failed: gave up after 3 attempts: x": 2, "retried: throttled": 5}}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `"reasons":[{"outcome":"failed","reason":"gave up after 3 attempts: x","records":2},{"outcome":"retried","reason":"throttled","records":5}],"failed_event_ids":[]`
+	if !strings.Contains(string(b), want) {
+		t.Errorf("summary JSON %s lacks %s", b, want)
+	}
+	if got := s.ReasonsText(); got != "2 failed (gave up after 3 attempts: x); 5 retried (throttled)" {
+		t.Errorf("ReasonsText = %q", got)
+	}
+}

@@ -219,7 +219,7 @@ func (r *run) generate(src Source, records chan<- Record) {
 			return
 		}
 		if err != nil {
-			r.cancel(fmt.Errorf("generate events: %w", err))
+			r.cancel(&abortError{why: "generating events failed", err: fmt.Errorf("generate events: %w", err)})
 			return
 		}
 		r.st.queued(1)
@@ -230,7 +230,7 @@ func (r *run) generate(src Source, records chan<- Record) {
 		select {
 		case records <- rec:
 		case <-r.ctx.Done():
-			r.st.lost([]Record{rec}, "interrupted")
+			r.st.lost([]Record{rec}, notSent(r.ctx))
 			return
 		}
 	}
@@ -258,7 +258,7 @@ func (r *run) pack(records <-chan Record, batches chan<- []Record) {
 		select {
 		case batches <- batch:
 		case <-r.ctx.Done():
-			r.st.lost(batch, "interrupted")
+			r.st.lost(batch, notSent(r.ctx))
 		}
 	}
 	for {
@@ -291,7 +291,7 @@ func (r *run) pack(records <-chan Record, batches chan<- []Record) {
 func (r *run) deliver(s *sender, batches <-chan []Record) {
 	for batch := range batches {
 		if r.ctx.Err() != nil {
-			r.st.lost(batch, "interrupted")
+			r.st.lost(batch, notSent(r.ctx))
 			continue
 		}
 		s.deliver(r.ctx, batch)
@@ -322,13 +322,44 @@ func (r *run) reportProgress() (stop func()) {
 
 // outcome is Run's error: why the run was aborted or interrupted, if it was.
 func (r *run) outcome() error {
-	if err := context.Cause(r.ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
+	cause := context.Cause(r.ctx)
+	var ab *abortError
+	switch {
+	case cause == nil:
+		return nil
+	case errors.As(cause, &ab):
+		return cause
+	case errors.Is(cause, context.DeadlineExceeded):
+		return fmt.Errorf("stopped: the time limit ran out: %w", cause)
 	}
-	if err := r.ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted: %w", context.Cause(r.ctx))
+	return fmt.Errorf("interrupted: %w", cause) // a signal names itself; a plain cancel is "context canceled"
+}
+
+// abortError is why a run stopped itself; why is short, for the label of the records it
+// then did not send.
+type abortError struct {
+	why string
+	err error
+}
+
+func (a *abortError) Error() string { return a.err.Error() }
+func (a *abortError) Unwrap() error { return a.err }
+
+// notSent labels records a run did not finish sending because its context ended, by why it
+// ended: the run stopped itself (another request failed for good), the caller's deadline
+// passed, or the caller interrupted it (a signal: its cause names it).
+func notSent(ctx context.Context) string {
+	cause := context.Cause(ctx)
+	var ab *abortError
+	switch {
+	case errors.As(cause, &ab):
+		return "not sent: the run stopped early (" + ab.why + ")"
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "not sent: the time limit ran out"
+	case cause == nil || errors.Is(cause, context.Canceled):
+		return "not sent: interrupted"
 	}
-	return nil
+	return "not sent: interrupted (" + cause.Error() + ")"
 }
 
 // sender delivers one batch with retries.
@@ -372,7 +403,7 @@ func (s *sender) attempt(ctx context.Context, pending []Record, attempt int, fir
 		s.st.retried(1, f.Code, f.Throttled)
 	}
 	if sleep(ctx, s.retry.Backoff(attempt, res.RetryAfter)) != nil {
-		s.st.lost(next, "interrupted")
+		s.st.lost(next, notSent(ctx))
 		return nil
 	}
 	return next
@@ -383,14 +414,14 @@ func (s *sender) attempt(ctx context.Context, pending []Record, attempt int, fir
 func (s *sender) failedWhole(ctx context.Context, pending []Record, attempt int, lat time.Duration, err error) []Record {
 	s.st.request(lat, true, len(pending))
 	if ctx.Err() != nil {
-		s.st.lost(pending, "interrupted")
+		s.st.lost(pending, notSent(ctx))
 		return nil
 	}
 	re := asRequestError(err)
 	switch {
 	case re.Action == Abort:
-		s.st.lost(pending, re.Error())
-		s.abort(fmt.Errorf("stopping: every request would fail: %w", re))
+		s.st.lost(pending, "refused: "+re.Error())
+		s.abort(&abortError{why: "every request would fail: " + re.Code, err: fmt.Errorf("stopping: every request would fail: %w", re)})
 		return nil
 	case re.Action == Reject:
 		s.st.lost(pending, "rejected: "+re.Error())
@@ -399,12 +430,12 @@ func (s *sender) failedWhole(ctx context.Context, pending []Record, attempt int,
 		// A request that fails as a whole MaxAttempts times in a row is not a passing
 		// hiccup (endpoint down, sustained throttling): stop rather than grind on.
 		s.st.lost(pending, fmt.Sprintf("gave up after %d attempts: %s", attempt, re.Code))
-		s.abort(fmt.Errorf("stopping: a request failed %d times in a row: %w", attempt, re))
+		s.abort(&abortError{why: fmt.Sprintf("a request failed %d times in a row", attempt), err: fmt.Errorf("stopping: a request failed %d times in a row: %w", attempt, re)})
 		return nil
 	}
 	s.st.retried(len(pending), re.Code, re.Throttled)
 	if sleep(ctx, s.retry.Backoff(attempt, re.RetryAfter)) != nil {
-		s.st.lost(pending, "interrupted")
+		s.st.lost(pending, notSent(ctx))
 		return nil
 	}
 	return pending

@@ -157,21 +157,64 @@ func (s *Stats) lost(recs []Record, reason string) {
 
 // Summary is what a run did, for people (String) and scripts (JSON).
 type Summary struct {
-	Events          int            `json:"events"`
-	Delivered       int            `json:"delivered"`
-	Failed          int            `json:"failed"`
-	Retries         int            `json:"retries"`
-	Requests        int            `json:"requests"`
-	RequestErrors   int            `json:"request_errors"`
-	PartialFailures int            `json:"partial_failures"`
-	Throttled       int            `json:"throttled"`
-	Bytes           int64          `json:"bytes"`
-	Elapsed         float64        `json:"elapsed_sec"`
-	EventsPerSec    float64        `json:"events_per_sec"`
-	RequestLatency  Percentiles    `json:"request_latency"`
-	DeliveryLatency Percentiles    `json:"delivery_latency"`
-	Reasons         map[string]int `json:"reasons,omitempty"`
-	FailedIDs       []string       `json:"failed_event_ids,omitempty"`
+	Events          int         `json:"events"`
+	Delivered       int         `json:"delivered"`
+	Failed          int         `json:"failed"`
+	Retries         int         `json:"retries"`
+	Requests        int         `json:"requests"`
+	RequestErrors   int         `json:"request_errors"`
+	PartialFailures int         `json:"partial_failures"`
+	Throttled       int         `json:"throttled"`
+	Bytes           int64       `json:"bytes"`
+	Elapsed         float64     `json:"elapsed_sec"`
+	EventsPerSec    float64     `json:"events_per_sec"`
+	RequestLatency  Percentiles `json:"request_latency"`
+	DeliveryLatency Percentiles `json:"delivery_latency"`
+	// Reasons counts records by outcome and reason ("failed: rejected: ...", "retried:
+	// throttled"); JSON lists them (see Reason).
+	Reasons   map[string]int `json:"-"`
+	FailedIDs []string       `json:"failed_event_ids"`
+}
+
+// Reason is one line of a summary's reasons, as JSON lists them.
+type Reason struct {
+	Outcome string `json:"outcome"` // "failed" or "retried"
+	Reason  string `json:"reason"`
+	Records int    `json:"records"`
+}
+
+// ReasonList returns the reasons sorted by outcome and reason (never nil).
+func (s Summary) ReasonList() []Reason {
+	out := []Reason{}
+	for _, k := range slices.Sorted(maps.Keys(s.Reasons)) {
+		outcome, reason, _ := strings.Cut(k, ": ")
+		out = append(out, Reason{Outcome: outcome, Reason: reason, Records: s.Reasons[k]})
+	}
+	return out
+}
+
+// MarshalJSON writes the reasons as a list (their text is no JSON key) and empty lists as [].
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	ids := s.FailedIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	return json.Marshal(struct {
+		plain
+		Reasons   []Reason `json:"reasons"`
+		FailedIDs []string `json:"failed_event_ids"`
+	}{plain(s), s.ReasonList(), ids})
+}
+
+// ReasonsText says in words why records failed or were retried: "3 failed (gave up after 10
+// attempts: network); 2 retried (throttled)". Empty when there are none.
+func (s Summary) ReasonsText() string {
+	var parts []string
+	for _, r := range s.ReasonList() {
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", r.Records, r.Outcome, r.Reason))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Summary snapshots the counters and latency percentiles; the elapsed time runs until the run

@@ -88,7 +88,7 @@ func Recommend(w Workload, l Limits) (Plan, error) {
 		return Plan{}, err
 	}
 	if !(l.WriteBytesPerSec > 0 && l.WriteRecordsPerSec > 0 && l.ReadBytesPerSec > 0) {
-		return Plan{}, fmt.Errorf("shard limits must be positive, got %+v", l)
+		return Plan{}, fmt.Errorf("shard limits must be positive, got %g B/s and %g records/s in, %g B/s out", l.WriteBytesPerSec, l.WriteRecordsPerSec, l.ReadBytesPerSec)
 	}
 	f := 1 + w.HeadroomPct/100
 	p := Plan{Workload: w, Limits: l}
@@ -127,6 +127,45 @@ func Recommend(w Workload, l Limits) (Plan, error) {
 }
 
 func ceil(x float64) int { return int(math.Ceil(x - 1e-9)) }
+
+// Capacity is the highest peak, in whole events per second, for which Recommend keeps shards
+// shards enough: the inverse of Recommend for a workload of w's record size, consumers and
+// headroom (w's peak is ignored). It is what a stack file's shard count is documented with.
+func Capacity(shards int, w Workload, l Limits) (int, error) {
+	w.PeakEventsPerSec = 1
+	if err := w.Validate(); err != nil {
+		return 0, err
+	}
+	if shards < 1 {
+		return 0, fmt.Errorf("capacity needs at least 1 shard, got %d", shards)
+	}
+	f, n := 1+w.HeadroomPct/100, float64(shards)
+	limit := n * l.WriteRecordsPerSec / f
+	limit = min(limit, n*l.WriteBytesPerSec/(w.AvgRecordBytes*f))
+	if w.Consumers > 0 {
+		limit = min(limit, n*l.ReadBytesPerSec/(w.AvgRecordBytes*float64(w.Consumers)*f))
+	}
+	// Rounding may put the boundary a hair either side: settle it with Recommend itself.
+	eps := int(math.Floor(limit + 1e-6))
+	for eps > 0 {
+		w.PeakEventsPerSec = float64(eps)
+		if p, err := Recommend(w, l); err == nil && p.Shards <= shards {
+			break
+		}
+		eps--
+	}
+	for {
+		w.PeakEventsPerSec = float64(eps + 1)
+		p, err := Recommend(w, l)
+		if err != nil {
+			return 0, err
+		}
+		if p.Shards > shards {
+			return eps, nil
+		}
+		eps++
+	}
+}
 
 // HoursPerMonth is the month AWS price pages use (365 * 24 / 12).
 const HoursPerMonth = 730

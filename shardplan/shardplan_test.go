@@ -173,3 +173,37 @@ func TestReshard(t *testing.T) {
 		}
 	}
 }
+
+// Capacity is Recommend's inverse: its peak still fits the shards, one more event/s does not.
+func TestCapacityInvertsRecommend(t *testing.T) {
+	l := DefaultLimits()
+	for _, w := range []Workload{
+		{AvgRecordBytes: 287, Consumers: 1, HeadroomPct: 25},
+		{AvgRecordBytes: 300, Consumers: 1, HeadroomPct: 25},
+		{AvgRecordBytes: 4000, Consumers: 2, HeadroomPct: 10},
+		{AvgRecordBytes: 700, Consumers: 0, HeadroomPct: 0},
+	} {
+		for _, n := range []int{1, 2, 4, 5, 9, 100, 500} {
+			c, err := Capacity(n, w, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.PeakEventsPerSec = float64(c)
+			at, err := Recommend(w, l)
+			if err != nil || at.Shards > n {
+				t.Errorf("%+v: capacity of %d shards is %d events/s, but Recommend wants %d shards for it (%v)", w, n, c, at.Shards, err)
+			}
+			w.PeakEventsPerSec = float64(c + 1)
+			if above, _ := Recommend(w, l); above.Shards <= n {
+				t.Errorf("%+v: capacity of %d shards is %d events/s, but %d still fits", w, n, c, c+1)
+			}
+		}
+	}
+	// The records limit binds for small events: 4 shards x 1000 records/s / 1.25.
+	if c, _ := Capacity(4, Workload{AvgRecordBytes: 287, Consumers: 1, HeadroomPct: 25}, l); c != 3200 {
+		t.Errorf("capacity of 4 shards = %d events/s, want 3200", c)
+	}
+	if _, err := Capacity(0, Workload{AvgRecordBytes: 287, Consumers: 1}, l); err == nil {
+		t.Error("0 shards accepted")
+	}
+}

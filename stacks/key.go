@@ -23,6 +23,10 @@ type Key struct {
 	Allowed string
 	// DefaultDoc overrides the rendered default where it depends on another key.
 	DefaultDoc string
+	// ChangedByOps marks a key that routine operations change in the stack files (shardCount:
+	// `streamlake shards --to N --write`, one pull request per step). The README table does not
+	// copy its per-stack values, so such a pull request changes the stack file alone.
+	ChangedByOps bool
 
 	kind     kind
 	def      any  // the default, a Go value of the field's type

@@ -112,9 +112,12 @@ func ConfigTable(keys []Key, stacks []StackValues) string {
 		b.WriteString("| `" + k.Name + "` | " + cell(defaultDoc(k)) + " | " + cell(k.Allowed) + " |")
 		for _, s := range stacks {
 			v, ok := s.Values[k.Name]
-			if ok {
+			switch {
+			case ok && k.ChangedByOps:
+				b.WriteString(" set in the file |")
+			case ok:
 				b.WriteString(" `" + cell(formatValue(v)) + "` |")
-			} else {
+			default:
 				b.WriteString("  |")
 			}
 		}

@@ -127,3 +127,20 @@ func TestSchemaDocsAreGenerated(t *testing.T) {
 			configTableFile, schema.EmbeddedFile, firstDifference(string(b), want))
 	}
 }
+
+// A key routine operations change (shardCount, by `streamlake shards --to N --write`) is not
+// copied into the README table: a resharding pull request then changes the stack file alone
+// and TestConfigDocsAreGenerated still passes.
+func TestChangedByOpsValuesNotCopied(t *testing.T) {
+	var keys []stacks.Key
+	for _, k := range stacks.Keys() {
+		if k.Name == "shardCount" || k.Name == "retentionHours" {
+			keys = append(keys, k)
+		}
+	}
+	a := stacks.ConfigTable(keys, []stacks.StackValues{{Name: "prod", Values: map[string]any{"shardCount": 4, "retentionHours": 168}}})
+	b := stacks.ConfigTable(keys, []stacks.StackValues{{Name: "prod", Values: map[string]any{"shardCount": 8, "retentionHours": 168}}})
+	if a != b || !strings.Contains(a, "| set in the file |") || !strings.Contains(a, "| `168` |") {
+		t.Errorf("tables:\n%s\n%s", a, b)
+	}
+}

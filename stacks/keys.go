@@ -63,8 +63,9 @@ func streamKeys() []Key {
 	shards := integer("shardCount", 0, func(c *Config) *int { return &c.ShardCount },
 		crossChecked[int](fmt.Sprintf("1..%d with PROVISIONED; unset (or 0) with ON_DEMAND", awsrules.MaxShards)),
 		"Provisioned shards. Each takes 1 MiB/s or 1000 records/s in. A deploy may at most double or halve the "+
-			"live count; preview refuses bigger jumps and names the next safe step. Plan with `streamlake shards`.")
-	shards.optional, shards.DefaultDoc = true, "1 with PROVISIONED, unset with ON_DEMAND"
+			"live count; preview refuses bigger jumps and names the next safe step. Plan with `streamlake shards`; change it "+
+			"one step per pull request (`streamlake shards --to N --stack S --write`).")
+	shards.optional, shards.DefaultDoc, shards.ChangedByOps = true, "1 with PROVISIONED, unset with ON_DEMAND", true
 	return []Key{
 		mode, shards,
 		integer("retentionHours", 24, func(c *Config) *int { return &c.RetentionHours },

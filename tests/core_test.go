@@ -18,8 +18,8 @@ func TestStreamFollowsStackConfig(t *testing.T) {
 		shards, retention int
 		metrics           []any
 	}{
-		"dev":  {1, 24, nil},
-		"prod": {4, 168, []any{"IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded", "IteratorAgeMilliseconds"}},
+		"dev":  {fileShards(t, "dev"), 24, nil},
+		"prod": {fileShards(t, "prod"), 168, []any{"IncomingBytes", "IncomingRecords", "WriteProvisionedThroughputExceeded", "IteratorAgeMilliseconds"}},
 	}
 	for _, stack := range stacks {
 		res := run(t, stack, nil)

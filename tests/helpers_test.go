@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 func run(t *testing.T, stack string, cfg map[string]string) *stacktest.Result {
@@ -115,4 +116,19 @@ var authorizationOf = map[apispec.Auth]struct {
 	apispec.AuthAPIKey: {"NONE", true, false},
 	apispec.AuthIAM:    {"AWS_IAM", false, false},
 	apispec.AuthJWT:    {"COGNITO_USER_POOLS", false, true},
+}
+
+// fileShards is the shardCount a stack file sets: routine resharding changes it by pull
+// request (`streamlake shards --to N --write`), so tests read it instead of repeating it.
+func fileShards(t *testing.T, stack string) int {
+	t.Helper()
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := stackfile.ReadOps(root, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops.ShardCount
 }

@@ -43,8 +43,13 @@ func TestReadmeDocumentsEveryKeyAndAlarm(t *testing.T) {
 }
 
 func runConfig(t *testing.T) (*slstacks.Config, error) {
+	return loadConfigErr("dev", nil, nil)
+}
+
+// loadConfigErr runs only Load for a stack file with overrides, under mocks.
+func loadConfigErr(stack string, config map[string]string, unset []string) (*slstacks.Config, error) {
 	var cfg *slstacks.Config
-	_, err := stacktest.Run(stacktest.Options{Stack: "dev", Program: func(ctx *pulumi.Context) error {
+	_, err := stacktest.Run(stacktest.Options{Stack: stack, Config: config, Unset: unset, Program: func(ctx *pulumi.Context) error {
 		c, err := slstacks.Load(ctx)
 		cfg = c
 		return err

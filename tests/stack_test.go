@@ -80,8 +80,10 @@ func TestLogicalNamesAreUnique(t *testing.T) {
 
 // TestShardCountChangesOnlyTheStream: ops tune shardCount; nothing but the stream may move.
 func TestShardCountChangesOnlyTheStream(t *testing.T) {
+	from := fileShards(t, "prod")
+	to := from * 2
 	a := run(t, "prod", nil)
-	b := run(t, "prod", map[string]string{"shardCount": "8"})
+	b := run(t, "prod", map[string]string{"shardCount": fmt.Sprint(to)})
 	if len(a.Resources) != len(b.Resources) {
 		t.Fatalf("resource count changed: %d -> %d", len(a.Resources), len(b.Resources))
 	}
@@ -98,9 +100,9 @@ func TestShardCountChangesOnlyTheStream(t *testing.T) {
 	sort.Strings(changed)
 	want := []string{tStream + " stream-stream"}
 	if !reflect.DeepEqual(changed, want) {
-		t.Errorf("shardCount 4 -> 8 changed %v, want only %v", changed, want)
+		t.Errorf("shardCount %d -> %d changed %v, want only %v", from, to, changed, want)
 	}
-	if got := one(t, b, tStream).Num("shardCount"); got != 8 {
+	if got := one(t, b, tStream).Num("shardCount"); got != float64(to) {
 		t.Errorf("shardCount %v", got)
 	}
 }
@@ -116,8 +118,8 @@ func TestShardStepIsCheckedAgainstTheLiveStream(t *testing.T) {
 		{4, 2, ""},
 		{4, 4, ""},
 		{0, 64, ""}, // first deploy: no live stream
-		{4, 9, "from 4 the allowed range is 2..8; set shardCount to 8, deploy, then continue (path [8 9]"},
-		{4, 1, "from 4 the allowed range is 2..8; set shardCount to 2, deploy, then continue (path [2 1]"},
+		{4, 9, "from 4 the allowed range is 2..8; set shardCount to 8, deploy, then continue (path 4 -> 8 -> 9,"},
+		{4, 1, "from 4 the allowed range is 2..8; set shardCount to 2, deploy, then continue (path 4 -> 2 -> 1,"},
 		{2, 64, "set shardCount to 4"},
 	}
 	for _, tt := range tests {

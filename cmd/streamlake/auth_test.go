@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/athena"
-	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/apisim"
@@ -84,18 +81,7 @@ func TestSendInEveryAuthMode(t *testing.T) {
 // `streamlake verify` sends its tagged batch with the stack's auth mode (here read from the
 // stack outputs: iam), then finds it in Athena.
 func TestVerifyWithSigV4(t *testing.T) {
-	fakeAWS(t)
-	endpoint := testenv.Moto(t)
-	cfg := testenv.AWSConfig(endpoint)
-	ctx := context.Background()
-	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := athena.NewFromConfig(cfg).CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String("wg"), Configuration: &athenatypes.WorkGroupConfiguration{
-		ResultConfiguration: &athenatypes.ResultConfiguration{OutputLocation: aws.String("s3://lake/athena-results/")},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	endpoint := motoLake(t)
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	api := testenv.NewAPIWith(t, apisim.Options{Auth: apispec.AuthIAM, Region: testenv.Region, Credentials: standinCredentials}, testenv.APIFaults{}, 1)
 	seedAthena(t, endpoint, nil, rowsFor("viam1", []int{1, 2, 3}, now, time.Second))

@@ -7,8 +7,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 )
 
 // awsFlags are the flags every AWS-calling command shares.
@@ -52,3 +56,16 @@ func s3Client(cfg aws.Config) *s3.Client {
 		o.UsePathStyle = cfg.BaseEndpoint != nil
 	})
 }
+
+// cloudWatchClient speaks CloudWatch's awsQuery protocol. Since service/cloudwatch v1.53.0 the
+// SDK defaults to Smithy RPC v2 CBOR; CloudWatch still serves awsQuery (its model lists both),
+// and moto_server, which the tests run against, answers only awsQuery. The SDK's Protocol
+// option selects it (smithy-go's awsquery package with the client's own service schema), so
+// the tests exercise the same client, serializers and protocol the CLI ships with.
+func cloudWatchClient(cfg aws.Config) *cloudwatch.Client {
+	return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) {
+		o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801)
+	})
+}
+
+func glueClient(cfg aws.Config) *glue.Client { return glue.NewFromConfig(cfg) }

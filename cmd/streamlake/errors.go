@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -39,28 +38,25 @@ type errorsFlags struct {
 	maxObjects int
 }
 
-func (f *errorsFlags) register(fs *flag.FlagSet) {
-	f.lake.register(fs)
-	fs.DurationVar(&f.since, "since", 24*time.Hour, "show objects written in the last `duration` (1m..8760h)")
-	fs.IntVar(&f.maxObjects, "max-objects", 1000, "read at most `n` objects (1..100000)")
-}
+// Ranges of errors' numeric flags: a year back at most, and a bounded read.
+const (
+	maxErrorsSince   = 365 * 24 * time.Hour
+	maxErrorsObjects = 100000
+)
 
-func (f *errorsFlags) check() error {
-	if err := inRange("since", f.since, time.Minute, 8760*time.Hour); err != nil {
-		return err
-	}
-	return inRange("max-objects", f.maxObjects, 1, 100000)
+func errorsFlagSet(e *env) (*flags, *errorsFlags) {
+	var f errorsFlags
+	fs := newFlags("errors", "[flags]", errorsDescription)
+	f.lake.register(fs)
+	fs.daysVar(&f.since, "since", 24*time.Hour, time.Minute, maxErrorsSince, "show objects written in the last `duration` (whole days as 7d, or a Go duration as 36h)")
+	fs.intVar(&f.maxObjects, "max-objects", 1000, 1, maxErrorsObjects, "read at most `n` objects")
+	return fs, &f
 }
 
 func runErrors(ctx context.Context, e *env, args []string) int {
-	var f errorsFlags
-	fs := newFlags(e, "errors", "[flags]", errorsDescription)
-	f.register(fs)
+	fs, f := errorsFlagSet(e)
 	if code, exit := parse(e, fs, args); exit {
 		return code
-	}
-	if err := f.check(); err != nil {
-		return fail(e, "errors", err)
 	}
 	lake, _, _, err := f.lake.openLake(ctx, e)
 	if err != nil {

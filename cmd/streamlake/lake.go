@@ -1,9 +1,7 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -25,7 +23,7 @@ type lakeFlags struct {
 	json           bool
 }
 
-func (f *lakeFlags) register(fs *flag.FlagSet) {
+func (f *lakeFlags) register(fs *flags) {
 	f.aws.register(fs)
 	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack` whose outputs supply names not given as flags (default: the selected stack)")
 	fs.StringVar(&f.outputs, "outputs", "", "read stack outputs from `file` (saved 'pulumi stack output --json --show-secrets') instead of running pulumi")
@@ -61,14 +59,6 @@ func lakeS3(cfg aws.Config) *s3.Client {
 // recordFields are the event schema's fields recovery reads.
 func recordFields() recovery.Fields { return recovery.FieldsOf(schema.Default(), producer.IDField) }
 
-// inRange is a numeric flag's range check: a usage error naming the flag, value and range.
-func inRange[T cmp.Ordered](name string, v, lo, hi T) error {
-	if v < lo || v > hi {
-		return usagef("--%s %v is out of range %v..%v", name, v, lo, hi)
-	}
-	return nil
-}
-
 // resendFlags are the flags of the commands that send records again: redrive and replay.
 type resendFlags struct {
 	lake        lakeFlags
@@ -79,29 +69,16 @@ type resendFlags struct {
 	noProgress  bool
 }
 
-func (f *resendFlags) register(fs *flag.FlagSet) {
+// maxResendConcurrency bounds redrive's and replay's PutRecords requests in flight.
+const maxResendConcurrency = 64
+
+func (f *resendFlags) register(fs *flags) {
 	f.lake.register(fs)
 	fs.StringVar(&f.stream, "to-stream", "", "Kinesis stream `name` to send the records to; default: stack output streamName")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "read everything and report what would be sent; send nothing, write no marker")
-	fs.IntVar(&f.concurrency, "concurrency", 4, "`n` PutRecords requests in flight at once (1..64)")
-	def := producer.DefaultRetryPolicy()
-	fs.IntVar(&f.retry.MaxAttempts, "max-attempts", def.MaxAttempts, "`n` sends of one record before it counts as failed (1..100)")
-	fs.DurationVar(&f.retry.BaseDelay, "backoff-base", def.BaseDelay, "first retry waits up to this `duration` (doubling each retry, full jitter)")
-	fs.DurationVar(&f.retry.MaxDelay, "backoff-max", def.MaxDelay, "longest wait between retries, a `duration`")
+	fs.intVar(&f.concurrency, "concurrency", 4, 1, maxResendConcurrency, "`n` PutRecords requests in flight at once")
+	registerRetry(fs, &f.retry)
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
-}
-
-func (f *resendFlags) check() error {
-	if err := inRange("concurrency", f.concurrency, 1, 64); err != nil {
-		return err
-	}
-	if err := inRange("max-attempts", f.retry.MaxAttempts, 1, 100); err != nil {
-		return err
-	}
-	if err := f.retry.Validate(); err != nil {
-		return usagef("%v", err)
-	}
-	return nil
 }
 
 // prepare opens the lake and, unless this is a dry run, the stream; it fills the job's

@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ type cli struct {
 	pulumi pulumiRunner
 	now    func() time.Time
 	env    map[string]string
+	// dir is the project directory shards reads stack files from ("": the working directory).
+	dir       string
+	buildInfo func() (*debug.BuildInfo, bool)
 }
 
 type result struct {
@@ -41,7 +45,7 @@ func (c cli) run(args ...string) result {
 			return nil, errors.New("no pulumi in tests")
 		}
 	}
-	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, pulumi: pulumi, now: c.now}
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] }, pulumi: pulumi, now: c.now, dir: c.dir, buildInfo: c.buildInfo}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code := run(ctx, e, args)
@@ -78,13 +82,13 @@ func TestExitCodesAndHelp(t *testing.T) {
 		{[]string{"shards", "--help"}, exitOK, "Usage: streamlake shards", ""},
 		{[]string{"send", "--bogus"}, exitUsage, "", "flag provided but not defined"},
 		{[]string{"send", "extra"}, exitUsage, "", "unexpected arguments"},
-		{[]string{"send", "--count", "-1"}, exitUsage, "", "must not be negative"},
+		{[]string{"send", "--count", "-1"}, exitUsage, "", "--count -1 is out of range: allowed 1..100000000"},
 		{[]string{"send", "--stream", "s", "--api-url", "http://x"}, exitUsage, "", "--api-url and --api-key are for --via api"},
 		{[]string{"send", "--via", "carrier-pigeon"}, exitUsage, "", "--via must be api or stream"},
-		{[]string{"verify", "--count", "501"}, exitUsage, "", "--count must be 1..500"},
+		{[]string{"verify", "--count", "501"}, exitUsage, "", "--count 501 is out of range: allowed 1..500"},
 		{[]string{"verify", "--run-id", "Bad ID"}, exitUsage, "", "--run-id"},
 		{[]string{"shards"}, exitUsage, "", "--peak-eps is required"},
-		{[]string{"shards", "--peak-eps", "10", "--event-bytes", "2000000"}, exitUsage, "", "record size"},
+		{[]string{"shards", "--peak-eps", "10", "--event-bytes", "2000000"}, exitUsage, "", "--event-bytes 2000000 is out of range: allowed 1..1048576"},
 		// Nothing given and no stack outputs: a clear error naming the flag, exit 1.
 		{[]string{"send", "--count", "1"}, exitFail, "", "--api-url not given, and stack outputs are unavailable"},
 		{[]string{"send", "--via", "stream"}, exitFail, "", "--stream not given, and stack outputs are unavailable"},
@@ -184,7 +188,7 @@ func TestNamesMatchThePulumiProgram(t *testing.T) {
 			return true
 		})
 	}
-	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outAPIAuth, outStream, outBucket, outDatabase, outTable, outWorkgroup, outDiscovery} {
+	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outAPIAuth, outStream, outBucket, outDatabase, outTable, outWorkgroup, outDiscovery, outDelivery, outCrawler, outTopic} {
 		if !exports[k] {
 			t.Errorf("the CLI reads stack output %q, which stacks/run.go does not export (exports: %v)", k, exports)
 		}

@@ -26,6 +26,9 @@ const (
 	outDatabase  = "glueDatabase"
 	outTable     = "glueTable"
 	outWorkgroup = "athenaWorkgroup"
+	outDelivery  = "deliveryStreamName"
+	outCrawler   = "crawlerName"
+	outTopic     = "alarmTopicArn"
 )
 
 // pulumiRunner runs the pulumi CLI with args and returns its stdout.
@@ -129,6 +132,12 @@ func (s *stackOutputs) get(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("stack output %q is missing %s", key, s.where())
 	}
 	return v, nil
+}
+
+// lookup returns output key, or "" when the stack does not export it.
+func (s *stackOutputs) lookup(ctx context.Context, key string) (string, error) {
+	s.once.Do(func() { s.load(ctx) })
+	return s.vals[key], s.err
 }
 
 // loaded reports whether outputs were read successfully (without reading them).

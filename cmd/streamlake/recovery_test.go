@@ -80,6 +80,21 @@ func (l *lakeStandins) errorObject(typ, code, msg, name string, ids ...string) s
 	return key
 }
 
+// rawObject puts the raw backup Firehose wrote at: events id and id+"b", gzipped and
+// concatenated without a delimiter.
+func (l *lakeStandins) rawObject(at time.Time, id string) {
+	l.t.Helper()
+	p, err := firehoseprefix.Evaluate(recovery.StackPrefixes.Raw, firehoseprefix.Values{Time: at})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(append(testEvent(id), testEvent(id+"b")...))
+	_ = zw.Close()
+	l.put(p+firehoseprefix.ObjectName("delivery", 1, at, id)+".gz", gz.Bytes())
+}
+
 func testEvent(id string) []byte {
 	return fmt.Appendf(nil, `{"event_id":%q,"event_type":"progress","user_id":"u-1","occurred_at":"2026-11-25T10:00:00Z"}`, id)
 }
@@ -164,16 +179,7 @@ func TestRedriveCommand(t *testing.T) {
 func TestReplayCommand(t *testing.T) {
 	l := newLakeStandins(t)
 	for h, id := range []string{"r-9", "r-10", "r-11"} {
-		at := incident.Add(time.Duration(h-1) * time.Hour)
-		p, err := firehoseprefix.Evaluate(recovery.StackPrefixes.Raw, firehoseprefix.Values{Time: at})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
-		_, _ = zw.Write(append(testEvent(id), testEvent(id+"b")...))
-		_ = zw.Close()
-		l.put(p+firehoseprefix.ObjectName("delivery", 1, at, id)+".gz", gz.Bytes())
+		l.rawObject(incident.Add(time.Duration(h-1)*time.Hour), id)
 	}
 	r := cli{t: t}.run(l.args("replay", "--from", "2026-11-25T10", "--to", "2026-11-25T11", "--to-stream", testStream)...)
 	if r.code != exitOK || !strings.Contains(r.stderr, "WARNING: records of these hours already in the lake will be stored twice") ||
@@ -230,13 +236,13 @@ func TestRecoveryUsageErrors(t *testing.T) {
 	}{
 		{[]string{"redrive", "--bucket", "b"}, "--prefix is required"},
 		{[]string{"redrive", "--prefix", "raw/year=2026/"}, `--prefix: prefix "raw/year=2026/" is not under errors/`},
-		{[]string{"redrive", "--prefix", "errors/", "--concurrency", "0"}, "--concurrency 0 is out of range 1..64"},
-		{[]string{"redrive", "--prefix", "errors/", "--max-attempts", "1000"}, "--max-attempts 1000 is out of range 1..100"},
-		{[]string{"errors", "--since", "10s"}, "--since 10s is out of range 1m0s..8760h0m0s"},
-		{[]string{"errors", "--max-objects", "0"}, "--max-objects 0 is out of range 1..100000"},
+		{[]string{"redrive", "--prefix", "errors/", "--concurrency", "0"}, "--concurrency 0 is out of range: allowed 1..64"},
+		{[]string{"redrive", "--prefix", "errors/", "--max-attempts", "1000"}, "--max-attempts 1000 is out of range: allowed 1..100"},
+		{[]string{"errors", "--since", "10s"}, "--since 10s is out of range: allowed 1m..365d"},
+		{[]string{"errors", "--max-objects", "0"}, "--max-objects 0 is out of range: allowed 1..100000"},
 		{[]string{"replay", "--from", "2026-11-01", "--to", "2026-11-02T00"}, `--from "2026-11-01": want a UTC hour as 2006-01-02T15`},
 		{[]string{"replay", "--from", "2026-11-02T00", "--to", "2026-11-01T00"}, "--to 2026-11-01T00 must be 1..8784 hours after --from 2026-11-02T00, is -24"},
-		{[]string{"replay", "--from", "2026-11-01T00", "--to", "2026-11-02T00", "--concurrency", "65"}, "--concurrency 65 is out of range"},
+		{[]string{"replay", "--from", "2026-11-01T00", "--to", "2026-11-02T00", "--concurrency", "65"}, "--concurrency 65 is out of range: allowed 1..64"},
 	} {
 		r := c.run(tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 
 	"github.com/streamlake/streamlake/internal/recovery"
 )
@@ -42,23 +41,24 @@ type redriveFlags struct {
 	prefix, errorCode string
 }
 
-func (f *redriveFlags) register(fs *flag.FlagSet) {
-	f.resendFlags.register(fs)
+func redriveFlagSet(e *env) (*flags, *redriveFlags) {
+	var f redriveFlags
+	fs := newFlags("redrive", "--prefix PREFIX [flags]", redriveDescription)
+	f.register(fs)
 	fs.StringVar(&f.prefix, "prefix", "", "S3 `prefix` of the error objects to redrive (required), e.g. errors/processing-failed/year=2026/month=11/day=25/")
 	fs.StringVar(&f.errorCode, "error-code", "", "send only records with this error `code` (errorCode, or lastErrorCode); the others stay for a later run")
+	return fs, &f
 }
 
 func runRedrive(ctx context.Context, e *env, args []string) int {
-	var f redriveFlags
-	fs := newFlags(e, "redrive", "--prefix PREFIX [flags]", redriveDescription)
-	f.register(fs)
+	fs, f := redriveFlagSet(e)
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
 	if f.prefix == "" {
 		return fail(e, "redrive", usagef("--prefix is required (e.g. errors/processing-failed/year=2026/month=11/day=25/)"))
 	}
-	if err := f.check(); err != nil {
+	if err := checkRetry(f.retry); err != nil {
 		return fail(e, "redrive", err)
 	}
 	if err := recovery.StackPrefixes.CheckErrorPrefix(f.prefix); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"time"
 
@@ -43,11 +42,14 @@ type replayFlags struct {
 	again    bool
 }
 
-func (f *replayFlags) register(fs *flag.FlagSet) {
-	f.resendFlags.register(fs)
+func replayFlagSet(e *env) (*flags, *replayFlags) {
+	var f replayFlags
+	fs := newFlags("replay", "--from HOUR --to HOUR [flags]", replayDescription)
+	f.register(fs)
 	fs.StringVar(&f.from, "from", "", "first UTC `hour` to replay, as 2026-11-01T00 (required)")
 	fs.StringVar(&f.to, "to", "", "UTC `hour` to stop before, as 2026-11-02T00 (required)")
 	fs.BoolVar(&f.again, "again", false, "ignore markers: send every record of the range again, also those a previous replay sent")
+	return fs, &f
 }
 
 // hours parses --from and --to.
@@ -72,9 +74,7 @@ func (f *replayFlags) hours() (from, to time.Time, err error) {
 }
 
 func runReplay(ctx context.Context, e *env, args []string) int {
-	var f replayFlags
-	fs := newFlags(e, "replay", "--from HOUR --to HOUR [flags]", replayDescription)
-	f.register(fs)
+	fs, f := replayFlagSet(e)
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
@@ -82,7 +82,7 @@ func runReplay(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "replay", err)
 	}
-	if err := f.check(); err != nil {
+	if err := checkRetry(f.retry); err != nil {
 		return fail(e, "replay", err)
 	}
 	job, target, err := f.prepare(ctx, e, recovery.RawRecords)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -25,7 +24,7 @@ type targetFlags struct {
 	stack, outputs string
 }
 
-func (t *targetFlags) register(fs *flag.FlagSet, batchDefault bool) {
+func (t *targetFlags) register(fs *flags, batchDefault bool) {
 	fs.StringVar(&t.via, "via", "", "`mode`: api (through the ingest API) or stream (straight to Kinesis) (default: stream if --stream is given, else api)")
 	fs.StringVar(&t.apiURL, "api-url", "", "ingest API base (stage) `URL`; default: stack output apiUrl")
 	fs.StringVar(&t.apiKey, "api-key", "", "API `key` (--auth apiKey); default: $STREAMLAKE_API_KEY, then stack output apiKey")
@@ -38,7 +37,7 @@ func (t *targetFlags) register(fs *flag.FlagSet, batchDefault bool) {
 	fs.StringVar(&t.outputs, "outputs", "", "read stack outputs from `file` (saved 'pulumi stack output --json --show-secrets') instead of running pulumi")
 }
 
-func (a *awsFlags) register(fs *flag.FlagSet) {
+func (a *awsFlags) register(fs *flags) {
 	fs.StringVar(&a.region, "region", "", "AWS `region`; default: the stack's region when stack outputs are read, else the SDK's (AWS_REGION, profile)")
 	fs.StringVar(&a.endpoint, "endpoint-url", "", "send every AWS client to this endpoint `URL` (local stand-ins)")
 }
@@ -188,45 +187,68 @@ Examples:
   streamlake send --stack dev --rate 200 --duration 1m       # steady load for a minute
   streamlake send --stream my-stream --region eu-west-1 --count 100000 --concurrency 8`
 
-func (f *sendFlags) register(fs *flag.FlagSet) {
-	f.target.register(fs, false)
-	fs.IntVar(&f.count, "count", 0, "`n` events to send (default 100 unless --duration is given)")
-	fs.Float64Var(&f.rate, "rate", 0, "target events per second, `n` (0: as fast as the target accepts)")
-	fs.DurationVar(&f.duration, "duration", 0, "stop generating after this `duration` (e.g. 30s, 5m)")
-	fs.IntVar(&f.concurrency, "concurrency", 4, "`n` requests in flight at once")
+// Ranges of send's numeric flags.
+const (
+	maxSendCount       = 100_000_000
+	maxSendRate        = 1_000_000
+	maxSendConcurrency = 256
+	maxSendUsers       = 10_000_000
+)
+
+// maxAttempts bounds --max-attempts of every command that sends (send, redrive, replay).
+const maxAttempts = 100
+
+// registerRetry registers the retry flags every sending command shares.
+func registerRetry(fs *flags, r *producer.RetryPolicy) {
 	def := producer.DefaultRetryPolicy()
-	fs.IntVar(&f.retry.MaxAttempts, "max-attempts", def.MaxAttempts, "`n` sends of one record before it counts as failed")
-	fs.DurationVar(&f.retry.BaseDelay, "backoff-base", def.BaseDelay, "first retry waits up to this `duration` (doubling each retry, full jitter)")
-	fs.DurationVar(&f.retry.MaxDelay, "backoff-max", def.MaxDelay, "longest wait between retries, a `duration`")
-	fs.IntVar(&f.users, "users", 1000, "spread events over `n` distinct user_id values (partition keys)")
+	fs.intVar(&r.MaxAttempts, "max-attempts", def.MaxAttempts, 1, maxAttempts, "`n` sends of one record before it counts as failed")
+	fs.durationVar(&r.BaseDelay, "backoff-base", def.BaseDelay, 0, time.Minute, "first retry waits up to this `duration` (doubling each retry, full jitter)")
+	fs.durationVar(&r.MaxDelay, "backoff-max", def.MaxDelay, 0, 10*time.Minute, "longest wait between retries, a `duration` (at least --backoff-base)")
+}
+
+// checkRetry checks what the retry flags' ranges cannot.
+func checkRetry(r producer.RetryPolicy) error {
+	if r.MaxDelay < r.BaseDelay {
+		return usagef("--backoff-max %s is below --backoff-base %s: the longest wait must be at least the first", r.MaxDelay, r.BaseDelay)
+	}
+	if err := r.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// defaultSendCount is what a run without --count or --duration sends.
+const defaultSendCount = 100
+
+func sendFlagSet(e *env) (*flags, *sendFlags) {
+	var f sendFlags
+	fs := newFlags("send", "[flags]", sendDescription)
+	f.target.register(fs, false)
+	fs.intVar(&f.count, "count", 0, 1, maxSendCount, fmt.Sprintf("`n` events to send (default %d unless --duration is given)", defaultSendCount))
+	fs.floatVar(&f.rate, "rate", 0, 0, maxSendRate, false, "target events per second, `n` (0: as fast as the target accepts)")
+	fs.durationVar(&f.duration, "duration", 0, time.Second, 24*time.Hour, "stop generating after this `duration` (e.g. 30s, 5m)")
+	fs.intVar(&f.concurrency, "concurrency", 4, 1, maxSendConcurrency, "`n` requests in flight at once")
+	registerRetry(fs, &f.retry)
+	fs.intVar(&f.users, "users", 1000, 1, maxSendUsers, "spread events over `n` distinct user_id values (partition keys)")
 	fs.StringVar(&f.eventType, "event-type", "", "fixed event_type `value` (default: a realistic mix)")
 	fs.BoolVar(&f.json, "json", false, "print the summary as JSON")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar (it is shown only on a terminal anyway)")
+	return fs, &f
 }
 
-// check validates the flags and applies the default count.
+// check validates what the ranges cannot and applies the default count.
 func (f *sendFlags) check() error {
-	switch {
-	case f.count < 0 || f.rate < 0 || f.duration < 0:
-		return usagef("--count, --rate and --duration must not be negative")
-	case f.concurrency < 1:
-		return usagef("--concurrency must be at least 1")
-	case f.users < 1:
-		return usagef("--users must be at least 1")
-	}
-	if err := f.retry.Validate(); err != nil {
-		return usagef("%v", err)
+	if err := checkRetry(f.retry); err != nil {
+		return err
 	}
 	if f.count == 0 && f.duration == 0 {
-		f.count = 100
+		f.count = defaultSendCount
 	}
 	return nil
 }
 
 func runSend(ctx context.Context, e *env, args []string) int {
-	var f sendFlags
-	fs := newFlags(e, "send", "[flags]", sendDescription)
-	f.register(fs)
+	fs, f := sendFlagSet(e)
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
@@ -242,7 +264,7 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "send", usagef("%v", err))
 	}
-	return send(ctx, e, f, tgt, gen)
+	return send(ctx, e, *f, tgt, gen)
 }
 
 // send runs the load, prints its summary and returns the exit code.

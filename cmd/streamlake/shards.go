@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"strings"
-	"text/tabwriter"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -15,281 +14,247 @@ import (
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/shardplan"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 const shardsDescription = `
-Recommends a provisioned shard count for a peak rate: each shard takes 1 MiB/s and 1000
-records/s in, and serves 2 MiB/s out shared by all standard consumers (streamlake's Firehose is
-one; enhanced fan-out consumers have their own and are not counted). Prints the limits used,
-which one decides, the monthly cost (shard-hours and PUT payload units, every price a flag) next
-to a rough on-demand estimate, and the path of shardCount changes from the current count that
-AWS accepts (each step at most double and at least half the open shards, at most 10 per 24 h),
-as the commands to run, in order. Each change is one deploy: preview refuses a bigger jump.
+Sizing (--peak-eps N, or --from-metrics): recommends a provisioned shard count for a peak rate:
+each shard takes 1 MiB/s and 1000 records/s in, and serves 2 MiB/s out shared by all standard
+consumers (streamlake's Firehose is one; enhanced fan-out consumers have their own and are not
+counted). Prints the limits used, which one decides, the monthly cost (shard-hours and PUT
+payload units, every price a flag) next to a rough on-demand estimate, whether the API's rate
+limit (apiRateLimit of the stack file) can carry the peak, and the resharding path.
 
-The current count is --current, or the live stream's open shards when --stack or --outputs
-names a deployed stack.
+--from-metrics reads the peak from CloudWatch instead: the busiest minute of the stack's stream
+in --window (IncomingRecords and IncomingBytes, statistic Sum per 60 s period, divided by 60).
+
+Resharding (--to N --stack S): prints the path of shardCount changes from the current count that
+AWS accepts (each at most double and at least half the open shards; at most 10 UpdateShardCount
+calls per rolling 24 h per stream) and the exact edit of the next step: one pull request that
+changes streamlake:shardCount in Pulumi.<stack>.yaml, previewed and deployed by CI. With
+--write it makes that one edit (the value and its capacity comment; nothing else changes).
+
+The current count: --current if given; else the live stream's open shards when the stack's
+outputs can be read (AWS steps from them, and preview checks against them); else the stack
+file's shardCount. When the stack file and the live stream disagree, a change is merged but not
+deployed (or was made outside the repository): the output says so and --write refuses.
 
 Examples:
   streamlake shards --peak-eps 4000
-  streamlake shards --peak-eps 4000 --avg-eps 1500 --event-bytes 700 --consumers 2 --current 2 --stack prod`
+  streamlake shards --peak-eps 4000 --avg-eps 1500 --event-bytes 700 --consumers 2 --current 2
+  streamlake shards --from-metrics --stack prod --window 14d
+  streamlake shards --to 9 --stack prod --write`
 
 type shardsFlags struct {
 	peak, avg     float64
 	eventBytes    float64
 	consumers     int
 	headroom      float64
-	current       int
+	current, to   int
+	write         bool
+	fromMetrics   bool
+	window        time.Duration
+	batchSize     int
 	prices        shardplan.Prices
 	aws           awsFlags
 	stack, output string
 	json          bool
 }
 
-func (f *shardsFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&f.peak, "peak-eps", 0, "peak events (records) per second, `n`, the stream must take (required)")
-	fs.Float64Var(&f.avg, "avg-eps", 0, "average events per second over a month, `n`, for the cost (default: the peak, an upper bound)")
-	fs.Float64Var(&f.eventBytes, "event-bytes", 0, "average record size in `bytes` incl. partition key (default: measured from generated schema events)")
-	fs.IntVar(&f.consumers, "consumers", 1, "`n` standard consumers reading every record (Firehose is one)")
-	fs.Float64Var(&f.headroom, "headroom", 25, "spare capacity above the peak, in `percent`")
-	fs.IntVar(&f.current, "current", 0, "current open shard `count` (default: read from the stack's stream with --stack/--outputs)")
+// Ranges of shards' numeric flags.
+const (
+	maxEPS       = 10_000_000
+	maxConsumers = 100
+	maxPrice     = 1000
+	day          = 24 * time.Hour
+)
+
+func shardsFlagSet(e *env) (*flags, *shardsFlags) {
+	var f shardsFlags
+	fs := newFlags("shards", "--peak-eps N | --from-metrics | --to N [flags]", shardsDescription)
+	fs.floatVar(&f.peak, "peak-eps", 0, 0, maxEPS, true, "peak events (records) per second, `n`, the stream must take")
+	fs.floatVar(&f.avg, "avg-eps", 0, 0, maxEPS, false, "average events per second over a month, `n`, for the cost, at most the peak (default: the peak, an upper bound)")
+	fs.floatVar(&f.eventBytes, "event-bytes", 0, 1, awsrules.MaxRecordBytes, false, "average record size in `bytes` incl. partition key (default: measured from generated schema events)")
+	fs.intVar(&f.consumers, "consumers", 1, 0, maxConsumers, "`n` standard consumers reading every record (Firehose is one)")
+	fs.floatVar(&f.headroom, "headroom", 25, 0, 1000, false, "spare capacity above the peak, in `percent`")
+	fs.intVar(&f.current, "current", 0, 1, awsrules.MaxShards, "current open shard `count` (default: the live stream's, else the stack file's)")
+	fs.intVar(&f.to, "to", 0, 1, awsrules.MaxShards, "plan the pull requests from the current count to `n` shards")
+	fs.BoolVar(&f.write, "write", false, "with --to: change shardCount in Pulumi.<stack>.yaml for the next step only")
+	fs.BoolVar(&f.fromMetrics, "from-metrics", false, "read the peak from the stack's stream metrics in CloudWatch instead of --peak-eps")
+	fs.daysVar(&f.window, "window", 14*day, time.Hour, 15*day, "with --from-metrics: how far back to look, a `duration` (14d, 36h); CloudWatch keeps 1-minute data 15 days")
+	fs.intVar(&f.batchSize, "batch-size", producer.APIBatchLimits.MaxRecords, 1, producer.APIBatchLimits.MaxRecords, "events per request on the API's batch route, `n`, for the rate-limit check")
 	def := shardplan.DefaultPrices()
-	fs.Float64Var(&f.prices.ShardHour, "shard-hour-price", def.ShardHour, "`USD` per shard-hour (us-east-1 default)")
-	fs.Float64Var(&f.prices.PutUnitsPerMillion, "put-unit-price", def.PutUnitsPerMillion, "`USD` per million 25 KB PUT payload units (us-east-1 default)")
-	fs.Float64Var(&f.prices.OnDemandStreamHour, "ondemand-stream-hour-price", def.OnDemandStreamHour, "on-demand: `USD` per stream-hour (us-east-1 default)")
-	fs.Float64Var(&f.prices.OnDemandWriteGB, "ondemand-write-gb-price", def.OnDemandWriteGB, "on-demand: `USD` per GB written, records rounded up to 1 KB (us-east-1 default)")
-	fs.Float64Var(&f.prices.OnDemandReadGB, "ondemand-read-gb-price", def.OnDemandReadGB, "on-demand: `USD` per GB read by standard consumers (us-east-1 default)")
+	fs.floatVar(&f.prices.ShardHour, "shard-hour-price", def.ShardHour, 0, maxPrice, false, "`USD` per shard-hour (us-east-1 default)")
+	fs.floatVar(&f.prices.PutUnitsPerMillion, "put-unit-price", def.PutUnitsPerMillion, 0, maxPrice, false, "`USD` per million 25 KB PUT payload units (us-east-1 default)")
+	fs.floatVar(&f.prices.OnDemandStreamHour, "ondemand-stream-hour-price", def.OnDemandStreamHour, 0, maxPrice, false, "on-demand: `USD` per stream-hour (us-east-1 default)")
+	fs.floatVar(&f.prices.OnDemandWriteGB, "ondemand-write-gb-price", def.OnDemandWriteGB, 0, maxPrice, false, "on-demand: `USD` per GB written, records rounded up to 1 KB (us-east-1 default)")
+	fs.floatVar(&f.prices.OnDemandReadGB, "ondemand-read-gb-price", def.OnDemandReadGB, 0, maxPrice, false, "on-demand: `USD` per GB read by standard consumers (us-east-1 default)")
 	f.aws.register(fs)
-	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack`: its stream gives the current count, and the printed commands name it")
+	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack`: its stack file (and, if its outputs can be read, its live stream) gives the current count")
 	fs.StringVar(&f.output, "outputs", "", "read stack outputs from `file` instead of running pulumi")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
+	return fs, &f
+}
+
+// check refuses flag combinations that cannot mean anything.
+func (f *shardsFlags) check(fs *flags) error {
+	sizing := fs.set("peak-eps") || f.fromMetrics
+	switch {
+	case f.to > 0 && sizing:
+		return usagef("--to plans the pull requests to a count you chose; it cannot be combined with --peak-eps or --from-metrics (size first, then run --to with the recommendation)")
+	case f.write && f.to == 0:
+		return usagef("--write changes the stack file for one step of a --to plan: give --to N")
+	case f.to > 0 && f.stack == "":
+		return usagef("--to needs --stack S: the step is an edit of Pulumi.<S>.yaml")
+	case f.fromMetrics && (fs.set("peak-eps") || fs.set("avg-eps") || fs.set("event-bytes")):
+		return usagef("--from-metrics measures the peak, the average and the record size: drop --peak-eps, --avg-eps and --event-bytes")
+	case f.fromMetrics && f.stack == "" && f.output == "":
+		return usagef("--from-metrics needs --stack S (or --outputs FILE) to find the stream")
+	case f.to == 0 && !sizing:
+		return usagef("--peak-eps is required (or --from-metrics, or --to N to plan a resharding)")
+	case fs.set("avg-eps") && f.avg > f.peak:
+		return usagef("--avg-eps %g is above --peak-eps %g: the average cannot exceed the peak", f.avg, f.peak)
+	case fs.set("window") && !f.fromMetrics:
+		return usagef("--window is for --from-metrics")
+	}
+	return nil
 }
 
 func runShards(ctx context.Context, e *env, args []string) int {
-	var f shardsFlags
-	fs := newFlags(e, "shards", "--peak-eps N [flags]", shardsDescription)
-	f.register(fs)
+	fs, f := shardsFlagSet(e)
 	if code, exit := parse(e, fs, args); exit {
 		return code
+	}
+	if err := f.check(fs); err != nil {
+		return fail(e, "shards", err)
 	}
 	p, err := planShards(ctx, e, f)
 	if err != nil {
 		return fail(e, "shards", err)
 	}
 	if f.json {
-		return printed(e, "shards", writeJSON(e.stdout, p.json()))
+		err = writeJSON(e.stdout, p.json())
+	} else {
+		_, err = fmt.Fprint(e.stdout, p.text())
 	}
-	_, err = fmt.Fprint(e.stdout, p.text())
-	return printed(e, "shards", err)
+	if err != nil {
+		return printed(e, "shards", err)
+	}
+	if p.reshard != nil && p.reshard.refused != "" {
+		return fail(e, "shards", errors.New(p.reshard.refused))
+	}
+	return exitOK
 }
 
 // shardsPlan is everything `shards` reports, computed once and rendered as text or JSON.
 type shardsPlan struct {
+	sized    bool // a workload was sized (not only --to)
 	plan     shardplan.Plan
 	cost     shardplan.Cost
 	avg      float64
 	prices   shardplan.Prices
-	measured bool // the record size was measured from generated events
-	current  int  // 0: unknown
-	live     liveShards
-	steps    []shardplan.Step
-	commands []string // two per step: the config change and the deploy
+	measured bool        // the record size was measured from generated events
+	metrics  *streamPeak // the workload came from CloudWatch
+	api      *apiCarry   // what the API's rate limit carries (nil: no stack file)
+	reshard  *reshardPlan
+	warnings []string
 }
 
-// planShards checks the flags and computes the plan, the cost and the resharding path.
-func planShards(ctx context.Context, e *env, f shardsFlags) (*shardsPlan, error) {
-	if f.peak <= 0 {
-		return nil, usagef("--peak-eps is required and must be positive")
+// planShards computes the plan (sizing mode) and the resharding steps.
+func planShards(ctx context.Context, e *env, f *shardsFlags) (*shardsPlan, error) {
+	p := &shardsPlan{prices: f.prices}
+	cur, err := findCurrent(ctx, e, f)
+	if err != nil {
+		return nil, err
 	}
-	if f.current < 0 {
-		return nil, usagef("--current must be positive")
+	p.warnings = append(p.warnings, cur.warnings...)
+	target := f.to
+	if target == 0 {
+		if err := p.size(ctx, e, f); err != nil {
+			return nil, err
+		}
+		target = min(p.plan.Shards, awsrules.MaxShards)
+		if cur.file != nil {
+			p.api = newAPICarry(*cur.file, f.batchSize, p.plan.WriteRecordsPerSec)
+		}
 	}
-	p := &shardsPlan{avg: f.avg, prices: f.prices, current: f.current}
-	if p.avg == 0 {
+	if p.reshard, err = newReshardPlan(cur, target, f); err != nil {
+		return nil, err
+	}
+	if f.write {
+		if err := p.reshard.write(); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// size sizes the workload of the flags or of the stream's metrics.
+func (p *shardsPlan) size(ctx context.Context, e *env, f *shardsFlags) error {
+	p.sized = true
+	if f.fromMetrics {
+		peak, err := readStreamPeakOf(ctx, e, f)
+		if err != nil {
+			return err
+		}
+		p.metrics = &peak
+		f.peak, f.avg, f.eventBytes = peak.PeakRecordsPerSec, peak.AvgRecordsPerSec, peak.RecordBytes()
+	}
+	p.avg = f.avg
+	if !f.fromMetrics && p.avg == 0 {
 		p.avg = f.peak
 	}
 	if f.eventBytes == 0 {
 		size, err := measureEventBytes()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		f.eventBytes, p.measured = size, true
 	}
 	var err error
 	p.plan, err = shardplan.Recommend(shardplan.Workload{PeakEventsPerSec: f.peak, AvgRecordBytes: f.eventBytes, Consumers: f.consumers, HeadroomPct: f.headroom}, shardplan.DefaultLimits())
 	if err != nil {
-		return nil, usagef("%v", err)
+		return usagef("%v", err)
 	}
 	if p.cost, err = shardplan.MonthlyCost(p.plan.Shards, p.avg, f.eventBytes, f.consumers, f.prices); err != nil {
-		return nil, usagef("%v", err)
+		return usagef("%v", err)
 	}
-	if p.current == 0 && (f.stack != "" || f.output != "") {
-		if p.live, err = readLiveShards(ctx, newStackOutputs(e, f.stack, f.output), f.aws); err != nil {
-			return nil, fmt.Errorf("%w; pass --current N to plan without the live stream", err)
-		}
-		p.current = p.live.open
-	}
-	if p.current > 0 && p.live.mode != awsrules.OnDemand {
-		if p.steps, err = shardplan.Reshard(p.current, min(p.plan.Shards, awsrules.MaxShards)); err != nil {
-			return nil, err
-		}
-	}
-	p.commands = reshardCommands(p.steps, f.stack)
-	return p, nil
+	p.warnings = append(p.warnings, p.plan.Warnings...)
+	return nil
 }
 
-// reshardCommands are the commands of each step, for stack (a placeholder when not given).
-func reshardCommands(steps []shardplan.Step, stack string) []string {
-	if stack == "" {
-		stack = "<stack>"
-	}
-	var commands []string
-	for _, s := range steps {
-		commands = append(commands,
-			fmt.Sprintf("pulumi config set streamlake:shardCount %d --stack %s", s.To, stack),
-			fmt.Sprintf("pulumi up --stack %s", stack))
-	}
-	return commands
+// apiCarry is what the ingest API's rate limit carries, per route, against the planned peak.
+type apiCarry struct {
+	file                 string
+	rateLimit            float64
+	batchSize            int
+	singleEPS, batchEPS  float64
+	planned              float64
+	singleShort, batchOK bool
 }
 
-// shardsJSON is the plan as --json prints it (fields in key order).
-type shardsJSON struct {
-	AvgEPS             float64            `json:"avg_eps"`
-	Binding            string             `json:"binding"`
-	Commands           []string           `json:"commands"`
-	Current            int                `json:"current"`
-	Limits             shardplan.Limits   `json:"limits"`
-	MeasuredEventBytes bool               `json:"measured_event_bytes"`
-	MonthlyCostUSD     monthlyCostJSON    `json:"monthly_cost_usd"`
-	Needs              shardNeedsJSON     `json:"needs"`
-	Prices             shardplan.Prices   `json:"prices"`
-	Shards             int                `json:"shards"`
-	Steps              []shardplan.Step   `json:"steps"`
-	Stream             string             `json:"stream"`
-	Warnings           []string           `json:"warnings"`
-	Workload           shardplan.Workload `json:"workload"`
+// newAPICarry compares the stage's rate limit (requests/s) with the planned peak: one event
+// per request on the single route, batchSize on the batch route.
+func newAPICarry(ops stackfile.Ops, batchSize int, planned float64) *apiCarry {
+	a := &apiCarry{file: ops.File, rateLimit: ops.APIRateLimit, batchSize: batchSize, planned: planned}
+	a.singleEPS, a.batchEPS = a.rateLimit, a.rateLimit*float64(batchSize)
+	a.singleShort, a.batchOK = a.singleEPS < planned, a.batchEPS >= planned
+	return a
 }
 
-type monthlyCostJSON struct {
-	OnDemandRough float64 `json:"on_demand_rough"`
-	Provisioned   float64 `json:"provisioned"`
+// warnings says which routes cannot carry the planned peak.
+func (a *apiCarry) warnings() []string {
+	var out []string
+	if a.singleShort {
+		out = append(out, fmt.Sprintf("the API's rate limit (apiRateLimit %g requests/s in %s) carries at most %.0f events/s on the single-event route, below the planned %.0f events/s: clients must use the batch route, or raise apiRateLimit",
+			a.rateLimit, a.file, a.singleEPS, a.planned))
+	}
+	if !a.batchOK {
+		out = append(out, fmt.Sprintf("the API's rate limit (apiRateLimit %g requests/s in %s) carries at most %g x %d = %.0f events/s on the batch route, below the planned %.0f events/s: raise apiRateLimit (and apiBurstLimit)",
+			a.rateLimit, a.file, a.rateLimit, a.batchSize, a.batchEPS, a.planned))
+	}
+	return out
 }
-
-type shardNeedsJSON struct {
-	ReadBytes    int `json:"read_bytes"`
-	WriteBytes   int `json:"write_bytes"`
-	WriteRecords int `json:"write_records"`
-}
-
-func (p *shardsPlan) json() shardsJSON {
-	return shardsJSON{
-		AvgEPS: p.avg, Binding: p.plan.Binding, Commands: p.commands, Current: p.current,
-		Limits: p.plan.Limits, MeasuredEventBytes: p.measured,
-		MonthlyCostUSD: monthlyCostJSON{OnDemandRough: round2(p.cost.OnDemand), Provisioned: round2(p.cost.Provisioned)},
-		Needs:          shardNeedsJSON{ReadBytes: p.plan.ForRead, WriteBytes: p.plan.ForWriteBytes, WriteRecords: p.plan.ForWriteRecords},
-		Prices:         p.prices, Shards: p.plan.Shards, Steps: p.steps, Stream: p.live.name,
-		Warnings: p.plan.Warnings, Workload: p.plan.Workload,
-	}
-}
-
-// text renders the plan for people: a label column aligned by text/tabwriter, then the numbers.
-func (p *shardsPlan) text() string {
-	var b strings.Builder
-	p.writeWorkload(&b)
-	p.writeShardsNeeded(&b)
-	p.writeCost(&b)
-	p.writeResharding(&b)
-	var out strings.Builder
-	tw := tabwriter.NewWriter(&out, 17, 0, 2, ' ', 0) // labels of up to 15 characters, 2 spaces
-	_, _ = tw.Write([]byte(b.String()))               // a strings.Builder never fails
-	_ = tw.Flush()
-	return out.String()
-}
-
-func mib(b float64) string { return fmt.Sprintf("%.2f MiB/s", b/(1<<20)) }
-
-func (p *shardsPlan) writeWorkload(w *strings.Builder) {
-	how := ""
-	if p.measured {
-		how = " (measured from generated schema events; --event-bytes to set)"
-	}
-	wl, l := p.plan.Workload, p.plan.Limits
-	fmt.Fprintln(w, "Workload")
-	fmt.Fprintf(w, "  peak\t%g events/s x %.0f B%s = %s in\n", wl.PeakEventsPerSec, wl.AvgRecordBytes, how, mib(wl.PeakEventsPerSec*wl.AvgRecordBytes))
-	fmt.Fprintf(w, "  consumers\t%d standard (Firehose is one): %s out\n", wl.Consumers, mib(wl.PeakEventsPerSec*wl.AvgRecordBytes*float64(wl.Consumers)))
-	fmt.Fprintf(w, "  headroom\t%g%%: planned for %.0f records/s, %s in, %s out\n", wl.HeadroomPct, p.plan.WriteRecordsPerSec, mib(p.plan.WriteBytesPerSec), mib(p.plan.ReadBytesPerSec))
-	fmt.Fprintln(w, "Per-shard limits (provisioned)")
-	fmt.Fprintf(w, "  in\t%s and %.0f records/s per shard\n", mib(l.WriteBytesPerSec), l.WriteRecordsPerSec)
-	fmt.Fprintf(w, "  out\t%s per shard, shared by all standard consumers (enhanced fan-out not counted)\n", mib(l.ReadBytesPerSec))
-}
-
-func (p *shardsPlan) writeShardsNeeded(w *strings.Builder) {
-	fmt.Fprintln(w, "Shards needed")
-	for _, r := range []struct {
-		name string
-		n    int
-	}{{"write bytes", p.plan.ForWriteBytes}, {"write records", p.plan.ForWriteRecords}, {"read bytes", p.plan.ForRead}} {
-		mark := ""
-		if r.name == p.plan.Binding {
-			mark = "  <- decides"
-		}
-		fmt.Fprintf(w, "  %s\t%d%s\n", r.name, r.n, mark)
-	}
-	fmt.Fprintf(w, "  recommend\t%d shards (at peak: %.0f%% of write bytes, %.0f%% of write records, %.0f%% of reads)\n",
-		p.plan.Shards, 100*p.plan.WriteBytesUse, 100*p.plan.WriteRecordsUse, 100*p.plan.ReadUse)
-	for _, warn := range p.plan.Warnings {
-		fmt.Fprintf(w, "  warning\t%s\n", warn)
-	}
-}
-
-func (p *shardsPlan) writeCost(w *strings.Builder) {
-	avgNote := ""
-	if p.avg == p.plan.Workload.PeakEventsPerSec {
-		avgNote = "; the peak as the average: an upper bound, set --avg-eps"
-	}
-	c, pr := p.cost, p.prices
-	fmt.Fprintf(w, "Monthly cost at %g events/s average (%d h%s)\n", p.avg, shardplan.HoursPerMonth, avgNote)
-	fmt.Fprintf(w, "  provisioned\t%d shards: %.0f shard-h x $%g = $%.2f, + %.1f M PUT units x $%g/M = $%.2f  => $%.2f\n",
-		p.plan.Shards, c.ShardHours, pr.ShardHour, c.ShardCost, c.PutUnits/1e6, pr.PutUnitsPerMillion, c.PutUnitCost, c.Provisioned)
-	fmt.Fprintf(w, "  on-demand\trough: $%.2f stream-hours + %.1f GB written x $%g = $%.2f + %.1f GB read x $%g = $%.2f  => $%.2f\n",
-		c.StreamHourCost, c.WriteGB, pr.OnDemandWriteGB, c.WriteCost, c.ReadGB, pr.OnDemandReadGB, c.ReadCost, c.OnDemand)
-	fmt.Fprintln(w, "  \t(default prices are us-east-1 list prices: check https://aws.amazon.com/kinesis/data-streams/pricing/")
-	fmt.Fprintln(w, "  \tfor your region; retention beyond 24 h, enhanced fan-out and data transfer are not included)")
-}
-
-func (p *shardsPlan) writeResharding(w *strings.Builder) {
-	switch {
-	case p.live.mode == awsrules.OnDemand:
-		fmt.Fprintf(w, "Resharding\n  stream %s is ON_DEMAND: shardCount does not apply. To move to %d provisioned shards, set streamlake:streamMode PROVISIONED and streamlake:shardCount %d, then deploy.\n", p.live.name, p.plan.Shards, p.plan.Shards)
-		return
-	case p.current == 0:
-		fmt.Fprintln(w, "Resharding\n  pass --current N (or --stack S with a deployed stream) to plan the steps from the current count")
-		return
-	case len(p.steps) == 0:
-		fmt.Fprintf(w, "Resharding\n  the stream already has %d shards: nothing to change\n", p.current)
-		return
-	}
-	src := "--current"
-	if p.live.name != "" {
-		src = "live open shards of " + p.live.name
-	}
-	fmt.Fprintf(w, "Resharding from %d (%s) to %d: %d step(s), each at most double / at least half the open shards, at most %d per 24 h\n",
-		p.current, src, p.steps[len(p.steps)-1].To, len(p.steps), awsrules.MaxReshardsPerDay)
-	window := 0
-	for i, s := range p.steps {
-		if s.Window != window {
-			window = s.Window
-			if window > 1 {
-				fmt.Fprintf(w, "  # 24-hour window %d (wait until 24 h after the first change of window %d)\n", window, window-1)
-			}
-		}
-		fmt.Fprintf(w, "  %s\n  %s\n", p.commands[2*i], p.commands[2*i+1])
-	}
-	if p.plan.Shards > awsrules.MaxShards {
-		fmt.Fprintf(w, "  (stops at %d, streamlake's shardCount limit; more needs a quota increase and a config change)\n", awsrules.MaxShards)
-	}
-}
-
-func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 
 // measureEventBytes is the average size of generated events as Kinesis counts them.
 func measureEventBytes() (float64, error) {
@@ -310,12 +275,14 @@ func measureEventBytes() (float64, error) {
 }
 
 type liveShards struct {
-	name string
-	open int
-	mode string
+	name   string
+	open   int
+	mode   string
+	status string
 }
 
-// readLiveShards reads the stack's stream: its open shard count and capacity mode.
+// readLiveShards reads the stack's stream: its open shard count and capacity mode. A stream
+// that is not ACTIVE is an error (a change is running), with live filled in.
 func readLiveShards(ctx context.Context, so *stackOutputs, a awsFlags) (liveShards, error) {
 	name, err := so.get(ctx, outStream)
 	if err != nil {
@@ -325,17 +292,30 @@ func readLiveShards(ctx context.Context, so *stackOutputs, a awsFlags) (liveShar
 	if err != nil {
 		return liveShards{}, err
 	}
-	out, err := kinesis.NewFromConfig(cfg).DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	live, err := describeStream(ctx, kinesis.NewFromConfig(cfg), name)
 	if err != nil {
-		return liveShards{}, fmt.Errorf("read the live shard count of stream %s: %w", name, err)
+		return liveShards{}, err
+	}
+	if live.status != string(kinesistypes.StreamStatusActive) {
+		return live, fmt.Errorf("stream %s is %s, not ACTIVE: wait for the running change to finish before planning the next", name, live.status)
+	}
+	return live, nil
+}
+
+type kinesisDescriber interface {
+	DescribeStreamSummary(ctx context.Context, in *kinesis.DescribeStreamSummaryInput, optFns ...func(*kinesis.Options)) (*kinesis.DescribeStreamSummaryOutput, error)
+}
+
+// describeStream reads a stream's open shards, capacity mode and status.
+func describeStream(ctx context.Context, c kinesisDescriber, name string) (liveShards, error) {
+	out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil {
+		return liveShards{}, fmt.Errorf("read stream %s: %w", name, err)
 	}
 	s := out.StreamDescriptionSummary
-	live := liveShards{name: name, open: int(aws.ToInt32(s.OpenShardCount)), mode: awsrules.Provisioned}
+	live := liveShards{name: name, open: int(aws.ToInt32(s.OpenShardCount)), mode: awsrules.Provisioned, status: string(s.StreamStatus)}
 	if s.StreamModeDetails != nil && s.StreamModeDetails.StreamMode == kinesistypes.StreamModeOnDemand {
 		live.mode = awsrules.OnDemand
-	}
-	if s.StreamStatus != kinesistypes.StreamStatusActive {
-		return live, fmt.Errorf("stream %s is %s, not ACTIVE: wait for the running change to finish before planning the next", name, s.StreamStatus)
 	}
 	return live, nil
 }

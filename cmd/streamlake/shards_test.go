@@ -20,7 +20,7 @@ import (
 )
 
 func TestShardsCommandOutput(t *testing.T) {
-	r := cli{t: t}.run("shards", "--peak-eps", "4000", "--event-bytes", "400", "--current", "2", "--stack", "prod")
+	r := cli{t: t, dir: pinnedProject(t)}.run("shards", "--peak-eps", "4000", "--event-bytes", "400", "--current", "2", "--stack", "prod")
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -29,7 +29,10 @@ func TestShardsCommandOutput(t *testing.T) {
 		"write records  5  <- decides", "recommend      5 shards",
 		"$54.75", // 5 shards x 730 h x $0.015
 		"on-demand      rough",
-		"pulumi config set streamlake:shardCount 4 --stack prod\n  pulumi up --stack prod\n  pulumi config set streamlake:shardCount 5 --stack prod\n  pulumi up --stack prod",
+		// The path from --current to the recommendation, one pull request per step (no local
+		// `pulumi up`: CI deploys each step).
+		"path           2 -> 4 -> 5: 2 steps",
+		"--current 2 differs from shardCount 4 in Pulumi.prod.yaml",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
@@ -37,7 +40,7 @@ func TestShardsCommandOutput(t *testing.T) {
 	}
 	// Without a current count or stack there is no path, and the output says how to get one.
 	r = cli{t: t}.run("shards", "--peak-eps", "100")
-	if r.code != exitOK || !strings.Contains(r.stdout, "pass --current N") || strings.Contains(r.stdout, "pulumi config set") {
+	if r.code != exitOK || !strings.Contains(r.stdout, "pass --current N") || strings.Contains(r.stdout, "pulumi config set") || strings.Contains(r.stdout, "path ") {
 		t.Errorf("no current count: exit %d\n%s", r.code, r.stdout)
 	}
 	// Prices are flags.
@@ -74,18 +77,26 @@ func TestShardPathAppliesOnMoto(t *testing.T) {
 
 	// 7000 events/s of 300 B with 25% headroom: 8750 records/s -> 9 shards; from the live 2:
 	// 2 -> 4 -> 8 -> 9.
-	r := cli{t: t}.run("shards", "--peak-eps", "7000", "--event-bytes", "300", "--outputs", outputs, "--stack", "prod", "--endpoint-url", endpoint, "--json")
+	r := cli{t: t, dir: pinnedProject(t)}.run("shards", "--peak-eps", "7000", "--event-bytes", "300", "--outputs", outputs, "--stack", "prod", "--endpoint-url", endpoint, "--json")
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	var plan struct {
-		Current  int              `json:"current"`
-		Shards   int              `json:"shards"`
-		Steps    []shardplan.Step `json:"steps"`
-		Commands []string         `json:"commands"`
+		Current       int              `json:"current"`
+		CurrentSource string           `json:"current_source"`
+		Shards        int              `json:"shards"`
+		Steps         []shardplan.Step `json:"steps"`
+		Next          *struct {
+			File string `json:"file"`
+			To   int    `json:"to"`
+		} `json:"next"`
+		Warnings []string `json:"warnings"`
 	}
 	decodeJSON(t, r.stdout, &plan)
-	if plan.Current != 2 || plan.Shards != 9 || len(plan.Steps) != 3 || plan.Commands[0] != "pulumi config set streamlake:shardCount 4 --stack prod" {
+	// The live stream (2 shards) wins over Pulumi.prod.yaml (4): AWS steps from the open
+	// shards. The two disagree, so there is no edit to make until they agree.
+	if plan.Current != 2 || plan.CurrentSource != fromLive || plan.Shards != 9 || len(plan.Steps) != 3 || plan.Steps[0].To != 4 || plan.Next != nil ||
+		!strings.Contains(strings.Join(plan.Warnings, " "), "Pulumi.prod.yaml says shardCount 4 but stream events-prod has 2 open shards") {
 		t.Fatalf("plan from the live stream: %+v", plan)
 	}
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -29,6 +28,9 @@ const dataPrefix = "data/"
 
 // errorsPrefix is where Firehose writes records it could not convert or deliver.
 const errorsPrefix = "errors/"
+
+// hintTimeout bounds the errors/ listing a failed run does after its deadline.
+const hintTimeout = 5 * time.Second
 
 // verifyTag prefixes a run's event_type, so the query finds only the run's events.
 const verifyTag = "streamlake-verify-"
@@ -98,7 +100,7 @@ type verifyReport struct {
 	Discovery   string   `json:"partition_discovery"`
 	Events      int      `json:"events"`
 	Found       int      `json:"found"`
-	Missing     []string `json:"missing_event_ids,omitempty"`
+	Missing     []string `json:"missing_event_ids"`
 	Partitions  []string `json:"partitions"`
 	Queries     int      `json:"queries"`
 	LastQueryID string   `json:"last_query_id,omitempty"`
@@ -108,7 +110,7 @@ type verifyReport struct {
 	ArrivalP50Ms float64  `json:"arrival_lag_p50_ms,omitempty"`
 	ArrivalMaxMs float64  `json:"arrival_lag_max_ms,omitempty"`
 	Reason       string   `json:"reason,omitempty"`
-	Hints        []string `json:"hints,omitempty"`
+	Hints        []string `json:"hints"`
 }
 
 var (
@@ -124,11 +126,13 @@ func newRunID() string {
 	return "v" + time.Now().UTC().Format("20060102t150405") + "-" + hex.EncodeToString(b[:])
 }
 
-func (f *verifyFlags) register(fs *flag.FlagSet) {
+func verifyFlagSet(e *env) (*flags, *verifyFlags) {
+	var f verifyFlags
+	fs := newFlags("verify", "[flags]", verifyDescription)
 	f.target.register(fs, true)
-	fs.IntVar(&f.count, "count", 10, "`n` events to send (1..500: one batch)")
-	fs.DurationVar(&f.timeout, "timeout", 10*time.Minute, "give up after this `duration` (Firehose buffers up to 15 minutes)")
-	fs.DurationVar(&f.poll, "poll", 15*time.Second, "`duration` between Athena queries")
+	fs.intVar(&f.count, "count", 10, 1, schema.MaxBatchRecords, "`n` events to send (one batch)")
+	fs.durationVar(&f.timeout, "timeout", 10*time.Minute, 100*time.Millisecond, 24*time.Hour, "give up after this `duration`, sending included (Firehose buffers up to 15 minutes)")
+	fs.durationVar(&f.poll, "poll", 15*time.Second, 10*time.Millisecond, time.Hour, "`duration` between Athena queries")
 	fs.StringVar(&f.bucket, "bucket", "", "lake `bucket`; default: stack output bucketName")
 	fs.StringVar(&f.database, "database", "", "Glue `database`; default: stack output glueDatabase")
 	fs.StringVar(&f.table, "table", "", "Glue `table`; default: stack output glueTable")
@@ -137,16 +141,12 @@ func (f *verifyFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the report as JSON")
 	fs.BoolVar(&f.addPartitions, "add-partitions", true, "crawler-only stacks: register the events' hourly partitions with ALTER TABLE; false: wait for the crawler to do it (start it first, e.g. aws glue start-crawler). With partition projection verify adds none")
 	fs.StringVar(&f.discovery, "partition-discovery", "", "the stack's partitionDiscovery `mode` (projection+crawler, projection or crawler); default: stack output partitionDiscovery (a stack without it: crawler)")
+	return fs, &f
 }
 
 // check validates the flags and picks a run id when none was given.
 func (f *verifyFlags) check() error {
-	switch {
-	case f.count < 1 || f.count > schema.MaxBatchRecords:
-		return usagef("--count must be 1..%d, got %d", schema.MaxBatchRecords, f.count)
-	case f.timeout <= 0 || f.poll <= 0:
-		return usagef("--timeout and --poll must be positive")
-	case f.runID != "" && !runIDRE.MatchString(f.runID):
+	if f.runID != "" && !runIDRE.MatchString(f.runID) {
 		return usagef("--run-id %q: use 1..40 lowercase letters, digits and '-'", f.runID)
 	}
 	if f.runID == "" {
@@ -156,13 +156,11 @@ func (f *verifyFlags) check() error {
 }
 
 func runVerify(ctx context.Context, e *env, args []string) int {
-	var f verifyFlags
-	fs := newFlags(e, "verify", "[flags]", verifyDescription)
-	f.register(fs)
+	fs, f := verifyFlagSet(e)
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
-	f.addPartitionsGiven = given(fs, "add-partitions")
+	f.addPartitionsGiven = fs.set("add-partitions")
 	if err := f.check(); err != nil {
 		return fail(e, "verify", err)
 	}
@@ -171,7 +169,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "verify", err)
 	}
-	v, err := newVerifier(ctx, e, so, f)
+	v, err := newVerifier(ctx, e, so, *f)
 	if err != nil {
 		return fail(e, "verify", err)
 	}
@@ -238,12 +236,17 @@ func (r verifyReport) String() string {
 	}
 	fmt.Fprintf(&b, "verify %s: run %s, %d/%d events found in %s\n", status, r.RunID, r.Found, r.Events, r.Table)
 	fmt.Fprintf(&b, "  sent to      %s\n", r.Target)
-	if r.Discovery != discoveryCrawler {
+	switch {
+	case r.Discovery != discoveryCrawler:
 		fmt.Fprintf(&b, "  partitions   projected by Athena (partitionDiscovery %s)\n", r.Discovery)
-	} else {
+	case len(r.Partitions) > 0:
 		fmt.Fprintf(&b, "  partitions   %s\n", strings.Join(r.Partitions, ", "))
 	}
-	fmt.Fprintf(&b, "  queries      %d (last %s)\n", r.Queries, r.LastQueryID)
+	if r.Queries > 0 {
+		fmt.Fprintf(&b, "  queries      %d (last %s)\n", r.Queries, r.LastQueryID)
+	} else {
+		fmt.Fprintf(&b, "  queries      none ran\n")
+	}
 	if r.OK {
 		fmt.Fprintf(&b, "  end to end   %.1fs from sent to queryable in Athena (found on a poll: up to one poll interval late)\n", r.EndToEndSec)
 	}
@@ -279,29 +282,40 @@ type verifyRun struct {
 	added   map[string]bool         // partition paths registered (or left to the crawler)
 	hours   []time.Time             // hours the query looks in
 	timeout time.Duration
+	// lastLook is how long the last query took: the last one is started that long before the
+	// deadline, so that it ends by it.
+	lastLook time.Duration
 }
 
 // run sends the tagged events and waits for them in Athena.
 func (v *verifier) run(ctx context.Context, tgt target, runID string, count int, timeout time.Duration) verifyReport {
 	r := &verifyRun{v: v, runID: runID, timeout: timeout, found: map[string][2]time.Time{}, added: map[string]bool{},
 		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup), Discovery: v.discovery}}
+	// Every call, sending included, stops at the deadline.
 	deadline := time.Now().Add(timeout)
+	parent := ctx
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	r.start = v.clock()
 	if err := r.send(ctx, tgt, count); err != nil {
+		// Nothing to look for: the report says what happened to the events instead.
 		r.rep.Reason = err.Error()
+		r.rep.Missing, r.rep.Partitions, r.rep.Hints = []string{}, []string{}, []string{}
 		return r.rep
 	}
 	r.sentAt = time.Now()
 	v.logf("verify: sent %d events of run %s to %s; waiting for them in Athena (timeout %s)\n", count, runID, tgt.desc, timeout)
 	for {
+		t0 := time.Now()
 		if err := r.addHours(ctx); err != nil {
-			r.rep.Reason = "could not add the lake partitions to the table: " + err.Error()
+			r.rep.Reason = r.stopped(ctx, "could not add the lake partitions to the table: "+err.Error())
 			break
 		}
 		if err := r.look(ctx); err != nil {
-			r.rep.Reason = "query failed: " + err.Error()
+			r.rep.Reason = r.stopped(ctx, "query failed: "+err.Error())
 			break
 		}
+		r.lastLook = time.Since(t0)
 		if len(r.found) == len(r.want) {
 			r.rep.OK = true
 			r.rep.EndToEndSec = time.Since(r.sentAt).Seconds()
@@ -312,7 +326,25 @@ func (v *verifier) run(ctx context.Context, tgt target, runID string, count int,
 			break
 		}
 	}
-	return v.finish(ctx, r.rep, r.want, r.found, r.start)
+	return v.finish(parent, r.rep, r.want, r.found, r.start)
+}
+
+// notFound is the reason of a run that ran out of time.
+func (r *verifyRun) notFound() string {
+	return fmt.Sprintf("%d of %d events of run %s not found in %s after %s", len(r.want)-len(r.found), len(r.want), r.runID, r.rep.Table, r.timeout)
+}
+
+// stopped is the reason a run ended with err: its deadline (then the events were not found in
+// time), an interrupt, or err itself.
+func (r *verifyRun) stopped(ctx context.Context, err string) string {
+	cause := context.Cause(ctx)
+	switch {
+	case cause == nil:
+		return err
+	case errors.Is(cause, context.DeadlineExceeded):
+		return r.notFound() + " (the last query was still running at the deadline)"
+	}
+	return "interrupted (" + cause.Error() + ")"
 }
 
 // send generates the run's tagged events and sends them in one batch.
@@ -332,11 +364,23 @@ func (r *verifyRun) send(ctx context.Context, tgt target, count int) error {
 		r.want[recs[i].ID] = true
 	}
 	sum, err := producer.Run(ctx, producer.SliceSource(recs), tgt.putter, producer.RunOptions{Concurrency: 1})
-	if err != nil || sum.Failed > 0 {
-		// err may be nil (records failed, the run did not): the report prints it as it is.
-		return fmt.Errorf("could not send the verify events to %s: %d of %d failed (%v; %v)", tgt.desc, sum.Failed, count, err, sum.Reasons) //nolint:errorlint
+	if err == nil && sum.Failed == 0 {
+		return nil
 	}
-	return nil
+	msg := fmt.Sprintf("could not send the verify events to %s: %d of %d not delivered", tgt.desc, sum.Failed, count)
+	var why []string
+	for _, reason := range sum.ReasonList() {
+		if reason.Outcome == "failed" {
+			why = append(why, fmt.Sprintf("%d %s", reason.Records, reason.Reason))
+		}
+	}
+	if len(why) > 0 {
+		msg += " (" + strings.Join(why, "; ") + ")"
+	}
+	if err != nil {
+		msg += "; " + err.Error()
+	}
+	return errors.New(msg)
 }
 
 // addHours adds to the query the partitions of every hour from the first event to now:
@@ -387,15 +431,19 @@ func (r *verifyRun) look(ctx context.Context) error {
 	return nil
 }
 
-// wait sleeps one poll interval; it returns why the run ends instead ("" to go on).
+// wait sleeps until the next look: one poll interval, or less so that the last look (as long
+// as the one before) ends by the deadline. It returns why the run ends instead ("" to go on).
+// (Waiting a whole interval or not at all gave up one interval early: --timeout 20s with the
+// default 15 s poll stopped after 15 s.)
 func (r *verifyRun) wait(ctx context.Context, deadline time.Time) string {
-	if time.Now().Add(r.v.poll).After(deadline) {
-		return fmt.Sprintf("%d of %d events of run %s not found in %s after %s", len(r.want)-len(r.found), len(r.want), r.runID, r.rep.Table, r.timeout)
+	room := time.Until(deadline) - r.lastLook
+	if room <= 0 {
+		return r.notFound()
 	}
 	select {
 	case <-ctx.Done():
-		return "interrupted: " + ctx.Err().Error()
-	case <-time.After(r.v.poll):
+		return r.stopped(ctx, ctx.Err().Error())
+	case <-time.After(min(r.v.poll, room)):
 		return ""
 	}
 }
@@ -415,6 +463,7 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 		}
 	}
 	sort.Strings(rep.Missing)
+	rep.Missing, rep.Partitions, rep.Hints = nonNil(rep.Missing), nonNil(rep.Partitions), nonNil(rep.Hints)
 	if len(lags) > 0 {
 		slices.Sort(lags)
 		rep.ArrivalP50Ms, rep.ArrivalMaxMs = lags[(len(lags)-1)/2], lags[len(lags)-1]
@@ -429,6 +478,9 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 		}
 	}
 	if v.s3 != nil && strings.Contains(rep.Reason, "not found") {
+		// The run's time is up: the hint may take a few seconds more, not another timeout.
+		ctx, cancel := context.WithTimeout(ctx, hintTimeout)
+		defer cancel()
 		if n, err := v.countErrorObjects(ctx, start); err != nil {
 			rep.Hints = append(rep.Hints, fmt.Sprintf("could not list s3://%s/%s: %v", v.bucket, errorsPrefix, err))
 		} else if n > 0 {

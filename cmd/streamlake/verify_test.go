@@ -69,6 +69,25 @@ func rowsFor(runID string, ids []int, at time.Time, lag time.Duration) [][]strin
 	return rows
 }
 
+// motoLake starts moto with the lake bucket "lake" and the Athena workgroup "wg" verify
+// queries in, and returns its endpoint.
+func motoLake(t *testing.T) string {
+	t.Helper()
+	fakeAWS(t)
+	endpoint := testenv.Moto(t)
+	cfg := testenv.AWSConfig(endpoint)
+	ctx := context.Background()
+	if _, err := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("lake")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := athena.NewFromConfig(cfg).CreateWorkGroup(ctx, &athena.CreateWorkGroupInput{Name: aws.String("wg"), Configuration: &athenatypes.WorkGroupConfiguration{
+		ResultConfiguration: &athenatypes.ResultConfiguration{OutputLocation: aws.String("s3://lake/athena-results/")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	return endpoint
+}
+
 type verifyOutput struct {
 	verifyReport
 }
@@ -374,5 +393,53 @@ func TestVerifyDiscoveryFlags(t *testing.T) {
 	}
 	if got, err := stackDiscovery(context.Background(), e, so, "projection"); got != "projection" || err != nil {
 		t.Errorf("flag: %q, %v", got, err)
+	}
+}
+
+// --timeout is honoured to the second: the last query is timed to end by the deadline. (It
+// gave up one poll early before: with --timeout 20s and the default 15 s poll, after 15 s.)
+func TestVerifyTimeoutIsHonoured(t *testing.T) {
+	// The bucket verify lists for hints; creating it also loads moto's S3 (its first request
+	// takes a second or more), which would otherwise count against the timing.
+	endpoint := motoLake(t)
+	api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 1)
+	for _, tt := range []struct{ poll, timeout time.Duration }{{2 * time.Second, 3 * time.Second}, {1500 * time.Millisecond, 2 * time.Second}} {
+		start := time.Now()
+		r := cli{t: t}.run("verify", "--api-url", api.URL, "--api-key", "k", "--count", "2", "--poll", tt.poll.String(), "--timeout", tt.timeout.String(),
+			"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--endpoint-url", endpoint,
+			"--partition-discovery", "crawler", "--add-partitions=false")
+		el := time.Since(start)
+		t.Logf("--poll %s --timeout %s: gave up after %s", tt.poll, tt.timeout, el.Round(10*time.Millisecond))
+		if r.code != exitFail || !strings.Contains(r.stderr, "not found in \"db\".\"events\" (workgroup wg) after "+tt.timeout.String()) {
+			t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		}
+		if el < tt.timeout-300*time.Millisecond || el > tt.timeout+time.Second {
+			t.Errorf("--timeout %s with --poll %s: gave up after %s", tt.timeout, tt.poll, el)
+		}
+	}
+}
+
+// A dead API: the failure is said in words (no Go maps), and the report prints no empty fields.
+func TestVerifyDeadAPIInWords(t *testing.T) {
+	fakeAWS(t)
+	r := cli{t: t}.run("verify", "--api-url", "http://127.0.0.1:1/api", "--api-key", "k", "--count", "3",
+		"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--partition-discovery", "crawler")
+	out := r.stdout + r.stderr
+	t.Logf("%s", out)
+	if r.code != exitFail {
+		t.Fatalf("exit %d", r.code)
+	}
+	for _, want := range []string{
+		"could not send the verify events to API POST http://127.0.0.1:1/api/v1/events/batch (API key): 3 of 3 not delivered (3 gave up after 10 attempts: network)",
+		"stopping: a request failed 10 times in a row: network", "queries      none ran",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"map[", "%!", "(last )", "partitions   \n", "<nil>"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output contains %q", bad)
+		}
 	}
 }

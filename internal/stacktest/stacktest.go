@@ -19,10 +19,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackfile"
 	"github.com/streamlake/streamlake/stacks"
 )
 
@@ -88,32 +88,11 @@ func Root() (string, error) { return lambdapkg.FindModuleRoot(".") }
 
 // Project is the project name in Pulumi.yaml.
 func Project() (string, error) {
-	p, err := readProject()
+	root, err := Root()
 	if err != nil {
 		return "", err
 	}
-	return p.Name, nil
-}
-
-type projectFile struct {
-	Name   string                    `yaml:"name"`
-	Config map[string]map[string]any `yaml:"config"`
-}
-
-func readProject() (*projectFile, error) {
-	root, err := Root()
-	if err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var p projectFile
-	if err := yaml.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("read Pulumi.yaml: %w", err)
-	}
-	return &p, nil
+	return stackfile.ProjectName(root)
 }
 
 // Stacks lists the stacks that have a Pulumi.<stack>.yaml file.
@@ -136,72 +115,19 @@ func Stacks() ([]string, error) {
 
 // StackConfig returns the configuration the Pulumi CLI would pass to the program for a stack:
 // project defaults from Pulumi.yaml overlaid by the stack file, fully qualified keys, values
-// as strings (JSON for lists and objects).
+// as strings (JSON for lists and objects). The reading is stackfile.Config's, which the ops
+// CLI shares.
 func StackConfig(stack string) (map[string]string, error) {
 	return stackConfig(stack, nil)
 }
 
 // stackConfig is StackConfig without the stack file's values of the unset keys.
 func stackConfig(stack string, unset []string) (map[string]string, error) {
-	p, err := readProject()
+	root, err := Root()
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
-	for k, decl := range p.Config {
-		if def, ok := decl["default"]; ok {
-			v, err := configString(def)
-			if err != nil {
-				return nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", k, err)
-			}
-			out[qualify(p.Name, k)] = v
-		}
-	}
-	root, _ := Root()
-	b, err := os.ReadFile(filepath.Join(root, "Pulumi."+stack+".yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var sf struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(b, &sf); err != nil {
-		return nil, fmt.Errorf("read Pulumi.%s.yaml: %w", stack, err)
-	}
-	skip := map[string]bool{}
-	for _, k := range unset {
-		skip[qualify(p.Name, k)] = true
-	}
-	for k, v := range sf.Config {
-		if skip[qualify(p.Name, k)] {
-			continue
-		}
-		s, err := configString(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s in Pulumi.%s.yaml: %w", k, stack, err)
-		}
-		out[qualify(p.Name, k)] = s
-	}
-	return out, nil
-}
-
-func qualify(project, key string) string {
-	if strings.Contains(key, ":") {
-		return key
-	}
-	return project + ":" + key
-}
-
-func configString(v any) (string, error) {
-	switch t := v.(type) {
-	case string:
-		return t, nil
-	case []any, map[string]any:
-		b, err := json.Marshal(t)
-		return string(b), err
-	default:
-		return fmt.Sprint(t), nil
-	}
+	return stackfile.Config(root, stack, unset...)
 }
 
 // configEnv serializes runs: the program reads its configuration from the PULUMI_CONFIG
@@ -221,7 +147,7 @@ func Run(opts Options) (*Result, error) {
 		return nil, err
 	}
 	for k, v := range opts.Config {
-		cfg[qualify(project, k)] = v
+		cfg[stackfile.Qualify(project, k)] = v
 	}
 	env, err := json.Marshal(cfg)
 	if err != nil {

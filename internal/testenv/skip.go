@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/streamlake/streamlake/lambdapkg"
@@ -26,4 +27,25 @@ func ModuleRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// CopyProject copies Pulumi.yaml and every stack file into a temporary project directory, for
+// tests that edit stack files.
+func CopyProject(t testing.TB) string {
+	t.Helper()
+	root, dst := ModuleRoot(t), t.TempDir()
+	files, err := filepath.Glob(filepath.Join(root, "Pulumi*.yaml"))
+	if err != nil || len(files) < 2 {
+		t.Fatalf("project files in %s: %v %v", root, files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
 }

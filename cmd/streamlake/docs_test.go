@@ -1,0 +1,168 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/stackfile"
+)
+
+var update = flag.Bool("update", false, "rewrite the README's generated examples and the stack files' capacity comments from the tool")
+
+// The README's examples are generated: between "<!-- BEGIN generated: SPEC -->" and
+// "<!-- END generated -->" is what the tool prints for SPEC. A `streamlake ...` SPEC runs the
+// command as written, in a copy of the project (the real stack files, prod's shardCount set to
+// readmeShards so that a resharding pull request does not change the examples), with the
+// stack's outputs naming a live stream of as many open shards in moto (AWS_ENDPOINT_URL points
+// the SDK there, so the command line is exactly the README's). "preview refusal A -> B" is the
+// preview's error for that shard change.
+var generatedBlock = regexp.MustCompile(`(?s)<!-- BEGIN generated: (.*?) -->\n(.*?)<!-- END generated -->`)
+
+// readmeStream is the prod stream the README's examples read (stacks.NamesFor's name), and
+// readmeShards its open shards and prod's shardCount in them.
+const (
+	readmeStream = "streamlake-prod-events"
+	readmeShards = 4
+)
+
+func TestReadmeExamplesAreTheToolsOutput(t *testing.T) {
+	fakeAWS(t)
+	endpoint := testenv.Moto(t)
+	t.Setenv("AWS_ENDPOINT_URL", endpoint)
+	cfg := testenv.AWSConfig(endpoint)
+	cfg.Region = "eu-west-1"
+	testenv.CreateStream(t, kinesis.NewFromConfig(cfg), readmeStream, readmeShards)
+	dir := testenv.CopyProject(t)
+	pinShards(t, dir, "prod", readmeShards)
+	c := cli{t: t, dir: dir, pulumi: stackPulumi(map[string]string{"streamName": readmeStream, "region": "eu-west-1"})}
+
+	path := filepath.Join(testenv.ModuleRoot(t), "README.md")
+	readme := readFile(t, path)
+	blocks := generatedBlock.FindAllStringSubmatchIndex(readme, -1)
+	if len(blocks) < 3 {
+		t.Fatalf("README has %d generated examples, want the sizing and resharding runs and the preview refusal", len(blocks))
+	}
+	var out strings.Builder
+	last := 0
+	for _, m := range blocks {
+		spec, body := readme[m[2]:m[3]], readme[m[4]:m[5]]
+		want := generate(t, c, spec)
+		if body != want && !*update {
+			t.Errorf("README example %q differs from the tool (go test ./cmd/streamlake -run TestReadmeExamples -update):\n--- README\n%s--- tool\n%s", spec, body, want)
+		}
+		out.WriteString(readme[last:m[4]] + want)
+		last = m[5]
+	}
+	out.WriteString(readme[last:])
+	if *update && out.String() != readme {
+		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// generate is the fenced block for one example.
+func generate(t *testing.T, c cli, spec string) string {
+	t.Helper()
+	if args, ok := strings.CutPrefix(spec, "streamlake "); ok {
+		r := c.run(strings.Fields(args)...)
+		if r.code != exitOK {
+			t.Fatalf("%s: exit %d\n%s", spec, r.code, r.stderr)
+		}
+		return "```\n$ " + spec + "\n" + r.stdout + "```\n"
+	}
+	var from, to int
+	if _, err := fmt.Sscanf(spec, "preview refusal %d -> %d", &from, &to); err != nil {
+		t.Fatalf("unknown generated example %q", spec)
+	}
+	err := awsrules.CheckShardStep(from, to)
+	if err == nil {
+		t.Fatalf("%s: the step is allowed", spec)
+	}
+	// One line per clause, so the block reads without scrolling.
+	return "```\nstream: " + strings.ReplaceAll(err.Error(), "; ", ";\n") + "\n```\n"
+}
+
+var (
+	capacityLine = regexp.MustCompile(`^\s*# ` + regexp.QuoteMeta(capacityPrefix))
+	numberedFact = regexp.MustCompile(`(?i)\d[\d,.]*\s*(events?/s|shards?|records?/s|MiB/s)`)
+)
+
+// Every number a stack file's comments give about throughput is the capacity comment above
+// shardCount, which the tool writes (`shards --write`, or -update here), and the tool agrees:
+// `shards --peak-eps C` recommends the file's count and one event/s more needs another shard.
+func TestStackFileCapacityComments(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	files, _ := filepath.Glob(filepath.Join(root, "Pulumi.*.yaml"))
+	if len(files) < 2 {
+		t.Fatalf("stack files: %v", files)
+	}
+	for _, f := range files {
+		stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
+		ops, err := stackfile.ReadOps(root, stack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := readFile(t, f)
+		for i, line := range strings.Split(src, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "#") && numberedFact.MatchString(line) && !capacityLine.MatchString(line) {
+				t.Errorf("%s:%d: a throughput number not written by the tool: %s", ops.File, i+1, strings.TrimSpace(line))
+			}
+		}
+		if ops.OnDemand() || !ops.ShardCountSet {
+			continue
+		}
+		comment := mustComment(t, ops.ShardCount)
+		want, err := stackfile.Edit{Key: stackfile.Qualify(ops.Project, stackfile.KeyShardCount), Value: strconv.Itoa(ops.ShardCount), Comment: comment, CommentPrefix: capacityPrefix}.Apply([]byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case string(want) == src:
+		case *update:
+			if err := os.WriteFile(f, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			t.Errorf("%s: the comment above shardCount is not the tool's (go test ./cmd/streamlake -run TestStackFileCapacityComments -update); want\n  # %s", ops.File, comment)
+		}
+		checkCapacity(t, ops, comment)
+	}
+}
+
+// checkCapacity runs `shards` at the comment's peak and one event/s above it.
+func checkCapacity(t *testing.T, ops stackfile.Ops, comment string) {
+	t.Helper()
+	var shards, peak int
+	if _, err := fmt.Sscanf(strings.TrimPrefix(comment, capacityPrefix+" "), shardsCarryFormat(ops.ShardCount), &shards, &peak); err != nil {
+		t.Fatalf("%s: cannot read %q: %v", ops.File, comment, err)
+	}
+	for _, tt := range []struct{ peak, want int }{{peak, ops.ShardCount}, {peak + 1, ops.ShardCount + 1}} {
+		r := cli{t: t}.run("shards", "--peak-eps", strconv.Itoa(tt.peak), "--current", strconv.Itoa(ops.ShardCount), "--json")
+		var plan struct {
+			Shards int `json:"shards"`
+		}
+		decodeJSON(t, r.stdout, &plan)
+		if plan.Shards != tt.want {
+			t.Errorf("%s: `shards --peak-eps %d` recommends %d shards, want %d (comment: %s)", ops.File, tt.peak, plan.Shards, tt.want, comment)
+		}
+	}
+}
+
+// shardsCarryFormat is the Sscanf format of a capacity comment's start.
+func shardsCarryFormat(n int) string {
+	if n == 1 {
+		return "%d shard carries a peak of %d events/s"
+	}
+	return "%d shards carry a peak of %d events/s"
+}

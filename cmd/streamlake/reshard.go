@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/shardplan"
+	"github.com/streamlake/streamlake/stackfile"
+)
+
+// Sources of the current shard count.
+const (
+	fromFlag      = "--current"
+	fromLive      = "live stream"
+	fromStackFile = "stack file"
+)
+
+// currentShards is where a resharding starts: the count, where it came from, and what the
+// stack file and the live stream each say.
+type currentShards struct {
+	stack  string
+	count  int // 0: unknown
+	source string
+	// root is the project directory; file is the stack file's settings (nil: not read).
+	root     string
+	file     *stackfile.Ops
+	live     liveShards
+	liveRead bool
+	// onDemand: the stream sizes itself, shardCount does not apply.
+	onDemand bool
+	// disagree is set when the stack file and the live stream name different counts.
+	disagree bool
+	warnings []string
+}
+
+// findCurrent reads the stack file (with --stack) and the live stream (when outputs can be
+// read and --current is not given). The live count wins: AWS steps from the open shards and
+// the preview checks each change against them, so a path from any other count could be
+// refused; the stack file is only what the next pull request edits.
+func findCurrent(ctx context.Context, e *env, f *shardsFlags) (currentShards, error) {
+	c := currentShards{stack: f.stack, count: f.current, source: fromFlag}
+	if f.stack != "" {
+		if err := c.readFile(e); err != nil {
+			if f.to > 0 {
+				return c, err
+			}
+			c.warnings = append(c.warnings, err.Error())
+		}
+	}
+	if f.current == 0 && (f.stack != "" || f.output != "") {
+		live, err := readLiveShards(ctx, newStackOutputs(e, f.stack, f.output), f.aws)
+		switch {
+		case err != nil && live.name != "":
+			return c, err // the stream exists but is changing: no plan until it is ACTIVE
+		case err != nil && c.file == nil:
+			return c, fmt.Errorf("%w; pass --current N to plan without the live stream", err)
+		case err != nil:
+			c.warnings = append(c.warnings, fmt.Sprintf("the live stream was not read (%v): planning from %s, whose count CI's preview checks against the live stream", err, c.file.File))
+		default:
+			c.live, c.liveRead = live, true
+		}
+	}
+	c.settle()
+	return c, nil
+}
+
+// readFile reads the stack file's settings from the project directory.
+func (c *currentShards) readFile(e *env) error {
+	dir := e.dir
+	if dir == "" {
+		dir = "."
+	}
+	root, err := stackfile.FindRoot(dir)
+	if err != nil {
+		return fmt.Errorf("stack file of %s: %w", c.stack, err)
+	}
+	ops, err := stackfile.ReadOps(root, c.stack)
+	if err != nil {
+		return fmt.Errorf("stack file of %s: %w", c.stack, err)
+	}
+	c.root, c.file = root, &ops
+	return nil
+}
+
+// settle picks the count and notes disagreements.
+func (c *currentShards) settle() {
+	switch {
+	case c.count > 0:
+	case c.liveRead:
+		c.count, c.source = c.live.open, fromLive
+	case c.file != nil:
+		c.count, c.source = c.file.ShardCount, fromStackFile
+	}
+	c.onDemand = (c.liveRead && c.live.mode == awsrules.OnDemand) || (c.file != nil && c.file.OnDemand())
+	if c.onDemand {
+		c.count = 0
+		return
+	}
+	if c.file == nil || c.file.ShardCount == c.count {
+		return
+	}
+	c.disagree = true
+	if c.source == fromLive {
+		c.warnings = append(c.warnings, fmt.Sprintf("%s says shardCount %d but stream %s has %d open shards: a change is merged but not deployed yet (or its deploy failed, or the stream was changed outside the repository); let the deploy finish (or fix it) before the next step",
+			c.file.File, c.file.ShardCount, c.live.name, c.live.open))
+		return
+	}
+	c.warnings = append(c.warnings, fmt.Sprintf("--current %d differs from shardCount %d in %s: the path starts from --current, and the edit of a step is given only when the two agree",
+		c.count, c.file.ShardCount, c.file.File))
+}
+
+// describe says where the count came from, in words.
+func (c currentShards) describe() string {
+	switch c.source {
+	case fromLive:
+		s := fmt.Sprintf("%d open shards of live stream %s", c.live.open, c.live.name)
+		if c.file != nil {
+			s += fmt.Sprintf("; %s says %d", c.file.File, c.file.ShardCount)
+		}
+		return s
+	case fromStackFile:
+		return fmt.Sprintf("%d in %s (live stream not read)", c.count, c.file.File)
+	}
+	return fmt.Sprintf("%d (--current)", c.count)
+}
+
+// reshardPlan is the path to a target count and the edit of its next step.
+type reshardPlan struct {
+	current currentShards
+	target  int
+	steps   []shardplan.Step
+	next    *nextEdit // nil: no step, or no stack file to edit
+	written bool
+	refused string // why --write did not write (exit 1)
+}
+
+// nextEdit is the one change of the next pull request.
+type nextEdit struct {
+	path, file, key string
+	from, to        int
+	fromSet         bool // the stack file sets shardCount (else the default applies)
+	comment         string
+	command         string // the command that makes the edit
+}
+
+func newReshardPlan(cur currentShards, target int, f *shardsFlags) (*reshardPlan, error) {
+	r := &reshardPlan{current: cur, target: target}
+	if cur.onDemand || cur.count == 0 {
+		return r, nil
+	}
+	var err error
+	if r.steps, err = shardplan.Reshard(cur.count, target); err != nil {
+		return nil, err
+	}
+	if len(r.steps) == 0 || cur.file == nil || cur.disagree {
+		return r, nil
+	}
+	step := r.steps[0]
+	comment, err := capacityComment(step.To)
+	if err != nil {
+		return nil, err
+	}
+	r.next = &nextEdit{
+		path: stackfile.Path(cur.root, cur.stack), file: cur.file.File, key: stackfile.Qualify(cur.file.Project, stackfile.KeyShardCount),
+		from: cur.file.ShardCount, fromSet: cur.file.ShardCountSet, to: step.To, comment: comment,
+		command: fmt.Sprintf("streamlake shards --to %d --stack %s --write", target, cur.stack),
+	}
+	return r, nil
+}
+
+// write applies the next step's edit to the stack file, or says why it will not.
+func (r *reshardPlan) write() error {
+	switch {
+	case r.current.onDemand:
+		r.refused = "not written: the stream is ON_DEMAND, shardCount does not apply"
+	case len(r.steps) == 0:
+		r.refused = fmt.Sprintf("not written: the stream already has %d shards", r.current.count)
+	case r.current.disagree:
+		r.refused = "not written: the stack file's shardCount is not the current count (see the warning); one step at a time"
+	case r.next == nil:
+		r.refused = "not written: no stack file to edit"
+	}
+	if r.refused != "" {
+		return nil
+	}
+	info, err := os.Stat(r.next.path)
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(r.next.path)
+	if err != nil {
+		return err
+	}
+	out, err := stackfile.Edit{Key: r.next.key, Value: strconv.Itoa(r.next.to), Comment: r.next.comment, CommentPrefix: capacityPrefix}.Apply(src)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.next.file, err)
+	}
+	if err := os.WriteFile(r.next.path, out, info.Mode().Perm()); err != nil {
+		return fmt.Errorf("write %s: %w", r.next.file, err)
+	}
+	r.written = true
+	return nil
+}
+
+// capacityPrefix starts the comment the tool keeps above shardCount in a stack file.
+const capacityPrefix = "capacity (streamlake shards):"
+
+// Assumptions of the capacity comment: the tool's defaults.
+const (
+	capacityConsumers = 1
+	capacityHeadroom  = 25
+)
+
+// capacityComment is the comment above shardCount: the peak n shards carry with the planner's
+// default headroom, for generated schema events (the size `shards` measures by default).
+func capacityComment(n int) (string, error) {
+	size, err := measureEventBytes()
+	if err != nil {
+		return "", err
+	}
+	c, err := shardplan.Capacity(n, shardplan.Workload{AvgRecordBytes: size, Consumers: capacityConsumers, HeadroomPct: capacityHeadroom}, shardplan.DefaultLimits())
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %s a peak of %d events/s of %.0f B (%d %% headroom, %d consumer)",
+		capacityPrefix, shardsCarry(n), c, size, capacityHeadroom, capacityConsumers), nil
+}
+
+// shardsCarry is "1 shard carries" or "n shards carry".
+func shardsCarry(n int) string {
+	if n == 1 {
+		return "1 shard carries"
+	}
+	return fmt.Sprintf("%d shards carry", n)
+}
