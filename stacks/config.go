@@ -9,7 +9,7 @@ import (
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -56,7 +56,7 @@ type Config struct {
 	ProtectData                 bool
 
 	// Catalog and analytics
-	PartitionDiscovery        components.Discovery
+	PartitionDiscovery        lakelayout.Discovery
 	CrawlerSchedule           string // "" without a crawler
 	BytesScannedCutoffMiB     int
 	AllowBreakingSchemaChange []string
@@ -251,7 +251,7 @@ func (v *validation) lake(c *Config) {
 func (v *validation) catalog(c *Config) {
 	if v.ok("partitionDiscovery") && !c.PartitionDiscovery.Crawls() && c.CrawlerSchedule != "" {
 		v.check(fmt.Errorf("crawlerSchedule is %q but partitionDiscovery %s has no crawler: remove crawlerSchedule, or use %s",
-			c.CrawlerSchedule, c.PartitionDiscovery, components.ProjectionAndCrawler))
+			c.CrawlerSchedule, c.PartitionDiscovery, lakelayout.ProjectionAndCrawler))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -314,7 +315,7 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 			RetentionHours:         cfg.RetentionHours,
 			BufferSeconds:          cfg.FirehoseBufferSeconds,
 			ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
-			DynamicPartitioning:    cfg.Partitioning == components.EventTime,
+			DynamicPartitioning:    cfg.Partitioning == lakelayout.EventTime,
 			RawBackup:              cfg.RawBackup,
 			FunctionTimeoutSeconds: cfg.LambdaTimeoutSeconds,
 			WAF:                    p.WAF != nil,

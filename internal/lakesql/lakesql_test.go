@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/lakefiles"
 	"github.com/streamlake/streamlake/internal/openx"
+	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/queries"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -74,7 +75,7 @@ func (e event) row() openx.Row {
 // testLake is a local lake under root with the stack's event-time prefixes.
 func testLake(root string) *lakefiles.Lake {
 	s := schema.Default()
-	p := components.DeliveryPrefixes(s, components.EventTime)
+	p := lakelayout.DeliveryPrefixes(s, lakelayout.EventTime)
 	return &lakefiles.Lake{Root: root, Prefixes: lakefiles.Prefixes{Data: p.Data, Errors: p.Errors, Raw: p.Raw},
 		Stream: "streamlake-dev-delivery", Version: 1, Columns: s.GlueColumns()}
 }
@@ -155,7 +156,7 @@ func TestSavedQueries(t *testing.T) {
 	events := generate(now)
 	db := open(t, writeLake(t, events))
 	day := today(t, db)
-	queries, err := components.NamedQueries(schema.Default(), database, table)
+	saved, err := queries.Saved(schema.Default(), database, table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestSavedQueries(t *testing.T) {
 		"events-per-type-per-hour":    wantPerHour,
 		"most-recent-events":          wantMostRecent,
 	}
-	for _, q := range queries {
+	for _, q := range saved {
 		r := query(t, db, q.SQL)
 		f := want[q.ID]
 		if f == nil {
@@ -313,8 +314,8 @@ func TestEmptyLake(t *testing.T) {
 	if len(r.Rows) != 0 || len(r.Columns) != 14 || r.Types[8] != "MAP(VARCHAR, VARCHAR)" {
 		t.Errorf("empty lake: %v %v %d rows", r.Columns, r.Types, len(r.Rows))
 	}
-	queries, _ := components.NamedQueries(schema.Default(), database, table)
-	for _, q := range queries {
+	saved, _ := queries.Saved(schema.Default(), database, table)
+	for _, q := range saved {
 		if r := query(t, db, q.SQL); len(r.Rows) != 0 {
 			t.Errorf("%s on an empty lake: %d rows", q.ID, len(r.Rows))
 		}
