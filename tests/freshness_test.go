@@ -12,6 +12,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/stackconfig"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
 
@@ -29,7 +30,7 @@ func TestFreshnessTableIsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := slstacks.ReplaceBlock(string(b), freshnessBegin, freshnessEnd, freshnessTable(t))
+	want, err := stackconfig.ReplaceBlock(string(b), freshnessBegin, freshnessEnd, freshnessTable(t))
 	if err != nil {
 		t.Fatal(err)
 	}
