@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streamlake/streamlake/internal/standin"
@@ -57,18 +56,8 @@ func Moto(t testing.TB) string {
 	return StartServer(t, "moto_server", t.TempDir(), bin, "-H", "127.0.0.1", "-p", "PORT").Endpoint
 }
 
-// credentialsProvider gives the fake credentials every stand-in accepts.
-var credentialsProvider = credentials.NewStaticCredentialsProvider("AKIDSTANDIN", "standin-secret", "")
-
 // AWSConfig is an AWS configuration for a stand-in at endpoint, with the SDK's own retries off.
-func AWSConfig(endpoint string) aws.Config {
-	return aws.Config{
-		Region:       Region,
-		Credentials:  credentialsProvider,
-		BaseEndpoint: aws.String(endpoint),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-	}
-}
+func AWSConfig(endpoint string) aws.Config { return standin.AWSConfig(endpoint, Region) }
 
 // KinesisClient is a Kinesis client for endpoint without SDK retries.
 func KinesisClient(endpoint string) *kinesis.Client {
