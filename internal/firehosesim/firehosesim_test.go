@@ -93,7 +93,7 @@ type processor struct {
 	t         *transform.Transformer
 	mu        sync.Mutex
 	calls     int
-	failCalls int                                            // the first failCalls calls fail
+	failCalls int                                              // the first failCalls calls fail
 	edit      func(*events.KinesisFirehoseResponseRecord, int) // changes the i-th answer of a call
 }
 
