@@ -98,7 +98,7 @@ func (b *base) json(extra string) string {
 // newBase draws a valid event of the last 20 hours with one of the timestamp forms clients
 // use; at is the instant the lake must hold: UTC, truncated (not rounded) to milliseconds.
 func newBase(rnd *rand.Rand, id string, now time.Time) *base {
-	t := now.Add(-time.Duration(rnd.Int64N(int64(20*time.Hour)))).Truncate(time.Microsecond)
+	t := now.Add(-time.Duration(rnd.Int64N(int64(20 * time.Hour)))).Truncate(time.Microsecond)
 	b := &base{id: id, typ: []string{"progress", "play", "pause", "complete"}[rnd.IntN(4)], user: fmt.Sprintf("u-%03d", rnd.IntN(40))}
 	switch rnd.IntN(5) {
 	case 0:
