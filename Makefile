@@ -15,7 +15,10 @@ DEMO_DIR ?= .build/demo
 DEMO_EVENTS ?= 5000
 demo:
 	bash scripts/install-standins.sh --npm-only
-	$(GO) build -o .build/streamlake-local ./cmd/streamlake-local
+	@# The transform's build runs beside the command's, filling the cores a cold cgo build
+	@# leaves idle; the run's own build of it then comes from the build cache.
+	$(GO) run ./lambdapkg/cmd/lambdabuild -arch "$$($(GO) env GOARCH)" -out .build/demo-function >/dev/null & \
+	  $(GO) build -o .build/streamlake-local ./cmd/streamlake-local && wait $$!
 	rm -rf $(DEMO_DIR)
 	.build/streamlake-local run --dir $(DEMO_DIR) --count $(DEMO_EVENTS)
 	@echo "more: .build/streamlake-local query --dir $(DEMO_DIR) 'SELECT event_type, count(*) FROM \"streamlake_dev\".\"events\" GROUP BY 1'"
