@@ -60,13 +60,13 @@ func run(ctx context.Context, e *env, args []string) int {
 		usage(e.stdout)
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "streamlake-local: unknown command %q\n\n", args[0])
+	_, _ = fmt.Fprintf(e.stderr, "streamlake-local: unknown command %q\n\n", args[0])
 	usage(e.stderr)
 	return exitUsage
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `streamlake-local runs the streamlake data path on this machine: events -> ingest API
+	_, _ = fmt.Fprint(w, `streamlake-local runs the streamlake data path on this machine: events -> ingest API
 contract -> Kinesis (kinesalite) -> Firehose's delivery with the real transform Lambda ->
 Parquet lake -> the saved Athena queries on DuckDB.
 
@@ -85,7 +85,7 @@ func (u usageError) Error() string { return u.err.Error() }
 
 // fail prints err and returns its exit code.
 func fail(e *env, err error) int {
-	fmt.Fprintf(e.stderr, "streamlake-local: %v\n", err)
+	_, _ = fmt.Fprintf(e.stderr, "streamlake-local: %v\n", err)
 	var u usageError
 	if errors.As(err, &u) {
 		return exitUsage

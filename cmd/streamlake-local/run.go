@@ -87,7 +87,7 @@ func runRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, err)
 	}
-	fmt.Fprintf(e.stdout, "\nstreamlake-local: %s/summary.json\n", o.Dir)
+	_, _ = fmt.Fprintf(e.stdout, "\nstreamlake-local: %s/summary.json\n", o.Dir)
 	if err := res.Summary.Write(e.stdout); err != nil {
 		return fail(e, err)
 	}

@@ -159,6 +159,7 @@ func (d *Delivery) convert(r record, a events.KinesisFirehoseResponseRecord, now
 	row, err := d.reader.Read(a.Data)
 	if err != nil {
 		catalog := d.c.Catalog
+		//nolint:nilerr // a record that does not convert becomes an error record; the run goes on
 		return firehoserec.Record{AttemptsMade: 1, ArrivalTimestamp: r.arrival, AttemptEndingTimestamp: now,
 			ErrorCode: firehoserec.CodeMalformedData, ErrorMessage: err.Error(), RawData: a.Data,
 			SequenceNumber: r.sequence, DataCatalogTable: &catalog}, false, nil

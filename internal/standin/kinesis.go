@@ -42,7 +42,7 @@ func WaitActive(ctx context.Context, c *kinesis.Client, name string) error {
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("stream %s not ACTIVE after 30 s (last error: %v)", name, err)
+			return fmt.Errorf("stream %s not ACTIVE after 30 s (last error: %w)", name, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
