@@ -1,7 +1,8 @@
 // Package locallake runs the whole data path of a stack on one machine, without an AWS
 // account, with the pieces the stack deploys or their contracts:
 //
-//	events ─► ingest API contract (internal/apisim: routes, key, request models, answers)
+//	events ─► ingest API contract (internal/apisim: routes, the stack's apiAuth mode with
+//	          credentials made for the run, request models and limits, answers)
 //	       ─► Kinesis (kinesalite, started here and stopped by pid)
 //	       ─► delivery stream (internal/firehosesim: the stack's processor and Firehose buffers)
 //	       ─► the real transform bootstrap (lambdapkg builds it, internal/lambdaruntime runs it
@@ -9,8 +10,10 @@
 //	       ─► DIR/lake: data/ Parquet by the Lambda's partition keys, errors/<type>/, raw/
 //
 // Everything comes from the stack's configuration as `pulumi preview` would read it
-// (stackconfig.FromFiles): names, unknownFields, buffer sizes and intervals (the intervals
-// shortened for a local run), retries, partitioning and raw backup. Run returns when every
+// (stackconfig.FromFiles): names, apiAuth, unknownFields, buffer sizes and intervals (the
+// intervals shortened for a local run), retries, partitioning and raw backup. Not run locally:
+// the WAF, the usage plan's throttling and quota, alarms, the crawler and Athena itself (DuckDB
+// answers the saved queries instead). Run returns when every
 // accepted event has been delivered and writes DIR/summary.json; its counts add up:
 //
 //	sent      = api_rejected + accepted

@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/google/uuid"
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/apisim"
@@ -24,6 +23,7 @@ import (
 	"github.com/streamlake/streamlake/internal/standin"
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/lambdapkg"
+	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/transform"
@@ -48,7 +48,7 @@ type runner struct {
 	fn         *function
 	api        *http.Server
 	apiURL     string
-	apiKey     string
+	apiAuth    producer.Auth
 	stops      []func()
 }
 
@@ -197,13 +197,16 @@ func (r *runner) startStream(ctx context.Context) error {
 	return nil
 }
 
-// startAPI serves the ingest API's contract on 127.0.0.1 in front of the stream.
+// startAPI serves the ingest API's contract on 127.0.0.1 in front of the stream, with the
+// stack's auth mode and credentials for the local run.
 func (r *runner) startAPI(_ context.Context) error {
-	key := uuid.NewString()
-	h, err := apisim.New(apisim.Options{
-		Schema: r.s, UnknownFields: r.cfg.UnknownFields, Stage: r.cfg.APIStageName, APIKey: key,
-		Sink: &apisim.KinesisSink{Client: r.kinesis, Stream: r.names.Stream},
-	})
+	o := apisim.Options{Schema: r.s, UnknownFields: r.cfg.UnknownFields, Stage: r.cfg.APIStageName,
+		Sink: &apisim.KinesisSink{Client: r.kinesis, Stream: r.names.Stream}}
+	auth, err := localAuth(&o, r.cfg.APIAuth, r.cfg.Region, r.cfg.APIJWTUserPoolArns, r.cfg.APIJWTScopes)
+	if err != nil {
+		return err
+	}
+	h, err := apisim.New(o)
 	if err != nil {
 		return err
 	}
@@ -215,8 +218,8 @@ func (r *runner) startAPI(_ context.Context) error {
 	go func() { _ = r.api.Serve(ln) }()
 	r.stops = append(r.stops, func() { _ = r.api.Close() })
 	r.apiURL = "http://" + ln.Addr().String() + "/" + r.cfg.APIStageName
-	r.apiKey = key
-	r.progress("ingest API on %s (unknownFields %s)", r.apiURL, r.cfg.UnknownFields)
+	r.apiAuth = auth
+	r.progress("ingest API on %s (apiAuth %s, unknownFields %s)", r.apiURL, r.cfg.APIAuth, r.cfg.UnknownFields)
 	return nil
 }
 

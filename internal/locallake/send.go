@@ -40,7 +40,7 @@ func (r *runner) send(ctx context.Context) (*sent, error) {
 		return nil, err
 	}
 	events, batch := producer.APIURLs(r.apiURL)
-	p := &recorder{Putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Key: r.apiKey, Batch: r.o.Route == RouteBatch,
+	p := &recorder{Putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Auth: r.apiAuth, Batch: r.o.Route == RouteBatch,
 		UserAgent: "streamlake-local"}, reasons: map[int]string{}}
 	r.progress("sending events to the API's %s route", r.o.Route)
 	sum, err := producer.Run(ctx, src, p, producer.RunOptions{Count: r.o.Count, Concurrency: 8, Retry: producer.DefaultRetryPolicy()})
