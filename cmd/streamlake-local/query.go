@@ -16,6 +16,7 @@ import (
 	"github.com/streamlake/streamlake/queries"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 // openLake opens DuckDB over the Parquet files of a local lake under the Glue names of a stack.
@@ -108,9 +109,9 @@ func lakeOf(e *env, dir, stack string) (stackconfig.Names, string, error) {
 	if err != nil {
 		return stackconfig.Names{}, "", err
 	}
-	p, err := stackconfig.ReadProject(root)
+	project, err := stackfile.ProjectName(root)
 	if err != nil {
 		return stackconfig.Names{}, "", err
 	}
-	return stackconfig.NamesFor(p.Name, stack), filepath.Join(lake, filepath.FromSlash(lakelayout.DataPrefix)), nil
+	return stackconfig.NamesFor(project, stack), filepath.Join(lake, filepath.FromSlash(lakelayout.DataPrefix)), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/streamlake/streamlake/internal/locallake"
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/stackconfig"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 // settings is the repeatable --set key=value flag.
@@ -107,16 +108,16 @@ func checkStack(root, stack string, set map[string]string) error {
 	if !slices.Contains(stacks, stack) {
 		return fmt.Errorf("--stack %s: there is no Pulumi.%s.yaml; stacks: %s", stack, stack, strings.Join(stacks, ", "))
 	}
-	p, err := stackconfig.ReadProject(root)
+	project, err := stackfile.ProjectName(root)
 	if err != nil {
 		return err
 	}
 	var keys []string
 	for k := range set {
-		keys = append(keys, stackconfig.Qualify(p.Name, k))
+		keys = append(keys, stackfile.Qualify(project, k))
 	}
 	var errs []error
-	for _, u := range stackconfig.FindUnknownKeys(p.Name, stackconfig.Keys(), slices.Sorted(slices.Values(keys))) {
+	for _, u := range stackconfig.FindUnknownKeys(project, stackconfig.Keys(), slices.Sorted(slices.Values(keys))) {
 		msg := fmt.Sprintf("--set %s: no such key (the README's configuration reference lists them)", u.Key)
 		if u.Suggestion != "" {
 			msg = fmt.Sprintf("--set %s: no such key; did you mean %s?", u.Key, u.Suggestion)
