@@ -2,11 +2,26 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: test standins vet fmt lint policy lambda bench fuzz
+.PHONY: test demo standins vet fmt lint policy lambda bench fuzz
 
 ## test: install the local stand-ins (npm, moto check) and run every test
 test: standins
 	$(GO) test -count=1 ./...
+
+## demo: the whole data path on this machine, without an AWS account: generated events through
+## the ingest API contract, Kinesis (kinesalite), the real transform Lambda and Firehose's
+## conversion into a Parquet lake, then the saved Athena queries' answers (DuckDB). Under 2 min.
+DEMO_DIR ?= .build/demo
+DEMO_EVENTS ?= 5000
+demo:
+	bash scripts/install-standins.sh --npm-only
+	@# The transform's build runs beside the command's, filling the cores a cold cgo build
+	@# leaves idle; the run's own build of it then comes from the build cache.
+	$(GO) run ./lambdapkg/cmd/lambdabuild -arch "$$($(GO) env GOARCH)" -out .build/demo-function >/dev/null & \
+	  $(GO) build -o .build/streamlake-local ./cmd/streamlake-local && wait $$!
+	rm -rf $(DEMO_DIR)
+	.build/streamlake-local run --dir $(DEMO_DIR) --count $(DEMO_EVENTS)
+	@echo "more: .build/streamlake-local query --dir $(DEMO_DIR) 'SELECT event_type, count(*) FROM \"streamlake_dev\".\"events\" GROUP BY 1'"
 
 standins:
 	bash scripts/install-standins.sh

@@ -2,12 +2,13 @@ package components
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/athena"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/queries"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -39,7 +40,7 @@ func (a *AnalyticsArgs) Validate() error {
 	if err := awsrules.CheckBytesScannedCutoffMiB(a.BytesScannedCutoffMiB); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
-	if _, err := NamedQueries(a.Schema, a.DatabaseName, a.TableName); err != nil {
+	if _, err := queries.Saved(a.Schema, a.DatabaseName, a.TableName); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	return nil
@@ -81,7 +82,7 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *AnalyticsArgs, opts ..
 				SelectedEngineVersion: pulumi.String("Athena engine version 3"),
 			},
 			ResultConfiguration: &athena.WorkgroupConfigurationResultConfigurationArgs{
-				OutputLocation: pulumi.Sprintf("s3://%s/%s", args.BucketName, ResultsPrefix),
+				OutputLocation: pulumi.Sprintf("s3://%s/%s", args.BucketName, lakelayout.ResultsPrefix),
 				EncryptionConfiguration: &athena.WorkgroupConfigurationResultConfigurationEncryptionConfigurationArgs{
 					EncryptionOption: pulumi.String("SSE_KMS"),
 					KmsKeyArn:        args.Env.KeyArn,
@@ -92,8 +93,8 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *AnalyticsArgs, opts ..
 	if err != nil {
 		return nil, fmt.Errorf("analytics %s workgroup: %w", name, err)
 	}
-	queries, _ := NamedQueries(args.Schema, args.DatabaseName, args.TableName) // validated above
-	for _, q := range queries {
+	saved, _ := queries.Saved(args.Schema, args.DatabaseName, args.TableName) // validated above
+	for _, q := range saved {
 		if _, err := athena.NewNamedQuery(ctx, name+"-"+q.ID, &athena.NamedQueryArgs{
 			Name:        pulumi.String(q.Name),
 			Description: pulumi.String(q.Description),
@@ -109,83 +110,4 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *AnalyticsArgs, opts ..
 		return nil, err
 	}
 	return c, nil
-}
-
-// NamedQuery is a saved Athena query.
-type NamedQuery struct {
-	ID, Name, Description, SQL string
-}
-
-// NamedQueries returns the saved queries for the users' first questions. Column names come
-// from the schema; a schema without the columns a query needs is an error, not a broken query.
-// Every query restricts the partitions it reads and counts an event_id once, because
-// producers may resend an event after a throttled batch.
-func NamedQueries(s *schema.Schema, database, table string) ([]NamedQuery, error) {
-	need := map[string]schema.Type{
-		"event_id": schema.String, "event_type": schema.String, "watched_sec": schema.Double,
-		s.PartitionKey: schema.String, s.EventTime: schema.Timestamp, s.ArrivalTime: schema.Timestamp,
-	}
-	for col, typ := range need {
-		if f, ok := s.Field(col); !ok || f.Type != typ {
-			return nil, fmt.Errorf("named queries need column %s of type %s in the schema", col, typ)
-		}
-	}
-	if len(s.Partitions) < 3 {
-		return nil, fmt.Errorf("named queries need year, month and day partitions")
-	}
-	from := fmt.Sprintf(`"%s"."%s"`, database, table)
-	// The lake's date partitions (year, month, day) joined as yyyy-mm-dd for pruning, bounded on
-	// both sides: with partition projection a lower bound alone makes Athena list every hour up
-	// to the projection's last year. Tomorrow is the upper end: an event may claim a time up
-	// to an hour after its arrival.
-	day := fmt.Sprintf("concat(%s, '-', %s, '-', %s)", s.Partitions[0].Name, s.Partitions[1].Name, s.Partitions[2].Name)
-	since := func(days int) string {
-		return fmt.Sprintf("%s BETWEEN date_format(current_date - INTERVAL '%d' DAY, '%%Y-%%m-%%d') AND date_format(current_date + INTERVAL '1' DAY, '%%Y-%%m-%%d')", day, days)
-	}
-	dedup := func(where string) string {
-		return fmt.Sprintf(`WITH events AS (
-  SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY %s) AS copy
-  FROM %s
-  WHERE %s
-)`, s.ArrivalTime, from, where)
-	}
-	r := strings.NewReplacer("{user}", s.PartitionKey, "{at}", s.EventTime, "{in}", s.ArrivalTime)
-	return []NamedQuery{
-		{
-			ID: "watch-time-per-user-per-day", Name: "Watch time per user per day (last 7 days)",
-			Description: "Minutes watched per viewer per UTC day, each event counted once.",
-			SQL: dedup(since(7)) + r.Replace(`
-SELECT {user},
-       date({at}) AS day_utc,
-       round(sum(watched_sec) / 60.0, 1) AS watched_minutes,
-       count(*) AS reports
-FROM events
-WHERE copy = 1
-GROUP BY 1, 2
-ORDER BY 2 DESC, 3 DESC
-LIMIT 1000`),
-		},
-		{
-			ID: "events-per-type-per-hour", Name: "Events per type per hour (last 2 days)",
-			Description: "Event counts per type and UTC hour of occurrence, each event counted once.",
-			SQL: dedup(since(1)) + r.Replace(`
-SELECT date_trunc('hour', {at}) AS hour_utc,
-       event_type,
-       count(*) AS events
-FROM events
-WHERE copy = 1
-GROUP BY 1, 2
-ORDER BY 1 DESC, 3 DESC`),
-		},
-		{
-			ID: "most-recent-events", Name: "Most recent events",
-			Description: "The 100 latest events to reach the lake, with their ingestion lag.",
-			SQL: r.Replace(fmt.Sprintf(`SELECT *,
-       date_diff('millisecond', {at}, {in}) AS lag_ms
-FROM %s
-WHERE %s
-ORDER BY {in} DESC
-LIMIT 100`, from, since(1))),
-		},
-	}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -27,32 +28,6 @@ const (
 // that encrypts CloudWatch logs: /aws-glue/crawlers-role/<role name>-<configuration name>.
 const crawlerLogPrefix = "/aws-glue/crawlers-role/"
 
-// Discovery is how a new hour's partition becomes known to queries (partitionDiscovery).
-type Discovery string
-
-// Partition discovery modes.
-const (
-	// ProjectionAndCrawler: Athena projects the partitions, so an object is queryable as soon
-	// as Firehose writes it; the crawler also registers them in the catalog for engines that
-	// do not read projection (Spark on EMR or Glue ETL, Redshift Spectrum).
-	ProjectionAndCrawler Discovery = "projection+crawler"
-	// ProjectionOnly: Athena projects the partitions; there is no crawler, and the catalog
-	// lists no partitions.
-	ProjectionOnly Discovery = "projection"
-	// CrawlerOnly: the crawler registers new partitions on its schedule; Athena reads them
-	// from the catalog.
-	CrawlerOnly Discovery = "crawler"
-)
-
-// Discoveries are the partition discovery modes, the default first.
-var Discoveries = []Discovery{ProjectionAndCrawler, ProjectionOnly, CrawlerOnly}
-
-// Projects reports whether the table carries partition projection.
-func (d Discovery) Projects() bool { return d == ProjectionAndCrawler || d == ProjectionOnly }
-
-// Crawls reports whether a crawler registers partitions in the catalog.
-func (d Discovery) Crawls() bool { return d == ProjectionAndCrawler || d == CrawlerOnly }
-
 // CatalogArgs configures the Glue database, the events table and how its partitions are found.
 type CatalogArgs struct {
 	Env    *Env
@@ -65,8 +40,8 @@ type CatalogArgs struct {
 	BucketName                pulumi.StringInput
 	BucketArn                 pulumi.StringInput
 	// Discovery decides between partition projection, the crawler, or both.
-	Discovery Discovery
-	// Partitioning is the delivery's EventTime or ArrivalTime: the projection's location
+	Discovery lakelayout.Discovery
+	// Partitioning is the delivery's lakelayout.EventTime or lakelayout.ArrivalTime: the projection's location
 	// template is derived from the data prefix Firehose writes with it.
 	Partitioning string
 	// Schedule is the crawler's cron(...) expression; "" when Discovery has no crawler.
@@ -84,8 +59,8 @@ func (a *CatalogArgs) Validate() error {
 	if err := a.Schema.Validate(); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
-	if !slices.Contains(Discoveries, a.Discovery) {
-		return fmt.Errorf("catalog: Discovery must be one of %v, got %q", Discoveries, a.Discovery)
+	if !slices.Contains(lakelayout.Discoveries, a.Discovery) {
+		return fmt.Errorf("catalog: Discovery must be one of %v, got %q", lakelayout.Discoveries, a.Discovery)
 	}
 	names := map[string]string{
 		"aws:glue/catalogDatabase:CatalogDatabase": a.DatabaseName,
@@ -170,16 +145,16 @@ const ProjectionLastYear = 2099
 // TableParameters returns the events table's parameters: Parquet written by Firehose and, when
 // discovery projects, Athena partition projection of the schema's partitions in bucket. The
 // location template is derived from the data prefix Firehose writes with partitioning
-// (DeliveryPrefixes), so the two cannot drift.
-func TableParameters(s *schema.Schema, discovery Discovery, partitioning, bucket string) (map[string]string, error) {
+// (lakelayout.DeliveryPrefixes), so the two cannot drift.
+func TableParameters(s *schema.Schema, discovery lakelayout.Discovery, partitioning, bucket string) (map[string]string, error) {
 	p := map[string]string{"EXTERNAL": "TRUE", "classification": "parquet", "parquet.compression": "SNAPPY"}
 	if !discovery.Projects() {
 		return p, nil
 	}
-	if partitioning != EventTime && partitioning != ArrivalTime {
-		return nil, fmt.Errorf("partition projection: partitioning must be %q or %q, got %q", EventTime, ArrivalTime, partitioning)
+	if partitioning != lakelayout.EventTime && partitioning != lakelayout.ArrivalTime {
+		return nil, fmt.Errorf("partition projection: partitioning must be %q or %q, got %q", lakelayout.EventTime, lakelayout.ArrivalTime, partitioning)
 	}
-	tmpl, err := awsrules.ProjectionTemplate(DeliveryPrefixes(s, partitioning).Data)
+	tmpl, err := awsrules.ProjectionTemplate(lakelayout.DeliveryPrefixes(s, partitioning).Data)
 	if err != nil {
 		return nil, fmt.Errorf("partition projection: %w", err)
 	}
@@ -261,7 +236,7 @@ func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glu
 			return TableParameters(args.Schema, args.Discovery, args.Partitioning, bucket)
 		}).(pulumi.StringMapOutput),
 		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
-			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, DataPrefix),
+			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, lakelayout.DataPrefix),
 			InputFormat:  pulumi.String(ParquetInputFormat),
 			OutputFormat: pulumi.String(ParquetOutputFormat),
 			SerDeInfo: &glue.CatalogTableStorageDescriptorSerDeInfoArgs{
@@ -342,7 +317,7 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 
 // crawlerDescription says whom the crawler serves: Athena too, or only engines that do not
 // read partition projection.
-func crawlerDescription(d Discovery) string {
+func crawlerDescription(d lakelayout.Discovery) string {
 	if d.Projects() {
 		return "Registers new hourly partitions of the events table for engines that do not read Athena's partition projection " +
 			"(Spark, Redshift Spectrum); never changes its schema."
@@ -395,8 +370,8 @@ func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.Str
 			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
 			// The prefix a listing names is "data" or lies under "data/".
 			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
-				When("StringLike", "s3:prefix", strings.TrimSuffix(DataPrefix, "/"), DataPrefix+"*"),
-			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+DataPrefix+"*"),
+				When("StringLike", "s3:prefix", strings.TrimSuffix(lakelayout.DataPrefix, "/"), lakelayout.DataPrefix+"*"),
+			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+lakelayout.DataPrefix+"*"),
 			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, v["key"]).
 				When("StringEquals", "kms:ViaService", env.endpoint("s3")),
 			// The group itself (CreateLogGroup, AssociateKmsKey) and its streams.

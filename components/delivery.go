@@ -11,16 +11,8 @@ import (
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
-)
-
-// Partitioning modes of the lake.
-const (
-	// EventTime partitions by the event's occurred_at (keys returned by the transform Lambda):
-	// a late event lands in the hour it happened. Needs Firehose dynamic partitioning.
-	EventTime = "event-time"
-	// ArrivalTime partitions by when Firehose delivered the record (!{timestamp:...}).
-	ArrivalTime = "arrival-time"
 )
 
 // Log stream names Firehose writes delivery errors to.
@@ -28,42 +20,6 @@ const (
 	DestinationLogStream = "DestinationDelivery"
 	BackupLogStream      = "BackupDelivery"
 )
-
-// Prefixes are the S3 key prefixes of a delivery stream.
-type Prefixes struct {
-	Data, Errors, Raw, RawErrors string
-}
-
-// hourly renders year=<v>/month=<v>/... for the schema's partitions, v from expr(name, layout).
-func hourly(s *schema.Schema, expr func(p schema.Partition) string) string {
-	var b strings.Builder
-	for _, p := range s.Partitions {
-		fmt.Fprintf(&b, "%s=%s/", p.Name, expr(p))
-	}
-	return b.String()
-}
-
-// javaPattern turns a partition's Go layout into the Java date pattern Firehose's
-// !{timestamp:...} expects.
-func javaPattern(layout string) string {
-	return strings.NewReplacer("2006", "yyyy", "01", "MM", "02", "dd", "15", "HH").Replace(layout)
-}
-
-// DeliveryPrefixes returns the prefixes for a partitioning mode. Partition folder names come
-// from the schema, so they always match the Glue table's partition keys, in order.
-func DeliveryPrefixes(s *schema.Schema, partitioning string) Prefixes {
-	arrival := hourly(s, func(p schema.Partition) string { return "!{timestamp:" + javaPattern(p.Layout) + "}" })
-	data := DataPrefix + arrival
-	if partitioning == EventTime {
-		data = DataPrefix + hourly(s, func(p schema.Partition) string { return "!{partitionKeyFromLambda:" + p.Name + "}" })
-	}
-	return Prefixes{
-		Data:      data,
-		Errors:    ErrorsPrefix + awsrules.ErrorOutputTypeExpr + "/" + arrival,
-		Raw:       RawPrefix + arrival,
-		RawErrors: ErrorsPrefix + "raw-backup/" + awsrules.ErrorOutputTypeExpr + "/" + arrival,
-	}
-}
 
 // Firehose's values for Lambda processor parameters that are not sent. The provider does not
 // store a parameter equal to its default (RoleArn defaults to the delivery stream's role), so
@@ -117,7 +73,7 @@ type DeliveryArgs struct {
 	DatabaseName, TableName string
 	// FunctionArn is the transform Lambda.
 	FunctionArn pulumi.StringInput
-	// Partitioning is EventTime or ArrivalTime.
+	// Partitioning is lakelayout.EventTime or lakelayout.ArrivalTime.
 	Partitioning string
 	// BufferMiB and BufferSeconds: Firehose writes a Parquet file when either is reached.
 	BufferMiB, BufferSeconds int
@@ -136,7 +92,7 @@ type DeliveryArgs struct {
 
 // Rules returns the AWS rules the configuration must satisfy.
 func (a *DeliveryArgs) Rules() awsrules.DeliveryRules {
-	p := DeliveryPrefixes(a.Schema, a.Partitioning)
+	p := lakelayout.DeliveryPrefixes(a.Schema, a.Partitioning)
 	return awsrules.DeliveryRules{
 		Prefix:                p.Data,
 		ErrorPrefix:           p.Errors,
@@ -144,7 +100,7 @@ func (a *DeliveryArgs) Rules() awsrules.DeliveryRules {
 		BufferSeconds:         a.BufferSeconds,
 		Compression:           "UNCOMPRESSED",
 		FormatConversion:      true,
-		DynamicPartitioning:   a.Partitioning == EventTime,
+		DynamicPartitioning:   a.Partitioning == lakelayout.EventTime,
 		LambdaProcessor:       true,
 		ProcessorBufferMiB:    a.ProcessorBufferMiB,
 		ProcessorBufferSecond: a.ProcessorBufferSeconds,
@@ -160,14 +116,14 @@ func (a *DeliveryArgs) Validate() error {
 	if a.Schema == nil || a.StreamArn == nil || a.BucketArn == nil || a.FunctionArn == nil || a.DatabaseName == "" || a.TableName == "" {
 		return fmt.Errorf("delivery: Schema, StreamArn, BucketArn, FunctionArn, DatabaseName and TableName are required")
 	}
-	if a.Partitioning != EventTime && a.Partitioning != ArrivalTime {
-		return fmt.Errorf("delivery: partitioning must be %q or %q, got %q", EventTime, ArrivalTime, a.Partitioning)
+	if a.Partitioning != lakelayout.EventTime && a.Partitioning != lakelayout.ArrivalTime {
+		return fmt.Errorf("delivery: partitioning must be %q or %q, got %q", lakelayout.EventTime, lakelayout.ArrivalTime, a.Partitioning)
 	}
 	var errs []string
 	if err := a.Rules().Check(); err != nil {
 		errs = append(errs, err.Error())
 	}
-	prefixes := DeliveryPrefixes(a.Schema, a.Partitioning)
+	prefixes := lakelayout.DeliveryPrefixes(a.Schema, a.Partitioning)
 	raw := awsrules.DeliveryRules{Prefix: prefixes.Raw, ErrorPrefix: prefixes.RawErrors,
 		BufferMiB: a.BufferMiB, BufferSeconds: a.BufferSeconds, Compression: "GZIP"}
 	if err := raw.Check(); err != nil {
@@ -219,7 +175,7 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 	fail := func(what string, err error) (*Delivery, error) {
 		return nil, fmt.Errorf("delivery %s %s: %w", name, what, err)
 	}
-	prefixes := DeliveryPrefixes(args.Schema, args.Partitioning)
+	prefixes := lakelayout.DeliveryPrefixes(args.Schema, args.Partitioning)
 
 	logs, logStreams, err := newDeliveryLogs(ctx, name, args.Env, parent)
 	if err != nil {
@@ -283,7 +239,7 @@ func newDeliveryLogs(ctx *pulumi.Context, name string, env *Env, parent pulumi.R
 
 // deliveryPolicy lets Firehose read the stream, call the transform, read the table's schema
 // and write the lake's prefixes and its own log streams.
-func deliveryPolicy(args *DeliveryArgs, prefixes Prefixes, logArn pulumi.StringInput) pulumi.StringOutput {
+func deliveryPolicy(args *DeliveryArgs, prefixes lakelayout.Prefixes, logArn pulumi.StringInput) pulumi.StringOutput {
 	env := args.Env
 	return policy(map[string]pulumi.StringInput{
 		"account": env.AccountID, "stream": args.StreamArn, "bucket": args.BucketArn,
@@ -315,7 +271,7 @@ func deliveryPolicy(args *DeliveryArgs, prefixes Prefixes, logArn pulumi.StringI
 
 // extendedS3Configuration is the delivery to the lake: Lambda processing, Parquet conversion,
 // partitioning, the raw backup and error logging.
-func extendedS3Configuration(args *DeliveryArgs, prefixes Prefixes, roleArn, logGroup pulumi.StringOutput) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs {
+func extendedS3Configuration(args *DeliveryArgs, prefixes lakelayout.Prefixes, roleArn, logGroup pulumi.StringOutput) *kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs {
 	s3cfg := &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs{
 		RoleArn:           roleArn,
 		BucketArn:         args.BucketArn,
@@ -342,7 +298,7 @@ func extendedS3Configuration(args *DeliveryArgs, prefixes Prefixes, roleArn, log
 		DataFormatConversionConfiguration: parquetConversion(args, roleArn),
 		S3BackupMode:                      pulumi.String("Disabled"),
 	}
-	if args.Partitioning == EventTime {
+	if args.Partitioning == lakelayout.EventTime {
 		s3cfg.DynamicPartitioningConfiguration = &kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDynamicPartitioningConfigurationArgs{
 			Enabled:       pulumi.Bool(true),
 			RetryDuration: pulumi.Int(args.RetrySeconds),

@@ -8,15 +8,7 @@ import (
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
-)
-
-// The lake's layout. The Glue table, the Firehose prefixes, the crawler and the Athena
-// workgroup all use these constants, so a folder name is written once.
-const (
-	DataPrefix    = "data/"
-	RawPrefix     = "raw/"
-	ErrorsPrefix  = "errors/"
-	ResultsPrefix = "athena-results/"
+	"github.com/streamlake/streamlake/lakelayout"
 )
 
 // LakeArgs configures the data lake bucket.
@@ -202,7 +194,7 @@ func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {
 			Filter: &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(prefix)},
 		}
 	}
-	raw := prefixRule("raw-backup", RawPrefix)
+	raw := prefixRule("raw-backup", lakelayout.RawPrefix)
 	if a.RawTransitionDays > 0 {
 		raw.Transitions = s3.BucketLifecycleConfigurationV2RuleTransitionArray{&s3.BucketLifecycleConfigurationV2RuleTransitionArgs{
 			Days:         pulumi.Int(a.RawTransitionDays),
@@ -212,9 +204,9 @@ func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {
 	if a.RawExpirationDays > 0 {
 		raw.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.RawExpirationDays)}
 	}
-	errs := prefixRule("expire-errors", ErrorsPrefix)
+	errs := prefixRule("expire-errors", lakelayout.ErrorsPrefix)
 	errs.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.ErrorsExpirationDays)}
-	results := prefixRule("expire-query-results", ResultsPrefix)
+	results := prefixRule("expire-query-results", lakelayout.ResultsPrefix)
 	results.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.ResultsExpirationDays)}
 	all := prefixRule("abort-incomplete-uploads", "")
 	all.AbortIncompleteMultipartUpload = &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(7)}

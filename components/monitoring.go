@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/lakelayout"
 )
 
 // Pipeline stages, for grouping alarms and dashboard rows.
@@ -207,7 +208,7 @@ type MonitoringArgs struct {
 	APIName, StageName, StreamName, DeliveryStreamName, FunctionName, WorkgroupName pulumi.StringInput
 	// Discovery is the catalog's partition discovery; CrawlerName is its crawler, whose failed
 	// runs are reported, and nil when Discovery has none.
-	Discovery   Discovery
+	Discovery   lakelayout.Discovery
 	CrawlerName pulumi.StringInput
 	// WebACLName is the API's WAF web ACL (with Targets.WAF; nil otherwise).
 	WebACLName pulumi.StringInput

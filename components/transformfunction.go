@@ -6,19 +6,10 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
-)
-
-// Limits for a Lambda that Firehose calls.
-const (
-	// MinFirehoseLambdaTimeout: Firehose's docs ask for at least a minute so a full batch is
-	// never cut off; MaxFirehoseLambdaTimeout is the longest Firehose waits for one call.
-	MinFirehoseLambdaTimeout = 60
-	MaxFirehoseLambdaTimeout = 300
-	MinLambdaMemoryMB        = 128
-	MaxLambdaMemoryMB        = 10240
 )
 
 // TransformFunctionArgs configures the transform Lambda.
@@ -39,15 +30,6 @@ type TransformFunctionArgs struct {
 	LogLevel string
 }
 
-// environment is the function's environment, in the variables its main reads. The maximum
-// future skew is left to the transform's default.
-func (a *TransformFunctionArgs) environment() map[string]string {
-	return map[string]string{
-		transform.EnvUnknownFields: string(a.UnknownFields),
-		transform.EnvLogLevel:      a.LogLevel,
-	}
-}
-
 // Validate checks the function against Lambda's and Firehose's limits.
 func (a *TransformFunctionArgs) Validate() error {
 	if err := a.Env.validate(); err != nil {
@@ -56,11 +38,11 @@ func (a *TransformFunctionArgs) Validate() error {
 	if a.ArchivePath == "" || a.CodeSHA256 == "" {
 		return fmt.Errorf("transform function: ArchivePath and CodeSHA256 are required (build the archive first)")
 	}
-	if a.MemoryMB < MinLambdaMemoryMB || a.MemoryMB > MaxLambdaMemoryMB {
-		return fmt.Errorf("transform function: memory must be %d..%d MB, got %d", MinLambdaMemoryMB, MaxLambdaMemoryMB, a.MemoryMB)
+	if a.MemoryMB < awsrules.MinLambdaMemoryMB || a.MemoryMB > awsrules.MaxLambdaMemoryMB {
+		return fmt.Errorf("transform function: memory must be %d..%d MB, got %d", awsrules.MinLambdaMemoryMB, awsrules.MaxLambdaMemoryMB, a.MemoryMB)
 	}
-	if a.TimeoutSeconds < MinFirehoseLambdaTimeout || a.TimeoutSeconds > MaxFirehoseLambdaTimeout {
-		return fmt.Errorf("transform function: timeout must be %d..%d s for a Firehose transform (Firehose waits at most 5 minutes), got %d", MinFirehoseLambdaTimeout, MaxFirehoseLambdaTimeout, a.TimeoutSeconds)
+	if a.TimeoutSeconds < awsrules.MinFirehoseLambdaTimeout || a.TimeoutSeconds > awsrules.MaxFirehoseLambdaTimeout {
+		return fmt.Errorf("transform function: timeout must be %d..%d s for a Firehose transform (Firehose waits at most 5 minutes), got %d", awsrules.MinFirehoseLambdaTimeout, awsrules.MaxFirehoseLambdaTimeout, a.TimeoutSeconds)
 	}
 	if a.UnknownFields != schema.KeepUnknown && a.UnknownFields != schema.RejectUnknown {
 		return fmt.Errorf("transform function: UnknownFields must be %q or %q, got %q", schema.KeepUnknown, schema.RejectUnknown, a.UnknownFields)
@@ -128,7 +110,7 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 		Role:           role.Arn,
 		MemorySize:     pulumi.Int(args.MemoryMB),
 		Timeout:        pulumi.Int(args.TimeoutSeconds),
-		Environment:    &lambda.FunctionEnvironmentArgs{Variables: pulumi.ToStringMap(args.environment())},
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: pulumi.ToStringMap(transform.Environment(args.UnknownFields, args.LogLevel))},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            logs.Name,

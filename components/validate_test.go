@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/apispec"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -72,7 +73,7 @@ func TestCatalogRules(t *testing.T) {
 	base := func() *CatalogArgs {
 		return &CatalogArgs{Env: env(), Schema: schema.Default(), DatabaseName: "streamlake_dev", TableName: "events", CrawlerName: "streamlake-dev-partitions", SecurityConfigurationName: "streamlake-dev-crawler",
 			BucketName: pulumi.String("b"), BucketArn: pulumi.String("arn:aws:s3:::b"), Schedule: "cron(15 * * * ? *)",
-			Discovery: ProjectionAndCrawler, Partitioning: EventTime}
+			Discovery: lakelayout.ProjectionAndCrawler, Partitioning: lakelayout.EventTime}
 	}
 	expect(t, "valid", base(), "")
 	a := base()
@@ -91,27 +92,27 @@ func TestCatalogRules(t *testing.T) {
 	expect(t, "discovery", a, `Discovery must be one of [projection+crawler projection crawler], got "glue"`)
 	// Without a crawler, its names and schedule are not needed, and a schedule is a mistake.
 	a = base()
-	a.Discovery, a.Schedule, a.CrawlerName, a.SecurityConfigurationName = ProjectionOnly, "", "", ""
+	a.Discovery, a.Schedule, a.CrawlerName, a.SecurityConfigurationName = lakelayout.ProjectionOnly, "", "", ""
 	expect(t, "projection only", a, "")
 	a.Schedule = "cron(15 * * * ? *)"
 	expect(t, "projection only with a schedule", a, `Schedule "cron(15 * * * ? *)" is set, but discovery "projection" has no crawler`)
 	a = base()
-	a.Discovery, a.Schedule = CrawlerOnly, ""
+	a.Discovery, a.Schedule = lakelayout.CrawlerOnly, ""
 	expect(t, "crawler without schedule", a, "must be cron(")
 	a = base()
-	a.Discovery, a.CrawlerName = CrawlerOnly, ""
+	a.Discovery, a.CrawlerName = lakelayout.CrawlerOnly, ""
 	expect(t, "crawler without name", a, "Glue crawler name")
 	// Projection derives its template from the delivery's prefix: it needs the mode.
 	a = base()
 	a.Partitioning = ""
 	expect(t, "projection without partitioning", a, `partitioning must be "event-time" or "arrival-time", got ""`)
-	a.Discovery = CrawlerOnly
+	a.Discovery = lakelayout.CrawlerOnly
 	expect(t, "crawler only needs no partitioning", a, "")
 	// The schema only allows the year/month/day/hour layouts; a layout without a range would
 	// still be refused rather than projected wrongly.
 	s = schema.Default()
 	s.Partitions[3].Layout = "15:04"
-	if _, err := TableParameters(s, ProjectionOnly, EventTime, "b"); err == nil || !strings.Contains(err.Error(), `partition hour has layout "15:04", which has no projection range`) {
+	if _, err := TableParameters(s, lakelayout.ProjectionOnly, lakelayout.EventTime, "b"); err == nil || !strings.Contains(err.Error(), `partition hour has layout "15:04", which has no projection range`) {
 		t.Errorf("partition without a projection range: %v", err)
 	}
 }
@@ -175,12 +176,12 @@ func TestIngestAPIRules(t *testing.T) {
 func TestDeliveryRules(t *testing.T) {
 	base := func() *DeliveryArgs {
 		return &DeliveryArgs{Env: env(), Schema: schema.Default(), StreamArn: pulumi.String("s"), BucketArn: pulumi.String("b"), FunctionArn: pulumi.String("f"),
-			DatabaseName: "streamlake_dev", TableName: "events", Partitioning: EventTime, BufferMiB: 128, BufferSeconds: 300,
+			DatabaseName: "streamlake_dev", TableName: "events", Partitioning: lakelayout.EventTime, BufferMiB: 128, BufferSeconds: 300,
 			ProcessorBufferMiB: 1, ProcessorBufferSeconds: 60, ProcessorRetries: 3, MaxProcessorBufferMiB: 2, RawBackup: true, RetrySeconds: 300}
 	}
 	expect(t, "valid", base(), "")
 	a := base()
-	a.Partitioning = ArrivalTime
+	a.Partitioning = lakelayout.ArrivalTime
 	a.BufferSeconds = 0
 	expect(t, "raw backup needs 60 s", a, "raw backup needs a buffer interval of at least 60 s")
 	a.RawBackup = false
@@ -199,7 +200,7 @@ func TestDeliveryRules(t *testing.T) {
 	expect(t, "mode", a, `partitioning must be "event-time" or "arrival-time"`)
 	// The prefix partitions follow the schema's, so renaming one keeps the table and the
 	// prefix in step; a schema whose layout is not hourly would be caught by the rules.
-	p := DeliveryPrefixes(schema.Default(), EventTime)
+	p := lakelayout.DeliveryPrefixes(schema.Default(), lakelayout.EventTime)
 	if p.Data != "data/year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/" {
 		t.Errorf("event-time prefix %q", p.Data)
 	}
@@ -212,7 +213,7 @@ func TestDeliveryRules(t *testing.T) {
 	if got := ProcessorParameters(5, 0.5, 120); len(got) != 3 || got[1] != [2]string{"BufferSizeInMBs", "0.5"} {
 		t.Errorf("non-defaults: %v", got)
 	}
-	if a := DeliveryPrefixes(schema.Default(), ArrivalTime); a.Data != "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" {
+	if a := lakelayout.DeliveryPrefixes(schema.Default(), lakelayout.ArrivalTime); a.Data != "data/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/" {
 		t.Errorf("arrival-time prefix %q", a.Data)
 	}
 }
@@ -235,7 +236,8 @@ func TestTransformFunctionRules(t *testing.T) {
 	a.CodeSHA256 = ""
 	expect(t, "no archive", a, "build the archive first")
 	// The function's environment uses the variable names its main reads.
-	env := base().environment()
+	b := base()
+	env := transform.Environment(b.UnknownFields, b.LogLevel)
 	if env[transform.EnvUnknownFields] != "keep" || env[transform.EnvLogLevel] != "INFO" || len(env) != 2 {
 		t.Errorf("environment %v", env)
 	}
@@ -245,7 +247,7 @@ func TestMonitoringRules(t *testing.T) {
 	n := pulumi.String("x")
 	base := func() *MonitoringArgs {
 		return &MonitoringArgs{Env: env(), APIName: n, StageName: n, StreamName: n, DeliveryStreamName: n, FunctionName: n, WorkgroupName: n,
-			Discovery: ProjectionAndCrawler, CrawlerName: n, DashboardName: "streamlake-dev",
+			Discovery: lakelayout.ProjectionAndCrawler, CrawlerName: n, DashboardName: "streamlake-dev",
 			Targets:    AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120},
 			Thresholds: AlarmThresholds{API5xxPerPeriod: 1, API4xxRatePercent: 5, APILatencyP99Ms: 2000, LambdaDurationPercent: 80, ThrottlePeriods: 3}}
 	}
@@ -257,12 +259,12 @@ func TestMonitoringRules(t *testing.T) {
 	a.DashboardName = "streamlake dev"
 	expect(t, "dashboard name", a, "dashboard name")
 	a = base()
-	a.Discovery = ProjectionOnly
+	a.Discovery = lakelayout.ProjectionOnly
 	expect(t, "crawler without one in the catalog", a, `CrawlerName must be set exactly when discovery "projection" has a crawler`)
 	a.CrawlerName = nil
 	expect(t, "projection only", a, "")
 	a = base()
-	a.Discovery, a.CrawlerName = CrawlerOnly, nil
+	a.Discovery, a.CrawlerName = lakelayout.CrawlerOnly, nil
 	expect(t, "crawler missing", a, `CrawlerName must be set exactly when discovery "crawler" has a crawler`)
 	// A misspelled metric or a dimension set AWS does not publish is caught.
 	specs := AlarmSpecs(base().Targets, base().Thresholds)

@@ -106,14 +106,7 @@ func (a *APIPutter) newRequest(ctx context.Context, recs []Record) (string, *htt
 	url, body := a.EventsURL, []byte(nil)
 	if a.Batch {
 		url = a.BatchURL
-		raw := make([]json.RawMessage, len(recs))
-		for i, r := range recs {
-			raw[i] = r.Data
-		}
-		var err error
-		if body, err = json.Marshal(map[string][]json.RawMessage{"records": raw}); err != nil {
-			return "", nil, &RequestError{Action: Reject, Code: "EncodeError", Message: err.Error(), Err: err}
-		}
+		body = batchBody(recs)
 	} else {
 		if len(recs) != 1 {
 			return "", nil, &RequestError{Action: Reject, Code: "TooManyRecords", Message: fmt.Sprintf("the single-event route takes one event, got %d", len(recs))}
@@ -132,6 +125,19 @@ func (a *APIPutter) newRequest(ctx context.Context, recs []Record) (string, *htt
 		return "", nil, &RequestError{Action: Abort, Code: "Credentials", Message: err.Error(), Err: err}
 	}
 	return url, req, nil
+}
+
+// batchBody is {"records":[...]} with each record's data as it is: a record that is not JSON
+// is sent all the same, and the API refuses the request (400), as it would a client's.
+func batchBody(recs []Record) []byte {
+	body := []byte(`{"records":[`)
+	for i, r := range recs {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, r.Data...)
+	}
+	return append(body, "]}"...)
 }
 
 // answerOf reads the API's answer: a per-record answer names the records to resend; otherwise

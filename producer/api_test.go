@@ -98,6 +98,25 @@ func TestAPIClientErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
+// A record that is not JSON is sent as it is, on either route, and the API refuses it (400):
+// on the batch route with the records sent with it.
+func TestAPISendsInvalidJSONAsItIs(t *testing.T) {
+	api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 7)
+	g := newGenerator(t, producer.GeneratorOptions{})
+	good, _ := g.Next()
+	bad := producer.Record{ID: "bad-1", PartitionKey: "u", Data: []byte(`{"event_id": "bad-1",`)}
+	for _, batch := range []bool{false, true} {
+		sum, err := producer.Run(context.Background(), producer.SliceSource([]producer.Record{good, bad}), apiPutter(api, "k", batch), producer.RunOptions{Concurrency: 1, Retry: fastRetry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDelivered := map[bool]int{false: 1, true: 0}[batch]
+		if sum.Delivered != wantDelivered || sum.Failed != 2-wantDelivered || sum.Retries != 0 || !strings.Contains(fmt.Sprint(sum.Reasons), "HTTP 400") {
+			t.Errorf("batch %v: delivered %d failed %d retries %d reasons %v", batch, sum.Delivered, sum.Failed, sum.Retries, sum.Reasons)
+		}
+	}
+}
+
 func TestAPIBadKeyOrURLAbort(t *testing.T) {
 	api := testenv.NewAPI(t, "k", testenv.APIFaults{}, 6)
 	_, err := producer.Run(context.Background(), newGenerator(t, producer.GeneratorOptions{}), apiPutter(api, "wrong", true), producer.RunOptions{Count: 2000, Retry: fastRetry})

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Keys the ops CLI reads, in the project's namespace (stacks/keys.go declares them; a test in
+// Keys the ops CLI reads, in the project's namespace (stackconfig/keys.go declares them; a test in
 // tests/ checks the names and that Ops agrees with the program's Load for every stack).
 const (
 	KeyStreamMode   = "streamMode"

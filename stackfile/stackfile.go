@@ -1,5 +1,5 @@
 // Package stackfile reads and edits the project's Pulumi files without the Pulumi SDK: the
-// configuration a stack runs with (Pulumi.yaml's defaults, which stacks/keys.go generates,
+// configuration a stack runs with (Pulumi.yaml's defaults, which stackconfig/keys.go generates,
 // overlaid by Pulumi.<stack>.yaml) and single-value edits of a stack file that keep its
 // comments and layout. The mocks harness and the ops CLI share it, so both read a stack the
 // way the Pulumi CLI passes it to the program.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/stacks"
 )
 
@@ -59,11 +60,11 @@ func TestPulumiYAMLDeclaresEveryKeyWithTheCodeDefault(t *testing.T) {
 	if !slices.Equal(read, declared) {
 		t.Errorf("keys read by Load %v\nkeys declared in Pulumi.yaml %v", read, declared)
 	}
-	want := stacks.Defaults()
+	want := stackconfig.Defaults()
 	cfg.Project, cfg.Stack, cfg.Region = "", "", ""
 	got := *cfg
 	if !reflect.DeepEqual(stripKeys(got), stripKeys(want)) {
-		t.Errorf("Pulumi.yaml defaults differ from stacks.Defaults():\n got  %+v\n want %+v", got, want)
+		t.Errorf("Pulumi.yaml defaults differ from stackconfig.Defaults():\n got  %+v\n want %+v", got, want)
 	}
 }
 
@@ -143,7 +144,7 @@ func TestProdFacesTheInternetDevDoesNot(t *testing.T) {
 	if dev.WAF || dev.APIAuth != apispec.AuthAPIKey {
 		t.Errorf("dev: waf %t, apiAuth %s; want no firewall and the API key", dev.WAF, dev.APIAuth)
 	}
-	if !stacks.Defaults().WAF {
+	if !stackconfig.Defaults().WAF {
 		t.Error("the firewall must be on unless a stack turns it off")
 	}
 	if _, err := load(t, "prod", map[string]string{"waf": "false"}); err == nil || !strings.Contains(err.Error(), "protectData is true but waf is false") {
@@ -312,7 +313,7 @@ func TestPartitionDiscoveryAndCrawlerSchedule(t *testing.T) {
 			t.Errorf("%s: crawlerSchedule %q, want %q", name, c.CrawlerSchedule, tt.want)
 		}
 	}
-	if d := stacks.Defaults(); d.PartitionDiscovery != "projection+crawler" || d.CrawlerSchedule != "cron(15 0 * * ? *)" {
+	if d := stackconfig.Defaults(); d.PartitionDiscovery != "projection+crawler" || d.CrawlerSchedule != "cron(15 0 * * ? *)" {
 		t.Errorf("defaults: %s with %q", d.PartitionDiscovery, d.CrawlerSchedule)
 	}
 }

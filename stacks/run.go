@@ -13,7 +13,9 @@ import (
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/transform"
 )
 
@@ -49,30 +51,6 @@ func Run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// Names are the physical names the stack chooses itself (Glue and Athena names appear in SQL;
-// the stream's name lets preview read its live shard count). All include project and stack.
-type Names struct {
-	Stream, Database, Table, Crawler, CrawlerSecurity, Workgroup, Dashboard string
-	// WebACL names the API's firewall and its CloudWatch metrics; WAFLogs is its log group.
-	WebACL, WAFLogs string
-}
-
-// NamesFor derives the physical names of a stack.
-func NamesFor(project, stack string) Names {
-	return Names{
-		Stream:   awsrules.PhysicalName("-", project, stack, "events"),
-		Database: awsrules.PhysicalName("_", project, stack),
-		Table:    "events",
-		Crawler:  awsrules.PhysicalName("-", project, stack, "partitions"),
-		// Kept short: it is part of the crawler's log group name.
-		CrawlerSecurity: awsrules.PhysicalName("-", project, stack, "crawler"),
-		Workgroup:       awsrules.PhysicalName("-", project, stack),
-		Dashboard:       awsrules.PhysicalName("-", project, stack),
-		WebACL:          awsrules.PhysicalName("-", project, stack, "ingest"),
-		WAFLogs:         awsrules.WAFLogGroupPrefix + awsrules.PhysicalName("-", project, stack),
-	}
-}
-
 // Build creates the pipeline from a validated config and schema, one stage at a time: each
 // stage is wired to the ones before it.
 func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error) {
@@ -83,7 +61,7 @@ func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error
 		return nil, err
 	}
 	p := &Pipeline{Config: cfg, Schema: s}
-	names := NamesFor(cfg.Project, cfg.Stack)
+	names := stackconfig.NamesFor(cfg.Project, cfg.Stack)
 	// The order of the stages that follow the catalog is the order a schema change takes
 	// effect in during one `pulumi up` (see buildFunction and buildAPI).
 	for _, stage := range []func(*pulumi.Context, Names) error{
@@ -314,7 +292,7 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 			RetentionHours:         cfg.RetentionHours,
 			BufferSeconds:          cfg.FirehoseBufferSeconds,
 			ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
-			DynamicPartitioning:    cfg.Partitioning == components.EventTime,
+			DynamicPartitioning:    cfg.Partitioning == lakelayout.EventTime,
 			RawBackup:              cfg.RawBackup,
 			FunctionTimeoutSeconds: cfg.LambdaTimeoutSeconds,
 			WAF:                    p.WAF != nil,
@@ -386,7 +364,7 @@ func liveLookup(ctx *pulumi.Context, err error, notFound func(error) bool, onErr
 		return true, nil
 	case notFound(err):
 		return false, nil
-	case onError == LookupFail:
+	case onError == stackconfig.LookupFail:
 		return false, fmt.Errorf("%s cannot be read, so the %s cannot run (liveLookupErrors is fail): %w", c.subject, c.check, err)
 	}
 	_ = ctx.Log.Warn(fmt.Sprintf("%s cannot be read, so the %s is skipped (%s; liveLookupErrors: fail makes this an error): %v",

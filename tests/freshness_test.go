@@ -10,8 +10,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/stackconfig"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
 
@@ -29,7 +30,7 @@ func TestFreshnessTableIsGenerated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := slstacks.ReplaceBlock(string(b), freshnessBegin, freshnessEnd, freshnessTable(t))
+	want, err := stackconfig.ReplaceBlock(string(b), freshnessBegin, freshnessEnd, freshnessTable(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func freshnessTable(t *testing.T) string {
 	b.WriteString("| stack | partitionDiscovery | D (processor + Firehose buffer) | crawlerSchedule (G) | Athena | catalog (Spark, Redshift Spectrum) |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, stack := range stacks {
-		for _, mode := range components.Discoveries {
+		for _, mode := range lakelayout.Discoveries {
 			cfg := stackConfig(t, stack, mode)
 			f, err := awsrules.WorstCaseFreshness(awsrules.FreshnessConfig{
 				ProcessorBufferSeconds: cfg.ProcessorBufferSeconds, BufferSeconds: cfg.FirehoseBufferSeconds,
@@ -63,7 +64,7 @@ func freshnessTable(t *testing.T) string {
 				t.Fatalf("%s %s: %v", stack, mode, err)
 			}
 			name, schedule, catalog := "`"+string(mode)+"`", "none", "never (no crawler)"
-			if mode == components.Discoveries[0] {
+			if mode == lakelayout.Discoveries[0] {
 				name += " (default)"
 			}
 			if mode.Crawls() {
@@ -83,7 +84,7 @@ func freshnessTable(t *testing.T) string {
 
 // stackConfig loads a stack file's configuration with a discovery mode; without a crawler the
 // stack file's crawlerSchedule is removed, as that mode requires.
-func stackConfig(t *testing.T, stack string, mode components.Discovery) *slstacks.Config {
+func stackConfig(t *testing.T, stack string, mode lakelayout.Discovery) *slstacks.Config {
 	t.Helper()
 	var cfg *slstacks.Config
 	opts := stacktest.Options{Stack: stack, Config: map[string]string{"partitionDiscovery": string(mode)}, Program: func(ctx *pulumi.Context) error {

@@ -3,8 +3,8 @@ package tests
 import (
 	"testing"
 
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/recovery"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -12,8 +12,8 @@ import (
 // the Pulumi program: recovery.StackPrefixes must be what the delivery stream writes, in both
 // partitioning modes.
 func TestRecoveryPrefixesAreTheDeliveryStreams(t *testing.T) {
-	for _, mode := range []string{components.EventTime, components.ArrivalTime} {
-		p := components.DeliveryPrefixes(schema.Default(), mode)
+	for _, mode := range []string{lakelayout.EventTime, lakelayout.ArrivalTime} {
+		p := lakelayout.DeliveryPrefixes(schema.Default(), mode)
 		if got := recovery.StackPrefixes; got.Errors != p.Errors || got.Raw != p.Raw {
 			t.Errorf("%s: recovery reads errors %q and raw %q; the delivery stream writes %q and %q", mode, got.Errors, got.Raw, p.Errors, p.Raw)
 		}

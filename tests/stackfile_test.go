@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/stackfile"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
@@ -19,12 +20,12 @@ import (
 // file and for the shardCount/streamMode variants whose defaults differ.
 func TestOpsSettingsAgreeWithLoad(t *testing.T) {
 	var names []string
-	for _, k := range slstacks.Keys() {
+	for _, k := range stackconfig.Keys() {
 		names = append(names, k.Name)
 	}
 	for _, k := range []string{stackfile.KeyStreamMode, stackfile.KeyShardCount, stackfile.KeyAPIRateLimit} {
 		if !slices.Contains(names, k) {
-			t.Errorf("stackfile reads %q, which stacks/keys.go does not declare", k)
+			t.Errorf("stackfile reads %q, which stackconfig/keys.go does not declare", k)
 		}
 	}
 	stacks, err := stacktest.Stacks()

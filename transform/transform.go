@@ -17,7 +17,7 @@ import (
 )
 
 // Environment variables the Lambda's main reads (parsing lives in lambda/transform/main.go;
-// the names are here so the Pulumi component sets the same ones).
+// Environment sets them, for the Pulumi component and the local lake).
 const (
 	// EnvUnknownFields is "keep" or "reject" (schema.UnknownFields); required.
 	EnvUnknownFields = "UNKNOWN_FIELDS"
@@ -27,6 +27,16 @@ const (
 	// AWS_LAMBDA_LOG_LEVEL, then INFO.
 	EnvLogLevel = "LOG_LEVEL"
 )
+
+// Environment is the function's environment for a stack's unknownFields and lambdaLogLevel
+// settings, in the variables its main reads: the Pulumi component deploys it and the local
+// lake runs the bootstrap with it. The maximum future skew is left to the default.
+func Environment(unknown schema.UnknownFields, logLevel string) map[string]string {
+	return map[string]string{
+		EnvUnknownFields: string(unknown),
+		EnvLogLevel:      logLevel,
+	}
+}
 
 // Options configure a Transformer. The zero value keeps unknown fields, bounds event times to
 // [DefaultMinEventTime, arrival+DefaultMaxFutureSkew] and logs nothing.

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/streamlake/streamlake/iampolicy"
-	"github.com/streamlake/streamlake/stacks"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
 func testTarget(stack string) Target {
@@ -127,18 +127,18 @@ func TestStatePolicyCoversOnlyItsStack(t *testing.T) {
 func TestDeployPolicyScopedToTheStacksNames(t *testing.T) {
 	dev := DeployPolicies(testTarget("dev"))
 	for _, tc := range []struct{ stack, action, resource string }{
-		{"dev", "kinesis:CreateStream", "arn:aws:kinesis:eu-west-1:123456789012:stream/" + stacks.NamesFor("streamlake", "dev").Stream},
-		{"prod", "kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:123456789012:stream/" + stacks.NamesFor("streamlake", "prod").Stream},
-		{"dev", "glue:DeleteDatabase", "arn:aws:glue:eu-west-1:123456789012:database/" + stacks.NamesFor("streamlake", "dev").Database},
-		{"prod", "glue:DeleteTable", "arn:aws:glue:eu-west-1:123456789012:table/" + stacks.NamesFor("streamlake", "prod").Database + "/events"},
-		{"dev", "glue:StartCrawler", "arn:aws:glue:eu-west-1:123456789012:crawler/" + stacks.NamesFor("streamlake", "dev").Crawler},
-		{"prod", "glue:UpdateCrawler", "arn:aws:glue:eu-west-1:123456789012:crawler/" + stacks.NamesFor("streamlake", "prod").Crawler},
-		{"dev", "athena:StartQueryExecution", "arn:aws:athena:eu-west-1:123456789012:workgroup/" + stacks.NamesFor("streamlake", "dev").Workgroup},
-		{"prod", "athena:DeleteWorkGroup", "arn:aws:athena:eu-west-1:123456789012:workgroup/" + stacks.NamesFor("streamlake", "prod").Workgroup},
-		{"dev", "cloudwatch:PutDashboard", "arn:aws:cloudwatch::123456789012:dashboard/" + stacks.NamesFor("streamlake", "dev").Dashboard},
-		{"prod", "cloudwatch:DeleteDashboards", "arn:aws:cloudwatch::123456789012:dashboard/" + stacks.NamesFor("streamlake", "prod").Dashboard},
-		{"dev", "logs:CreateLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stacks.NamesFor("streamlake", "dev").CrawlerSecurity},
-		{"prod", "logs:DeleteLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stacks.NamesFor("streamlake", "prod").CrawlerSecurity},
+		{"dev", "kinesis:CreateStream", "arn:aws:kinesis:eu-west-1:123456789012:stream/" + stackconfig.NamesFor("streamlake", "dev").Stream},
+		{"prod", "kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:123456789012:stream/" + stackconfig.NamesFor("streamlake", "prod").Stream},
+		{"dev", "glue:DeleteDatabase", "arn:aws:glue:eu-west-1:123456789012:database/" + stackconfig.NamesFor("streamlake", "dev").Database},
+		{"prod", "glue:DeleteTable", "arn:aws:glue:eu-west-1:123456789012:table/" + stackconfig.NamesFor("streamlake", "prod").Database + "/events"},
+		{"dev", "glue:StartCrawler", "arn:aws:glue:eu-west-1:123456789012:crawler/" + stackconfig.NamesFor("streamlake", "dev").Crawler},
+		{"prod", "glue:UpdateCrawler", "arn:aws:glue:eu-west-1:123456789012:crawler/" + stackconfig.NamesFor("streamlake", "prod").Crawler},
+		{"dev", "athena:StartQueryExecution", "arn:aws:athena:eu-west-1:123456789012:workgroup/" + stackconfig.NamesFor("streamlake", "dev").Workgroup},
+		{"prod", "athena:DeleteWorkGroup", "arn:aws:athena:eu-west-1:123456789012:workgroup/" + stackconfig.NamesFor("streamlake", "prod").Workgroup},
+		{"dev", "cloudwatch:PutDashboard", "arn:aws:cloudwatch::123456789012:dashboard/" + stackconfig.NamesFor("streamlake", "dev").Dashboard},
+		{"prod", "cloudwatch:DeleteDashboards", "arn:aws:cloudwatch::123456789012:dashboard/" + stackconfig.NamesFor("streamlake", "prod").Dashboard},
+		{"dev", "logs:CreateLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stackconfig.NamesFor("streamlake", "dev").CrawlerSecurity},
+		{"prod", "logs:DeleteLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stackconfig.NamesFor("streamlake", "prod").CrawlerSecurity},
 	} {
 		if got, want := allowed(dev, tc.action, tc.resource), tc.stack == "dev"; got != want {
 			t.Errorf("dev deploy role: %s on %s allowed = %v, want %v", tc.action, tc.resource, got, want)
@@ -165,7 +165,7 @@ func TestDeployPolicyScopedToTheStacksNames(t *testing.T) {
 	for _, tc := range []struct{ action, resource string }{
 		{"iam:PutRolePolicy", "arn:aws:iam::123456789012:role/streamlake-dev-ci-deploy"},
 		{"iam:UpdateAssumeRolePolicy", "arn:aws:iam::123456789012:role/admin"},
-		{"kinesis:DeleteStream", "arn:aws:kinesis:us-east-1:123456789012:stream/" + stacks.NamesFor("streamlake", "dev").Stream},
+		{"kinesis:DeleteStream", "arn:aws:kinesis:us-east-1:123456789012:stream/" + stackconfig.NamesFor("streamlake", "dev").Stream},
 		{"s3:DeleteBucket", "arn:aws:s3:::state-bucket-0a1b2c3"},
 		{"s3:PutObject", "arn:aws:s3:::state-bucket-0a1b2c3/.pulumi/stacks/streamlake/prod.json"},
 	} {

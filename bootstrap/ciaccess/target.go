@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/streamlake/streamlake/iampolicy"
-	"github.com/streamlake/streamlake/stacks"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
 // Target is everything a CI role's policies are scoped to, as plain values: one app stack in
@@ -33,9 +33,9 @@ type Policy struct {
 // MaxManagedPolicyChars is IAM's size limit of one managed policy (whitespace not counted).
 const MaxManagedPolicyChars = 6144
 
-// names are the physical names the app stack chooses itself (stacks.NamesFor, the same
+// names are the physical names the app stack chooses itself (stackconfig.NamesFor, the same
 // function the app uses), so the deploy role can be scoped to exactly them.
-func (t Target) names() stacks.Names { return stacks.NamesFor(t.Project, t.Stack) }
+func (t Target) names() stackconfig.Names { return stackconfig.NamesFor(t.Project, t.Stack) }
 
 // arn builds an ARN of the app's region and account.
 func (t Target) arn(service, resource string) string {

@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// Partition discovery modes (components.Discovery; a test keeps them equal without importing
+// Partition discovery modes (lakelayout.Discovery; a test keeps them equal without importing
 // the Pulumi program into the CLI).
 const (
 	discoveryProjectionCrawler = "projection+crawler"

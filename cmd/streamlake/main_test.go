@@ -162,7 +162,7 @@ func TestNamesMatchThePulumiProgram(t *testing.T) {
 	exports := map[string]bool{}
 	consts := map[string]string{}
 	fset := token.NewFileSet()
-	for _, file := range []string{"stacks/run.go", "components/lake.go", "components/catalog.go"} {
+	for _, file := range []string{"stacks/run.go", "lakelayout/lakelayout.go", "lakelayout/discovery.go"} {
 		f, err := parser.ParseFile(fset, filepath.Join(root, file), nil, 0)
 		if err != nil {
 			t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 	"github.com/streamlake/streamlake/schema"
 )
 
-// dataPrefix is the lake's Parquet prefix (components.DataPrefix; a test keeps them equal
+// dataPrefix is the lake's Parquet prefix (lakelayout.DataPrefix; a test keeps them equal
 // without importing the Pulumi program into the CLI).
 const dataPrefix = "data/"
 

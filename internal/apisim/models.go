@@ -124,7 +124,8 @@ func gatewayMessage(e *jsonschema.ValidationError, value any) string {
 	case *kind.Required:
 		return fmt.Sprintf("object has missing required properties (%s)", jsonList(k.Missing))
 	case *kind.AdditionalProperties:
-		return "object instance has properties which are not allowed by the schema: " + jsonList(k.Properties)
+		// Sorted: the validator's list follows map order, so equal bodies got different answers.
+		return "object instance has properties which are not allowed by the schema: " + jsonList(slices.Sorted(slices.Values(k.Properties)))
 	case *kind.Type:
 		return fmt.Sprintf("instance type (%s) does not match any allowed primitive type (allowed: %s)", typeName(k.Got, value), jsonList(k.Want))
 	case *kind.MinLength:

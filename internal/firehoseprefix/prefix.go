@@ -1,6 +1,6 @@
 // Package firehoseprefix evaluates Firehose S3 prefixes (!{namespace:value} expressions) and
 // names objects the way Firehose does at delivery, so a local lake has the same keys as the
-// bucket. The prefixes themselves come from the stack (components.DeliveryPrefixes); this
+// bucket. The prefixes themselves come from the stack (lakelayout.DeliveryPrefixes); this
 // package only evaluates them.
 //
 // Supported, as documented in "Custom prefixes for Amazon S3 objects"

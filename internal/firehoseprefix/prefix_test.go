@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -15,8 +15,8 @@ var at = time.Date(2024, 5, 1, 7, 30, 9, 0, time.UTC)
 // The stack's own prefixes evaluate to the lake layout the Glue table and the ops CLI expect.
 func TestStackPrefixes(t *testing.T) {
 	s := schema.Default()
-	ev := components.DeliveryPrefixes(s, components.EventTime)
-	arr := components.DeliveryPrefixes(s, components.ArrivalTime)
+	ev := lakelayout.DeliveryPrefixes(s, lakelayout.EventTime)
+	arr := lakelayout.DeliveryPrefixes(s, lakelayout.ArrivalTime)
 	keys := map[string]string{"year": "2023", "month": "12", "day": "31", "hour": "23"}
 	tokyo := at.In(time.FixedZone("JST", 9*3600)) // formatted in UTC whatever the zone
 	cases := []struct {
@@ -94,7 +94,7 @@ func TestEvaluateErrors(t *testing.T) {
 }
 
 func TestMatchRejects(t *testing.T) {
-	p := components.DeliveryPrefixes(schema.Default(), components.EventTime)
+	p := lakelayout.DeliveryPrefixes(schema.Default(), lakelayout.EventTime)
 	for _, key := range []string{
 		"errors/processing-failed/year=2024/month=02/day=31/hour=00/x", // no such day
 		"errors/processing-failed/year=2024/month=02/day=01/hour=00/",  // no object name

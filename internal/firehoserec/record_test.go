@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/firehoseprefix"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -205,7 +205,7 @@ func TestReaderLines(t *testing.T) {
 
 // Error objects land where the stack's error prefix puts them.
 func TestObjectKey(t *testing.T) {
-	p := components.DeliveryPrefixes(schema.Default(), components.EventTime)
+	p := lakelayout.DeliveryPrefixes(schema.Default(), lakelayout.EventTime)
 	name := firehoseprefix.ObjectName("streamlake-dev-delivery", 1, arrival, "u")
 	got, err := ObjectKey(p.Errors, ProcessingFailed, arrival, name)
 	if want := "errors/processing-failed/year=2024/month=05/day=01/hour=12/streamlake-dev-delivery-1-2024-05-01-12-00-00-u"; err != nil || got != want {

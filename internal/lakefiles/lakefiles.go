@@ -34,7 +34,7 @@ import (
 	"github.com/streamlake/streamlake/schema"
 )
 
-// Prefixes are the delivery stream's S3 prefixes, as components.DeliveryPrefixes returns them.
+// Prefixes are the delivery stream's S3 prefixes, as lakelayout.DeliveryPrefixes returns them.
 type Prefixes struct {
 	Data, Errors, Raw string
 }

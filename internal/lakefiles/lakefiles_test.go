@@ -13,9 +13,9 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/internal/openx"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -27,7 +27,7 @@ var (
 func lake(t *testing.T, partitioning string) *Lake {
 	t.Helper()
 	s := schema.Default()
-	p := components.DeliveryPrefixes(s, partitioning)
+	p := lakelayout.DeliveryPrefixes(s, partitioning)
 	l := &Lake{Root: filepath.Join(t.TempDir(), "lake"), Prefixes: Prefixes{Data: p.Data, Errors: p.Errors, Raw: p.Raw},
 		Stream: "streamlake-dev-delivery", Version: 1, Columns: s.GlueColumns(), Now: func() time.Time { return now }}
 	if err := l.Validate(); err != nil {
@@ -60,7 +60,7 @@ func row(t *testing.T, rec string) openx.Row {
 // Files land under the stack's prefixes: event-time data in the partition the Lambda chose,
 // raw and errors at the arrival hour of the oldest record.
 func TestLayout(t *testing.T) {
-	l := lake(t, components.EventTime)
+	l := lake(t, lakelayout.EventTime)
 	keys := map[string]string{"year": "2023", "month": "12", "day": "31", "hour": "23"}
 	rows := []openx.Row{row(t, `{"event_id":"a","occurred_at":"2023-12-31T23:59:59.000Z"}`), row(t, `{"event_id":"b"}`)}
 	p, err := l.WriteParquet(keys, oldest, rows)
@@ -119,7 +119,7 @@ func TestLayout(t *testing.T) {
 }
 
 func TestArrivalTimeLayout(t *testing.T) {
-	l := lake(t, components.ArrivalTime)
+	l := lake(t, lakelayout.ArrivalTime)
 	p, err := l.WriteParquet(nil, oldest, []openx.Row{row(t, `{"event_id":"a"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func TestArrivalTimeLayout(t *testing.T) {
 }
 
 func TestWriteRefuses(t *testing.T) {
-	l := lake(t, components.EventTime)
+	l := lake(t, lakelayout.EventTime)
 	keys := map[string]string{"year": "2023", "month": "12", "day": "31"}
 	if _, err := l.WriteParquet(keys, oldest, nil); err == nil || !strings.Contains(err.Error(), `partition key "hour"`) {
 		t.Errorf("missing key: %v", err)
@@ -153,7 +153,7 @@ func TestWriteRefuses(t *testing.T) {
 			t.Errorf("Validate: %v; want %q", err, want)
 		}
 	}
-	escape := lake(t, components.EventTime)
+	escape := lake(t, lakelayout.EventTime)
 	escape.Prefixes.Raw = "../outside/!{timestamp:yyyy}/"
 	if _, err := escape.WriteRaw(oldest, nil); err == nil || !strings.Contains(err.Error(), "leaves the lake folder") {
 		t.Errorf("escaping prefix: %v", err)

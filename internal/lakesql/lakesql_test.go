@@ -3,7 +3,6 @@ package lakesql
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -11,9 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/lakefiles"
 	"github.com/streamlake/streamlake/internal/openx"
+	"github.com/streamlake/streamlake/internal/querycheck"
+	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/queries"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -24,13 +25,10 @@ const (
 
 // event is one row of the generated lake, as the Go side of the comparison sees it.
 type event struct {
-	id, typ, user       string
-	occurred, ingested  time.Time
-	watched             float64
-	attributes          map[string]string
-	partition           string // yyyy-mm-dd of the event's partition folders
-	partitionKeys       map[string]string
-	hasWatched, hasAttr bool
+	querycheck.Event
+	attributes    map[string]string
+	partitionKeys map[string]string
+	hasAttr       bool
 }
 
 // generate makes events every 20 minutes over the last 10 days up to now; every 7th is sent
@@ -41,17 +39,19 @@ func generate(now time.Time) []event {
 	for i, at := 0, now.Add(-10*24*time.Hour); at.Before(now); i, at = i+1, at.Add(20*time.Minute) {
 		at := at.Truncate(time.Millisecond)
 		e := event{
-			id: fmt.Sprintf("e-%04d", i), typ: types[i%len(types)], user: fmt.Sprintf("u-%d", i%5),
-			occurred: at, ingested: at.Add(time.Duration(100+i*37%4900) * time.Millisecond),
-			watched: float64(6 * (i % 11)), hasWatched: i%13 != 0, hasAttr: i%3 == 0,
-			attributes: map[string]string{"player": "web", "i": fmt.Sprint(i)},
+			Event: querycheck.Event{
+				ID: fmt.Sprintf("e-%04d", i), Type: types[i%len(types)], User: fmt.Sprintf("u-%d", i%5),
+				Occurred: at, Ingested: at.Add(time.Duration(100+i*37%4900) * time.Millisecond),
+				Watched: float64(6 * (i % 11)), HasWatched: i%13 != 0,
+			},
+			hasAttr: i%3 == 0, attributes: map[string]string{"player": "web", "i": fmt.Sprint(i)},
 		}
-		e.partition = at.UTC().Format("2006-01-02")
+		e.Partition = at.UTC().Format("2006-01-02")
 		e.partitionKeys = map[string]string{"year": at.Format("2006"), "month": at.Format("01"), "day": at.Format("02"), "hour": at.Format("15")}
 		out = append(out, e)
 		if i%7 == 0 {
 			dup := e
-			dup.ingested = e.ingested.Add(time.Minute)
+			dup.Ingested = e.Ingested.Add(time.Minute)
 			out = append(out, dup)
 		}
 	}
@@ -61,9 +61,9 @@ func generate(now time.Time) []event {
 func (e event) row() openx.Row {
 	v := func(s string) openx.Value { return openx.Value{Str: s} }
 	null := openx.Value{Null: true}
-	r := openx.Row{v(e.id), v(e.typ), v(e.user), {Time: e.occurred}, null, null, null, null, null, {Time: e.ingested}}
-	if e.hasWatched {
-		r[7] = openx.Value{F64: e.watched}
+	r := openx.Row{v(e.ID), v(e.Type), v(e.User), {Time: e.Occurred}, null, null, null, null, null, {Time: e.Ingested}}
+	if e.HasWatched {
+		r[7] = openx.Value{F64: e.Watched}
 	}
 	if e.hasAttr {
 		r[8] = openx.Value{Map: []openx.Entry{{Key: "player", Value: "web"}, {Key: "i", Value: e.attributes["i"]}}}
@@ -74,7 +74,7 @@ func (e event) row() openx.Row {
 // testLake is a local lake under root with the stack's event-time prefixes.
 func testLake(root string) *lakefiles.Lake {
 	s := schema.Default()
-	p := components.DeliveryPrefixes(s, components.EventTime)
+	p := lakelayout.DeliveryPrefixes(s, lakelayout.EventTime)
 	return &lakefiles.Lake{Root: root, Prefixes: lakefiles.Prefixes{Data: p.Data, Errors: p.Errors, Raw: p.Raw},
 		Stream: "streamlake-dev-delivery", Version: 1, Columns: s.GlueColumns()}
 }
@@ -87,7 +87,7 @@ func writeLake(t *testing.T, events []event) string {
 	byHour := map[string][]openx.Row{}
 	keys := map[string]map[string]string{}
 	for _, e := range events {
-		h := e.occurred.Format("2006010215")
+		h := e.Occurred.Format("2006010215")
 		byHour[h] = append(byHour[h], e.row())
 		keys[h] = e.partitionKeys
 	}
@@ -130,41 +130,22 @@ func today(t *testing.T, db *DB) time.Time {
 	return query(t, db, "SELECT current_date").Rows[0][0].(time.Time)
 }
 
-// firstCopies keeps, per event_id, the copy that reached the stream first, among events
-// whose partition day is on or after since.
-func firstCopies(events []event, since string) []event {
-	first := map[string]event{}
-	for _, e := range events {
-		if e.partition < since {
-			continue
-		}
-		if f, ok := first[e.id]; !ok || e.ingested.Before(f.ingested) {
-			first[e.id] = e
-		}
-	}
-	out := make([]event, 0, len(first))
-	for _, e := range first {
-		out = append(out, e)
-	}
-	return out
-}
-
 // Every saved Athena query runs unchanged and answers what Go computes from the input rows.
 func TestSavedQueries(t *testing.T) {
 	now := time.Now().UTC()
 	events := generate(now)
 	db := open(t, writeLake(t, events))
 	day := today(t, db)
-	queries, err := components.NamedQueries(schema.Default(), database, table)
+	saved, err := queries.Saved(schema.Default(), database, table)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]func(time.Time, []event) [][]string{
-		"watch-time-per-user-per-day": wantWatchTime,
-		"events-per-type-per-hour":    wantPerHour,
+		"watch-time-per-user-per-day": func(day time.Time, events []event) [][]string { return querycheck.WatchTime(day, rows(events)) },
+		"events-per-type-per-hour":    func(day time.Time, events []event) [][]string { return querycheck.PerHour(day, rows(events)) },
 		"most-recent-events":          wantMostRecent,
 	}
-	for _, q := range queries {
+	for _, q := range saved {
 		r := query(t, db, q.SQL)
 		f := want[q.ID]
 		if f == nil {
@@ -187,36 +168,11 @@ func TestSavedQueries(t *testing.T) {
 	}
 }
 
-func wantWatchTime(day time.Time, events []event) [][]string {
-	type key struct{ user, day string }
-	sums, counts := map[key]float64{}, map[key]int{}
-	for _, e := range firstCopies(events, day.AddDate(0, 0, -7).Format("2006-01-02")) {
-		k := key{e.user, e.occurred.Format("2006-01-02")}
-		if e.hasWatched {
-			sums[k] += e.watched
-		}
-		counts[k]++
-	}
-	var out [][]string
-	for k, n := range counts {
-		out = append(out, []string{k.user, k.day, strconvRound(sums[k] / 60), fmt.Sprint(n)})
-	}
-	return out
-}
-
-func strconvRound(minutes float64) string {
-	return fmt.Sprint(math.Round(minutes*10) / 10)
-}
-
-func wantPerHour(day time.Time, events []event) [][]string {
-	type key struct{ hour, typ string }
-	counts := map[key]int{}
-	for _, e := range firstCopies(events, day.AddDate(0, 0, -1).Format("2006-01-02")) {
-		counts[key{e.occurred.Truncate(time.Hour).Format("2006-01-02 15:04:05.000"), e.typ}]++
-	}
-	var out [][]string
-	for k, n := range counts {
-		out = append(out, []string{k.hour, k.typ, fmt.Sprint(n)})
+// rows are the events as the saved queries' expectations take them.
+func rows(events []event) []querycheck.Event {
+	out := make([]querycheck.Event, len(events))
+	for i, e := range events {
+		out[i] = e.Event
 	}
 	return out
 }
@@ -227,24 +183,24 @@ func wantMostRecent(day time.Time, events []event) [][]string {
 	since := day.AddDate(0, 0, -1).Format("2006-01-02")
 	var in []event
 	for _, e := range events {
-		if e.partition >= since {
+		if e.Partition >= since {
 			in = append(in, e)
 		}
 	}
-	slices.SortFunc(in, func(a, b event) int { return b.ingested.Compare(a.ingested) })
+	slices.SortFunc(in, func(a, b event) int { return b.Ingested.Compare(a.Ingested) })
 	var out [][]string
 	ts := func(t time.Time) string { return t.Format("2006-01-02 15:04:05.000") }
 	for _, e := range in[:min(100, len(in))] {
 		watched, attrs := "NULL", "NULL"
-		if e.hasWatched {
-			watched = fmt.Sprint(e.watched)
+		if e.HasWatched {
+			watched = fmt.Sprint(e.Watched)
 		}
 		if e.hasAttr {
 			attrs = "{player=web, i=" + e.attributes["i"] + "}"
 		}
 		k := e.partitionKeys
-		out = append(out, []string{e.id, e.typ, e.user, ts(e.occurred), "NULL", "NULL", "NULL", watched, attrs, ts(e.ingested),
-			k["year"], k["month"], k["day"], k["hour"], fmt.Sprint(e.ingested.Sub(e.occurred).Milliseconds())})
+		out = append(out, []string{e.ID, e.Type, e.User, ts(e.Occurred), "NULL", "NULL", "NULL", watched, attrs, ts(e.Ingested),
+			k["year"], k["month"], k["day"], k["hour"], fmt.Sprint(e.Ingested.Sub(e.Occurred).Milliseconds())})
 	}
 	return out
 }
@@ -297,7 +253,7 @@ func TestTableShape(t *testing.T) {
 	r = query(t, db, `SELECT count(*) FROM "streamlake_dev"."events" WHERE occurred_at >= TIMESTAMP '2024-01-04 00:00:00'`)
 	n := 0
 	for _, e := range generate(time.Date(2024, 1, 5, 0, 0, 0, 0, time.UTC)) {
-		if !e.occurred.Before(time.Date(2024, 1, 4, 0, 0, 0, 0, time.UTC)) {
+		if !e.Occurred.Before(time.Date(2024, 1, 4, 0, 0, 0, 0, time.UTC)) {
 			n++
 		}
 	}
@@ -313,8 +269,8 @@ func TestEmptyLake(t *testing.T) {
 	if len(r.Rows) != 0 || len(r.Columns) != 14 || r.Types[8] != "MAP(VARCHAR, VARCHAR)" {
 		t.Errorf("empty lake: %v %v %d rows", r.Columns, r.Types, len(r.Rows))
 	}
-	queries, _ := components.NamedQueries(schema.Default(), database, table)
-	for _, q := range queries {
+	saved, _ := queries.Saved(schema.Default(), database, table)
+	for _, q := range saved {
 		if r := query(t, db, q.SQL); len(r.Rows) != 0 {
 			t.Errorf("%s on an empty lake: %d rows", q.ID, len(r.Rows))
 		}
@@ -357,6 +313,18 @@ user-long-name  2024-04-30  1e+20            10       NULL                     N
 `
 	if b.String() != want {
 		t.Errorf("table\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := r.WriteTableHead(&b, 1); err != nil {
+		t.Fatal(err)
+	}
+	head := `user_id  day_utc     watched_minutes  reports  at                       missing  m
+-------  -------     ---------------  -------  --                       -------  -
+u-1      2024-05-01  12.5             3        2024-05-01 12:00:00.250  NULL     {a=b}
+(2 rows, the first 1 shown)
+`
+	if b.String() != head {
+		t.Errorf("head\n%s\nwant\n%s", b.String(), head)
 	}
 }
 

@@ -71,7 +71,11 @@ func (r *Result) Cells() [][]string {
 
 // WriteTable prints the result as an aligned text table, a rule under the header and the
 // row count last.
-func (r *Result) WriteTable(w io.Writer) error {
+func (r *Result) WriteTable(w io.Writer) error { return r.WriteTableHead(w, len(r.Rows)) }
+
+// WriteTableHead is WriteTable showing at most the first limit rows; the count says how many
+// there are in all.
+func (r *Result) WriteTableHead(w io.Writer, limit int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	rule := make([]string, len(r.Columns))
 	for i, c := range r.Columns {
@@ -79,7 +83,8 @@ func (r *Result) WriteTable(w io.Writer) error {
 	}
 	lines := [][]string{r.Columns, rule}
 	flat := strings.NewReplacer("\t", " ", "\n", " ")
-	for _, row := range r.Cells() {
+	cells := r.Cells()
+	for _, row := range cells[:min(max(0, limit), len(cells))] {
 		for i, c := range row {
 			row[i] = flat.Replace(c)
 		}
@@ -96,6 +101,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 	noun := "rows"
 	if len(r.Rows) == 1 {
 		noun = "row"
+	}
+	if limit < len(r.Rows) {
+		_, err := fmt.Fprintf(w, "(%d %s, the first %d shown)\n", len(r.Rows), noun, max(0, limit))
+		return err
 	}
 	_, err := fmt.Fprintf(w, "(%d %s)\n", len(r.Rows), noun)
 	return err

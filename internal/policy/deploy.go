@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -256,9 +255,9 @@ func checkLambdaTimeout(s *Stack, fn *stacktest.Resource) []Violation {
 	var out []Violation
 	for _, fh := range s.OfType(TypeFirehose) {
 		if d := deliveryOf(fh); d != nil && d.Lambda != nil && s.functionByArn(d.Lambda.LambdaArn) == fn {
-			if timeout < components.MinFirehoseLambdaTimeout || timeout > components.MaxFirehoseLambdaTimeout {
+			if timeout < awsrules.MinFirehoseLambdaTimeout || timeout > awsrules.MaxFirehoseLambdaTimeout {
 				out = append(out, violation(fn, "timeout",
-					fmt.Sprintf("timeout %d s; %s calls it as a Firehose processor, which needs %d..%d s (Firehose waits at most 5 minutes; shorter cuts off full batches)", timeout, fh.Name, components.MinFirehoseLambdaTimeout, components.MaxFirehoseLambdaTimeout),
+					fmt.Sprintf("timeout %d s; %s calls it as a Firehose processor, which needs %d..%d s (Firehose waits at most 5 minutes; shorter cuts off full batches)", timeout, fh.Name, awsrules.MinFirehoseLambdaTimeout, awsrules.MaxFirehoseLambdaTimeout),
 					"components/transformfunction.go: TimeoutSeconds 60..300"))
 			}
 		}
@@ -337,7 +336,7 @@ func checkTableLocation(s *Stack, r *stacktest.Resource) []Violation {
 	if got := t.Str("storageDescriptor.location"); got != want {
 		return []Violation{violation(r, "extendedS3Configuration.prefix",
 			fmt.Sprintf("Firehose writes under %s but table %s reads %s: Athena would see no data", want, t.Name, got),
-			"components/catalog.go and delivery.go: both use components.DataPrefix in the same bucket")}
+			"components/catalog.go and delivery.go: both use lakelayout.DataPrefix in the same bucket")}
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ type S3API interface {
 }
 
 // Prefixes are the delivery stream's S3 prefix templates recovery reads, as
-// components.DeliveryPrefixes returns them (the same for both partitioning modes).
+// lakelayout.DeliveryPrefixes returns them (the same for both partitioning modes).
 type Prefixes struct {
 	// Errors holds !{firehose:error-output-type} and the arrival hour.
 	Errors string
@@ -38,7 +38,7 @@ type Prefixes struct {
 }
 
 // StackPrefixes are the stack's prefixes. tests/recovery_test.go keeps them equal to
-// components.DeliveryPrefixes without importing the Pulumi program into the ops CLI.
+// lakelayout.DeliveryPrefixes without importing the Pulumi program into the ops CLI.
 var StackPrefixes = Prefixes{
 	Errors: "errors/" + awsrules.ErrorOutputTypeExpr + "/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
 	Raw:    "raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/stackfile"
 	"github.com/streamlake/streamlake/stacks"
 )
@@ -101,16 +101,7 @@ func Stacks() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := filepath.Glob(filepath.Join(root, "Pulumi.*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, f := range files {
-		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
-	}
-	sort.Strings(out)
-	return out, nil
+	return stackconfig.StackNames(root)
 }
 
 // StackConfig returns the configuration the Pulumi CLI would pass to the program for a stack:

@@ -1,7 +1,8 @@
 // Package testenv is everything streamlake's tests need around them, in one place:
 //
 //   - the skip-or-fail rule (Missing: skip locally, fail when CI=true) and the module root;
-//   - processes started by tests and stopped by pid (StartServer, Process, LockedBuffer, FreePort);
+//   - processes started by tests and stopped by pid at cleanup (StartServer, Process, LockedBuffer,
+//     FreePort), on internal/standin, which shipped commands use;
 //   - the local AWS stand-ins on 127.0.0.1 (Kinesalite, Moto), clients for them and Kinesis
 //     helpers (CreateStream, WaitActive, ReadAll);
 //   - a fault-injecting proxy in front of Kinesis (FaultProxy);
@@ -9,5 +10,6 @@
 //   - the API Gateway template renderer (RenderVTL: velocityjs under node);
 //   - the Firehose transformation contract checker (CheckFirehoseResponse, CheckFirehoseRecord).
 //
-// It imports testing: shipped code never imports it (a shipped command uses internal/apisim).
+// It imports testing: shipped code never imports it (a shipped command uses internal/apisim
+// and internal/standin).
 package testenv

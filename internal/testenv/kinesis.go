@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/streamlake/streamlake/internal/standin"
 )
 
 // CreateStream creates a provisioned stream and waits until it is ACTIVE.
@@ -15,25 +17,16 @@ func CreateStream(t testing.TB, c *kinesis.Client, name string, shards int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &name, ShardCount: aws.Int32(int32(shards))}); err != nil {
-		t.Fatalf("create stream %s: %v", name, err)
+	if err := standin.CreateStream(ctx, c, name, shards); err != nil {
+		t.Fatal(err)
 	}
-	WaitActive(t, c, name)
 }
 
 // WaitActive waits until a stream is ACTIVE.
 func WaitActive(t testing.TB, c *kinesis.Client, name string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := c.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: &name})
-		if err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream %s not ACTIVE after 30 s (last error: %v)", name, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := standin.WaitActive(context.Background(), c, name); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -1,14 +1,14 @@
 package testenv
 
 import (
-	"os"
+	"errors"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/streamlake/streamlake/internal/standin"
 )
 
 // Region is the region clients of the stand-ins use.
@@ -18,13 +18,9 @@ const Region = "us-east-1"
 // checking that pkg is installed there; it skips or fails the test (Missing) otherwise.
 func Node(t testing.TB, pkg string) (node, dir string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
+	node, dir, err := standin.Node(ModuleRoot(t), pkg)
 	if err != nil {
-		Missing(t, "node (Node.js 20 runs "+pkg+")")
-	}
-	dir = filepath.Join(ModuleRoot(t), "tools", "standins")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
-		Missing(t, pkg+" (npm ci --prefix tools/standins)")
+		missing(t, err)
 	}
 	return node, dir
 }
@@ -32,11 +28,22 @@ func Node(t testing.TB, pkg string) (node, dir string) {
 // Kinesalite starts kinesalite (tools/standins, npm) and returns its endpoint.
 func Kinesalite(t testing.TB) string {
 	t.Helper()
-	node, dir := Node(t, "kinesalite")
-	// The Node API binds 127.0.0.1 only (the CLI binds every interface). Shard changes take
-	// 50 ms instead of 500 so tests stay quick.
-	return StartServer(t, "kinesalite", dir, node, "-e",
-		"require('kinesalite')({createStreamMs:50,deleteStreamMs:50,updateStreamMs:50,shardLimit:50}).listen(PORT,'127.0.0.1')").Endpoint
+	p, err := standin.Kinesalite(ModuleRoot(t))
+	if err != nil {
+		missing(t, err)
+		t.Fatal(err)
+	}
+	stopAtCleanup(t, p)
+	return p.Endpoint
+}
+
+// missing skips or fails the test (Missing) when err says a stand-in is not installed.
+func missing(t testing.TB, err error) {
+	t.Helper()
+	var m *standin.MissingError
+	if errors.As(err, &m) {
+		Missing(t, m.What)
+	}
 }
 
 // Moto starts moto_server and returns its endpoint.
@@ -49,18 +56,8 @@ func Moto(t testing.TB) string {
 	return StartServer(t, "moto_server", t.TempDir(), bin, "-H", "127.0.0.1", "-p", "PORT").Endpoint
 }
 
-// credentialsProvider gives the fake credentials every stand-in accepts.
-var credentialsProvider = credentials.NewStaticCredentialsProvider("AKIDSTANDIN", "standin-secret", "")
-
 // AWSConfig is an AWS configuration for a stand-in at endpoint, with the SDK's own retries off.
-func AWSConfig(endpoint string) aws.Config {
-	return aws.Config{
-		Region:       Region,
-		Credentials:  credentialsProvider,
-		BaseEndpoint: aws.String(endpoint),
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
-	}
-}
+func AWSConfig(endpoint string) aws.Config { return standin.AWSConfig(endpoint, Region) }
 
 // KinesisClient is a Kinesis client for endpoint without SDK retries.
 func KinesisClient(endpoint string) *kinesis.Client {

@@ -1,148 +1,27 @@
 package main
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/streamlake/streamlake/internal/lambdaruntime"
 	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
 )
-
-// runtimeAPI serves the Lambda runtime API (2018-06-01) on 127.0.0.1: the part a Go function
-// uses. Invocations are queued by invoke; the function's answers come back on channels.
-type runtimeAPI struct {
-	srv     *http.Server
-	addr    string
-	next    chan invocation
-	mu      sync.Mutex
-	pending map[string]chan answer
-	initErr chan []byte
-}
-
-type invocation struct {
-	id      string
-	payload []byte
-}
-
-// answer is what the function posted for one invocation.
-type answer struct {
-	status    int // HTTP status the API returned to the function
-	body      []byte
-	isError   bool
-	errorType string
-}
-
-func startRuntimeAPI(t *testing.T) *runtimeAPI {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := &runtimeAPI{addr: ln.Addr().String(), next: make(chan invocation), pending: map[string]chan answer{}, initErr: make(chan []byte, 1)}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case inv := <-api.next:
-			h := w.Header()
-			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
-			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:eu-central-1:123456789012:function:streamlake-dev-transform")
-			h.Set("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1")
-			h.Set("Content-Type", "application/json")
-			_, _ = w.Write(inv.payload) // a function that went away shows as a missing answer
-		case <-r.Context().Done():
-		}
-	})
-	post := func(isError bool) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			api.mu.Lock()
-			ch := api.pending[r.PathValue("id")]
-			delete(api.pending, r.PathValue("id"))
-			api.mu.Unlock()
-			if ch == nil {
-				http.Error(w, `{"errorMessage":"unknown request id","errorType":"InvalidRequestID"}`, http.StatusBadRequest)
-				return
-			}
-			// Lambda refuses responses over its 6 MB limit.
-			body, err := io.ReadAll(io.LimitReader(r.Body, transform.MaxResponseBytes+1))
-			a := answer{status: http.StatusAccepted, body: body, isError: isError, errorType: r.Header.Get("Lambda-Runtime-Function-Error-Type")}
-			if err != nil || len(body) > transform.MaxResponseBytes {
-				a.status = http.StatusRequestEntityTooLarge
-			}
-			w.WriteHeader(a.status)
-			ch <- a
-		}
-	}
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", post(false))
-	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/error", post(true))
-	mux.HandleFunc("POST /2018-06-01/runtime/init/error", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		w.WriteHeader(http.StatusAccepted)
-		select {
-		case api.initErr <- body:
-		default:
-		}
-	})
-	api.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	// Serve ends with ErrServerClosed at Shutdown; a server that fails earlier shows as a
-	// function that gets no invocation.
-	go func() { _ = api.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := api.srv.Shutdown(ctx); err != nil {
-			t.Errorf("stop the runtime API: %v", err)
-		}
-	})
-	return api
-}
-
-var invocations int
-
-// invoke hands the payload to the function and waits for its answer.
-func (api *runtimeAPI) invoke(t *testing.T, payload []byte) answer {
-	t.Helper()
-	invocations++
-	inv := invocation{id: fmt.Sprintf("8476a536-e9f4-11e8-9739-%012d", invocations), payload: payload}
-	ch := make(chan answer, 1)
-	api.mu.Lock()
-	api.pending[inv.id] = ch
-	api.mu.Unlock()
-	timeout := time.After(30 * time.Second)
-	select {
-	case api.next <- inv:
-	case <-timeout:
-		t.Fatal("the function did not ask for the next invocation")
-	}
-	select {
-	case a := <-ch:
-		return a
-	case <-timeout:
-		t.Fatal("the function did not answer")
-	}
-	return answer{}
-}
 
 // buildBootstrap builds the real function with lambdapkg for the host architecture and
 // extracts bootstrap from the zip, as Lambda does.
@@ -158,86 +37,50 @@ func buildBootstrap(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	z, err := zip.OpenReader(a.Path)
+	path, err := lambdaruntime.ExtractBootstrap(a.Path, dir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = z.Close() }() // read-only
-	f := z.File[0]
-	rc, err := f.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = rc.Close() }() // read-only
-	path := filepath.Join(dir, f.Name)
-	out, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_EXCL, f.Mode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, rc); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-// process is the running function.
-type process struct {
-	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
-	done   chan struct{} // closed when the process has exited; err is then set
-	err    error
+// function is the running bootstrap behind a local Lambda runtime API, and its output.
+type function struct {
+	*lambdaruntime.Function
+	stdout, stderr *testenv.LockedBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-// start runs bootstrap against the API with env, and kills it by pid when the test ends.
-func start(t *testing.T, bin string, api *runtimeAPI, env ...string) *process {
+// start runs bootstrap with env (and a time zone that is not UTC) behind a runtime API, and
+// stops it by pid when the test ends. The error is Start's: an init error or an early exit.
+func start(t *testing.T, bin string, env ...string) (*function, error) {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + api.addr, "TZ=Asia/Tokyo", "PATH=/usr/bin:/bin"}, env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	f := &function{stdout: &testenv.LockedBuffer{}, stderr: &testenv.LockedBuffer{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	fn, err := lambdaruntime.Start(ctx, lambdaruntime.Config{
+		Bootstrap: bin, Env: append([]string{"TZ=Asia/Tokyo", "PATH=/usr/bin:/bin"}, env...),
+		FunctionArn: "arn:aws:lambda:eu-central-1:123456789012:function:streamlake-dev-transform",
+		Timeout:     time.Minute, Stdout: f.stdout, Stderr: f.stderr,
+	})
 	t.Cleanup(func() {
-		p.stop(t)
 		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
+			t.Logf("stdout:\n%s\nstderr:\n%s", f.stdout, f.stderr)
 		}
 	})
-	return p
+	if err != nil {
+		return f, err
+	}
+	f.Function = fn
+	t.Cleanup(func() { _ = fn.Stop() })
+	return f, nil
 }
 
-// stop kills the process by its pid, if it still runs, and waits for it and its output.
-func (p *process) stop(t *testing.T) {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		t.Errorf("kill pid %d: %v", p.cmd.Process.Pid, err)
-	}
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		t.Errorf("process %d did not stop", p.cmd.Process.Pid)
-	}
+// invoke hands the payload to the function and waits for its answer.
+func (f *function) invoke(t *testing.T, payload []byte) ([]byte, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return f.Invoke(ctx, payload)
 }
 
 // TestLambdaEndToEnd runs the real bootstrap binary against a local runtime API and feeds it
@@ -248,8 +91,10 @@ func TestLambdaEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the Lambda binary")
 	}
 	bin := buildBootstrap(t)
-	api := startRuntimeAPI(t)
-	p := start(t, bin, api, "UNKNOWN_FIELDS=keep", "LOG_LEVEL=INFO", "MAX_FUTURE_SKEW=1h")
+	p, err := start(t, bin, "UNKNOWN_FIELDS=keep", "LOG_LEVEL=INFO", "MAX_FUTURE_SKEW=1h")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := schema.Default()
 	decode := func(payload []byte) *events.KinesisFirehoseEvent {
 		var ev events.KinesisFirehoseEvent
@@ -258,12 +103,12 @@ func TestLambdaEndToEnd(t *testing.T) {
 		}
 		return &ev
 	}
-	ok := func(a answer) []byte {
+	ok := func(body []byte, err error) []byte {
 		t.Helper()
-		if a.isError || a.status != http.StatusAccepted {
-			t.Fatalf("invocation failed: status %d error %v: %s", a.status, a.isError, a.body)
+		if err != nil {
+			t.Fatalf("invocation failed: %v", err)
 		}
-		return a.body
+		return body
 	}
 	summaries := 0
 
@@ -276,7 +121,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ok(api.invoke(t, payload)); !bytes.Equal(append(got, '\n'), want) {
+	if got := ok(p.invoke(t, payload)); !bytes.Equal(append(got, '\n'), want) {
 		t.Fatalf("golden batch: got\n%s\nwant\n%s", got, want)
 	}
 	summaries++
@@ -286,7 +131,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	const marker = "PII-MARKER-4711"
 	full := maxBatch(t, int(transform.SafeProcessorBufferMiB*(1<<20)), marker)
 	payload, _ = json.Marshal(full)
-	resp := ok(api.invoke(t, payload))
+	resp := ok(p.invoke(t, payload))
 	res, err := testenv.CheckFirehoseResponse(s, full, resp)
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +151,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	// 3. The worst case for the response size: minimal valid records filling the buffer.
 	worst := minimalBatch(int(transform.SafeProcessorBufferMiB * (1 << 20)))
 	payload, _ = json.Marshal(worst)
-	resp = ok(api.invoke(t, payload))
+	resp = ok(p.invoke(t, payload))
 	if res, err = testenv.CheckFirehoseResponse(s, worst, resp); err != nil {
 		t.Fatal(err)
 	}
@@ -327,24 +172,27 @@ func TestLambdaEndToEnd(t *testing.T) {
 	// error for that invocation and keeps serving.
 	empty := decode([]byte(`{"invocationId":"e","records":[]}`))
 	payload, _ = json.Marshal(empty)
-	if got := ok(api.invoke(t, payload)); string(got) != `{"records":[]}` {
+	if got := ok(p.invoke(t, payload)); string(got) != `{"records":[]}` {
 		t.Fatalf("empty batch: %s", got)
 	}
 	summaries++
-	if a := api.invoke(t, []byte(`{"records":"nope"}`)); !a.isError || !bytes.Contains(a.body, []byte("decode the Firehose event")) {
-		t.Fatalf("broken payload: %+v %s", a, a.body)
+	var fe *lambdaruntime.FunctionError
+	if _, err := p.invoke(t, []byte(`{"records":"nope"}`)); !errors.As(err, &fe) || !bytes.Contains(fe.Body, []byte("decode the Firehose event")) {
+		t.Fatalf("broken payload: %v", err)
 	}
 	payload, _ = os.ReadFile("../../transform/testdata/firehose-kinesis-batch.json")
-	ok(api.invoke(t, payload))
+	ok(p.invoke(t, payload))
 	summaries++
 
 	// Still serving; stop it by pid so its output is complete.
 	select {
-	case <-p.done:
-		t.Fatalf("the function exited: %v", p.err)
+	case <-p.Done():
+		t.Fatal("the function exited")
 	default:
 	}
-	p.stop(t)
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
 
 	// The logs: JSON lines with a level, one summary per answered batch, no record data.
 	var lines, rejected, got int
@@ -381,26 +229,16 @@ func TestLambdaInitError(t *testing.T) {
 		t.Skip("builds and runs the Lambda binary")
 	}
 	bin := buildBootstrap(t)
-	api := startRuntimeAPI(t)
-	p := start(t, bin, api, "UNKNOWN_FIELDS=sometimes", "LOG_LEVEL=loud")
-	select {
-	case body := <-api.initErr:
-		var e struct{ ErrorMessage, ErrorType string }
-		if err := json.Unmarshal(body, &e); err != nil || e.ErrorType != "Runtime.InvalidConfiguration" ||
-			!strings.Contains(e.ErrorMessage, "UNKNOWN_FIELDS") || !strings.Contains(e.ErrorMessage, "LOG_LEVEL") {
-			t.Fatalf("init error %s", body)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no init error reported")
+	p, err := start(t, bin, "UNKNOWN_FIELDS=sometimes", "LOG_LEVEL=loud")
+	var fe *lambdaruntime.FunctionError
+	if !errors.As(err, &fe) || fe.Type != "Runtime.InvalidConfiguration" ||
+		!strings.Contains(fe.Message, "UNKNOWN_FIELDS") || !strings.Contains(fe.Message, "LOG_LEVEL") {
+		t.Fatalf("init error: %v", err)
 	}
-	select {
-	case <-p.done:
-		var exit *exec.ExitError
-		if !errors.As(p.err, &exit) || exit.ExitCode() != 1 {
-			t.Fatalf("exit: %v", p.err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the process did not exit")
+	// Start returns after the process exited (or 5 s): its exit status is part of the error.
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit: %v", err)
 	}
 	if !strings.Contains(p.stderr.String(), "invalid configuration") {
 		t.Fatalf("stderr: %s", p.stderr)

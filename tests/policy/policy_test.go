@@ -18,7 +18,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/policy"
 	"github.com/streamlake/streamlake/internal/stacktest"
-	"github.com/streamlake/streamlake/stacks"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/transform"
 )
 
@@ -328,7 +328,7 @@ func TestNamesFitLongStackNames(t *testing.T) {
 		"a-very-long-stack-name-for-the-eu-central-2-analytics-team-" + strings.Repeat("x", 41),
 		"Feature.Branch_With.Dots-" + strings.Repeat("9", 75),
 	} {
-		n := stacks.NamesFor(project, stack)
+		n := stackconfig.NamesFor(project, stack)
 		for typ, name := range map[string]string{
 			policy.TypeStream: n.Stream, policy.TypeDatabase: n.Database, policy.TypeTable: n.Table, policy.TypeCrawler: n.Crawler, policy.TypeWorkgroup: n.Workgroup,
 			policy.TypeDashboard: n.Dashboard,

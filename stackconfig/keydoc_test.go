@@ -1,4 +1,4 @@
-package stacks_test
+package stackconfig_test
 
 import (
 	"flag"
@@ -10,9 +10,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/streamlake/streamlake/internal/stacktest"
-	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/stacks"
+	"github.com/streamlake/streamlake/lambdapkg"
+	"github.com/streamlake/streamlake/stackconfig"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated config blocks of Pulumi.yaml and the README")
@@ -21,26 +21,23 @@ var update = flag.Bool("update", false, "rewrite the generated config blocks of 
 const configTableFile = "README.md"
 
 // TestConfigDocsAreGenerated: Pulumi.yaml's config block and the README's configuration table
-// are exactly what the table of keys renders; `go test ./stacks -run TestConfigDocs -update`
+// are exactly what the table of keys renders; `go test ./stackconfig -run TestConfigDocs -update`
 // rewrites them.
 func TestConfigDocsAreGenerated(t *testing.T) {
-	root, err := stacktest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := moduleRoot(t)
 	values := stackValues(t, root)
 	for _, target := range []struct {
 		file, begin, end, content string
 	}{
-		{"Pulumi.yaml", stacks.ProjectConfigBegin, stacks.ProjectConfigEnd, stacks.ProjectConfig(stacks.Keys())},
-		{configTableFile, stacks.ConfigTableBegin, stacks.ConfigTableEnd, stacks.ConfigTable(stacks.Keys(), values)},
+		{"Pulumi.yaml", stackconfig.ProjectConfigBegin, stackconfig.ProjectConfigEnd, stackconfig.ProjectConfig(stackconfig.Keys())},
+		{configTableFile, stackconfig.ConfigTableBegin, stackconfig.ConfigTableEnd, stackconfig.ConfigTable(stackconfig.Keys(), values)},
 	} {
 		path := filepath.Join(root, target.file)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := stacks.ReplaceBlock(string(b), target.begin, target.end, target.content)
+		want, err := stackconfig.ReplaceBlock(string(b), target.begin, target.end, target.content)
 		if err != nil {
 			t.Fatalf("%s: %v", target.file, err)
 		}
@@ -53,23 +50,23 @@ func TestConfigDocsAreGenerated(t *testing.T) {
 			}
 			continue
 		}
-		t.Errorf("%s differs from the table of keys in stacks/keys.go: run `go test ./stacks -run TestConfigDocs -update`\n%s",
+		t.Errorf("%s differs from the table of keys in stackconfig/keys.go: run `go test ./stackconfig -run TestConfigDocs -update`\n%s",
 			target.file, firstDifference(string(b), want))
 	}
 }
 
 // stackValues reads what each stack file sets, keyed as the table declares keys.
-func stackValues(t *testing.T, root string) []stacks.StackValues {
+func stackValues(t *testing.T, root string) []stackconfig.StackValues {
 	t.Helper()
-	project, err := stacktest.Project()
+	project, err := stackfile.ProjectName(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := stacktest.Stacks()
+	names, err := stackconfig.StackNames(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []stacks.StackValues
+	var out []stackconfig.StackValues
 	for _, name := range names {
 		b, err := os.ReadFile(filepath.Join(root, "Pulumi."+name+".yaml"))
 		if err != nil {
@@ -85,7 +82,7 @@ func stackValues(t *testing.T, root string) []stacks.StackValues {
 		for k, val := range f.Config {
 			v[strings.TrimPrefix(k, project+":")] = val
 		}
-		out = append(out, stacks.StackValues{Name: name, Values: v})
+		out = append(out, stackconfig.StackValues{Name: name, Values: v})
 	}
 	return out
 }
@@ -100,46 +97,28 @@ func firstDifference(got, want string) string {
 	return "the files differ in length"
 }
 
-// TestSchemaDocsAreGenerated: the README's schema table is what schema/events.yaml renders;
-// `go test ./stacks -run TestSchemaDocs -update` rewrites it.
-func TestSchemaDocsAreGenerated(t *testing.T) {
-	root, err := stacktest.Root()
+// moduleRoot is the module root, which holds Pulumi.yaml and the stack files.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := lambdapkg.FindModuleRoot(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(root, configTableFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := stacks.ReplaceBlock(string(b), schema.DocTableBegin, schema.DocTableEnd, schema.Default().DocTable(schema.EmbeddedFile))
-	if err != nil {
-		t.Fatalf("%s: %v", configTableFile, err)
-	}
-	switch {
-	case want == string(b):
-	case *update:
-		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	default:
-		t.Errorf("%s's schema table differs from %s: run `go test ./stacks -run TestSchemaDocs -update`\n%s",
-			configTableFile, schema.EmbeddedFile, firstDifference(string(b), want))
-	}
+	return root
 }
 
 // A key routine operations change (shardCount, by `streamlake shards --to N --write`) is not
 // copied into the README table: a resharding pull request then changes the stack file alone
 // and TestConfigDocsAreGenerated still passes.
 func TestChangedByOpsValuesNotCopied(t *testing.T) {
-	var keys []stacks.Key
-	for _, k := range stacks.Keys() {
+	var keys []stackconfig.Key
+	for _, k := range stackconfig.Keys() {
 		if k.Name == "shardCount" || k.Name == "retentionHours" {
 			keys = append(keys, k)
 		}
 	}
-	a := stacks.ConfigTable(keys, []stacks.StackValues{{Name: "prod", Values: map[string]any{"shardCount": 4, "retentionHours": 168}}})
-	b := stacks.ConfigTable(keys, []stacks.StackValues{{Name: "prod", Values: map[string]any{"shardCount": 8, "retentionHours": 168}}})
+	a := stackconfig.ConfigTable(keys, []stackconfig.StackValues{{Name: "prod", Values: map[string]any{"shardCount": 4, "retentionHours": 168}}})
+	b := stackconfig.ConfigTable(keys, []stackconfig.StackValues{{Name: "prod", Values: map[string]any{"shardCount": 8, "retentionHours": 168}}})
 	if a != b || !strings.Contains(a, "| set in the file |") || !strings.Contains(a, "| `168` |") {
 		t.Errorf("tables:\n%s\n%s", a, b)
 	}

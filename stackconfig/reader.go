@@ -1,21 +1,21 @@
-package stacks
+package stackconfig
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
-// reader reads keys with the SDK's config.Try* functions. An unset key keeps its default;
-// a value that does not parse is recorded as an error naming the key and the value, and the
-// key keeps its default so that validation still reports the rest.
+// reader reads keys through a lookup of the values as the Pulumi CLI passes them (strings,
+// JSON for lists and objects), parsing them as the SDK's config.Try* functions do. An unset
+// key keeps its default; a value that does not parse is recorded as an error naming the key
+// and the value, and the key keeps its default so that validation still reports the rest.
 type reader struct {
-	ctx      *pulumi.Context
+	lookup   func(key string) (string, bool)
 	project  string
 	errs     []error
 	keys     []string        // project keys read, in order
@@ -24,17 +24,12 @@ type reader struct {
 	bad      map[string]bool // keys whose value did not parse, as errors name them
 }
 
-func newReader(ctx *pulumi.Context) *reader {
-	return &reader{ctx: ctx, project: ctx.Project(), optional: map[string]bool{}, unset: map[string]bool{}, bad: map[string]bool{}}
+func newReader(project string, lookup func(key string) (string, bool)) *reader {
+	return &reader{lookup: lookup, project: project, optional: map[string]bool{}, unset: map[string]bool{}, bad: map[string]bool{}}
 }
 
 // full qualifies a key of the project namespace.
-func (r *reader) full(key string) string {
-	if strings.Contains(key, ":") {
-		return key
-	}
-	return r.project + ":" + key
-}
+func (r *reader) full(key string) string { return stackfile.Qualify(r.project, key) }
 
 // note records that Load reads a project key.
 func (r *reader) note(key string) {
@@ -43,17 +38,17 @@ func (r *reader) note(key string) {
 	}
 }
 
-// present reports whether the stack sets the key; it records unset keys.
-func (r *reader) present(full string, err error) bool {
-	if errors.Is(err, config.ErrMissingVar) {
+// get returns the stack's value of a fully qualified key; it records unset keys.
+func (r *reader) get(full string) (string, bool) {
+	v, ok := r.lookup(full)
+	if !ok {
 		r.unset[full] = true
-		return false
 	}
-	return true
+	return v, ok
 }
 
 func (r *reader) fail(full, want string) {
-	v, _ := r.ctx.GetConfig(full)
+	v, _ := r.lookup(full)
 	key := display(r.project, full)
 	r.bad[key] = true
 	r.errs = append(r.errs, fmt.Errorf("%s must be %s, got %q", key, want, v))
@@ -61,8 +56,8 @@ func (r *reader) fail(full, want string) {
 
 func (r *reader) str(key string) (string, bool) {
 	full := r.full(key)
-	v, err := config.Try(r.ctx, full)
-	if !r.present(full, err) {
+	v, ok := r.get(full)
+	if !ok {
 		return "", false
 	}
 	if v == "" && r.optional[key] {
@@ -86,12 +81,14 @@ func (r *reader) int(key string) (int, bool) {
 	return n, true
 }
 
+// number parses as config.TryFloat64 does (strconv.ParseFloat, through spf13/cast).
 func (r *reader) number(key string) (float64, bool) {
 	full := r.full(key)
-	f, err := config.TryFloat64(r.ctx, full)
-	if !r.present(full, err) {
+	v, ok := r.get(full)
+	if !ok {
 		return 0, false
 	}
+	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		r.fail(full, "a number")
 		return 0, false
@@ -99,12 +96,14 @@ func (r *reader) number(key string) (float64, bool) {
 	return f, true
 }
 
+// bool parses as config.TryBool does (strconv.ParseBool, through spf13/cast).
 func (r *reader) bool(key string) (bool, bool) {
 	full := r.full(key)
-	b, err := config.TryBool(r.ctx, full)
-	if !r.present(full, err) {
+	v, ok := r.get(full)
+	if !ok {
 		return false, false
 	}
+	b, err := strconv.ParseBool(v)
 	if err != nil {
 		r.fail(full, "true or false")
 		return false, false
@@ -120,15 +119,15 @@ func (r *reader) object(key string) (map[string]string, bool) {
 	return readJSON(r, key, "an object of string values", map[string]string{})
 }
 
-// readJSON reads a list or object; JSON null is the empty value.
+// readJSON reads a list or object as config.TryObject does; JSON null is the empty value.
 func readJSON[T []string | map[string]string](r *reader, key, want string, empty T) (T, bool) {
 	full := r.full(key)
-	var out T
-	err := config.TryObject(r.ctx, full, &out)
-	if !r.present(full, err) {
+	v, ok := r.get(full)
+	if !ok {
 		return empty, false
 	}
-	if err != nil {
+	var out T
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
 		r.fail(full, want)
 		return empty, false
 	}

@@ -1,10 +1,12 @@
-package stacks
+package stackconfig
 
 import (
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 // Key is one configuration key, declared once in the table of keys.go. Load reads every key
@@ -59,12 +61,7 @@ func (k Key) yamlType() string {
 }
 
 // Qualified returns the key as the Pulumi CLI names it, e.g. "streamlake:shardCount".
-func (k Key) Qualified(project string) string {
-	if strings.Contains(k.Name, ":") {
-		return k.Name
-	}
-	return project + ":" + k.Name
-}
+func (k Key) Qualified(project string) string { return stackfile.Qualify(project, k.Name) }
 
 // rule is a key's rule: the words for the docs and, when the key alone decides, the check.
 type rule[T any] struct {

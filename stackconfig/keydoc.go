@@ -1,4 +1,4 @@
-package stacks
+package stackconfig
 
 import (
 	"encoding/json"
@@ -12,21 +12,21 @@ import (
 
 // Generated blocks are delimited by marker lines; ReplaceBlock rewrites what lies between.
 const (
-	ProjectConfigBegin = "# BEGIN config: generated from stacks/keys.go"
+	ProjectConfigBegin = "# BEGIN config: generated from stackconfig/keys.go"
 	ProjectConfigEnd   = "# END config"
 	ConfigTableBegin   = "<!-- BEGIN config-table -->"
 	ConfigTableEnd     = "<!-- END config-table -->"
 )
 
 // regenerate is the command that rewrites the generated blocks.
-const regenerate = "go test ./stacks -run TestConfigDocs -update"
+const regenerate = "go test ./stackconfig -run TestConfigDocs -update"
 
 // ProjectConfig renders the config block of Pulumi.yaml: every project key with its type,
 // default and description, grouped, after a header stating the unit convention.
 func ProjectConfig(keys []Key) string {
 	var b strings.Builder
 	for _, line := range wrap("Every key streamlake reads, with its default; Pulumi.<stack>.yaml files set the values. "+
-		"Edit the table in stacks/keys.go, then run `"+regenerate+"`.", 96) {
+		"Edit the table in stackconfig/keys.go, then run `"+regenerate+"`.", 96) {
 		b.WriteString("# " + line + "\n")
 	}
 	for _, line := range wrap("Units: "+UnitConvention, 96) {
@@ -99,7 +99,7 @@ type StackValues struct {
 // the value each stack sets and its meaning.
 func ConfigTable(keys []Key, stacks []StackValues) string {
 	var b strings.Builder
-	b.WriteString("<!-- generated from stacks/keys.go: edit the table there, then run `" + regenerate + "` -->\n")
+	b.WriteString("<!-- generated from stackconfig/keys.go: edit the table there, then run `" + regenerate + "` -->\n")
 	b.WriteString("Units: " + UnitConvention + "\n\n")
 	b.WriteString("| key | default | allowed |")
 	sep := "|---|---|---|"

@@ -1,14 +1,10 @@
-package stacks
+package stackconfig
 
 import (
-	"encoding/json"
 	"fmt"
-	"maps"
-	"os"
 	"slices"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/texttheater/golang-levenshtein/levenshtein"
 )
 
@@ -36,32 +32,15 @@ type UnknownKey struct {
 	Suggestion string // the nearest known key, or ""
 }
 
-// stackConfigKeys lists every key of the stack's configuration. The Go SDK has no accessor for
-// the whole set: pulumi.Run fills the context from the PULUMI_CONFIG environment variable, a
-// JSON object of every key that the Go language host sets (sdk v3.263.0: getEnvInfo in
-// go/pulumi/run.go; pulumi-language-go constructEnv). The program reads the same variable;
-// the mocks harness passes configuration the same way.
-func stackConfigKeys() ([]string, error) {
-	raw, ok := os.LookupEnv(pulumi.EnvConfig)
-	if !ok {
-		return nil, fmt.Errorf("cannot list the stack's configuration keys: %s is not set (the Go language host sets it; run the program through pulumi)", pulumi.EnvConfig)
-	}
-	var cfg map[string]string
-	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
-		return nil, fmt.Errorf("cannot list the stack's configuration keys: %s: %w", pulumi.EnvConfig, err)
-	}
-	return slices.Sorted(maps.Keys(cfg)), nil
-}
-
 // checkUnknownKeys fails when the stack sets a key of the project namespace that no key
 // declares, or an aws:* key that looks like a typo of a key the program or the provider
 // reads. Such a key would otherwise be silently ignored and its default used instead.
-func checkUnknownKeys(ctx *pulumi.Context, keys []Key) error {
-	set, err := stackConfigKeys()
+func checkUnknownKeys(src Source, keys []Key) error {
+	set, err := src.Keys()
 	if err != nil {
 		return err
 	}
-	unknown := FindUnknownKeys(ctx.Project(), keys, set)
+	unknown := FindUnknownKeys(src.Project, keys, set)
 	if len(unknown) == 0 {
 		return nil
 	}
@@ -74,7 +53,7 @@ func checkUnknownKeys(ctx *pulumi.Context, keys []Key) error {
 		}
 	}
 	return fmt.Errorf("unknown configuration keys, which nothing reads (keys are case-sensitive); rename or remove them in Pulumi.%s.yaml:\n  %s",
-		ctx.Stack(), strings.Join(lines, "\n  "))
+		src.Stack, strings.Join(lines, "\n  "))
 }
 
 // FindUnknownKeys returns the keys of set that are unknown: in the project namespace, every key

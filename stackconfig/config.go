@@ -1,15 +1,13 @@
-package stacks
+package stackconfig
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -56,7 +54,7 @@ type Config struct {
 	ProtectData                 bool
 
 	// Catalog and analytics
-	PartitionDiscovery        components.Discovery
+	PartitionDiscovery        lakelayout.Discovery
 	CrawlerSchedule           string // "" without a crawler
 	BytesScannedCutoffMiB     int
 	AllowBreakingSchemaChange []string
@@ -121,13 +119,24 @@ func (c *Config) deriveDefaults(shardCountUnset bool) {
 	}
 }
 
+// Source is where Load reads a stack's values: the Pulumi program's context (stacks.Load) or
+// the project's files (FromFiles).
+type Source struct {
+	Project, Stack string
+	// Lookup returns the value of a fully qualified key ("streamlake:shardCount",
+	// "aws:region") as the Pulumi CLI passes it, and whether the stack sets it.
+	Lookup func(key string) (string, bool)
+	// Keys lists every key the stack sets, so that keys nothing reads are reported.
+	Keys func() ([]string, error)
+}
+
 // Load reads the stack's configuration once, applies defaults and validates everything. The
 // error lists every problem, not just the first: unknown keys first, then values.
-func Load(ctx *pulumi.Context) (*Config, error) {
+func Load(src Source) (*Config, error) {
 	keys := Keys()
-	errs := []error{checkUnknownKeys(ctx, keys)}
-	c := &Config{Project: ctx.Project(), Stack: ctx.Stack()}
-	r := newReader(ctx)
+	errs := []error{checkUnknownKeys(src, keys)}
+	c := &Config{Project: src.Project, Stack: src.Stack}
+	r := newReader(src.Project, src.Lookup)
 	c.read(r, keys)
 	errs = append(errs, r.errs...)
 	// Values that did not parse keep their default, so validation still reports the rest
@@ -251,7 +260,7 @@ func (v *validation) lake(c *Config) {
 func (v *validation) catalog(c *Config) {
 	if v.ok("partitionDiscovery") && !c.PartitionDiscovery.Crawls() && c.CrawlerSchedule != "" {
 		v.check(fmt.Errorf("crawlerSchedule is %q but partitionDiscovery %s has no crawler: remove crawlerSchedule, or use %s",
-			c.CrawlerSchedule, c.PartitionDiscovery, components.ProjectionAndCrawler))
+			c.CrawlerSchedule, c.PartitionDiscovery, lakelayout.ProjectionAndCrawler))
 	}
 }
 

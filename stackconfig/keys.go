@@ -1,4 +1,4 @@
-package stacks
+package stackconfig
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -175,14 +175,14 @@ func lakeKeys() []Key {
 // DefaultCrawlerSchedules are the crawler's schedules when crawlerSchedule is unset: hourly
 // where Athena waits for the crawler, daily where projection serves Athena and the crawler only
 // feeds engines that read the catalog's partitions.
-var DefaultCrawlerSchedules = map[components.Discovery]string{
-	components.CrawlerOnly:          "cron(15 * * * ? *)",
-	components.ProjectionAndCrawler: "cron(15 0 * * ? *)",
+var DefaultCrawlerSchedules = map[lakelayout.Discovery]string{
+	lakelayout.CrawlerOnly:          "cron(15 * * * ? *)",
+	lakelayout.ProjectionAndCrawler: "cron(15 0 * * ? *)",
 }
 
 func analyticsKeys() []Key {
-	discovery := enum("partitionDiscovery", components.ProjectionAndCrawler,
-		func(c *Config) *components.Discovery { return &c.PartitionDiscovery }, components.Discoveries,
+	discovery := enum("partitionDiscovery", lakelayout.ProjectionAndCrawler,
+		func(c *Config) *lakelayout.Discovery { return &c.PartitionDiscovery }, lakelayout.Discoveries,
 		"How a new hour becomes queryable. projection: Athena partition projection finds it as soon as Firehose writes "+
 			"(no crawler). crawler: the Glue crawler registers it in the catalog on crawlerSchedule, which engines that do "+
 			"not read projection (Spark, Redshift Spectrum) need. projection+crawler: both. See \"When new data is queryable\" in the README.")
@@ -199,7 +199,7 @@ func analyticsKeys() []Key {
 		"AWS cron (UTC) for the Glue crawler that registers new hourly partitions.")
 	schedule.optional = true
 	schedule.DefaultDoc = fmt.Sprintf("%s (hourly) with crawler, %s (daily) with projection+crawler, unset with projection",
-		DefaultCrawlerSchedules[components.CrawlerOnly], DefaultCrawlerSchedules[components.ProjectionAndCrawler])
+		DefaultCrawlerSchedules[lakelayout.CrawlerOnly], DefaultCrawlerSchedules[lakelayout.ProjectionAndCrawler])
 	return []Key{
 		discovery, schedule,
 		integer("bytesScannedCutoffMb", 1024, func(c *Config) *int { return &c.BytesScannedCutoffMiB },
@@ -218,8 +218,8 @@ var maxProcessorBufferMiB = min(awsrules.MaxProcessorBufferMiB, transform.SafePr
 
 func deliveryKeys() []Key {
 	return []Key{
-		enum("partitioning", components.EventTime, func(c *Config) *string { return &c.Partitioning },
-			[]string{components.EventTime, components.ArrivalTime},
+		enum("partitioning", lakelayout.EventTime, func(c *Config) *string { return &c.Partitioning },
+			[]string{lakelayout.EventTime, lakelayout.ArrivalTime},
 			"event-time (folders from each event's occurred_at, via dynamic partitioning) or arrival-time (folders "+
 				"from delivery time). Changing it replaces the delivery stream: AWS only sets dynamic partitioning at creation."),
 		integer("firehoseBufferMb", 128, func(c *Config) *int { return &c.FirehoseBufferMiB },
@@ -244,10 +244,10 @@ func deliveryKeys() []Key {
 			between(0, 7200, ""), "With event-time partitioning, how long Firehose retries a partitioned delivery before "+
 				"records go to errors/. Firehose retries S3 writes themselves for 24 h."),
 		integer("lambdaMemoryMb", 512, func(c *Config) *int { return &c.LambdaMemoryMiB },
-			between(components.MinLambdaMemoryMB, components.MaxLambdaMemoryMB, ""),
+			between(awsrules.MinLambdaMemoryMB, awsrules.MaxLambdaMemoryMB, ""),
 			"Transform Lambda memory in MiB (Lambda's MB); CPU scales with it."),
 		integer("lambdaTimeoutSeconds", 120, func(c *Config) *int { return &c.LambdaTimeoutSeconds },
-			between(components.MinFirehoseLambdaTimeout, components.MaxFirehoseLambdaTimeout, " for a Firehose transform"),
+			between(awsrules.MinFirehoseLambdaTimeout, awsrules.MaxFirehoseLambdaTimeout, " for a Firehose transform"),
 			"Transform Lambda timeout in seconds."),
 		integer("lambdaReservedConcurrency", 0, func(c *Config) *int { return &c.LambdaReservedConcurrency },
 			zeroOrPositive("unreserved"), "Reserved concurrency of the transform Lambda."),

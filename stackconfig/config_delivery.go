@@ -1,10 +1,10 @@
-package stacks
+package stackconfig
 
 import (
 	"fmt"
 
 	"github.com/streamlake/streamlake/awsrules"
-	"github.com/streamlake/streamlake/components"
+	"github.com/streamlake/streamlake/lakelayout"
 )
 
 // delivery checks the Firehose rules that depend on other keys, with the limits AWS applies
@@ -12,7 +12,7 @@ import (
 func (v *validation) delivery(c *Config) {
 	minInterval, why := 0, ""
 	switch {
-	case c.Partitioning == components.EventTime:
+	case c.Partitioning == lakelayout.EventTime:
 		minInterval, why = awsrules.MinDynamicPartitioningBufferSeconds, "with partitioning event-time"
 	case c.RawBackup:
 		minInterval, why = awsrules.MinBackupBufferSeconds, "with rawBackup (the S3 backup has no zero buffering)"

@@ -1,0 +1,180 @@
+// Package locallake runs the whole data path of a stack on one machine, without an AWS
+// account, with the pieces the stack deploys or their contracts:
+//
+//	events ─► ingest API contract (internal/apisim: routes, the stack's apiAuth mode with
+//	          credentials made for the run, request models and limits, answers)
+//	       ─► Kinesis (kinesalite, started here and stopped by pid)
+//	       ─► delivery stream (internal/firehosesim: the stack's processor and Firehose buffers)
+//	       ─► the real transform bootstrap (lambdapkg builds it, internal/lambdaruntime runs it
+//	          with the environment the stack gives the function)
+//	       ─► DIR/lake: data/ Parquet by the Lambda's partition keys, errors/<type>/, raw/
+//
+// Everything comes from the stack's configuration as `pulumi preview` would read it
+// (stackconfig.FromFiles): names, apiAuth, unknownFields, buffer sizes and intervals (the
+// intervals shortened for a local run), retries, partitioning and raw backup. Not run locally:
+// the WAF, the usage plan's throttling and quota, alarms, the crawler and Athena itself (DuckDB
+// answers the saved queries instead). Run returns when every
+// accepted event has been delivered and writes DIR/summary.json; its counts add up:
+//
+//	sent      = api_rejected + accepted
+//	accepted  = delivered
+//	delivered = parquet_rows + transform_failed + conversion_failed + dropped
+//
+// The SQL side (the saved queries over DIR/lake with DuckDB) is internal/lakesql, which needs
+// cgo; this package does not.
+package locallake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackconfig"
+)
+
+// Routes of the ingest API an event can be sent on.
+const (
+	RouteBatch  = "batch"
+	RouteSingle = "single"
+)
+
+// Default intervals of a local run: the stack's processorBufferSeconds and
+// firehoseBufferSeconds (60 s and more) would make a run last minutes.
+const (
+	DefaultProcessorInterval = time.Second
+	DefaultBufferInterval    = 2 * time.Second
+)
+
+// Options say what to run.
+type Options struct {
+	// Root is the module root: Pulumi.yaml, the stack files and the transform's source.
+	Root string
+	// Dir receives the run: Dir/lake, Dir/summary.json, Dir/api-rejected.jsonl, Dir/function.
+	Dir   string
+	Stack string
+	// Set overrides stack values as `pulumi config set` would (unqualified keys are the
+	// project's).
+	Set map[string]string
+	// Input is a file of events, one per line, each sent exactly as written (blank lines are
+	// skipped); empty generates Count events from the schema.
+	Input string
+	Count int
+	// Seed makes generated events reproducible; 0 draws one.
+	Seed uint64
+	// Route is RouteBatch (up to 500 events per request) or RouteSingle (one per request).
+	Route string
+	// ProcessorInterval and BufferInterval stand in for the stack's processorBufferSeconds
+	// and firehoseBufferSeconds; 0 means the defaults above, negative the stack's.
+	ProcessorInterval, BufferInterval time.Duration
+	// Progress receives a line per stage; nil discards them.
+	Progress io.Writer
+}
+
+// Validate reports every problem with the options at once, naming the option.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Dir == "" {
+		errs = append(errs, errors.New("--dir is required: the folder that receives the lake and summary.json"))
+	}
+	if o.Stack == "" {
+		errs = append(errs, errors.New("--stack must name a stack (dev or prod: a Pulumi.<stack>.yaml file)"))
+	}
+	switch {
+	case o.Input != "" && o.Count > 0:
+		errs = append(errs, errors.New("--input and --count exclude each other: send a file, or generate events"))
+	case o.Input == "" && o.Count <= 0:
+		errs = append(errs, fmt.Errorf("--count must be at least 1 without --input, got %d", o.Count))
+	}
+	if o.Route != RouteBatch && o.Route != RouteSingle {
+		errs = append(errs, fmt.Errorf("--route must be %q or %q, got %q", RouteBatch, RouteSingle, o.Route))
+	}
+	return errors.Join(errs...)
+}
+
+// Result is a finished run.
+type Result struct {
+	Summary Summary
+	// Rejected are the events the API refused, in input order.
+	Rejected []Rejection
+	// Config is the stack configuration the run used.
+	Config *stackconfig.Config
+	// Lake is Dir/lake; DataDir holds its Parquet files.
+	Lake, DataDir string
+}
+
+// Rejection is an event the API refused.
+type Rejection struct {
+	// Line is the event's line in the input file (1 is the first), or its position among
+	// the generated events.
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// Run runs the data path for o and returns when every accepted event is delivered.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := stackconfig.FromFiles(o.Root, o.Stack, o.Set)
+	if err != nil {
+		return nil, err
+	}
+	lakeDir := filepath.Join(o.Dir, "lake")
+	if err := emptyDir(lakeDir); err != nil {
+		return nil, err
+	}
+	r := &runner{o: o, cfg: cfg, s: schema.Default(), names: stackconfig.NamesFor(cfg.Project, cfg.Stack), lakeDir: lakeDir}
+	defer r.stop()
+	res, err := r.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return res, writeResult(o.Dir, res)
+}
+
+// emptyDir refuses a lake folder that already holds files: the queries would count them.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		return fmt.Errorf("%s already holds a lake from an earlier run, which the queries would count: choose another --dir or remove it", dir)
+	}
+	return nil
+}
+
+// writeResult writes summary.json and api-rejected.jsonl (one rejection per line).
+func writeResult(dir string, res *Result) error {
+	b, err := json.MarshalIndent(res.Summary, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "summary.json"), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write the summary: %w", err)
+	}
+	var lines []byte
+	for _, rej := range res.Rejected {
+		line, err := json.Marshal(rej)
+		if err != nil {
+			return err
+		}
+		lines = append(append(lines, line...), '\n')
+	}
+	if err := os.WriteFile(filepath.Join(dir, "api-rejected.jsonl"), lines, 0o644); err != nil {
+		return fmt.Errorf("write the API's rejections: %w", err)
+	}
+	return nil
+}
+
+// eventTime says whether the stack partitions by event time (the Lambda's keys).
+func eventTime(cfg *stackconfig.Config) bool { return cfg.Partitioning == lakelayout.EventTime }

@@ -1,0 +1,178 @@
+package locallake
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streamlake/streamlake/internal/apisim"
+	"github.com/streamlake/streamlake/producer"
+)
+
+// maxLine bounds one input line: API Gateway's payload limit, and a little more so that a
+// longer event still reaches the API and is refused there (413).
+const maxLine = apisim.MaxBodyBytes + 1<<20
+
+// generatedSpread is how far back generated event times reach, so the saved queries' hourly
+// and daily windows have something to show.
+const generatedSpread = 24 * time.Hour
+
+// sent is what the API did with the events.
+type sent struct {
+	summary  producer.Summary
+	rejected []Rejection
+}
+
+// send posts every event to the ingest API as a client would, on the chosen route.
+func (r *runner) send(ctx context.Context) (*sent, error) {
+	src, err := r.source()
+	if err != nil {
+		return nil, err
+	}
+	events, batch := producer.APIURLs(r.apiURL)
+	p := &recorder{Putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Auth: r.apiAuth, Batch: r.o.Route == RouteBatch,
+		UserAgent: "streamlake-local"}, reasons: map[int]string{}}
+	r.progress("sending events to the API's %s route", r.o.Route)
+	sum, err := producer.Run(ctx, src, p, producer.RunOptions{Count: r.o.Count, Concurrency: 8, Retry: producer.DefaultRetryPolicy()})
+	if err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	out := &sent{summary: sum}
+	for _, line := range slices.Sorted(maps.Keys(p.reasons)) {
+		out.rejected = append(out.rejected, Rejection{Line: line, Reason: p.reasons[line]})
+	}
+	if lost := sum.Events - sum.Delivered - len(out.rejected); lost != 0 {
+		return nil, fmt.Errorf("send: %d of %d events were neither stored nor refused by the API (%v)", lost, sum.Events, sum.Reasons)
+	}
+	return out, nil
+}
+
+// source yields the input's lines, or Count generated events; a record's ID is its line in
+// the input (1 is the first), or its position among the generated events.
+func (r *runner) source() (producer.Source, error) {
+	if r.o.Input == "" {
+		g, err := r.generator()
+		if err != nil {
+			return nil, err
+		}
+		return &numbered{g: g}, nil
+	}
+	recs, err := readLines(r.o.Input)
+	if err != nil {
+		return nil, err
+	}
+	return producer.SliceSource(recs), nil
+}
+
+// generator makes valid events from the schema, their times spread over the last day.
+func (r *runner) generator() (*producer.Generator, error) {
+	seed := r.o.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	rnd := rand.New(rand.NewPCG(seed, 1))
+	now := time.Now()
+	return producer.NewGenerator(r.s, producer.GeneratorOptions{
+		Seed: seed,
+		Now:  func() time.Time { return now.Add(-time.Duration(rnd.Int64N(int64(generatedSpread)))) },
+	})
+}
+
+// numbered numbers generated records 1, 2, ... in their ID.
+type numbered struct {
+	g *producer.Generator
+	n int
+}
+
+func (s *numbered) Next() (producer.Record, error) {
+	rec, err := s.g.Next()
+	s.n++
+	rec.ID = strconv.Itoa(s.n)
+	return rec, err
+}
+
+// readLines reads an input file: one event per line, sent as written; blank lines are
+// skipped. The API takes the partition key from the event itself: the records' keys only
+// satisfy the client's checks.
+func readLines(name string) ([]producer.Record, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("--input: %w", err)
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), maxLine)
+	var recs []producer.Record
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		id := strconv.Itoa(line)
+		recs = append(recs, producer.Record{ID: id, PartitionKey: "line-" + id, Data: bytes.Clone(b)})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--input %s: line %d: %w", name, line+1, err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("--input %s holds no events (every line is blank)", name)
+	}
+	return recs, nil
+}
+
+// recorder remembers, per event, why the API refused it. Its limits let every event reach the
+// API, whatever its size, so that the API (not the client) decides.
+type recorder struct {
+	producer.Putter
+	mu      sync.Mutex
+	reasons map[int]string // by record ID
+}
+
+// Limits implements producer.Putter.
+func (p *recorder) Limits() producer.Limits {
+	l := p.Putter.Limits()
+	l.MaxRecordBytes = maxLine
+	return l
+}
+
+// Put implements producer.Putter.
+func (p *recorder) Put(ctx context.Context, recs []producer.Record) (producer.Result, error) {
+	res, err := p.Putter.Put(ctx, recs)
+	var re *producer.RequestError
+	if errors.As(err, &re) && re.Action == producer.Reject {
+		p.reject(recs, reason(re.Status, re.Message))
+	}
+	for _, f := range res.Rejected {
+		if f.Index >= 0 && f.Index < len(recs) {
+			p.reject(recs[f.Index:f.Index+1], f.Code+": "+f.Message)
+		}
+	}
+	return res, err
+}
+
+func (p *recorder) reject(recs []producer.Record, why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range recs {
+		n, _ := strconv.Atoi(r.ID)
+		p.reasons[n] = why
+	}
+}
+
+// reason is the API's answer without its request id, so equal answers group together.
+func reason(status int, msg string) string {
+	msg, _, _ = strings.Cut(msg, " (request_id ")
+	return fmt.Sprintf("HTTP %d: %s", status, msg)
+}

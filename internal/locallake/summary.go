@@ -1,0 +1,133 @@
+package locallake
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/streamlake/streamlake/internal/firehosesim"
+)
+
+// Summary is what a run did, as DIR/summary.json holds it. The counts add up (Check):
+//
+//	sent      = api_rejected + accepted
+//	accepted  = delivered
+//	delivered = parquet_rows + transform_failed + conversion_failed + dropped
+type Summary struct {
+	Stack string `json:"stack"`
+	Route string `json:"route"`
+	// Sent events reached the API; APIRejected it refused, Accepted it stored in the stream.
+	Sent        int `json:"sent"`
+	APIRejected int `json:"api_rejected"`
+	Accepted    int `json:"accepted"`
+	// Delivered records the delivery stream took from the stream and put in the lake.
+	Delivered int `json:"delivered"`
+	// TransformFailed records are under errors/processing-failed/, ConversionFailed ones under
+	// errors/format-conversion-failed/; Dropped ones the Lambda dropped (the transform never
+	// does).
+	TransformFailed  int `json:"transform_failed"`
+	ConversionFailed int `json:"conversion_failed"`
+	Dropped          int `json:"dropped"`
+	ParquetFiles     int `json:"parquet_files"`
+	ParquetRows      int `json:"parquet_rows"`
+	ErrorFiles       int `json:"error_files"`
+	RawFiles         int `json:"raw_files"`
+	// Invocations of the transform Lambda, and how many of them failed.
+	Invocations       int `json:"lambda_invocations"`
+	FailedInvocations int `json:"lambda_failed_invocations"`
+	// RejectionReasons count the API's refusals by answer.
+	RejectionReasons map[string]int `json:"api_rejection_reasons"`
+	ElapsedSeconds   float64        `json:"elapsed_seconds"`
+}
+
+func newSummary(r *runner, s *sent, c firehosesim.Counts, elapsed time.Duration) Summary {
+	reasons := map[string]int{}
+	for _, rej := range s.rejected {
+		reasons[rej.Reason]++
+	}
+	return Summary{
+		Stack: r.cfg.Stack, Route: r.o.Route,
+		Sent: s.summary.Events, APIRejected: len(s.rejected), Accepted: s.summary.Delivered,
+		Delivered: c.Read, TransformFailed: c.TransformFailed, ConversionFailed: c.ConversionFailed, Dropped: c.Dropped,
+		ParquetFiles: c.ParquetFiles, ParquetRows: c.ParquetRows, ErrorFiles: c.ErrorFiles, RawFiles: c.RawFiles,
+		Invocations: c.Invocations, FailedInvocations: c.FailedCalls,
+		RejectionReasons: reasons, ElapsedSeconds: elapsed.Round(time.Millisecond).Seconds(),
+	}
+}
+
+// Check verifies that the counts add up: every event sent is in exactly one place.
+func (s Summary) Check() error {
+	var errs []string
+	if s.Sent != s.APIRejected+s.Accepted {
+		errs = append(errs, fmt.Sprintf("sent %d != api_rejected %d + accepted %d", s.Sent, s.APIRejected, s.Accepted))
+	}
+	if s.Accepted != s.Delivered {
+		errs = append(errs, fmt.Sprintf("accepted %d != delivered %d", s.Accepted, s.Delivered))
+	}
+	if s.Delivered != s.ParquetRows+s.TransformFailed+s.ConversionFailed+s.Dropped {
+		errs = append(errs, fmt.Sprintf("delivered %d != parquet_rows %d + transform_failed %d + conversion_failed %d + dropped %d",
+			s.Delivered, s.ParquetRows, s.TransformFailed, s.ConversionFailed, s.Dropped))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("the counts do not add up: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// maxReasonChars shortens long answers (a refused field's value is part of the message).
+const maxReasonChars = 200
+
+// Write prints the summary for a terminal: the counts with the equations they satisfy, then
+// the API's rejections grouped by answer, most frequent first.
+func (s Summary) Write(w io.Writer) error {
+	rows := []struct {
+		name  string
+		n     int
+		where string
+	}{
+		{"sent", s.Sent, fmt.Sprintf("events posted to the API (%s route), stack %s", s.Route, s.Stack)},
+		{"api_rejected", s.APIRejected, "refused by the API"},
+		{"accepted", s.Accepted, "stored in the stream: sent = api_rejected + accepted"},
+		{"delivered", s.Delivered, "taken from the stream: accepted = delivered"},
+		{"parquet_rows", s.ParquetRows, fmt.Sprintf("in %d Parquet files under lake/data/", s.ParquetFiles)},
+		{"transform_failed", s.TransformFailed, "under lake/errors/processing-failed/"},
+		{"conversion_failed", s.ConversionFailed, "under lake/errors/format-conversion-failed/"},
+		{"dropped", s.Dropped, "delivered = parquet_rows + transform_failed + conversion_failed + dropped"},
+	}
+	for _, r := range rows {
+		if _, err := fmt.Fprintf(w, "%-18s %8d  %s\n", r.name, r.n, r.where); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintf(w, "%d Lambda invocations (%d failed), %d raw backup files, %.1f s\n",
+		s.Invocations, s.FailedInvocations, s.RawFiles, s.ElapsedSeconds); err != nil {
+		return err
+	}
+	return writeReasons(w, s.RejectionReasons)
+}
+
+func writeReasons(w io.Writer, reasons map[string]int) error {
+	if len(reasons) == 0 {
+		return nil
+	}
+	keys := slices.SortedFunc(maps.Keys(reasons), func(a, b string) int {
+		return cmp.Or(cmp.Compare(reasons[b], reasons[a]), cmp.Compare(a, b))
+	})
+	if _, err := fmt.Fprintln(w, "API rejections by reason (api-rejected.jsonl lists each event's line):"); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		msg := k
+		if len(msg) > maxReasonChars {
+			msg = msg[:maxReasonChars] + "..."
+		}
+		if _, err := fmt.Fprintf(w, "%8d  %s\n", reasons[k], msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
