@@ -70,7 +70,7 @@ const (
 	GzipRatio = 0.14
 	// AccessLogLineBytes is one API access-log line: the stage's JSON format
 	// (vtl.AccessLogFormat) with typical values (TestAccessLogLineBytes).
-	AccessLogLineBytes = 520
+	AccessLogLineBytes = 546
 )
 
 // Assumed, with the reason.
