@@ -57,7 +57,7 @@ func (c *coster) kinesis() {
 		return
 	}
 	if c.s.provisioned() {
-		c.add(SvcKinesis, fmt.Sprintf("%d provisioned shards", shards), k.ShardHours, "shard-hours", ShardHour, k.ShardCost, "")
+		c.add(SvcKinesis, fmt.Sprintf("provisioned shards: %d", shards), k.ShardHours, "shard-hours", ShardHour, k.ShardCost, "")
 		c.add(SvcKinesis, "PUT payload units (25 KB each, per record)", k.PutUnits, "units", PutPayloadUnits, k.PutUnitCost, "")
 	} else {
 		c.add(SvcKinesis, "on-demand stream", HoursPerMonth, "stream-hours", OnDemandStreamHour, k.StreamHourCost, "")

@@ -94,8 +94,8 @@ func (pl *Plan) warn(p *Prices) {
 		add("prices are %s's and stack %s is in %s: pass --prices with %s's table", p.Region, s.Name, s.Region, s.Region)
 	}
 	if f.DataObjectBytes < AthenaGoodFileBytes && pl.Files.DayQueryFiles > AthenaDayFiles {
-		add("many small files: %.0f Parquet files per partition-hour of %.2f MiB (AWS advises 128 MB or more): a query over one day opens %.0f files, and Athena pays a request and a read per file. Raise firehoseBufferSeconds (at most 900) or firehoseBufferMb",
-			pl.Files.PerPartitionHour, pl.Files.ObjectMiB, pl.Files.DayQueryFiles)
+		add("many small files: %.0f Parquet files per partition-hour of %.2f MiB (AWS advises 128 MB or more): a query over one day opens %s files, and Athena pays a request and a read per file. Raise firehoseBufferSeconds (at most 900) or firehoseBufferMb",
+			pl.Files.PerPartitionHour, pl.Files.ObjectMiB, count(math.Round(pl.Files.DayQueryFiles)))
 	}
 	if req, st := pl.s3Split(); req > st {
 		add("S3 requests cost more than storage ($%.2f vs $%.2f a month): objects are small; larger buffers write fewer", req, st)
@@ -104,7 +104,7 @@ func (pl *Plan) warn(p *Prices) {
 		add("peak %.0f requests/s is above apiRateLimit %g: producers will get 429 at the peak; raise apiRateLimit (and apiBurstLimit) or batch more", f.PeakRequestsPerSecond, s.APIRateLimit)
 	}
 	if perDay := (f.SingleRequests + f.BatchRequests) / DaysPerMonth; s.APIQuotaPerDay > 0 && perDay > 0.8*float64(s.APIQuotaPerDay) {
-		add("%.0f requests a day on average is %.0f%% of apiQuotaPerDay %d: the key is refused (429) once it is used up", perDay, 100*perDay/float64(s.APIQuotaPerDay), s.APIQuotaPerDay)
+		add("%s requests a day on average is %.0f%% of apiQuotaPerDay %d: the key is refused (429) once it is used up", count(math.Round(perDay)), 100*perDay/float64(s.APIQuotaPerDay), s.APIQuotaPerDay)
 	}
 	if s.provisioned() && s.ShardCount < f.RecommendedShards {
 		add("shardCount %d leaves less than 25%% headroom at %g events/s peak: `streamlake shards` recommends %d", s.ShardCount, w.PeakEPS, f.RecommendedShards)

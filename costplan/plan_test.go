@@ -66,7 +66,7 @@ func TestDevByHand(t *testing.T) {
 	checkLines(t, devStack(), devWorkload, []wantLine{
 		{"POST /v1/events (", 5_256_000.0 / 5_492_520 * 5.49252 * 3.50},
 		{"POST /v1/events/batch", 236_520.0 / 5_492_520 * 5.49252 * 3.50},
-		{"1 provisioned shards", 730 * 0.017},
+		{"provisioned shards: 1", 730 * 0.017},
 		{"PUT payload units", 52.56 * 0.0154},
 		{"ingestion", 250.6256 * 0.031},
 		{"format conversion", 250.6256 * 0.020},
@@ -118,7 +118,7 @@ func TestProdByHand(t *testing.T) {
 	checkLines(t, prodStack(), prodWorkload, []wantLine{
 		{"POST /v1/events (", 394.2 / 411.939 * 1417.31541},
 		{"POST /v1/events/batch", 17.739 / 411.939 * 1417.31541},
-		{"4 provisioned shards", 2920 * 0.017},
+		{"provisioned shards: 4", 2920 * 0.017},
 		{"PUT payload units", 3942 * 0.0154},
 		{"extended retention", 2920 * 0.023},
 		{"enhanced shard-level", 16 * 0.30},

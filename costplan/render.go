@@ -44,7 +44,11 @@ func (pl *Plan) writeCost(w *strings.Builder) {
 		if l.Quantity == 0 && l.USD == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "  %s\t%s\t%s %s\t%s\n", l.Service, l.Item, count(l.Quantity), l.Unit, money(l.USD))
+		unit := l.Unit
+		if l.Quantity == 1 {
+			unit = strings.TrimSuffix(unit, "s")
+		}
+		fmt.Fprintf(w, "  %s\t%s\t%s %s\t%s\n", l.Service, l.Item, count(l.Quantity), unit, money(l.USD))
 	}
 	fmt.Fprintf(w, "  total\t\t\t%s\n", money(pl.TotalUSD))
 	fmt.Fprintf(w, "  \tper million events\t\t%s\n", money(pl.PerMillionEvents))

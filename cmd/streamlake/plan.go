@@ -39,6 +39,7 @@ func planFlagSet(_ *env) (*flags, *planFlags) {
 	fs := newFlags("plan", "(--stack S | --config Pulumi.<stack>.yaml) --avg-eps N --peak-eps N --event-bytes B [flags]", planDescription)
 	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack` whose Pulumi.<stack>.yaml (in the current directory) to plan")
 	fs.StringVar(&f.config, "config", "", "stack configuration `file` (Pulumi.<stack>.yaml; its directory holds Pulumi.yaml)")
+	def := costplan.DefaultWorkload()
 	float := func(p *float64, name string, v float64, usage string) {
 		l := limit(name)
 		fs.floatVar(p, name, v, l.Min, l.Max, l.MinOpen, usage)
@@ -46,12 +47,12 @@ func planFlagSet(_ *env) (*flags, *planFlags) {
 	float(&f.w.AvgEPS, "avg-eps", 0, "average events per second over the month, `n` (required)")
 	float(&f.w.PeakEPS, "peak-eps", 0, "busiest sustained events per second, `n` (required)")
 	float(&f.w.EventBytes, "event-bytes", 0, "average event size in `bytes` as sent (required)")
-	float(&f.w.BatchShare, "batch-share", 0.9, "`share` (0..1) of events sent through /v1/events/batch")
+	float(&f.w.BatchShare, "batch-share", def.BatchShare, "`share` (0..1) of events sent through /v1/events/batch")
 	l := limit("batch-size")
-	fs.intVar(&f.w.BatchSize, "batch-size", 200, int(l.Min), int(l.Max), "events per batch request, `n`")
+	fs.intVar(&f.w.BatchSize, "batch-size", def.BatchSize, int(l.Min), int(l.Max), "events per batch request, `n`")
 	float(&f.w.QueriesPerDay, "queries-per-day", 0, "Athena queries a day, `n` (with --scan-mb)")
 	float(&f.w.ScanMB, "scan-mb", 0, "MiB each query scans, `n` (with --queries-per-day)")
-	float(&f.w.ErrorShare, "error-share", 0.001, "`share` (0..1) of events the transform rejects to errors/")
+	float(&f.w.ErrorShare, "error-share", def.ErrorShare, "`share` (0..1) of events the transform rejects to errors/")
 	fs.StringVar(&f.prices, "prices", "", "price table `file` in costplan/prices.json's format (default: the embedded eu-west-1 table)")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
 	return fs, &f
