@@ -70,11 +70,11 @@ type alternativeJSON struct {
 
 // JSON returns the plan in --json's form.
 func (pl *Plan) JSON(p *Prices) PlanJSON {
-	w, f, fr, fl := pl.Workload, pl.Flow, pl.Freshness, pl.Files
+	f, fr, fl := pl.Flow, pl.Freshness, pl.Files
+	w := pl.Workload
 	out := PlanJSON{
 		Stack: pl.Stack.Name, StackRegion: pl.Stack.Region, PricesRegion: pl.Region, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
-		Workload: workloadJSON{AvgEPS: w.AvgEPS, PeakEPS: w.PeakEPS, EventBytes: w.EventBytes, BatchShare: w.BatchShare, BatchSize: w.BatchSize,
-			QueriesPerDay: w.QueriesPerDay, ScanMB: w.ScanMB, ErrorShare: w.ErrorShare},
+		Workload:       workloadJSON(w),
 		EventsPerMonth: f.Events, RequestsPerMonth: f.SingleRequests + f.BatchRequests, PeakRequestsPerSec: f.PeakRequestsPerSecond,
 		TotalUSD: pl.TotalUSD, PerMillionEvents: pl.PerMillionEvents, Services: pl.Services, Lines: pl.Lines,
 		Freshness: freshnessJSON{PartitionDiscovery: fr.Discovery,

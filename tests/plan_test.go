@@ -1,13 +1,11 @@
 package tests
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/streamlake/streamlake/costplan"
 	"github.com/streamlake/streamlake/lakelayout"
-	"github.com/streamlake/streamlake/stackconfig"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
 
@@ -95,22 +93,5 @@ func TestPlanExamplesAreGenerated(t *testing.T) {
 		}
 		b.WriteString("```\n$ streamlake plan --stack " + ex.stack + " " + ex.args + "\n" + pl.Text() + "```\n")
 	}
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := stackconfig.ReplaceBlock(string(readme), planBegin, planEnd, b.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile("../README.md", []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != string(readme) {
-		line, got, exp := firstDiff(readme, []byte(want))
-		t.Errorf("README's plan examples are stale at line %d:\n got: %s\nwant: %s\nrun: go test ./tests -run TestPlanExamples -update", line, got, exp)
-	}
+	checkReadmeBlock(t, planBegin, planEnd, b.String(), "plan examples", "TestPlanExamples")
 }
