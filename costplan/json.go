@@ -15,6 +15,7 @@ type PlanJSON struct {
 	TotalUSD           float64            `json:"total_usd"`
 	PerMillionEvents   float64            `json:"per_million_events_usd"`
 	Services           []ServiceTotal     `json:"services"`
+	KinesisOtherMode   KinesisMode        `json:"kinesis_other_mode"`
 	Lines              []Line             `json:"lines"`
 	Freshness          freshnessJSON      `json:"freshness"`
 	Files              filesJSON          `json:"files"`
@@ -76,7 +77,7 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 		Stack: pl.Stack.Name, StackRegion: pl.Stack.Region, PricesRegion: pl.Region, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
 		Workload:       workloadJSON(w),
 		EventsPerMonth: f.Events, RequestsPerMonth: f.SingleRequests + f.BatchRequests, PeakRequestsPerSec: f.PeakRequestsPerSecond,
-		TotalUSD: pl.TotalUSD, PerMillionEvents: pl.PerMillionEvents, Services: pl.Services, Lines: pl.Lines,
+		TotalUSD: pl.TotalUSD, PerMillionEvents: pl.PerMillionEvents, Services: pl.Services, KinesisOtherMode: pl.KinesisOther, Lines: pl.Lines,
 		Freshness: freshnessJSON{PartitionDiscovery: fr.Discovery,
 			WorstDeliverySeconds: fr.Worst.Delivery.Seconds(), TypicalDeliverySeconds: fr.TypicalDelivery.Seconds(),
 			WorstAthenaSeconds: fr.Worst.Athena.Seconds(), TypicalAthenaSeconds: fr.TypicalAthena.Seconds(), CrawlTimeExcluded: pl.Stack.Crawler()},

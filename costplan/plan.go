@@ -62,8 +62,10 @@ type Plan struct {
 	PerMillionEvents float64
 	Freshness        Freshness
 	Files            Files
-	Driver           Driver
-	Warnings         []string
+	// KinesisOther is the stream's cost in the other capacity mode, for comparison.
+	KinesisOther KinesisMode
+	Driver       Driver
+	Warnings     []string
 }
 
 // New computes the plan of workload w on stack s at prices p.
@@ -73,6 +75,9 @@ func New(s Stack, w Workload, p *Prices) (*Plan, error) {
 	}
 	pl, err := compute(s, w, p)
 	if err != nil {
+		return nil, err
+	}
+	if pl.KinesisOther, err = otherMode(pl, p); err != nil {
 		return nil, err
 	}
 	if pl.Driver, err = findDriver(pl, p); err != nil {
@@ -143,6 +148,29 @@ func (pl *Plan) ServiceUSD(svc string) float64 {
 		}
 	}
 	return 0
+}
+
+// KinesisMode is the stream's monthly cost in one capacity mode.
+type KinesisMode struct {
+	Mode   string  `json:"mode"`
+	Shards int     `json:"shards"` // provisioned: the count priced; on-demand: 0
+	USD    float64 `json:"usd"`
+}
+
+// otherMode prices the stream in the capacity mode the stack does not use: on-demand, or
+// provisioned with shardplan's count for the peak.
+func otherMode(pl *Plan, p *Prices) (KinesisMode, error) {
+	s := pl.Stack
+	if s.provisioned() {
+		s.StreamMode, s.ShardCount = awsrules.OnDemand, 0
+	} else {
+		s.StreamMode, s.ShardCount = awsrules.Provisioned, pl.Flow.RecommendedShards
+	}
+	other, err := compute(s, pl.Workload, p)
+	if err != nil {
+		return KinesisMode{}, err
+	}
+	return KinesisMode{Mode: s.StreamMode, Shards: s.ShardCount, USD: other.ServiceUSD(SvcKinesis)}, nil
 }
 
 // provisioned reports whether the stack's stream has provisioned shards.

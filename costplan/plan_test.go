@@ -242,3 +242,22 @@ func TestDriverByHand(t *testing.T) {
 		}
 	}
 }
+
+func TestKinesisOtherModeByHand(t *testing.T) {
+	// prod on-demand: 730 stream-hours x $0.044 = 32.12; in 3.942e9 records x 1,024 B / 2^30 =
+	// 3,759.3842 GB x $0.088 = 330.8258; out 3.942e9 x 362 / 2^30 = 1,328.9983 GB x $0.044 =
+	// 58.4759; 24..168 h held: 543,000 B/s x 3,600 x 144 / 2^30 = 262.1531 GB-months x $0.11 =
+	// 28.8368; shard-level metrics on shardplan's 5 shards: 4 x 5 x $0.30 = 6.00.
+	pl := newPlan(t, prodStack(), prodWorkload)
+	want := 32.12 + 330.8258 + 58.4759 + 28.8368 + 6.00
+	if o := pl.KinesisOther; o.Mode != "ON_DEMAND" || !near(o.USD, want) {
+		t.Errorf("other mode %+v, want ON_DEMAND $%.4f", o, want)
+	}
+	// dev on-demand the other way round: PROVISIONED with shardplan's 1 shard.
+	dev := devStack()
+	dev.StreamMode, dev.ShardCount = "ON_DEMAND", 0
+	pl = newPlan(t, dev, devWorkload)
+	if o := pl.KinesisOther; o.Mode != "PROVISIONED" || o.Shards != 1 || !near(o.USD, 730*0.017+52.56*0.0154) {
+		t.Errorf("dev on-demand: other mode %+v", o)
+	}
+}

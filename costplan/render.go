@@ -59,6 +59,11 @@ func (pl *Plan) writeServices(w *strings.Builder) {
 	for _, t := range pl.Services {
 		fmt.Fprintf(w, "  %s\t%s\t%.1f%%\t%s\n", t.Service, money(t.USD), 100*t.Share, money(t.PerMillionEvents))
 	}
+	o, how := pl.KinesisOther, "on-demand"
+	if o.Mode != "ON_DEMAND" {
+		how = fmt.Sprintf("%d provisioned shards (shardplan for the peak)", o.Shards)
+	}
+	fmt.Fprintf(w, "  Kinesis as %s would cost %s instead of %s\n", how, money(o.USD), money(pl.ServiceUSD(SvcKinesis)))
 }
 
 func (pl *Plan) writeFreshness(w *strings.Builder) {
