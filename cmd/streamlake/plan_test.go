@@ -127,6 +127,7 @@ func TestPlanUsageErrors(t *testing.T) {
 		{[]string{"--stack", "prod", "--avg-eps", "3", "--peak-eps", "2e6", "--event-bytes", "100"}, "--peak-eps 2000000 is out of range: allowed above 0 and at most 1000000"},
 		{[]string{"--stack", "prod", "--avg-eps", "3", "--peak-eps", "3", "--event-bytes", "2000000"}, "--event-bytes 2000000 is out of range: allowed 1..1048576"},
 		{append([]string{"--stack", "prod", "--queries-per-day", "10"}, prodArgs...), "--queries-per-day 10 and --scan-mb 0 go together"},
+		{[]string{"--stack", "prod", "--avg-eps", "0", "--peak-eps", "1", "--event-bytes", "100"}, "--avg-eps 0 is out of range: allowed above 0 and at most 1000000"},
 		{append([]string{"--config", filepath.Join(dir, "prod.yaml")}, prodArgs...), "the file must be named Pulumi.<stack>.yaml"},
 		{append([]string{"--config", filepath.Join(dir, "Pulumi.prod.yaml")}, prodArgs...), "no such file"},
 		{append([]string{"--stack", "prod", "--prices", badPrices}, prodArgs...), `(kinesis.shard_hour): unit must be "shard-hour", got "hour"`},
