@@ -42,6 +42,21 @@ func (c *coster) api() {
 	c.add(SvcAPI, fmt.Sprintf("POST /v1/events/batch (%d events per request)", c.w.BatchSize), batch, "requests", APIRequests, total*(1-share), note)
 }
 
+// WAFCustomRules are the web ACL's own rules: the rate limit per address and the two body
+// limits (components.WAFRules; tests/plan_test.go compares).
+const WAFCustomRules = 3
+
+// waf: the web ACL, its rules and every request it inspects.
+func (c *coster) waf() {
+	if !c.s.WAF {
+		return
+	}
+	c.priced(SvcWAF, "web ACL on the stage", 1, "web ACLs", WAFWebACLMonth, 1, "")
+	rules := WAFCustomRules + c.s.WAFManagedRules
+	c.priced(SvcWAF, "rules", float64(rules), "rules", WAFRuleMonth, 1, fmt.Sprintf("%d own + %d managed rule groups", WAFCustomRules, c.s.WAFManagedRules))
+	c.priced(SvcWAF, "requests inspected", c.f.SingleRequests+c.f.BatchRequests, "requests", WAFRequests, 1e6, "")
+}
+
 func (c *coster) kinesis() {
 	sp := shardplan.Prices{
 		ShardHour: c.p.Unit(ShardHour), PutUnitsPerMillion: c.p.Unit(PutPayloadUnits),

@@ -104,11 +104,12 @@ func (c *coster) cloudwatch() {
 }
 
 // AlarmCount is how many alarms the stack has: components.AlarmSpecs' 16, the silent-stream
-// alarm with alarmSilentMinutes, the partition-count alarm with event-time partitioning and
-// the backup alarm with rawBackup (tests/plan_test.go compares it with AlarmSpecs).
+// alarm with alarmSilentMinutes, the partition-count alarm with event-time partitioning, the
+// backup alarm with rawBackup and the blocked-requests alarm with the WAF
+// (tests/plan_test.go compares it with the alarms the program creates).
 func AlarmCount(s Stack) int {
 	n := 16
-	for _, on := range []bool{s.SilentAlarm, s.EventTimePartitioning, s.RawBackup} {
+	for _, on := range []bool{s.SilentAlarm, s.EventTimePartitioning, s.RawBackup, s.WAF} {
 		if on {
 			n++
 		}

@@ -106,6 +106,10 @@ type Stack struct {
 	// API
 	APIRateLimit   float64
 	APIQuotaPerDay int // 0: no quota
+	// WAF: a web ACL on the stage, with WAFManagedRules managed rule groups besides its own
+	// WAFCustomRules.
+	WAF             bool
+	WAFManagedRules int
 
 	// Catalog: the partitionDiscovery mode's name, whether Athena projects partitions, and
 	// the crawler's schedule ("" without a crawler).

@@ -17,6 +17,7 @@ import (
 // Services, in the order the plan lists them.
 const (
 	SvcAPI        = "API Gateway"
+	SvcWAF        = "WAF"
 	SvcKinesis    = "Kinesis"
 	SvcFirehose   = "Firehose"
 	SvcLambda     = "Lambda"
@@ -27,7 +28,7 @@ const (
 	SvcCloudWatch = "CloudWatch"
 )
 
-var serviceOrder = []string{SvcAPI, SvcKinesis, SvcFirehose, SvcLambda, SvcS3, SvcKMS, SvcGlue, SvcAthena, SvcCloudWatch}
+var serviceOrder = []string{SvcAPI, SvcWAF, SvcKinesis, SvcFirehose, SvcLambda, SvcS3, SvcKMS, SvcGlue, SvcAthena, SvcCloudWatch}
 
 // Line is one charge: a quantity of a priced unit.
 type Line struct {
@@ -96,6 +97,7 @@ func compute(s Stack, w Workload, p *Prices) (*Plan, error) {
 	pl := &Plan{Stack: s, Workload: w, Region: p.Region, Flow: f}
 	c := &coster{p: p, s: s, w: w, f: f}
 	c.api()
+	c.waf()
 	c.kinesis()
 	c.firehose()
 	c.lambda()

@@ -24,7 +24,7 @@ func devStack() Stack {
 // prodStack is Pulumi.prod.yaml with Pulumi.yaml's defaults.
 func prodStack() Stack {
 	return Stack{Name: "prod", Region: "eu-west-1", StreamMode: "PROVISIONED", ShardCount: 4, RetentionHours: 168, ShardLevelMetrics: 4,
-		APIRateLimit: 2000, Discovery: "projection+crawler", Projection: true, CrawlerSchedule: "cron(5 * * * ? *)",
+		APIRateLimit: 2000, WAF: true, WAFManagedRules: 2, Discovery: "projection+crawler", Projection: true, CrawlerSchedule: "cron(5 * * * ? *)",
 		EventTimePartitioning: true, FirehoseBufferMiB: 128, FirehoseBufferSeconds: 300, ProcessorBufferMiB: 1, ProcessorBufferSeconds: 60,
 		RawBackup: true, LambdaMemoryMiB: 1024, RawTransitionDays: 30, RawStorageClass: "GLACIER_IR", RawExpirationDays: 0, ErrorsExpirationDays: 90,
 		Versioning: true, NoncurrentExpirationDays: 90, BytesScannedCutoffMiB: 10240, LogRetentionDays: 90, SilentAlarm: true}
@@ -112,12 +112,16 @@ func TestProdByHand(t *testing.T) {
 	// KMS: 17,520 Kinesis requests; S3 1% of 30,743.4 = 307.434.
 	// Glue: hourly: 730 runs x 2 DPU x 1/6 h = 243.333 DPU-h.
 	// Athena: 200 x 30.41667 = 6,083.333 queries x 500 MiB / 2^20 = 2.900759 TB.
-	// CloudWatch: 16 + 3 (silent, event-time, raw backup) = 19 alarms. Logs: 411,939,000 x 546
+	// WAF: a web ACL, 3 own rules + 2 managed groups, 411.939 M requests inspected.
+	// CloudWatch: 16 + 4 (silent, event-time, raw backup, WAF) = 20 alarms. Logs: 411,939,000 x 546
 	// + 1,360,897 x 600 + 3,942,000 x 300 + 730 x 2,048 = 226,919,327,240 B = 211.3351 GB; kept
 	// 90 / 30.41667 = 2.958904 months x 0.14 = 87.5448 GB-months.
 	checkLines(t, prodStack(), prodWorkload, []wantLine{
 		{"POST /v1/events (", 394.2 / 411.939 * 1417.31541},
 		{"POST /v1/events/batch", 17.739 / 411.939 * 1417.31541},
+		{"web ACL", 5.00},
+		{"rules", (3 + 2) * 1.00},
+		{"requests inspected", 411.939 * 0.60},
 		{"provisioned shards: 4", 2920 * 0.017},
 		{"PUT payload units", 3942 * 0.0154},
 		{"extended retention", 2920 * 0.023},
@@ -140,7 +144,7 @@ func TestProdByHand(t *testing.T) {
 		{"requests from S3", 307.434 / 1e4 * 0.03},
 		{"crawler", 243.333 * 0.44},
 		{"data scanned", 2.900759 * 5.00},
-		{"alarms", 19 * 0.10},
+		{"alarms", 20 * 0.10},
 		{"dashboard", 3.00},
 		{"logs ingested", 211.3351 * 0.57},
 		{"logs stored", 87.5448 * 0.03},

@@ -21,6 +21,9 @@ var pricesJSON []byte
 // Price ids: what each row of the table prices. The table must have each exactly once.
 const (
 	APIRequests               = "apigateway.rest_requests"
+	WAFWebACLMonth            = "waf.web_acl_month"
+	WAFRuleMonth              = "waf.rule_month"
+	WAFRequests               = "waf.requests"
 	ShardHour                 = "kinesis.shard_hour"
 	PutPayloadUnits           = "kinesis.put_payload_units"
 	ExtendedRetentionShardH   = "kinesis.extended_retention_shard_hour"
@@ -63,7 +66,7 @@ var storageClasses = map[string]struct{ storage, transition string }{
 // refused rather than silently misread.
 func units() map[string]string {
 	u := map[string]string{
-		APIRequests: "1M requests", ShardHour: "shard-hour", PutPayloadUnits: "1M PUT payload units",
+		APIRequests: "1M requests", WAFWebACLMonth: "web-ACL-month", WAFRuleMonth: "rule-month", WAFRequests: "1M requests", ShardHour: "shard-hour", PutPayloadUnits: "1M PUT payload units",
 		ExtendedRetentionShardH: "shard-hour", LongTermRetentionGBMonth: "GB-month", OnDemandStreamHour: "stream-hour",
 		OnDemandDataInGB: "GB", OnDemandDataOutGB: "GB", OnDemandExtendedRetention: "GB-month",
 		FirehoseIngestionGB: "GB", FirehoseConversionGB: "GB", FirehosePartitioningGB: "GB",

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/streamlake/streamlake/costplan"
+	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/lakelayout"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
@@ -23,7 +24,7 @@ func planStack(c *slstacks.Config) costplan.Stack {
 	return costplan.Stack{
 		Name: c.Stack, Region: c.Region,
 		StreamMode: c.StreamMode, ShardCount: c.ShardCount, RetentionHours: c.RetentionHours, ShardLevelMetrics: len(c.ShardLevelMetrics),
-		APIRateLimit: c.APIRateLimit, APIQuotaPerDay: c.APIQuotaPerDay,
+		APIRateLimit: c.APIRateLimit, APIQuotaPerDay: c.APIQuotaPerDay, WAF: c.WAF, WAFManagedRules: len(c.WAFManagedRules),
 		Discovery: string(c.PartitionDiscovery), Projection: c.PartitionDiscovery.Projects(), CrawlerSchedule: c.CrawlerSchedule,
 		EventTimePartitioning: c.Partitioning == lakelayout.EventTime,
 		FirehoseBufferMiB:     c.FirehoseBufferMiB, FirehoseBufferSeconds: c.FirehoseBufferSeconds,
@@ -41,7 +42,7 @@ func TestPlanAlarmCount(t *testing.T) {
 	for _, stack := range stacks {
 		for _, set := range []map[string]string{
 			nil, {"alarmSilentMinutes": "0"}, {"alarmSilentMinutes": "15"},
-			{"partitioning": lakelayout.ArrivalTime}, {"rawBackup": "false"},
+			{"partitioning": lakelayout.ArrivalTime}, {"rawBackup": "false"}, {"waf": "false", "protectData": "false"},
 		} {
 			cfg := loadConfig(t, stack, set, nil)
 			res := run(t, stack, set)
@@ -54,7 +55,32 @@ func TestPlanAlarmCount(t *testing.T) {
 			if got := costplan.AlarmCount(planStack(cfg)); got != n {
 				t.Errorf("%s %v: AlarmCount %d, the program creates %d alarms", stack, set, got, n)
 			}
+			checkWAFRules(t, res, cfg)
 		}
+	}
+}
+
+// checkWAFRules: the plan prices as many WAF rules as the web ACL has.
+func checkWAFRules(t *testing.T, res *stacktest.Result, cfg *slstacks.Config) {
+	t.Helper()
+	var acls []*stacktest.Resource
+	for _, r := range res.Resources {
+		if r.Type == "aws:wafv2/webAcl:WebAcl" {
+			acls = append(acls, r)
+		}
+	}
+	if !cfg.WAF {
+		if len(acls) != 0 {
+			t.Errorf("%s: waf false, %d web ACLs", cfg.Stack, len(acls))
+		}
+		return
+	}
+	if len(acls) != 1 {
+		t.Fatalf("%s: %d web ACLs", cfg.Stack, len(acls))
+	}
+	rules, _ := acls[0].Inputs["rules"].([]any)
+	if want := costplan.WAFCustomRules + len(cfg.WAFManagedRules); len(rules) != want {
+		t.Errorf("%s: the web ACL has %d rules, the plan prices %d", cfg.Stack, len(rules), want)
 	}
 }
 

@@ -26,7 +26,7 @@ func stubStack(t *testing.T, name string, s costplan.Stack) {
 // testStack is Pulumi.prod.yaml's values (the costplan tests check the arithmetic).
 func testStack() costplan.Stack {
 	return costplan.Stack{Name: "prod", Region: "eu-west-1", StreamMode: "PROVISIONED", ShardCount: 4, RetentionHours: 168, ShardLevelMetrics: 4,
-		APIRateLimit: 2000, Discovery: "projection+crawler", Projection: true, CrawlerSchedule: "cron(5 * * * ? *)",
+		APIRateLimit: 2000, WAF: true, WAFManagedRules: 2, Discovery: "projection+crawler", Projection: true, CrawlerSchedule: "cron(5 * * * ? *)",
 		EventTimePartitioning: true, FirehoseBufferMiB: 128, FirehoseBufferSeconds: 300, ProcessorBufferMiB: 1, ProcessorBufferSeconds: 60,
 		RawBackup: true, LambdaMemoryMiB: 1024, RawTransitionDays: 30, RawStorageClass: "GLACIER_IR", ErrorsExpirationDays: 90,
 		Versioning: true, NoncurrentExpirationDays: 90, BytesScannedCutoffMiB: 10240, LogRetentionDays: 90, SilentAlarm: true}
