@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/streamlake/streamlake/awsrules"
 )
@@ -39,6 +40,18 @@ type Limit struct {
 	MinOpen bool
 }
 
+// Text is the range as the command's help and errors print it: "0..1", or "above 0 and at
+// most 1000000" when Min itself is not allowed.
+func (l Limit) Text() string {
+	if l.MinOpen {
+		return fmt.Sprintf("above %s and at most %s", num(l.Min), num(l.Max))
+	}
+	return num(l.Min) + ".." + num(l.Max)
+}
+
+// num prints a number without exponent notation: 1000000, not 1e+06.
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
 // Limits are the ranges of the workload values, in flag order. The command registers its
 // flags' ranges from here, so a value the model refuses is refused as a usage error.
 var Limits = []Limit{
@@ -73,11 +86,7 @@ func (w Workload) Validate() error {
 	for i, v := range w.values() {
 		l := Limits[i]
 		if math.IsNaN(v) || v > l.Max || v < l.Min || (l.MinOpen && v == l.Min) {
-			lo := "["
-			if l.MinOpen {
-				lo = "("
-			}
-			errs = append(errs, fmt.Errorf("--%s %g is out of range: allowed %s%g, %g]", l.Flag, v, lo, l.Min, l.Max))
+			errs = append(errs, fmt.Errorf("--%s %s is out of range: allowed %s", l.Flag, num(v), l.Text()))
 		}
 	}
 	if w.PeakEPS < w.AvgEPS {

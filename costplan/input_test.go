@@ -14,12 +14,12 @@ func TestWorkloadValidateNamesFlagValueAndRange(t *testing.T) {
 		change func(*Workload)
 		want   string
 	}{
-		{"avg zero", func(w *Workload) { w.AvgEPS = 0 }, "--avg-eps 0 is out of range: allowed (0, 1e+06]"},
-		{"peak huge", func(w *Workload) { w.PeakEPS = 2e6 }, "--peak-eps 2e+06 is out of range: allowed (0, 1e+06]"},
-		{"bytes", func(w *Workload) { w.EventBytes = 0 }, "--event-bytes 0 is out of range: allowed [1, 1.048576e+06]"},
-		{"share", func(w *Workload) { w.BatchShare = 1.5 }, "--batch-share 1.5 is out of range: allowed [0, 1]"},
-		{"size", func(w *Workload) { w.BatchSize = 501 }, "--batch-size 501 is out of range: allowed [1, 500]"},
-		{"errors", func(w *Workload) { w.ErrorShare = -0.1 }, "--error-share -0.1 is out of range: allowed [0, 1]"},
+		{"avg zero", func(w *Workload) { w.AvgEPS = 0 }, "--avg-eps 0 is out of range: allowed above 0 and at most 1000000"},
+		{"peak huge", func(w *Workload) { w.PeakEPS = 2e6 }, "--peak-eps 2000000 is out of range: allowed above 0 and at most 1000000"},
+		{"bytes", func(w *Workload) { w.EventBytes = 0 }, "--event-bytes 0 is out of range: allowed 1..1048576"},
+		{"share", func(w *Workload) { w.BatchShare = 1.5 }, "--batch-share 1.5 is out of range: allowed 0..1"},
+		{"size", func(w *Workload) { w.BatchSize = 501 }, "--batch-size 501 is out of range: allowed 1..500"},
+		{"errors", func(w *Workload) { w.ErrorShare = -0.1 }, "--error-share -0.1 is out of range: allowed 0..1"},
 		{"nan", func(w *Workload) { w.ScanMB = math.NaN() }, "--scan-mb NaN is out of range"},
 		{"peak below avg", func(w *Workload) { w.PeakEPS = 10 }, "--peak-eps 10 is below --avg-eps 20"},
 		{"batch too big", func(w *Workload) { w.EventBytes, w.BatchSize = 20000, 500 },

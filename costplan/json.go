@@ -3,25 +3,34 @@ package costplan
 // PlanJSON is the plan as `streamlake plan --json` prints it: snake_case keys, amounts in
 // USD, durations in seconds, lists never null.
 type PlanJSON struct {
-	Stack              string             `json:"stack"`
-	StackRegion        string             `json:"stack_region"`
-	PricesRegion       string             `json:"prices_region"`
-	ReportMonth        int                `json:"report_month"`
-	HoursPerMonth      int                `json:"hours_per_month"`
-	Workload           workloadJSON       `json:"workload"`
-	EventsPerMonth     float64            `json:"events_per_month"`
-	RequestsPerMonth   float64            `json:"requests_per_month"`
-	PeakRequestsPerSec float64            `json:"peak_requests_per_second"`
-	TotalUSD           float64            `json:"total_usd"`
-	PerMillionEvents   float64            `json:"per_million_events_usd"`
-	Services           []ServiceTotal     `json:"services"`
-	KinesisOtherMode   KinesisMode        `json:"kinesis_other_mode"`
-	Lines              []Line             `json:"lines"`
-	Freshness          freshnessJSON      `json:"freshness"`
-	Files              filesJSON          `json:"files"`
-	BiggestDriver      driverJSON         `json:"biggest_driver"`
-	Warnings           []string           `json:"warnings"`
-	Prices             map[string]float64 `json:"prices_used"`
+	Stack              string         `json:"stack"`
+	StackRegion        string         `json:"stack_region"`
+	PricesRegion       string         `json:"prices_region"`
+	ReportMonth        int            `json:"report_month"`
+	HoursPerMonth      int            `json:"hours_per_month"`
+	Workload           workloadJSON   `json:"workload"`
+	EventsPerMonth     float64        `json:"events_per_month"`
+	RequestsPerMonth   float64        `json:"requests_per_month"`
+	PeakRequestsPerSec float64        `json:"peak_requests_per_second"`
+	TotalUSD           float64        `json:"total_usd"`
+	PerMillionEvents   float64        `json:"per_million_events_usd"`
+	Services           []ServiceTotal `json:"services"`
+	KinesisOtherMode   KinesisMode    `json:"kinesis_other_mode"`
+	Lines              []Line         `json:"lines"`
+	Freshness          freshnessJSON  `json:"freshness"`
+	Files              filesJSON      `json:"files"`
+	BiggestDriver      driverJSON     `json:"biggest_driver"`
+	Warnings           []string       `json:"warnings"`
+	Prices             []priceJSON    `json:"prices_used"`
+}
+
+// priceJSON is one unit price the plan used.
+type priceJSON struct {
+	ID     string  `json:"id"`
+	Unit   string  `json:"unit"`
+	USD    float64 `json:"usd"`
+	Source string  `json:"source"`
+	Read   string  `json:"read"`
 }
 
 type workloadJSON struct {
@@ -41,9 +50,9 @@ type freshnessJSON struct {
 	TypicalDeliverySeconds float64 `json:"typical_delivery_seconds"`
 	WorstAthenaSeconds     float64 `json:"worst_athena_seconds"`
 	TypicalAthenaSeconds   float64 `json:"typical_athena_seconds"`
-	// Catalog figures are null without a crawler: those engines never see new hours.
-	WorstCatalogSeconds   *float64 `json:"worst_catalog_seconds"`
-	TypicalCatalogSeconds *float64 `json:"typical_catalog_seconds"`
+	// Catalog figures are left out without a crawler: those engines never see new hours.
+	WorstCatalogSeconds   *float64 `json:"worst_catalog_seconds,omitempty"`
+	TypicalCatalogSeconds *float64 `json:"typical_catalog_seconds,omitempty"`
 	CrawlTimeExcluded     bool     `json:"crawl_time_excluded"`
 }
 
@@ -60,7 +69,7 @@ type driverJSON struct {
 	Service      string            `json:"service"`
 	USD          float64           `json:"usd"`
 	Share        float64           `json:"share"`
-	Best         *alternativeJSON  `json:"best"`
+	Best         *alternativeJSON  `json:"best,omitempty"` // left out when no change cuts it
 	Alternatives []alternativeJSON `json:"alternatives"`
 }
 
@@ -84,7 +93,7 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 		Files: filesJSON{ParquetPerPartitionHour: fl.PerPartitionHour, ParquetObjectMiB: fl.ObjectMiB, FilesPerDayQuery: fl.DayQueryFiles,
 			ActivePartitions: fl.ActivePartitions, RawObjectsPerHour: fl.RawPerHour, ErrorObjectsPerHour: fl.ErrorsPerHour},
 		BiggestDriver: driverJSON{Service: pl.Driver.Service, USD: pl.Driver.USD, Share: pl.Driver.Share, Alternatives: []alternativeJSON{}},
-		Warnings:      pl.Warnings, Prices: map[string]float64{},
+		Warnings:      pl.Warnings, Prices: []priceJSON{},
 	}
 	if pl.Stack.Crawler() {
 		worst, typ := fr.Worst.Catalog.Seconds(), fr.TypicalCatalog.Seconds()
@@ -97,8 +106,12 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 			out.BiggestDriver.Best = &aj
 		}
 	}
+	seen := map[string]bool{}
 	for _, l := range pl.Lines {
-		out.Prices[l.PriceID] = p.Unit(l.PriceID)
+		if r := p.Row(l.PriceID); !seen[r.ID] {
+			seen[r.ID] = true
+			out.Prices = append(out.Prices, priceJSON{ID: r.ID, Unit: r.Unit, USD: p.Unit(r.ID), Source: r.Source, Read: r.Read})
+		}
 	}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
