@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/streamlake/streamlake/costplan"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 const planDescription = `
@@ -17,8 +18,8 @@ events; how long an event takes from arrival to queryable (worst case and typica
 stack's partitionDiscovery; how small the lake's files are; and the biggest cost with the
 config or producer change that would cut it most, priced.
 
-The stack is read from Pulumi.yaml and Pulumi.<stack>.yaml in the current directory (--stack)
-or from the file given (--config path/Pulumi.prod.yaml). Prices are the embedded eu-west-1
+The stack is read from Pulumi.yaml and Pulumi.<stack>.yaml of the project around the current
+directory (--stack) or from the file given (--config path/Pulumi.prod.yaml). Prices are the embedded eu-west-1
 table (costplan/prices.json, every row citing its AWS pricing page and the date read);
 --prices FILE gives another region's in the same format. The bill is month 12 of the lake.
 
@@ -37,7 +38,7 @@ type planFlags struct {
 func planFlagSet(_ *env) (*flags, *planFlags) {
 	var f planFlags
 	fs := newFlags("plan", "(--stack S | --config Pulumi.<stack>.yaml) --avg-eps N --peak-eps N --event-bytes B [flags]", planDescription)
-	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack` whose Pulumi.<stack>.yaml (in the current directory) to plan")
+	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack` whose Pulumi.<stack>.yaml (in the project around the current directory) to plan")
 	fs.StringVar(&f.config, "config", "", "stack configuration `file` (Pulumi.<stack>.yaml; its directory holds Pulumi.yaml)")
 	def := costplan.DefaultWorkload()
 	float := func(p *float64, name string, v float64, usage string) {
@@ -74,7 +75,7 @@ func runPlan(_ context.Context, e *env, args []string) int {
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
-	pl, prices, err := makePlan(fs, *f)
+	pl, prices, err := makePlan(e, fs, *f)
 	if err != nil {
 		return fail(e, "plan", err)
 	}
@@ -86,8 +87,8 @@ func runPlan(_ context.Context, e *env, args []string) int {
 }
 
 // makePlan checks the flags, reads the stack and the prices and computes the plan.
-func makePlan(fs *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) {
-	root, stack, err := stackSource(f.stack, f.config)
+func makePlan(e *env, fs *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) {
+	root, stack, err := stackSource(e, f.stack, f.config)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -115,13 +116,22 @@ func makePlan(fs *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) 
 	return pl, prices, err
 }
 
-// stackSource is the project directory and stack name of --stack or --config.
-func stackSource(stack, config string) (root, name string, err error) {
+// stackSource is the project directory and stack name of --stack (the project around the
+// working directory, as shards finds it) or --config.
+func stackSource(e *env, stack, config string) (root, name string, err error) {
 	switch {
 	case (stack == "") == (config == ""):
 		return "", "", usagef("give one of --stack S and --config Pulumi.<stack>.yaml")
 	case stack != "":
-		return ".", stack, nil
+		dir := e.dir
+		if dir == "" {
+			dir = "."
+		}
+		root, err := stackfile.FindRoot(dir)
+		if err != nil {
+			return "", "", fmt.Errorf("stack file of %s: %w", stack, err)
+		}
+		return root, stack, nil
 	}
 	base := filepath.Base(config)
 	name, ok := strings.CutPrefix(base, "Pulumi.")

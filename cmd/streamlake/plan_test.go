@@ -126,7 +126,7 @@ func TestPlanConfigPath(t *testing.T) {
 	if err := os.WriteFile(path, []byte("config: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	root, stack, err := stackSource("", path)
+	root, stack, err := stackSource(&env{}, "", path)
 	if err != nil || root != dir || stack != "staging" {
 		t.Errorf("stackSource(%s) = %q, %q, %v", path, root, stack, err)
 	}
