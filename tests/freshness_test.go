@@ -26,18 +26,11 @@ const (
 // awsrules.WorstCaseFreshness of the real stack files, in every partitionDiscovery mode
 // (`go test ./tests -run TestFreshnessTable -update` rewrites the table).
 func TestFreshnessTableIsGenerated(t *testing.T) {
-	checkReadmeBlock(t, freshnessBegin, freshnessEnd, freshnessTable(t), "freshness table", "TestFreshnessTable")
-}
-
-// checkReadmeBlock compares the README's block between begin and end with content, or
-// rewrites it with -update; test names the test that -update runs.
-func checkReadmeBlock(t *testing.T, begin, end, content, what, test string) {
-	t.Helper()
 	b, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := stackconfig.ReplaceBlock(string(b), begin, end, content)
+	want, err := stackconfig.ReplaceBlock(string(b), freshnessBegin, freshnessEnd, freshnessTable(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +42,7 @@ func checkReadmeBlock(t *testing.T, begin, end, content, what, test string) {
 	}
 	if want != string(b) {
 		line, got, exp := firstDiff(b, []byte(want))
-		t.Errorf("README's %s is stale at line %d:\n got: %s\nwant: %s\nrun: go test ./tests -run %s -update", what, line, got, exp, test)
+		t.Errorf("README's freshness table is stale at line %d:\n got: %s\nwant: %s\nrun: go test ./tests -run TestFreshnessTable -update", line, got, exp)
 	}
 }
 

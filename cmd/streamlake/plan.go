@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,14 +89,14 @@ func runPlan(_ context.Context, e *env, args []string) int {
 }
 
 // makePlan checks the flags, reads the stack and the prices and computes the plan.
-func makePlan(e *env, fs *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) {
+func makePlan(e *env, fl *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) {
 	root, stack, err := stackSource(e, f.stack, f.config)
 	if err != nil {
 		return nil, nil, err
 	}
 	var missing []string
 	for _, name := range []string{"avg-eps", "peak-eps", "event-bytes"} {
-		if !fs.set(name) {
+		if !fl.set(name) {
 			missing = append(missing, "--"+name)
 		}
 	}
@@ -109,6 +111,9 @@ func makePlan(e *env, fs *flags, f planFlags) (*costplan.Plan, *costplan.Prices,
 		return nil, nil, err
 	}
 	s, err := loadStack(root, stack)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, usagef("stack %s: %v", stack, err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/streamlake/streamlake/costplan"
+	"github.com/streamlake/streamlake/internal/testenv"
 )
 
 // stubStack makes loadStack return s for stack name, and restores it after the test.
@@ -129,5 +130,28 @@ func TestPlanConfigPath(t *testing.T) {
 	root, stack, err := stackSource(&env{}, "", path)
 	if err != nil || root != dir || stack != "staging" {
 		t.Errorf("stackSource(%s) = %q, %q, %v", path, root, stack, err)
+	}
+}
+
+// Without a stub the command reads the project's stack files: --stack and --config name the
+// same file, and a stack without a file is a usage error.
+func TestPlanReadsTheStackFiles(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	byStack := cli{t: t}.run(append([]string{"plan", "--stack", "prod", "--json"}, prodArgs...)...)
+	byFile := cli{t: t}.run(append([]string{"plan", "--config", filepath.Join(root, "Pulumi.prod.yaml"), "--json"}, prodArgs...)...)
+	if byStack.code != exitOK || byFile.code != exitOK || byStack.stdout != byFile.stdout {
+		t.Fatalf("--stack prod (exit %d, %s) and --config Pulumi.prod.yaml (exit %d, %s) differ", byStack.code, byStack.stderr, byFile.code, byFile.stderr)
+	}
+	var plan struct {
+		Stack    string  `json:"stack"`
+		TotalUSD float64 `json:"total_usd"`
+	}
+	decodeJSON(t, byStack.stdout, &plan)
+	if plan.Stack != "prod" || plan.TotalUSD < 1000 {
+		t.Errorf("plan of prod: %+v", plan)
+	}
+	r := cli{t: t}.run(append([]string{"plan", "--stack", "nosuch"}, prodArgs...)...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "Pulumi.nosuch.yaml") {
+		t.Errorf("missing stack file: exit %d, %s", r.code, r.stderr)
 	}
 }

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/streamlake/streamlake/costplan"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
-// loadStack reads a stack's configuration (Pulumi.yaml defaults and Pulumi.<stack>.yaml in
-// root) as the plan's plain values.
-//
-// Not done yet: reading the stack files without Pulumi needs package stackconfig
-// (stackconfig.FromFiles), which is not on main. Once it is: return
-// costplan.FromConfig(stackconfig.FromFiles(root, stack, nil)).
+// loadStack reads and validates a stack's configuration (Pulumi.yaml's defaults and
+// Pulumi.<stack>.yaml in root) as the program would, as the plan's plain values. Tests replace
+// it to plan stacks no file describes.
 var loadStack = func(root, stack string) (costplan.Stack, error) {
-	return costplan.Stack{}, fmt.Errorf("reading %s/Pulumi.%s.yaml needs package stackconfig, which is not merged yet", root, stack)
+	c, err := stackconfig.FromFiles(root, stack, nil)
+	if err != nil {
+		return costplan.Stack{}, err
+	}
+	return costplan.FromConfig(c), nil
 }
