@@ -35,39 +35,61 @@ type cronSchedule struct {
 // day-of-month; W, # and L in day-of-week, and a year field other than '*', make the gap
 // depend on things it does not model, and are refused.
 func ScheduleGap(expr string) (time.Duration, error) {
-	if err := CheckSchedule(expr); err != nil {
-		return 0, err
-	}
-	s, err := parseCron(expr)
-	if err != nil {
-		return 0, err
-	}
 	var prev, first time.Time
 	var gap time.Duration
-	from, to := time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)
-	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		if !s.runsOn(d) {
-			continue
+	err := eachRun(expr, func(t time.Time) {
+		if first.IsZero() {
+			first = t
+		} else {
+			gap = max(gap, t.Sub(prev))
 		}
-		for h := range 24 {
-			for m := range 60 {
-				if !s.hours[h] || !s.minutes[m] {
-					continue
-				}
-				t := d.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
-				if first.IsZero() {
-					first = t
-				} else {
-					gap = max(gap, t.Sub(prev))
-				}
-				prev = t
-			}
-		}
+		prev = t
+	})
+	if err != nil {
+		return 0, err
 	}
 	if first.IsZero() || prev.Equal(first) {
 		return 0, fmt.Errorf("schedule %q runs at most once in eight years", expr)
 	}
 	return gap, nil
+}
+
+// ScheduleRunsPerDay returns how often an AWS cron schedule runs per day on average, over the
+// same eight calendar years as ScheduleGap and with the same syntax.
+func ScheduleRunsPerDay(expr string) (float64, error) {
+	runs := 0
+	if err := eachRun(expr, func(time.Time) { runs++ }); err != nil {
+		return 0, err
+	}
+	days := scheduleTo.Sub(scheduleFrom).Hours() / 24
+	return float64(runs) / days, nil
+}
+
+// The eight calendar years (two leap years) schedules are evaluated over.
+var scheduleFrom, scheduleTo = time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// eachRun calls run with every time the schedule runs in the evaluation years, in order.
+func eachRun(expr string, run func(time.Time)) error {
+	if err := CheckSchedule(expr); err != nil {
+		return err
+	}
+	s, err := parseCron(expr)
+	if err != nil {
+		return err
+	}
+	for d := scheduleFrom; d.Before(scheduleTo); d = d.AddDate(0, 0, 1) {
+		if !s.runsOn(d) {
+			continue
+		}
+		for h := range 24 {
+			for m := range 60 {
+				if s.hours[h] && s.minutes[m] {
+					run(d.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute))
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func parseCron(expr string) (*cronSchedule, error) {

@@ -1,6 +1,7 @@
 package awsrules
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,31 @@ func TestScheduleGap(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%s: gap %s, %v; want %s", tt.expr, got, err, tt.want)
 		}
+	}
+}
+
+func TestScheduleRunsPerDay(t *testing.T) {
+	// 2028-2035: 8 years, two of them leap years, 8 x 365 + 2 = 2922 days.
+	tests := []struct {
+		expr string
+		want float64
+	}{
+		{"cron(15 * * * ? *)", 24},
+		{"cron(5 * * * ? *)", 24},
+		{"cron(15 0 * * ? *)", 1},
+		{"cron(0/5 * * * ? *)", 288},
+		{"cron(0 */6 * * ? *)", 4},
+		{"cron(0 0 1 * ? *)", 96.0 / 2922}, // 12 months x 8 years
+		{"cron(0 0 1 JAN ? *)", 8.0 / 2922},
+	}
+	for _, tt := range tests {
+		got, err := ScheduleRunsPerDay(tt.expr)
+		if err != nil || math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: %v runs/day, %v; want %v", tt.expr, got, err, tt.want)
+		}
+	}
+	if _, err := ScheduleRunsPerDay("rate(1 hour)"); err == nil || !strings.Contains(err.Error(), "cron(...) only") {
+		t.Errorf("rate(): error %v", err)
 	}
 }
 

@@ -5,11 +5,11 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/costplan"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/stackconfig"
@@ -68,15 +68,15 @@ func freshnessTable(t *testing.T) string {
 				name += " (default)"
 			}
 			if mode.Crawls() {
-				schedule = fmt.Sprintf("`%s` (%s)", cfg.CrawlerSchedule, duration(f.CrawlerGap))
-				catalog = duration(f.Catalog) + " + C"
+				schedule = fmt.Sprintf("`%s` (%s)", cfg.CrawlerSchedule, costplan.Duration(f.CrawlerGap))
+				catalog = costplan.Duration(f.Catalog) + " + C"
 			}
-			athena := duration(f.Athena)
+			athena := costplan.Duration(f.Athena)
 			if !mode.Projects() {
 				athena += " + C"
 			}
 			fmt.Fprintf(&b, "| %s | %s | %d s + %d s = %s | %s | %s | %s |\n", stack, name,
-				cfg.ProcessorBufferSeconds, cfg.FirehoseBufferSeconds, duration(f.Delivery), schedule, athena, catalog)
+				cfg.ProcessorBufferSeconds, cfg.FirehoseBufferSeconds, costplan.Duration(f.Delivery), schedule, athena, catalog)
 		}
 	}
 	return b.String()
@@ -99,21 +99,4 @@ func stackConfig(t *testing.T, stack string, mode lakelayout.Discovery) *slstack
 		t.Fatalf("%s with %s: %v", stack, mode, err)
 	}
 	return cfg
-}
-
-// duration writes d as "2 min", "1 h 6 min", "24 h" or "1 min 30 s".
-func duration(d time.Duration) string {
-	var parts []string
-	for _, u := range []struct {
-		n    int
-		unit string
-	}{{int(d.Hours()), "h"}, {int(d.Minutes()) % 60, "min"}, {int(d.Seconds()) % 60, "s"}} {
-		if u.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", u.n, u.unit))
-		}
-	}
-	if len(parts) == 0 {
-		return "0 s"
-	}
-	return strings.Join(parts, " ")
 }

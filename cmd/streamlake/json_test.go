@@ -72,6 +72,8 @@ func TestEveryJSONOutputIsSnakeCaseWithoutNull(t *testing.T) {
 	afterIncident := func() time.Time { return incident.Add(2 * time.Hour) }
 	redrive := l.args("redrive", "--prefix", "errors/processing-failed/", "--to-stream", testStream)
 	replay := l.args("replay", "--from", "2026-11-25T10", "--to", "2026-11-25T11", "--to-stream", testStream)
+	stubStack(t, "prod", testStack())
+	plan := []string{"plan", "--stack", "prod", "--avg-eps", "1500", "--peak-eps", "4000", "--event-bytes", "362"}
 	runs := []struct {
 		name string
 		c    cli
@@ -95,6 +97,8 @@ func TestEveryJSONOutputIsSnakeCaseWithoutNull(t *testing.T) {
 		{"redrive, already done", cli{}, redrive},
 		{"replay to a missing stream", cli{}, l.args("replay", "--from", "2026-11-25T10", "--to", "2026-11-25T11", "--to-stream", "no-such-stream", "--max-attempts", "1")},
 		{"replay", cli{}, replay},
+		{"plan", cli{}, plan},
+		{"plan with queries", cli{}, append(plan, "--queries-per-day", "10", "--scan-mb", "100")},
 		{"version", cli{buildInfo: func() (*debug.BuildInfo, bool) { return nil, false }}, []string{"version"}},
 	}
 	seen := map[string]bool{}

@@ -3,6 +3,7 @@
 //	streamlake send     send schema events to the ingest API or straight to Kinesis (load tests)
 //	streamlake verify   post-deploy smoke test: events in, rows out of Athena, with latency
 //	streamlake shards   plan the stream's shard count, its cost and the pull requests to change it
+//	streamlake plan     a workload's monthly cost on a stack, its freshness, and what to change
 //	streamlake status   one screen: stream, traffic, delivery, errors, crawler and alarms
 //	streamlake errors   what failed: error objects grouped by output type, code and message
 //	streamlake redrive  send failed records (errors/) into the stream again, once each
@@ -79,6 +80,8 @@ func init() {
 			func(e *env) *flags { fs, _ := verifyFlagSet(e); return fs }},
 		{"shards", "plan the shard count, its cost, and the pull requests that change it", runShards,
 			func(e *env) *flags { fs, _ := shardsFlagSet(e); return fs }},
+		{"plan", "a workload's monthly cost on a stack, how fresh its data is, and what to change", runPlan,
+			func(e *env) *flags { fs, _ := planFlagSet(e); return fs }},
 		{"status", "one screen: stream, last hour's traffic, delivery, errors, crawler and alarms", runStatus,
 			func(e *env) *flags { fs, _ := statusFlagSet(e); return fs }},
 		{"errors", "what failed: error objects grouped by output type, error code and message", runErrors,

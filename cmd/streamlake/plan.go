@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/streamlake/streamlake/costplan"
+	"github.com/streamlake/streamlake/stackfile"
+)
+
+const planDescription = `
+What a month of a workload costs on a stack's configuration, service by service (API Gateway,
+Kinesis, Firehose, Lambda, S3, KMS, Glue, Athena, CloudWatch), in total and per million
+events; how long an event takes from arrival to queryable (worst case and typical) for the
+stack's partitionDiscovery; how small the lake's files are; and the biggest cost with the
+config or producer change that would cut it most, priced.
+
+The stack is read from Pulumi.yaml and Pulumi.<stack>.yaml of the project around the current
+directory (--stack) or from the file given (--config path/Pulumi.prod.yaml). Prices are the embedded eu-west-1
+table (costplan/prices.json, every row citing its AWS pricing page and the date read);
+--prices FILE gives another region's in the same format. The bill is month 12 of the lake.
+
+Examples:
+  streamlake plan --stack prod --avg-eps 1500 --peak-eps 4000 --event-bytes 362
+  streamlake plan --config Pulumi.dev.yaml --avg-eps 20 --peak-eps 20 --event-bytes 400 --queries-per-day 50 --scan-mb 5 --json`
+
+type planFlags struct {
+	stack, config, prices string
+	json                  bool
+	w                     costplan.Workload
+}
+
+// planFlagSet registers plan's flags; the workload's ranges are costplan.Limits, so the flags
+// refuse exactly what the model refuses.
+func planFlagSet(_ *env) (*flags, *planFlags) {
+	var f planFlags
+	fs := newFlags("plan", "(--stack S | --config Pulumi.<stack>.yaml) --avg-eps N --peak-eps N --event-bytes B [flags]", planDescription)
+	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack` whose Pulumi.<stack>.yaml (in the project around the current directory) to plan")
+	fs.StringVar(&f.config, "config", "", "stack configuration `file` (Pulumi.<stack>.yaml; its directory holds Pulumi.yaml)")
+	def := costplan.DefaultWorkload()
+	float := func(p *float64, name string, v float64, usage string) {
+		l := limit(name)
+		fs.floatVar(p, name, v, l.Min, l.Max, l.MinOpen, usage)
+	}
+	float(&f.w.AvgEPS, "avg-eps", 0, "average events per second over the month, `n` (required)")
+	float(&f.w.PeakEPS, "peak-eps", 0, "busiest sustained events per second, `n` (required)")
+	float(&f.w.EventBytes, "event-bytes", 0, "average event size in `bytes` as sent (required)")
+	float(&f.w.BatchShare, "batch-share", def.BatchShare, "`share` (0..1) of events sent through /v1/events/batch")
+	l := limit("batch-size")
+	fs.intVar(&f.w.BatchSize, "batch-size", def.BatchSize, int(l.Min), int(l.Max), "events per batch request, `n`")
+	float(&f.w.QueriesPerDay, "queries-per-day", 0, "Athena queries a day, `n` (with --scan-mb)")
+	float(&f.w.ScanMB, "scan-mb", 0, "MiB each query scans, `n` (with --queries-per-day)")
+	float(&f.w.ErrorShare, "error-share", def.ErrorShare, "`share` (0..1) of events the transform rejects to errors/")
+	fs.StringVar(&f.prices, "prices", "", "price table `file` in costplan/prices.json's format (default: the embedded eu-west-1 table)")
+	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
+	return fs, &f
+}
+
+// limit is the workload value's range behind flag name (the zero range if costplan.Limits
+// has none: TestEveryNumericFlagIsRanged then fails on the flag's default).
+func limit(name string) costplan.Limit {
+	for _, l := range costplan.Limits {
+		if l.Flag == name {
+			return l
+		}
+	}
+	return costplan.Limit{Flag: name}
+}
+
+func runPlan(_ context.Context, e *env, args []string) int {
+	fs, f := planFlagSet(e)
+	if code, exit := parse(e, fs, args); exit {
+		return code
+	}
+	pl, prices, err := makePlan(e, fs, *f)
+	if err != nil {
+		return fail(e, "plan", err)
+	}
+	if f.json {
+		return printed(e, "plan", writeJSON(e.stdout, pl.JSON(prices)))
+	}
+	_, err = fmt.Fprint(e.stdout, pl.Text())
+	return printed(e, "plan", err)
+}
+
+// makePlan checks the flags, reads the stack and the prices and computes the plan.
+func makePlan(e *env, fl *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) {
+	root, stack, err := stackSource(e, f.stack, f.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	var missing []string
+	for _, name := range []string{"avg-eps", "peak-eps", "event-bytes"} {
+		if !fl.set(name) {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, nil, usagef("%s required", strings.Join(missing, ", "))
+	}
+	if err := f.w.Validate(); err != nil {
+		return nil, nil, usagef("%v", err)
+	}
+	prices, err := readPrices(f.prices)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := loadStack(root, stack)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, usagef("stack %s: %v", stack, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	pl, err := costplan.New(s, f.w, prices)
+	return pl, prices, err
+}
+
+// stackSource is the project directory and stack name of --stack (the project around the
+// working directory, as shards finds it) or --config.
+func stackSource(e *env, stack, config string) (root, name string, err error) {
+	switch {
+	case (stack == "") == (config == ""):
+		return "", "", usagef("give one of --stack S and --config Pulumi.<stack>.yaml")
+	case stack != "":
+		dir := e.dir
+		if dir == "" {
+			dir = "."
+		}
+		root, err := stackfile.FindRoot(dir)
+		if err != nil {
+			return "", "", fmt.Errorf("stack file of %s: %w", stack, err)
+		}
+		return root, stack, nil
+	}
+	base := filepath.Base(config)
+	name, ok := strings.CutPrefix(base, "Pulumi.")
+	name, yaml := strings.CutSuffix(name, ".yaml")
+	if !ok || !yaml || name == "" || strings.Contains(name, ".") {
+		return "", "", usagef("--config %s: the file must be named Pulumi.<stack>.yaml", config)
+	}
+	if _, err := os.Stat(config); err != nil {
+		return "", "", usagef("--config %s: %v", config, err)
+	}
+	return filepath.Dir(config), name, nil
+}
+
+// readPrices reads --prices, or the embedded table.
+func readPrices(path string) (*costplan.Prices, error) {
+	if path == "" {
+		return costplan.DefaultPrices()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--prices: %v", err)
+	}
+	p, err := costplan.ParsePrices(b)
+	if err != nil {
+		return nil, usagef("--prices %s:\n%v", path, err)
+	}
+	return p, nil
+}
