@@ -24,12 +24,6 @@ func allPolicies(t Target) map[string][]Policy {
 	return map[string][]Policy{"preview": PreviewPolicies(t), "deploy": DeployPolicies(t)}
 }
 
-// iamMatch reports whether an IAM resource pattern (* any run, ? one character) matches s.
-func iamMatch(pattern, s string) bool {
-	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
-	return regexp.MustCompile(re).MatchString(s)
-}
-
 // allowed reports whether any Allow statement of the policies grants action on resource
 // (conditions aside).
 func allowed(ps []Policy, action, resource string) bool {
@@ -39,7 +33,7 @@ func allowed(ps []Policy, action, resource string) bool {
 				continue
 			}
 			for _, r := range st.Resource {
-				if iamMatch(r, resource) {
+				if iampolicy.Match(r, resource) {
 					return true
 				}
 			}
