@@ -24,7 +24,8 @@ type LakeArgs struct {
 	RawTransitionDays int
 	RawStorageClass   string
 	RawExpirationDays int
-	// ErrorsExpirationDays and ResultsExpirationDays expire failed records and query results.
+	// ErrorsExpirationDays and ResultsExpirationDays expire failed records (and the recovery
+	// markers under redrive/) and query results.
 	ErrorsExpirationDays  int
 	ResultsExpirationDays int
 	// NoncurrentExpirationDays expires old versions when versioning is on.
@@ -206,6 +207,10 @@ func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {
 	}
 	errs := prefixRule("expire-errors", lakelayout.ErrorsPrefix)
 	errs.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.ErrorsExpirationDays)}
+	// A marker is written when its object is redriven or replayed, so it outlives the error
+	// object it records (exactly once holds while that object exists).
+	markers := prefixRule("expire-redrive-markers", lakelayout.RedrivePrefix)
+	markers.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.ErrorsExpirationDays)}
 	results := prefixRule("expire-query-results", lakelayout.ResultsPrefix)
 	results.Expiration = &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.ResultsExpirationDays)}
 	all := prefixRule("abort-incomplete-uploads", "")
@@ -213,7 +218,7 @@ func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {
 	if a.Versioning {
 		all.NoncurrentVersionExpiration = &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(a.NoncurrentExpirationDays)}
 	}
-	rules := s3.BucketLifecycleConfigurationV2RuleArray{errs, results, all}
+	rules := s3.BucketLifecycleConfigurationV2RuleArray{errs, markers, results, all}
 	// S3 rejects a rule without an action: keeping raw/ in STANDARD forever needs no rule.
 	if a.RawTransitionDays > 0 || a.RawExpirationDays > 0 {
 		rules = append(rules, raw)

@@ -42,3 +42,32 @@ func TestAssumeRoleAndWhen(t *testing.T) {
 		t.Errorf("When shared the operator's map: %+v %+v", a.Condition, b.Condition)
 	}
 }
+
+func TestAllows(t *testing.T) {
+	doc := New(
+		Allow("Logs", []string{"logs:CreateLogGroup"}, "arn:aws:logs:eu-west-1:1:log-group:app-?-*").
+			When("StringEquals", "aws:RequestTag/stack", "dev").When("Null", "aws:ResourceTag/stack", "true"),
+		Allow("Pass", []string{"iam:PassRole"}, "arn:aws:iam::1:role/fn-*").When("StringLike", "iam:PassedToService", "lambda.*"),
+		Statement{Effect: "Deny", Action: StringList{"s3:GetObject"}, Resource: StringList{"*"}},
+		Allow("Odd", []string{"s3:GetObject"}, "*").When("NumericLessThan", "s3:TlsVersion", "1.2"),
+	)
+	dev := map[string]string{"aws:RequestTag/stack": "dev"}
+	for _, tc := range []struct {
+		action, resource string
+		context          map[string]string
+		want             bool
+	}{
+		{"logs:CreateLogGroup", "arn:aws:logs:eu-west-1:1:log-group:app-a-1", dev, true},
+		{"logs:CreateLogGroup", "arn:aws:logs:eu-west-1:1:log-group:app-ab-1", dev, false},
+		{"logs:CreateLogGroup", "arn:aws:logs:eu-west-1:1:log-group:app-a-1", map[string]string{"aws:RequestTag/stack": "prod"}, false},
+		{"logs:CreateLogGroup", "arn:aws:logs:eu-west-1:1:log-group:app-a-1", nil, false},
+		{"logs:DeleteLogGroup", "arn:aws:logs:eu-west-1:1:log-group:app-a-1", dev, false},
+		{"iam:PassRole", "arn:aws:iam::1:role/fn-x", map[string]string{"iam:PassedToService": "lambda.amazonaws.com"}, true},
+		{"iam:PassRole", "arn:aws:iam::1:role/fn-x", map[string]string{"iam:PassedToService": "glue.amazonaws.com"}, false},
+		{"s3:GetObject", "arn:aws:s3:::b/k", map[string]string{"s3:TlsVersion": "1.0"}, false},
+	} {
+		if got := doc.Allows(tc.action, tc.resource, tc.context); got != tc.want {
+			t.Errorf("Allows(%s, %s, %v) = %v, want %v", tc.action, tc.resource, tc.context, got, tc.want)
+		}
+	}
+}

@@ -19,6 +19,9 @@ const (
 	RawPrefix     = "raw/"
 	ErrorsPrefix  = "errors/"
 	ResultsPrefix = "athena-results/"
+	// RedrivePrefix holds the recovery commands' markers (internal/recovery's MarkerRoot),
+	// which the lake's lifecycle expires with the errors they record.
+	RedrivePrefix = "redrive/"
 )
 
 // Partitioning modes of the lake.

@@ -9,7 +9,9 @@ import (
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/internal/recovery"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -256,6 +258,34 @@ func TestExportsAreComplete(t *testing.T) {
 		}
 		if res.Exports["streamName"] != one(t, res, tStream).Str("name") {
 			t.Errorf("%s: streamName export %v", stack, res.Exports["streamName"])
+		}
+	}
+}
+
+// The recovery commands' markers (recovery.MarkerRoot, under redrive/) expire with the errors
+// they record, so the lake does not keep them forever.
+func TestRedriveMarkersExpireWithTheErrors(t *testing.T) {
+	if !strings.HasPrefix(recovery.MarkerRoot, lakelayout.RedrivePrefix) {
+		t.Fatalf("recovery.MarkerRoot %q is not under lakelayout.RedrivePrefix %q, which the lifecycle rule expires", recovery.MarkerRoot, lakelayout.RedrivePrefix)
+	}
+	for _, tc := range []struct {
+		stack string
+		cfg   map[string]string
+	}{{"dev", nil}, {"prod", nil}, {"dev", map[string]string{"errorsExpirationDays": "3"}}} {
+		cfg, err := loadConfigErr(tc.stack, tc.cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []any
+		for _, rule := range one(t, run(t, tc.stack, tc.cfg), tLifecycle).List("rules") {
+			if stacktest.Path(rule, "filter.prefix") == lakelayout.RedrivePrefix {
+				found = append(found, rule)
+			}
+		}
+		if len(found) != 1 || stacktest.Path(found[0], "status") != "Enabled" ||
+			stacktest.Path(found[0], "expiration.days") != float64(cfg.ErrorsExpirationDays) {
+			t.Errorf("%s %v: lifecycle rules for %s: %v, want one enabled rule expiring after errorsExpirationDays (%d)",
+				tc.stack, tc.cfg, lakelayout.RedrivePrefix, found, cfg.ErrorsExpirationDays)
 		}
 	}
 }

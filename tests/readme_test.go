@@ -2,6 +2,8 @@ package tests
 
 import (
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -55,4 +57,34 @@ func loadConfigErr(stack string, config map[string]string, unset []string) (*sls
 		return err
 	}})
 	return cfg, err
+}
+
+// inlineCommand is an inline code span that runs an ops command with flags (it may wrap
+// across lines in the Markdown source).
+var inlineCommand = regexp.MustCompile("`(?:go run \\./cmd/)?streamlake ([a-z]+) (--[^`]*)`")
+
+// Every example of an ops command in the README and docs/ names the stack it runs against:
+// without --stack the command reads whichever stack happens to be selected, so a copied
+// example may act on prod.
+func TestOpsExamplesNameTheirStack(t *testing.T) {
+	files, err := filepath.Glob("../docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := 0
+	for _, f := range append(files, "../README.md") {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range inlineCommand.FindAllStringSubmatch(string(b), -1) {
+			examples++
+			if !strings.Contains(m[2], "--stack") {
+				t.Errorf("%s: `streamlake %s %s` does not name --stack", filepath.Base(f), m[1], strings.Join(strings.Fields(m[2]), " "))
+			}
+		}
+	}
+	if examples < 10 {
+		t.Fatalf("found %d command examples: is the pattern still matching the docs?", examples)
+	}
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -92,7 +92,7 @@ func FuzzTransform(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := testenv.CheckFirehoseResponse(s, ev, resp)
+		res, err := firehosecheck.Response(s, ev, resp)
 		if err != nil {
 			t.Fatalf("%v\nresponse: %s", err, resp)
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -74,7 +74,7 @@ func TestGlueColumns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := testenv.CheckFirehoseRecord(s, r.JSON)
+			out, err := firehosecheck.Record(s, r.JSON)
 			if err != nil {
 				t.Fatalf("%v: %s", err, r.JSON)
 			}

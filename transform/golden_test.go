@@ -13,7 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -77,7 +77,7 @@ func TestGolden(t *testing.T) {
 				if err := json.Unmarshal(payload, &ev); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := testenv.CheckFirehoseResponse(schema.Default(), &ev, resp); err != nil {
+				if _, err := firehosecheck.Response(schema.Default(), &ev, resp); err != nil {
 					t.Fatal(err)
 				}
 				var pretty bytes.Buffer

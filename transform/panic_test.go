@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -37,7 +37,7 @@ func TestPanicFailsOneRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := testenv.CheckFirehoseResponse(schema.Default(), ev, resp)
+	res, err := firehosecheck.Response(schema.Default(), ev, resp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -252,7 +252,7 @@ func TestAccept(t *testing.T) {
 			if string(r.JSON) != c.want {
 				t.Fatalf("got  %s\nwant %s", r.JSON, c.want)
 			}
-			if _, err := testenv.CheckFirehoseRecord(schema.Default(), r.JSON); err != nil {
+			if _, err := firehosecheck.Record(schema.Default(), r.JSON); err != nil {
 				t.Fatal(err)
 			}
 			k := r.PartitionKeys
@@ -328,7 +328,7 @@ func TestOtherTypes(t *testing.T) {
 	if !strings.HasSuffix(string(r.JSON), `"ingested_at":"2024-05-01T12:00:00.000Z","views":9223372036854775807,"muted":true,"started_at":"2024-05-01T11:46:40.000Z"}`) {
 		t.Fatalf("got %s", r.JSON)
 	}
-	if _, err := testenv.CheckFirehoseRecord(s, r.JSON); err != nil {
+	if _, err := firehosecheck.Record(s, r.JSON); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []reject{

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -231,7 +231,7 @@ func TestWorstCaseBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := testenv.CheckFirehoseResponse(schema.Default(), &ev, resp)
+	res, err := firehosecheck.Response(schema.Default(), &ev, resp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestResponseBudget(t *testing.T) {
 	if len(resp) > MaxResponseBytes {
 		t.Fatalf("response %d bytes", len(resp))
 	}
-	res, err := testenv.CheckFirehoseResponse(schema.Default(), ev, resp)
+	res, err := firehosecheck.Response(schema.Default(), ev, resp)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,13 @@ type AppStack struct {
 	// repo:OWNER/NAME:environment:<name>). A job with `environment:` gets this subject, never
 	// the branch one: restrict the environment's deployment branches in GitHub.
 	DeployEnvironment string `json:"deployEnvironment,omitempty"`
+	// PreviewEnvironment, when set, is the only GitHub environment whose jobs may assume the
+	// preview role (subject repo:OWNER/NAME:environment:<name>) instead of any pull request
+	// (repo:OWNER/NAME:pull_request). A preview decrypts the stack's secrets and a pull
+	// request can change the workflow, so a stack whose secrets matter (prod) previews in an
+	// environment with required reviewers: a pull request that drops the environment gets
+	// no credentials.
+	PreviewEnvironment string `json:"previewEnvironment,omitempty"`
 }
 
 // The placeholder of the example stack file: it fails validation so that an unedited copy
@@ -75,7 +82,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	}
 	c.OIDCProviderARN = cfg.Get("oidcProviderArn")
 	if err := cfg.TryObject("appStacks", &c.AppStacks); err != nil && !errors.Is(err, config.ErrMissingVar) {
-		errs = append(errs, fmt.Errorf("appStacks: %w (expected a map of stack name to {region, deployBranch, deployEnvironment})", err))
+		errs = append(errs, fmt.Errorf("appStacks: %w (expected a map of stack name to {region, deployBranch, deployEnvironment, previewEnvironment})", err))
 	}
 	region, err := config.New(ctx, "aws").Try("region")
 	if err != nil {
@@ -132,7 +139,29 @@ func (c *Config) Validate() error {
 		}
 		suffixes[sfx] = name
 	}
+	errs = append(errs, c.checkPreviewEnvironments()...)
 	return errors.Join(errs...)
+}
+
+// checkPreviewEnvironments refuses a preview environment that is also a deploy environment:
+// a preview job there (any pull request's, once approved for a preview) would get the
+// subject the deploy role trusts.
+func (c *Config) checkPreviewEnvironments() []error {
+	deployers := map[string]string{}
+	for _, name := range c.StackNames() {
+		if e := c.AppStacks[name].DeployEnvironment; e != "" {
+			deployers[e] = name
+		}
+	}
+	var errs []error
+	for _, name := range c.StackNames() {
+		e := c.AppStacks[name].PreviewEnvironment
+		if other, ok := deployers[e]; ok && e != "" {
+			errs = append(errs, fmt.Errorf("appStacks.%s: previewEnvironment %q is appStacks.%s's deployEnvironment: "+
+				"pull-request previews would get the subject its deploy role trusts; use an environment of its own (e.g. %s-preview)", name, e, other, name))
+		}
+	}
+	return errs
 }
 
 func (s AppStack) validate(name string) []error {
@@ -155,12 +184,14 @@ func (s AppStack) validate(name string) []error {
 			add("deployBranch %q must be a plain branch name such as main (no refs/heads/ prefix, no '..', no leading '/' or '-')", b)
 		}
 	}
-	if e := s.DeployEnvironment; e != "" {
+	for _, kv := range [][2]string{{"deployEnvironment", s.DeployEnvironment}, {"previewEnvironment", s.PreviewEnvironment}} {
+		key, e := kv[0], kv[1]
 		switch {
+		case e == "":
 		case strings.ContainsAny(e, wildcards):
-			add("deployEnvironment %q contains a wildcard: name exactly one GitHub environment (e.g. production)", e)
+			add("%s %q contains a wildcard: name exactly one GitHub environment (e.g. production)", key, e)
 		case !environmentRE.MatchString(e):
-			add("deployEnvironment %q must be a GitHub environment name of letters, digits, '.', '_' or '-'", e)
+			add("%s %q must be a GitHub environment name of letters, digits, '.', '_' or '-'", key, e)
 		}
 	}
 	if s.Region != "" && !regionRE.MatchString(s.Region) {

@@ -21,7 +21,7 @@ func TestValidConfigPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.AppStacks["dev"] = AppStack{DeployBranch: "main"}
-	c.AppStacks["eu-prod"] = AppStack{DeployBranch: "release/2024", DeployEnvironment: "production.eu"}
+	c.AppStacks["eu-prod"] = AppStack{DeployBranch: "release/2024", DeployEnvironment: "production.eu", PreviewEnvironment: "production.eu-preview"}
 	c.OIDCProviderARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
@@ -46,6 +46,15 @@ func TestConfigRefusesOpenTrust(t *testing.T) {
 		{"wildcard branch", func(c *Config) { c.AppStacks["dev"] = AppStack{DeployBranch: "release/*"} }, `appStacks.dev: deployBranch "release/*" contains a wildcard`},
 		{"branch as a ref", func(c *Config) { c.AppStacks["dev"] = AppStack{DeployBranch: "refs/heads/main"} }, "appStacks.dev: deployBranch"},
 		{"wildcard environment", func(c *Config) { c.AppStacks["prod"] = AppStack{DeployEnvironment: "prod*"} }, `appStacks.prod: deployEnvironment "prod*" contains a wildcard`},
+		{"wildcard preview environment", func(c *Config) {
+			c.AppStacks["prod"] = AppStack{DeployEnvironment: "production", PreviewEnvironment: "prod-*"}
+		}, `appStacks.prod: previewEnvironment "prod-*" contains a wildcard`},
+		{"preview in the deploy environment", func(c *Config) {
+			c.AppStacks["prod"] = AppStack{DeployEnvironment: "production", PreviewEnvironment: "production"}
+		}, `appStacks.prod: previewEnvironment "production" is appStacks.prod's deployEnvironment`},
+		{"preview in another stack's deploy environment", func(c *Config) {
+			c.AppStacks["prod"] = AppStack{DeployEnvironment: "production", PreviewEnvironment: "dev"}
+		}, `appStacks.prod: previewEnvironment "dev" is appStacks.dev's deployEnvironment`},
 		{"missing sub restriction", func(c *Config) { c.AppStacks["prod"] = AppStack{Region: "eu-west-1"} }, "appStacks.prod: set deployBranch or deployEnvironment"},
 		{"no stacks", func(c *Config) { c.AppStacks = nil }, "appStacks is empty"},
 		{"bad stack name", func(c *Config) { c.AppStacks["Prod!"] = AppStack{DeployBranch: "main"} }, "appStacks.Prod!: the stack name"},

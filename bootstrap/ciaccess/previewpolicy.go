@@ -37,6 +37,9 @@ func PreviewPolicies(t Target) []Policy {
 			t.arn("sns", alarmTopicName+"-*"))),
 		// Subscriptions are addressed as <topic ARN>:<id>; tag conditions are not evaluated on them.
 		iampolicy.Allow("ReadSubscriptions", []string{"sns:GetSubscriptionAttributes"}, t.arn("sns", alarmTopicName+"-*")),
+		iampolicy.Allow("ReadWebACL", []string{"wafv2:GetWebACL", "wafv2:ListTagsForResource", "wafv2:GetLoggingConfiguration", "wafv2:GetWebACLForResource"},
+			t.webACLARN()),
+		iampolicy.Allow("ReadWebACLStage", []string{"wafv2:GetWebACLForResource"}, t.apigw("/restapis/*/stages/*")),
 		// REST APIs, usage plans and the account setting; not /apikeys/*, whose GET returns key values.
 		iampolicy.Allow("ReadAPI", []string{"apigateway:GET"},
 			t.apigw("/restapis"), t.apigw("/restapis/*"), t.apigw("/usageplans"), t.apigw("/usageplans/*"), t.apigw("/account"), t.apigw("/tags/*")),

@@ -36,8 +36,8 @@ func (a *StackAccessArgs) Validate() error {
 }
 
 // StackAccess is CI's access to one app stack: a KMS key for the stack's Pulumi secrets, a
-// preview role pull requests assume and a deploy role only the configured branch or GitHub
-// environment can assume.
+// preview role pull requests (or only its preview environment's jobs) assume and a deploy
+// role only the configured branch or GitHub environment can assume.
 type StackAccess struct {
 	pulumi.ResourceState
 	PreviewRoleArn pulumi.StringOutput `pulumi:"previewRoleArn"`
@@ -74,7 +74,7 @@ func NewStackAccess(ctx *pulumi.Context, name string, args *StackAccessArgs, opt
 		}
 	}).(pulumi.AnyOutput)
 	roles := []ciRole{
-		{Kind: "preview", Subjects: PreviewSubjects(args.Repository), Policies: PreviewPolicies,
+		{Kind: "preview", Subjects: PreviewSubjects(args.Repository, args.AppStack), Policies: PreviewPolicies,
 			Description: fmt.Sprintf("GitHub Actions pull requests of %s: preview %s stack %s (read only)", args.Repository, args.AppProject, args.Stack)},
 		{Kind: "deploy", Subjects: DeploySubjects(args.Repository, args.AppStack), Policies: DeployPolicies,
 			Description: fmt.Sprintf("GitHub Actions of %s: deploy %s stack %s", args.Repository, args.AppProject, args.Stack)},

@@ -116,12 +116,18 @@ func (t Target) logGroupARNs() []string {
 	for _, g := range autoLogGroups {
 		groups = append(groups, g+"-*")
 	}
-	groups = append(groups, executionLogsName+"*", crawlerLogsName+"*-"+t.names().CrawlerSecurity)
+	// The WAF's log group has the exact name AWS WAF requires (aws-waf-logs-<project>-<stack>).
+	groups = append(groups, executionLogsName+"*", crawlerLogsName+"*-"+t.names().CrawlerSecurity, t.names().WAFLogs)
 	var out []string
 	for _, g := range groups {
 		out = append(out, t.arn("logs", "log-group:"+g), t.arn("logs", "log-group:"+g+":*"))
 	}
 	return out
+}
+
+// webACLARN is the stack's web ACL (regional/webacl/<name>/<id>).
+func (t Target) webACLARN() string {
+	return t.arn("wafv2", "regional/webacl/"+t.names().WebACL+"/*")
 }
 
 // roleARNs are the ARNs of the app's IAM roles.

@@ -13,9 +13,14 @@ const (
 	GitHubOIDCAudience = "sts.amazonaws.com"
 )
 
-// PreviewSubjects are the token subjects that may assume an app stack's preview role: pull
-// request workflows of the repository (forks get no OIDC token).
-func PreviewSubjects(repository string) []string {
+// PreviewSubjects are the token subjects that may assume an app stack's preview role: jobs in
+// its preview environment when it has one (required reviewers approve each run), otherwise
+// pull request workflows of the repository (forks get no OIDC token). Never both: a pull
+// request could drop the environment from the workflow.
+func PreviewSubjects(repository string, s AppStack) []string {
+	if s.PreviewEnvironment != "" {
+		return []string{"repo:" + repository + ":environment:" + s.PreviewEnvironment}
+	}
 	return []string{"repo:" + repository + ":pull_request"}
 }
 

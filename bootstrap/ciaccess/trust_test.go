@@ -66,13 +66,34 @@ func sameSet(a, b []string) bool {
 	return slices.Equal(a, b)
 }
 
-// Every role the example account creates trusts exactly the repository: pull requests for the
-// preview roles, the GitHub environment of deploy.yml's job for the deploy roles.
+// checkPreviewTrust is checkTrust for a stack's preview role: a stack with a preview
+// environment must trust that environment alone, never pull_request, which any pull request
+// gets whatever it does to the workflow.
+func checkPreviewTrust(doc iampolicy.Document, repository string, s AppStack) error {
+	var errs []error
+	if s.PreviewEnvironment != "" {
+		for _, st := range doc.Statement {
+			for _, keys := range st.Condition {
+				for _, sub := range keys[GitHubOIDCHost+":sub"] {
+					if !strings.Contains(sub, ":environment:") {
+						errs = append(errs, fmt.Errorf("%s: sub %q: the stack previews in environment %s, so the role must trust only "+
+							"that environment (a pull request can drop it from the workflow)", st.Sid, sub, s.PreviewEnvironment))
+					}
+				}
+			}
+		}
+	}
+	return errors.Join(append(errs, checkTrust(doc, repository, PreviewSubjects(repository, s)))...)
+}
+
+// Every role the example account creates trusts exactly the repository: pull requests for
+// dev's preview role, the prod-preview environment for prod's, the GitHub environment of
+// deploy.yml's job for the deploy roles.
 func TestEveryTrustPolicyNamesTheRepositoryExactly(t *testing.T) {
 	o := runBootstrap(t, nil)
 	want := map[string][]string{
 		"streamlake-dev-ci-preview":  {"repo:acme/streamlake:pull_request"},
-		"streamlake-prod-ci-preview": {"repo:acme/streamlake:pull_request"},
+		"streamlake-prod-ci-preview": {"repo:acme/streamlake:environment:prod-preview"},
 		"streamlake-dev-ci-deploy":   {"repo:acme/streamlake:environment:dev"},
 		"streamlake-prod-ci-deploy":  {"repo:acme/streamlake:environment:production"},
 	}
@@ -90,6 +111,55 @@ func TestEveryTrustPolicyNamesTheRepositoryExactly(t *testing.T) {
 		if err := checkTrust(policyOf(t, r, "assumeRolePolicy"), testRepository, w); err != nil {
 			t.Errorf("role %s trust policy:\n%v", name, err)
 		}
+	}
+	stacks := exampleAppStacks(t)
+	for stack, s := range stacks {
+		r := o.named("aws:iam/role:Role", stack+"-preview")
+		if r == nil {
+			t.Fatalf("no preview role for %s", stack)
+		}
+		if err := checkPreviewTrust(policyOf(t, r, "assumeRolePolicy"), testRepository, s); err != nil {
+			t.Errorf("%s preview role:\n%v", stack, err)
+		}
+	}
+	if stacks["prod"].PreviewEnvironment == "" {
+		t.Error("the example stack file lets every pull request preview prod (and decrypt its secrets): set appStacks.prod.previewEnvironment")
+	}
+}
+
+// A preview role of a stack with a preview environment that trusts pull_request (alone or
+// beside the environment) fails the check; trusting the environment passes.
+func TestPreviewTrustCheckerRefusesPullRequestForGatedStacks(t *testing.T) {
+	provider := "arn:aws:iam::123456789012:oidc-provider/" + GitHubOIDCHost
+	prod := AppStack{DeployEnvironment: "production", PreviewEnvironment: "prod-preview"}
+	for name, subjects := range map[string][]string{
+		"pull_request":             {"repo:acme/streamlake:pull_request"},
+		"pull_request and env":     {"repo:acme/streamlake:environment:prod-preview", "repo:acme/streamlake:pull_request"},
+		"main branch":              {"repo:acme/streamlake:ref:refs/heads/main"},
+		"the deploy environment":   {"repo:acme/streamlake:environment:production"},
+		"another repository's env": {"repo:evil/streamlake:environment:prod-preview"},
+	} {
+		doc, err := TrustPolicy(provider, subjects)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkPreviewTrust(doc, testRepository, prod); err == nil {
+			t.Errorf("%s: a prod preview role trusting %v passes the check", name, subjects)
+		}
+	}
+	doc, err := TrustPolicy(provider, PreviewSubjects(testRepository, prod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPreviewTrust(doc, testRepository, prod); err != nil {
+		t.Errorf("the prod preview role's own subjects fail the check: %v", err)
+	}
+	dev, err := TrustPolicy(provider, []string{"repo:acme/streamlake:pull_request"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPreviewTrust(dev, testRepository, AppStack{DeployEnvironment: "dev"}); err != nil {
+		t.Errorf("dev's preview role (pull_request) fails the check: %v", err)
 	}
 }
 
@@ -162,7 +232,10 @@ func TestDeploySubjects(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("DeploySubjects = %v, want %v", got, want)
 	}
-	if got := PreviewSubjects("acme/streamlake"); !slices.Equal(got, []string{"repo:acme/streamlake:pull_request"}) {
-		t.Errorf("PreviewSubjects = %v", got)
+	if got := PreviewSubjects("acme/streamlake", AppStack{DeployEnvironment: "dev"}); !slices.Equal(got, []string{"repo:acme/streamlake:pull_request"}) {
+		t.Errorf("PreviewSubjects without previewEnvironment = %v", got)
+	}
+	if got := PreviewSubjects("acme/streamlake", AppStack{PreviewEnvironment: "prod-preview"}); !slices.Equal(got, []string{"repo:acme/streamlake:environment:prod-preview"}) {
+		t.Errorf("PreviewSubjects with previewEnvironment = %v, want the environment only", got)
 	}
 }

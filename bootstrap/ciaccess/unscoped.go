@@ -20,4 +20,13 @@ var Unscoped = map[string]string{
 	"kinesis:DisableEnhancedMonitoring": "as kinesis:UpdateShardCount (shard-level metrics)",
 	"logs:DescribeLogGroups": "a list call without resource-level permission; it returns log group names and settings, " +
 		"not log events",
+	// AWS WAF's logging to CloudWatch Logs (wafv2:PutLoggingConfiguration) is set up with
+	// these calls, made with the caller's permissions; CloudWatch Logs defines no resource type
+	// for any of them.
+	"logs:CreateLogDelivery": "AWS WAF creates the log delivery of the web ACL to its log group with the caller's permissions; " +
+		"no resource type exists for log deliveries of this kind",
+	"logs:DeleteLogDelivery": "as logs:CreateLogDelivery (removing the web ACL's logging)",
+	"logs:PutResourcePolicy": "AWS WAF adds its log-delivery statement to the account's CloudWatch Logs resource policy when " +
+		"logging starts; that policy is account-wide, so the deploy role can rewrite which services may write which log groups",
+	"logs:DescribeResourcePolicies": "as logs:PutResourcePolicy (read only: AWS WAF checks for its statement first)",
 }

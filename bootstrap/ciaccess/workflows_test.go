@@ -172,22 +172,14 @@ func bootstrapVarsIn(v any) []string {
 // file), reads only its own stack's variables, never runs twice at once, and creates a
 // missing stack with the stack's secrets provider.
 func TestDeployJobsMatchTheBootstrap(t *testing.T) {
-	var example struct {
-		Config map[string]any `yaml:"config"`
-	}
-	readYAML(t, filepath.Join(bootstrapDir, "Pulumi."+exampleStack+".yaml"), &example)
-	stacks, _ := example.Config["streamlake-bootstrap:appStacks"].(map[string]any)
-	if len(stacks) == 0 {
-		t.Fatal("the example stack file has no appStacks")
-	}
 	jobs := mapAt(workflowNamed(t, "deploy.yml").Root, "jobs")
-	for stack, v := range stacks {
+	for stack, s := range exampleAppStacks(t) {
 		job := mapAt(jobs, stack)
 		if job == nil {
 			t.Errorf("deploy.yml has no job %q for app stack %s", stack, stack)
 			continue
 		}
-		if want := mapAt(v)["deployEnvironment"]; job["environment"] != want {
+		if want := s.DeployEnvironment; job["environment"] != want {
 			t.Errorf("deploy.yml job %s runs in environment %v, but its deploy role trusts environment %v", stack, job["environment"], want)
 		}
 		for _, name := range bootstrapVarsIn(job) {
@@ -202,17 +194,29 @@ func TestDeployJobsMatchTheBootstrap(t *testing.T) {
 	}
 }
 
-// The preview matrix has one entry per app stack, each reading only its own variables, and
-// creates a missing stack with its secrets provider.
+// The preview matrix has one entry per app stack, each in the GitHub environment its preview
+// role trusts (the example stack file's previewEnvironment, none for a stack without one),
+// reading only its own variables, and creates a missing stack with its secrets provider.
 func TestPreviewMatrixMatchesTheBootstrap(t *testing.T) {
 	job := mapAt(workflowNamed(t, "pull-request.yml").Root, "jobs", "preview")
 	include, _ := mapAt(job, "strategy", "matrix")["include"].([]any)
-	if len(include) != 2 {
-		t.Fatalf("preview matrix include = %v, want dev and prod", include)
+	stacks := exampleAppStacks(t)
+	if len(include) != len(stacks) {
+		t.Fatalf("preview matrix include = %v, want one entry per app stack of the example file %v", include, stacks)
+	}
+	if job["environment"] != "${{ matrix.environment }}" {
+		t.Errorf("preview job environment = %v, want ${{ matrix.environment }}", job["environment"])
 	}
 	for _, e := range include {
 		entry := mapAt(e)
 		stack, _ := entry["stack"].(string)
+		s, ok := stacks[stack]
+		if !ok {
+			t.Errorf("matrix entry %s: no such app stack in the example file", stack)
+		}
+		if env, set := entry["environment"].(string); !set || env != s.PreviewEnvironment {
+			t.Errorf("matrix entry %s: environment %v, but its preview role trusts %v", stack, entry["environment"], PreviewSubjects("<repo>", s))
+		}
 		if entry["suffix"] != VariableSuffix(stack) {
 			t.Errorf("matrix entry %s: suffix %v, want %s", stack, entry["suffix"], VariableSuffix(stack))
 		}
@@ -248,7 +252,8 @@ func checkPulumiStep(t *testing.T, where string, job map[string]any, provider st
 	t.Errorf("%s: no pulumi/actions step", where)
 }
 
-// docs/ci.md lists every variable a workflow reads and says how to require reviewers on prod.
+// docs/ci.md lists every variable a workflow reads and says how to require reviewers on prod's
+// deploys and previews.
 func TestSetupGuideNamesEveryVariable(t *testing.T) {
 	b, err := os.ReadFile("../../docs/ci.md")
 	if err != nil {
@@ -259,7 +264,8 @@ func TestSetupGuideNamesEveryVariable(t *testing.T) {
 	for n := range notFromBootstrap {
 		names = append(names, n)
 	}
-	for _, n := range append(names, "Required reviewers", "PULUMI_ACCESS_TOKEN", "gh variable set", "pulumi stack output --json") {
+	for _, n := range append(names, "Required reviewers", "PULUMI_ACCESS_TOKEN", "gh variable set", "pulumi stack output --json",
+		"appStacks.<stack>.previewEnvironment", "environments/prod-preview") {
 		if !strings.Contains(doc, n) {
 			t.Errorf("docs/ci.md does not mention %s", n)
 		}

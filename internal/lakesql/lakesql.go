@@ -128,7 +128,9 @@ func viewSQL(c Config) (string, error) {
 		return fmt.Sprintf("CREATE VIEW %s AS SELECT %s WHERE false", name, strings.Join(empty, ", ")), nil
 	}
 	glob := filepath.ToSlash(filepath.Join(c.DataDir, "**", "*.parquet"))
-	return fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, hive_types = {%s})",
+	// union_by_name: files written before a schema change lack its new columns, which read
+	// as NULL there, as in Athena; without it DuckDB takes the first file's columns.
+	return fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {%s})",
 		name, strings.Join(cols, ", "), literal(glob), strings.Join(types, ", ")), nil
 }
 

@@ -360,3 +360,39 @@ func TestNewFilesVisible(t *testing.T) {
 		t.Errorf("after a new file: %s rows, want 2", got)
 	}
 }
+
+// After a schema change appends a column (docs/schema-changes.md), the lake holds files with
+// and without it: the view reads both, by name, and the old files' rows have NULL there.
+func TestColumnAddedBySchemaChange(t *testing.T) {
+	s := schema.Default()
+	oldCols := s.GlueColumns()
+	newCols := append(slices.Clone(oldCols), schema.Column{Name: "device", Type: "string"})
+	old := testLake(filepath.Join(t.TempDir(), "lake"))
+	old.Columns = oldCols
+	cur := *old
+	cur.Columns = newCols
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	before := event{Event: querycheck.Event{ID: "e-old", Type: "play", User: "u-1", Occurred: at, Ingested: at}}
+	after := event{Event: querycheck.Event{ID: "e-new", Type: "play", User: "u-1", Occurred: at.Add(time.Hour), Ingested: at.Add(time.Hour)}}
+	keys := func(t time.Time) map[string]string {
+		return map[string]string{"year": t.Format("2006"), "month": t.Format("01"), "day": t.Format("02"), "hour": t.Format("15")}
+	}
+	// The older file comes first in the glob, so its column set is the one a plain read takes.
+	if _, err := old.WriteParquet(keys(before.Occurred), before.Ingested, []openx.Row{before.row()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cur.WriteParquet(keys(after.Occurred), after.Ingested, []openx.Row{append(after.row(), openx.Value{Str: "tv"})}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), Config{DataDir: old.DataDir(), Database: database, Table: table,
+		Columns: newCols, Partitions: s.PartitionColumns()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	got := query(t, db, `SELECT event_id, coalesce(device, 'NULL'), hour FROM streamlake_dev.events ORDER BY event_id`).Cells()
+	want := [][]string{{"e-new", "tv", "11"}, {"e-old", "NULL", "10"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("rows = %v, want %v", got, want)
+	}
+}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -200,7 +200,7 @@ func TestNewReaderErrors(t *testing.T) {
 }
 
 // The transform's golden answers read the same with this package (strict) as with the test
-// oracle (testenv.CheckFirehoseRecord), value for value.
+// oracle (firehosecheck.Record), value for value.
 func TestAgreesWithOracle(t *testing.T) {
 	b, err := os.ReadFile("../../transform/testdata/firehose-kinesis-batch.keep.golden.json")
 	if err != nil {
@@ -223,7 +223,7 @@ func TestAgreesWithOracle(t *testing.T) {
 			continue
 		}
 		ok++
-		obj, err := testenv.CheckFirehoseRecord(s, rec.Data)
+		obj, err := firehosecheck.Record(s, rec.Data)
 		if err != nil {
 			t.Fatalf("record %d: oracle: %v", i, err)
 		}
@@ -243,7 +243,7 @@ func TestAgreesWithOracle(t *testing.T) {
 	}
 }
 
-// asOracle renders a value the way testenv.CheckFirehoseRecord returns it.
+// asOracle renders a value the way firehosecheck.Record returns it.
 func asOracle(t schema.Type, v Value) any {
 	switch t {
 	case schema.String:

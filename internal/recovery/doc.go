@@ -48,7 +48,8 @@
 // tag-set overwrites, nothing to conflict with Object Lock, replication or a lifecycle rule
 // filtering on tags, and no s3:PutObjectTagging on the data); and a marker is an audit
 // record (when, to which stream, how many). Their cost: they are objects of their own, kept
-// until a lifecycle rule on MarkerRoot expires them, and with versioning on, each rewrite of
+// until the lake's lifecycle rule on redrive/ (lakelayout.RedrivePrefix) expires them after
+// errorsExpirationDays, and with versioning on, each rewrite of
 // a partial marker leaves a noncurrent version (expired by the bucket's noncurrent rule).
 // Markers are keyed by the object, not by the run's prefix, so runs over overlapping prefixes
 // (a day, then one of its hours) agree. An object whose ETag differs from its marker's was

@@ -18,6 +18,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/firehoseprefix"
 	"github.com/streamlake/streamlake/internal/firehoserec"
+	"github.com/streamlake/streamlake/lakelayout"
 )
 
 // S3API is the part of the S3 client recovery uses: listing and reading the lake, and
@@ -62,8 +63,9 @@ func (p Prefixes) Validate() error {
 	return errors.Join(errs...)
 }
 
-// MarkerRoot is where markers live in the lake bucket (see the package doc).
-const MarkerRoot = "redrive/markers/"
+// MarkerRoot is where markers live in the lake bucket (see the package doc), under the
+// prefix the lake's lifecycle expires.
+const MarkerRoot = lakelayout.RedrivePrefix + "markers/"
 
 // Lake is the bucket recovery reads and marks.
 type Lake struct {

@@ -57,6 +57,15 @@ type Result struct {
 	SecretExports map[string]bool
 	// Warnings are the warnings the program logged (ctx.Log.Warn).
 	Warnings []string
+	// Invokes are the provider functions the program called (live lookups), each with its
+	// arguments, in call order.
+	Invokes []Invoke
+}
+
+// Invoke is one provider function call.
+type Invoke struct {
+	Token string
+	Args  map[string]any
 }
 
 // Options configure a run.
@@ -177,6 +186,9 @@ func Run(opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.Resources = m.sorted()
+	m.mu.Lock()
+	res.Invokes = append([]Invoke(nil), m.invokes...)
+	m.mu.Unlock()
 	return res, nil
 }
 
@@ -222,6 +234,7 @@ func collectExports(ctx *pulumi.Context, res *Result) error {
 type mocks struct {
 	mu             sync.Mutex
 	resources      []*Resource
+	invokes        []Invoke
 	liveShards     int
 	lookupError    string
 	region         string
@@ -361,6 +374,9 @@ func (m *mocks) apiID() string {
 
 // Call answers the invokes the program makes.
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.invokes = append(m.invokes, Invoke{Token: args.Token, Args: Plain(args.Args)})
+	m.mu.Unlock()
 	switch args.Token {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{

@@ -7,8 +7,10 @@
 //     helpers (CreateStream, WaitActive, ReadAll);
 //   - a fault-injecting proxy in front of Kinesis (FaultProxy);
 //   - the ingest API's contract on an httptest server (NewAPI, wrapping internal/apisim);
-//   - the API Gateway template renderer (RenderVTL: velocityjs under node);
-//   - the Firehose transformation contract checker (CheckFirehoseResponse, CheckFirehoseRecord).
+//   - the API Gateway template renderer (RenderVTL: velocityjs under node).
+//
+// The Firehose transformation contract checker is its own package, firehosecheck, so that the
+// transform's tests can use it without linking the stand-ins and the AWS SDK.
 //
 // It imports testing: shipped code never imports it (a shipped command uses internal/apisim
 // and internal/standin).

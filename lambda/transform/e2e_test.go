@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/streamlake/streamlake/internal/lambdaruntime"
-	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/internal/testenv/firehosecheck"
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/transform"
@@ -47,20 +48,42 @@ func buildBootstrap(t *testing.T) string {
 // function is the running bootstrap behind a local Lambda runtime API, and its output.
 type function struct {
 	*lambdaruntime.Function
-	stdout, stderr *testenv.LockedBuffer
+	stdout, stderr *output
+}
+
+// output is a file the function's stdout or stderr goes to: the process writes it itself
+// (no copying goroutine for the test's reads to race with) and the test reads it at any time.
+type output struct{ *os.File }
+
+func newOutput(t *testing.T, name string) *output {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	return &output{f}
+}
+
+func (o *output) String() string {
+	b, err := os.ReadFile(o.Name())
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }
 
 // start runs bootstrap with env (and a time zone that is not UTC) behind a runtime API, and
 // stops it by pid when the test ends. The error is Start's: an init error or an early exit.
 func start(t *testing.T, bin string, env ...string) (*function, error) {
 	t.Helper()
-	f := &function{stdout: &testenv.LockedBuffer{}, stderr: &testenv.LockedBuffer{}}
+	f := &function{stdout: newOutput(t, "stdout"), stderr: newOutput(t, "stderr")}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	fn, err := lambdaruntime.Start(ctx, lambdaruntime.Config{
 		Bootstrap: bin, Env: append([]string{"TZ=Asia/Tokyo", "PATH=/usr/bin:/bin"}, env...),
 		FunctionArn: "arn:aws:lambda:eu-central-1:123456789012:function:streamlake-dev-transform",
-		Timeout:     time.Minute, Stdout: f.stdout, Stderr: f.stderr,
+		Timeout:     time.Minute, Stdout: f.stdout.File, Stderr: f.stderr.File,
 	})
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -132,7 +155,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	full := maxBatch(t, int(transform.SafeProcessorBufferMiB*(1<<20)), marker)
 	payload, _ = json.Marshal(full)
 	resp := ok(p.invoke(t, payload))
-	res, err := testenv.CheckFirehoseResponse(s, full, resp)
+	res, err := firehosecheck.Response(s, full, resp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +175,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	worst := minimalBatch(int(transform.SafeProcessorBufferMiB * (1 << 20)))
 	payload, _ = json.Marshal(worst)
 	resp = ok(p.invoke(t, payload))
-	if res, err = testenv.CheckFirehoseResponse(s, worst, resp); err != nil {
+	if res, err = firehosecheck.Response(s, worst, resp); err != nil {
 		t.Fatal(err)
 	}
 	for i, r := range res {

@@ -95,59 +95,18 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// variants are configurations the program accepts (edges of validated ranges, the other value
-// of each switch): the rules must hold for every valid configuration, not only the stack files.
-var variants = []struct {
-	name   string
-	config map[string]string
-}{
-	{"arrival-time", map[string]string{"partitioning": "arrival-time"}},
-	{"arrival-time-zero-buffering", map[string]string{"partitioning": "arrival-time", "rawBackup": "false", "firehoseBufferSeconds": "0"}},
-	{"no-raw-backup", map[string]string{"rawBackup": "false"}},
-	{"on-demand", map[string]string{"streamMode": "ON_DEMAND", "shardCount": "0"}},
-	{"shared-apigateway-account", map[string]string{"manageApiGatewayAccount": "false"}},
-	{"no-cors", map[string]string{"corsAllowOrigins": "[]"}},
-	{"cors-any", map[string]string{"corsAllowOrigins": `["*"]`}},
-	{"reject-unknown", map[string]string{"unknownFields": "reject"}},
-	{"raw-kept-in-standard-forever", map[string]string{"rawTransitionDays": "0", "rawExpirationDays": "0"}},
-	{"raw-deep-archive", map[string]string{"rawStorageClass": "DEEP_ARCHIVE", "rawTransitionDays": "1", "rawExpirationDays": "2"}},
-	{"smallest-buffers", map[string]string{"firehoseBufferMb": "64", "processorBufferMb": "0.2", "processorBufferSeconds": "60", "processorRetries": "0"}},
-	{"largest-intervals", map[string]string{"firehoseBufferSeconds": "900", "processorBufferSeconds": "900", "lambdaTimeoutSeconds": "300"}},
-	{"longest-retention", map[string]string{"retentionHours": "8760", "logRetentionDays": "3653"}},
-	{"smallest-scan-cap", map[string]string{"bytesScannedCutoffMb": "10"}},
-	{"no-silence-alarm", map[string]string{"alarmSilentMinutes": "0"}},
-	{"protected", map[string]string{"protectData": "true", "versioning": "true", "waf": "true"}},
-	{"unprotected", map[string]string{"protectData": "false", "versioning": "false"}},
-	// Partition discovery. Without a crawler, prod's crawlerSchedule must go: "" leaves it unset.
-	{"projection-only", map[string]string{"partitionDiscovery": "projection", "crawlerSchedule": ""}},
-	{"projection-only-arrival-time", map[string]string{"partitionDiscovery": "projection", "crawlerSchedule": "", "partitioning": "arrival-time"}},
-	{"crawler-only", map[string]string{"partitionDiscovery": "crawler"}},
-	{"crawler-only-arrival-time", map[string]string{"partitionDiscovery": "crawler", "partitioning": "arrival-time"}},
-	{"crawler-every-5-minutes", map[string]string{"partitionDiscovery": "crawler", "crawlerSchedule": "cron(0/5 * * * ? *)"}},
-	// Every auth mode on both stacks (prod names user pools, dev has a quota: each mode's own).
-	{"auth-api-key", map[string]string{"apiAuth": "apiKey", "apiJwtUserPoolArns": "[]"}},
-	{"auth-iam", map[string]string{"apiAuth": "iam", "apiJwtUserPoolArns": "[]", "apiQuotaPerDay": "0"}},
-	{"auth-jwt-scoped", map[string]string{"apiAuth": "jwt", "apiQuotaPerDay": "0", "apiJwtScopes": `["events/write"]`,
-		"apiJwtUserPoolArns": `["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEfGhI","arn:aws:cognito-idp:us-east-1:210987654321:userpool/us-east-1_ZyXwVuTsR"]`}},
-	{"waf-on", map[string]string{"waf": "true"}},
-	{"waf-off", map[string]string{"waf": "false", "protectData": "false", "versioning": "false"}},
-	{"waf-every-managed-group", map[string]string{"waf": "true", "wafRateLimitPer5Min": "10",
-		"wafManagedRules": `["AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesAmazonIpReputationList","AWSManagedRulesAnonymousIpList","AWSManagedRulesCommonRuleSet"]`}},
-	{"waf-no-managed-group", map[string]string{"waf": "true", "wafRateLimitPer5Min": "2000000000", "wafManagedRules": "[]"}},
-}
-
 // blockedVariants are variant/rule pairs failing because of a reported defect (see blocked).
 var blockedVariants = map[string]string{}
 
 // TestPolicyHoldsForConfigVariants evaluates every stack with each variant applied.
 func TestPolicyHoldsForConfigVariants(t *testing.T) {
 	ids, _ := runs(t)
-	for _, v := range variants {
-		t.Run(v.name, func(t *testing.T) {
+	for _, v := range policy.Variants {
+		t.Run(v.Name, func(t *testing.T) {
 			t.Parallel()
 			failing := map[string]bool{}
 			for _, stack := range ids {
-				res, err := stacktest.Run(stacktest.Options{Stack: stack, Config: v.config})
+				res, err := stacktest.Run(stacktest.Options{Stack: stack, Config: v.Config})
 				if err != nil {
 					t.Fatalf("%s: the program rejects the variant (keep variants valid): %v", stack, err)
 				}
@@ -156,23 +115,23 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 					t.Fatal(err)
 				}
 				project, _ := stacktest.Project()
-				for k, val := range v.config {
+				for k, val := range v.Config {
 					cfg[project+":"+k] = val
 				}
 				for _, x := range policy.EvaluateWith(res, cfg, policy.Rules, policy.Exceptions).Violations {
 					if _, ok := blocked[stack+"/"+x.Rule]; ok {
 						continue // reported with the stack files
 					}
-					if _, ok := blockedVariants[v.name+"/"+x.Rule]; ok {
+					if _, ok := blockedVariants[v.Name+"/"+x.Rule]; ok {
 						failing[x.Rule] = true
 						continue
 					}
-					t.Errorf("%s with %v: %s", stack, v.config, x)
+					t.Errorf("%s with %v: %s", stack, v.Config, x)
 				}
 			}
 			for _, k := range slices.Sorted(maps.Keys(blockedVariants)) {
 				name, rule, _ := strings.Cut(k, "/")
-				if name != v.name {
+				if name != v.Name {
 					continue
 				}
 				if !failing[rule] {

@@ -1,7 +1,13 @@
-package testenv
-
-// The Firehose transformation contract the transform promises; the transform's own tests, its
-// fuzz test and the Lambda's end-to-end test check its answers with it.
+// Package firehosecheck is the oracle of the Firehose transformation contract the transform
+// promises: the transform's own tests, its fuzz test, its benchmarks' package and the Lambda's
+// end-to-end test check its answers with it. It is written independently of the transform and
+// of internal/openx (whose tests compare against it), byte for byte: UTF-8, compact JSON,
+// Glue column order, each value decoded with encoding/json.
+//
+// It is its own package, apart from internal/testenv, so that the transform's test binary does
+// not link the AWS SDK and the stand-ins (they doubled its benchmarks' live heap): it imports
+// only the schema and aws-lambda-go's event types, and no AWS SDK (a test keeps it so).
+package firehosecheck
 
 import (
 	"bytes"
@@ -19,11 +25,11 @@ import (
 	"github.com/streamlake/streamlake/schema"
 )
 
-// CheckFirehoseRecord verifies a transformed record against the Glue table the way Firehose's OpenX
+// Record verifies a transformed record against the Glue table the way Firehose's OpenX
 // JSON SerDe will read it: one compact JSON object, no duplicate keys, every key a column in
 // column order, every value of the column's type, timestamps in the form the SerDe parses.
 // It returns the decoded object.
-func CheckFirehoseRecord(s *schema.Schema, out []byte) (map[string]any, error) {
+func Record(s *schema.Schema, out []byte) (map[string]any, error) {
 	if !utf8.Valid(out) {
 		return nil, fmt.Errorf("output is not UTF-8")
 	}
@@ -151,8 +157,8 @@ func strictDecode(raw json.RawMessage, v any) error {
 	return json.Unmarshal(raw, v)
 }
 
-// FirehoseResult is one checked answer.
-type FirehoseResult struct {
+// Result is one checked answer.
+type Result struct {
 	RecordID string
 	Result   string
 	// Data is the decoded data: the transformed event (Ok) or the original (ProcessingFailed).
@@ -162,12 +168,12 @@ type FirehoseResult struct {
 	Event map[string]any
 }
 
-// CheckFirehoseResponse verifies resp as the answer to ev: one answer per record, same order
+// Response verifies resp as the answer to ev: one answer per record, same order
 // and ids; result Ok or ProcessingFailed; exactly the keys Firehose documents (recordId, result,
 // data, and metadata.partitionKeys on Ok only); failed records carry their original data; Ok
-// records pass CheckFirehoseRecord and their partition keys are the UTC year/month/day/hour of
+// records pass Record and their partition keys are the UTC year/month/day/hour of
 // the event time.
-func CheckFirehoseResponse(s *schema.Schema, ev *events.KinesisFirehoseEvent, resp []byte) ([]FirehoseResult, error) {
+func Response(s *schema.Schema, ev *events.KinesisFirehoseEvent, resp []byte) ([]Result, error) {
 	if !json.Valid(resp) {
 		return nil, fmt.Errorf("response is not JSON")
 	}
@@ -185,7 +191,7 @@ func CheckFirehoseResponse(s *schema.Schema, ev *events.KinesisFirehoseEvent, re
 	if len(recs) != len(ev.Records) {
 		return nil, fmt.Errorf("%d answers for %d records", len(recs), len(ev.Records))
 	}
-	out := make([]FirehoseResult, len(recs))
+	out := make([]Result, len(recs))
 	for i, rec := range recs {
 		r, err := checkAnswer(s, rec, &ev.Records[i])
 		if err != nil {
@@ -197,8 +203,8 @@ func CheckFirehoseResponse(s *schema.Schema, ev *events.KinesisFirehoseEvent, re
 }
 
 // checkAnswer checks one answer against its record.
-func checkAnswer(s *schema.Schema, rec map[string]json.RawMessage, in *events.KinesisFirehoseEventRecord) (FirehoseResult, error) {
-	var r FirehoseResult
+func checkAnswer(s *schema.Schema, rec map[string]json.RawMessage, in *events.KinesisFirehoseEventRecord) (Result, error) {
+	var r Result
 	if err := json.Unmarshal(rec["recordId"], &r.RecordID); err != nil || r.RecordID != in.RecordID {
 		return r, fmt.Errorf("recordId %q, want %q", r.RecordID, in.RecordID)
 	}
@@ -234,7 +240,7 @@ func checkAnswer(s *schema.Schema, rec map[string]json.RawMessage, in *events.Ki
 }
 
 // checkOk checks an Ok answer's metadata, transformed event and partition keys.
-func checkOk(s *schema.Schema, metadata json.RawMessage, r *FirehoseResult) error {
+func checkOk(s *schema.Schema, metadata json.RawMessage, r *Result) error {
 	var meta map[string]json.RawMessage
 	if err := json.Unmarshal(metadata, &meta); err != nil || len(meta) != 1 || meta["partitionKeys"] == nil {
 		return fmt.Errorf("metadata %s, want only partitionKeys", metadata)
@@ -242,7 +248,7 @@ func checkOk(s *schema.Schema, metadata json.RawMessage, r *FirehoseResult) erro
 	if err := json.Unmarshal(meta["partitionKeys"], &r.PartitionKeys); err != nil {
 		return fmt.Errorf("partitionKeys: %w", err)
 	}
-	ev, err := CheckFirehoseRecord(s, r.Data)
+	ev, err := Record(s, r.Data)
 	if err != nil {
 		return err
 	}
