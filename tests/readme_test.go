@@ -14,33 +14,42 @@ import (
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
 
-// TestReadmeDocumentsEveryKeyAndAlarm keeps the README's reference tables complete.
-func TestReadmeDocumentsEveryKeyAndAlarm(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+func readDoc(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
+	return string(b)
+}
+
+// TestDocsListEveryKeyAndAlarm keeps the reference tables complete and the README's first
+// screen on the commands a newcomer runs.
+func TestDocsListEveryKeyAndAlarm(t *testing.T) {
+	config, alarms, readme := readDoc(t, "docs/config.md"), readDoc(t, "docs/alarms.md"), readDoc(t, "README.md")
 	cfg, err := runConfig(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range cfg.Keys() {
-		if !strings.Contains(readme, "| `"+k+"` |") {
-			t.Errorf("README's configuration table lacks %s", k)
+		if !strings.Contains(config, "| `"+k+"` |") {
+			t.Errorf("docs/config.md's configuration table lacks %s", k)
 		}
 	}
 	specs := components.AlarmSpecs(components.AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120, WAF: true},
 		components.AlarmThresholds{LambdaDurationPercent: 80, ThrottlePeriods: 3, SilentMinutes: 30, WAFBlockedPerPeriod: 100})
 	for _, s := range specs {
-		if !strings.Contains(readme, "| `"+s.ID+"` |") {
-			t.Errorf("README's alarm table lacks %s", s.ID)
+		if !strings.Contains(alarms, "| `"+s.ID+"` |") {
+			t.Errorf("docs/alarms.md's alarm table lacks %s", s.ID)
 		}
 	}
-	for _, cmd := range []string{"make test", "pulumi up --stack dev"} {
+	for _, cmd := range []string{"make demo", "make test", "pulumi up --stack dev"} {
 		if !strings.Contains(readme[:min(len(readme), 2500)], cmd) {
 			t.Errorf("README's first screen lacks %q", cmd)
 		}
+	}
+	if strings.Index(readme, "make demo") > strings.Index(readme, "make test") {
+		t.Error("README's quick start must put make demo first")
 	}
 }
 
