@@ -47,7 +47,7 @@ policy:
 lambda:
 	$(GO) run ./lambdapkg/cmd/lambdabuild
 
-## bench: the benchmarks behind the README's performance figures
+## bench: the benchmarks behind docs/performance.md
 bench:
 	$(GO) test ./transform -run '^$$' -bench . -benchmem -cpu 1 -count 5
 	$(GO) test ./producer -run '^$$' -bench . -benchmem -count 3

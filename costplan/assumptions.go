@@ -55,7 +55,7 @@ const (
 	// transform + encode), median of 3 runs of
 	// `go test ./transform -run '^$' -bench Invoke -benchtime 3s -cpu 1 -count 3` on the
 	// shared 2-vCPU build machine (Intel Xeon, 2026-11-25: 39.7, 52.6 and 59.1 MB/s; the
-	// README's quieter run measured 152-160). The lower figure is used: it prices Lambda high
+	// quieter runs of docs/performance.md measured 126-138). The lower figure is used: it prices Lambda high
 	// rather than low. Lambda arm64 (Graviton) is taken to run one core at this machine's
 	// speed; a function gets min(1, memory/1769) of a vCPU, so a call takes
 	// bytes / (TransformMBPerSecond x 10^6 x min(1, memory/1769)) seconds.

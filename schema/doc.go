@@ -6,14 +6,14 @@ import (
 	"strings"
 )
 
-// Markers of the README's generated schema table.
+// Markers of the generated schema table in docs/schema.md.
 const (
 	DocTableBegin = "<!-- BEGIN schema-table -->"
 	DocTableEnd   = "<!-- END schema-table -->"
 )
 
-// DocTable renders the schema as the README's table: one row per field in column order, then
-// the roles and partitions. The README's block between DocTableBegin and DocTableEnd is this
+// DocTable renders the schema as docs/schema.md's table: one row per field in column order, then
+// the roles and partitions. docs/schema.md's block between DocTableBegin and DocTableEnd is this
 // text (a test fails when it drifts).
 func (s *Schema) DocTable(source string) string {
 	var b strings.Builder

@@ -1,6 +1,6 @@
 // Package schema defines the streamlake event once, in the reviewed file events.yaml (embedded
 // in every binary that imports the package). The Glue table columns, the API Gateway request
-// models, the transform Lambda's validation and the README's schema table are all derived from
+// models, the transform Lambda's validation and docs/schema.md's schema table are all derived from
 // it, so a field is never typed twice. Compatibility rules between a deployed table and a new
 // schema (what Athena can still read from the files already in the lake) live here too.
 package schema

@@ -10,7 +10,7 @@ import (
 )
 
 // Key is one configuration key, declared once in the table of keys.go. Load reads every key
-// through it, Defaults takes its default, and Pulumi.yaml's config block and the README's
+// through it, Defaults takes its default, and Pulumi.yaml's config block and docs/config.md's
 // configuration table are generated from it (a test fails when either drifts).
 type Key struct {
 	// Name is the key in the project namespace ("shardCount"), or a fully qualified key of
@@ -26,7 +26,7 @@ type Key struct {
 	// DefaultDoc overrides the rendered default where it depends on another key.
 	DefaultDoc string
 	// ChangedByOps marks a key that routine operations change in the stack files (shardCount:
-	// `streamlake shards --to N --write`, one pull request per step). The README table does not
+	// `streamlake shards --to N --write`, one pull request per step). The docs/config.md table does not
 	// copy its per-stack values, so such a pull request changes the stack file alone.
 	ChangedByOps bool
 

@@ -95,7 +95,7 @@ type StackValues struct {
 	Values map[string]any
 }
 
-// ConfigTable renders the README's configuration table: every key with its default, rule,
+// ConfigTable renders the configuration table of docs/config.md: every key with its default, rule,
 // the value each stack sets and its meaning.
 func ConfigTable(keys []Key, stacks []StackValues) string {
 	var b strings.Builder

@@ -15,12 +15,12 @@ import (
 	"github.com/streamlake/streamlake/stackfile"
 )
 
-var update = flag.Bool("update", false, "rewrite the generated config blocks of Pulumi.yaml and the README")
+var update = flag.Bool("update", false, "rewrite the generated config blocks of Pulumi.yaml and docs/config.md")
 
-// configTableFile is where the README's configuration table lives (relative to the module root).
-const configTableFile = "README.md"
+// configTableFile is where the configuration table lives (relative to the module root).
+const configTableFile = "docs/config.md"
 
-// TestConfigDocsAreGenerated: Pulumi.yaml's config block and the README's configuration table
+// TestConfigDocsAreGenerated: Pulumi.yaml's config block and docs/config.md's configuration table
 // are exactly what the table of keys renders; `go test ./stackconfig -run TestConfigDocs -update`
 // rewrites them.
 func TestConfigDocsAreGenerated(t *testing.T) {
@@ -108,7 +108,7 @@ func moduleRoot(t *testing.T) string {
 }
 
 // A key routine operations change (shardCount, by `streamlake shards --to N --write`) is not
-// copied into the README table: a resharding pull request then changes the stack file alone
+// copied into the configuration table: a resharding pull request then changes the stack file alone
 // and TestConfigDocsAreGenerated still passes.
 func TestChangedByOpsValuesNotCopied(t *testing.T) {
 	var keys []stackconfig.Key

@@ -14,7 +14,7 @@ import (
 	"github.com/streamlake/streamlake/transform"
 )
 
-// UnitConvention is the one rule for sizes, stated in Pulumi.yaml and the README.
+// UnitConvention is the one rule for sizes, stated in Pulumi.yaml and docs/config.md.
 const UnitConvention = "Every size is in MiB (2^20 bytes): config keys spell it `Mb` (firehoseBufferMb), " +
 	"Go identifiers `MiB` (FirehoseBufferMiB). lambdaMemoryMb is Lambda's \"MB\", which AWS defines as MiB."
 
@@ -185,7 +185,7 @@ func analyticsKeys() []Key {
 		func(c *Config) *lakelayout.Discovery { return &c.PartitionDiscovery }, lakelayout.Discoveries,
 		"How a new hour becomes queryable. projection: Athena partition projection finds it as soon as Firehose writes "+
 			"(no crawler). crawler: the Glue crawler registers it in the catalog on crawlerSchedule, which engines that do "+
-			"not read projection (Spark, Redshift Spectrum) need. projection+crawler: both. See \"When new data is queryable\" in the README.")
+			"not read projection (Spark, Redshift Spectrum) need. projection+crawler: both. See docs/freshness.md.")
 	schedule := str("crawlerSchedule", "", func(c *Config) *string { return &c.CrawlerSchedule },
 		rule[string]{text: "AWS cron(...), at most every 5 minutes; unset with projection", check: func(key, v string) error {
 			if v == "" {

@@ -49,7 +49,7 @@ func checkUnknownKeys(src Source, keys []Key) error {
 		if u.Suggestion != "" {
 			lines[i] = fmt.Sprintf("%s: did you mean %s?", u.Key, u.Suggestion)
 		} else {
-			lines[i] = u.Key + ": no key is like it (the README's configuration reference lists them all)"
+			lines[i] = u.Key + ": no key is like it (docs/config.md lists them all)"
 		}
 	}
 	return fmt.Errorf("unknown configuration keys, which nothing reads (keys are case-sensitive); rename or remove them in Pulumi.%s.yaml:\n  %s",

@@ -275,6 +275,7 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 	if p.WAF != nil {
 		webACL = p.WAF.WebACLName
 	}
+	targets, thresholds := AlarmSettings(cfg)
 	var err error
 	p.Monitoring, err = components.NewMonitoring(ctx, "monitoring", &components.MonitoringArgs{
 		Env:                p.Env,
@@ -288,16 +289,26 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 		WorkgroupName:      p.Analytics.WorkgroupName,
 		WebACLName:         webACL,
 		DashboardName:      names.Dashboard,
-		Targets: components.AlarmTargets{
+		Targets:            targets,
+		Thresholds:         thresholds,
+		Emails:             cfg.AlarmEmails,
+		HTTPSEndpoints:     cfg.AlarmHTTPSEndpoints,
+	})
+	return err
+}
+
+// AlarmSettings are what a stack's alarms derive from: the facts about the monitored resources
+// and the operator's thresholds (docs/alarms.md renders the alarms of Pulumi.prod.yaml).
+func AlarmSettings(cfg *Config) (components.AlarmTargets, components.AlarmThresholds) {
+	return components.AlarmTargets{
 			RetentionHours:         cfg.RetentionHours,
 			BufferSeconds:          cfg.FirehoseBufferSeconds,
 			ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
 			DynamicPartitioning:    cfg.Partitioning == lakelayout.EventTime,
 			RawBackup:              cfg.RawBackup,
 			FunctionTimeoutSeconds: cfg.LambdaTimeoutSeconds,
-			WAF:                    p.WAF != nil,
-		},
-		Thresholds: components.AlarmThresholds{
+			WAF:                    cfg.WAF,
+		}, components.AlarmThresholds{
 			API5xxPerPeriod:       cfg.AlarmAPI5xxPerPeriod,
 			API4xxRatePercent:     cfg.AlarmAPI4xxRatePercent,
 			APILatencyP99Ms:       cfg.AlarmAPILatencyP99Ms,
@@ -307,11 +318,7 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 			LambdaDurationPercent: cfg.AlarmLambdaDurationPercent,
 			ThrottlePeriods:       cfg.AlarmThrottlePeriods,
 			WAFBlockedPerPeriod:   cfg.AlarmWAFBlockedPerPeriod,
-		},
-		Emails:         cfg.AlarmEmails,
-		HTTPSEndpoints: cfg.AlarmHTTPSEndpoints,
-	})
-	return err
+		}
 }
 
 // buildWAF puts the firewall on the API stage (waf on); Monitoring alarms on what it blocks.

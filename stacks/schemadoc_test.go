@@ -13,23 +13,26 @@ import (
 	"github.com/streamlake/streamlake/stackconfig"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's generated schema table")
+var update = flag.Bool("update", false, "rewrite the generated schema table of docs/schema.md")
 
-// TestSchemaDocsAreGenerated: the README's schema table is what schema/events.yaml renders;
+// schemaDocFile holds the generated schema table (relative to the module root).
+const schemaDocFile = "docs/schema.md"
+
+// TestSchemaDocsAreGenerated: docs/schema.md's schema table is what schema/events.yaml renders;
 // `go test ./stacks -run TestSchemaDocs -update` rewrites it.
 func TestSchemaDocsAreGenerated(t *testing.T) {
 	root, err := stacktest.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(root, "README.md")
+	path := filepath.Join(root, schemaDocFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, err := stackconfig.ReplaceBlock(string(b), schema.DocTableBegin, schema.DocTableEnd, schema.Default().DocTable(schema.EmbeddedFile))
 	if err != nil {
-		t.Fatalf("README.md: %v", err)
+		t.Fatalf("%s: %v", schemaDocFile, err)
 	}
 	switch {
 	case want == string(b):
@@ -38,8 +41,8 @@ func TestSchemaDocsAreGenerated(t *testing.T) {
 			t.Fatal(err)
 		}
 	default:
-		t.Errorf("README.md's schema table differs from %s: run `go test ./stacks -run TestSchemaDocs -update`\n%s",
-			schema.EmbeddedFile, firstLineDiffering(string(b), want))
+		t.Errorf("%s's schema table differs from %s: run `go test ./stacks -run TestSchemaDocs -update`\n%s",
+			schemaDocFile, schema.EmbeddedFile, firstLineDiffering(string(b), want))
 	}
 }
 

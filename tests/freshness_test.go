@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -11,39 +10,27 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/costplan"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/stackconfig"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
 
-// Markers of the README's generated freshness table.
+// The generated freshness table's file and markers.
 const (
+	freshnessFile  = "docs/freshness.md"
 	freshnessBegin = "<!-- BEGIN freshness-table -->"
 	freshnessEnd   = "<!-- END freshness-table -->"
 )
 
-// TestFreshnessTableIsGenerated: the README's worked freshness numbers are
+// TestFreshnessTableIsGenerated: docs/freshness.md's worked freshness numbers are
 // awsrules.WorstCaseFreshness of the real stack files, in every partitionDiscovery mode
 // (`go test ./tests -run TestFreshnessTable -update` rewrites the table).
 func TestFreshnessTableIsGenerated(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := stackconfig.ReplaceBlock(string(b), freshnessBegin, freshnessEnd, freshnessTable(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile("../README.md", []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if want != string(b) {
-		line, got, exp := firstDiff(b, []byte(want))
-		t.Errorf("README's freshness table is stale at line %d:\n got: %s\nwant: %s\nrun: go test ./tests -run TestFreshnessTable -update", line, got, exp)
-	}
+	table := freshnessTable(t)
+	testenv.Generated(t, freshnessFile, func(doc string) (string, error) {
+		return stackconfig.ReplaceBlock(doc, freshnessBegin, freshnessEnd, table)
+	}, *update, "go test ./tests -run TestFreshnessTable -update")
 }
 
 // freshnessTable renders one row per stack file and discovery mode.

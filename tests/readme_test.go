@@ -4,44 +4,285 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
 
 	"github.com/streamlake/streamlake/components"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	slstacks "github.com/streamlake/streamlake/stacks"
 )
 
-// TestReadmeDocumentsEveryKeyAndAlarm keeps the README's reference tables complete.
-func TestReadmeDocumentsEveryKeyAndAlarm(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+// readmeMaxBytes is the README's budget: it leads a newcomer to the quick start and links the
+// reference in docs/ instead of holding it.
+const readmeMaxBytes = 15000
+
+func readDoc(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(b)
+	return string(b)
+}
+
+// TestDocsListEveryKeyAndAlarm keeps the reference tables complete and the README's first
+// screen on the commands a newcomer runs.
+func TestDocsListEveryKeyAndAlarm(t *testing.T) {
+	config, alarms, readme := readDoc(t, "docs/config.md"), readDoc(t, "docs/alarms.md"), readDoc(t, "README.md")
 	cfg, err := runConfig(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range cfg.Keys() {
-		if !strings.Contains(readme, "| `"+k+"` |") {
-			t.Errorf("README's configuration table lacks %s", k)
+		if !strings.Contains(config, "| `"+k+"` |") {
+			t.Errorf("docs/config.md's configuration table lacks %s", k)
 		}
 	}
 	specs := components.AlarmSpecs(components.AlarmTargets{RetentionHours: 24, BufferSeconds: 300, ProcessorBufferSeconds: 60, DynamicPartitioning: true, RawBackup: true, FunctionTimeoutSeconds: 120, WAF: true},
 		components.AlarmThresholds{LambdaDurationPercent: 80, ThrottlePeriods: 3, SilentMinutes: 30, WAFBlockedPerPeriod: 100})
 	for _, s := range specs {
-		if !strings.Contains(readme, "| `"+s.ID+"` |") {
-			t.Errorf("README's alarm table lacks %s", s.ID)
+		if !strings.Contains(alarms, "| `"+s.ID+"` |") {
+			t.Errorf("docs/alarms.md's alarm table lacks %s", s.ID)
 		}
 	}
-	for _, cmd := range []string{"make test", "pulumi up --stack dev"} {
+	for _, cmd := range []string{"make demo", "make test", "pulumi up --stack dev"} {
 		if !strings.Contains(readme[:min(len(readme), 2500)], cmd) {
 			t.Errorf("README's first screen lacks %q", cmd)
 		}
 	}
+	if strings.Index(readme, "make demo") > strings.Index(readme, "make test") {
+		t.Error("README's quick start must put make demo first")
+	}
+}
+
+func TestReadmeFitsItsBudget(t *testing.T) {
+	if n := len(readDoc(t, "README.md")); n > readmeMaxBytes {
+		t.Errorf("README.md is %d bytes, over its budget of %d: move detail into docs/", n, readmeMaxBytes)
+	}
+}
+
+var (
+	linkTarget = regexp.MustCompile(`\[[^\]]*\]\(([^)\s]+)\)`)
+	codeSpan   = regexp.MustCompile("`[^`]*`")
+)
+
+// TestReadmeContentsListsEverySection: the Contents links every `## ` section but itself,
+// in order, and nothing else.
+func TestReadmeContentsListsEverySection(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	var sections []string
+	for _, h := range headings(readme) {
+		if h.level == 2 && h.text != "Contents" {
+			sections = append(sections, "#"+slug(h.text))
+		}
+	}
+	_, after, ok := strings.Cut(readme, "\n## Contents\n")
+	if !ok {
+		t.Fatal("README.md has no ## Contents")
+	}
+	contents, _, _ := strings.Cut(after, "\n## ")
+	var listed []string
+	for _, m := range linkTarget.FindAllStringSubmatch(contents, -1) {
+		listed = append(listed, m[1])
+	}
+	if !slices.Equal(listed, sections) {
+		t.Errorf("README's Contents lists\n  %v\nthe sections are\n  %v", listed, sections)
+	}
+}
+
+// TestEveryDocIsLinkedFromTheReadme: the README is the way into docs/.
+func TestEveryDocIsLinkedFromTheReadme(t *testing.T) {
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("docs/*.md: %v %v", docs, err)
+	}
+	linked := map[string]bool{}
+	for _, l := range links(readDoc(t, "README.md")) {
+		path, _, _ := strings.Cut(l, "#")
+		linked[path] = true
+	}
+	for _, d := range docs {
+		if name := "docs/" + filepath.Base(d); !linked[name] {
+			t.Errorf("README.md does not link %s", name)
+		}
+	}
+}
+
+// TestRelativeLinksResolve: every relative link of the README and docs/ names a file that
+// exists and, with a #fragment, a heading of that file.
+func TestRelativeLinksResolve(t *testing.T) {
+	docs, _ := filepath.Glob("../docs/*.md")
+	files := []string{"README.md"}
+	for _, d := range docs {
+		files = append(files, "docs/"+filepath.Base(d))
+	}
+	checked := 0
+	for _, f := range files {
+		for _, l := range links(readDoc(t, f)) {
+			if strings.Contains(l, "://") || strings.HasPrefix(l, "mailto:") {
+				continue
+			}
+			checked++
+			path, frag, _ := strings.Cut(l, "#")
+			target := f
+			if path != "" {
+				target = filepath.ToSlash(filepath.Clean(filepath.Join(filepath.Dir(f), path)))
+			}
+			info, err := os.Stat(filepath.Join("..", target))
+			if err != nil {
+				t.Errorf("%s: link %s: %v", f, l, err)
+				continue
+			}
+			if frag != "" && (info.IsDir() || !slices.Contains(anchors(readDoc(t, target)), frag)) {
+				t.Errorf("%s: link %s: %s has no heading #%s", f, l, target, frag)
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("only %d relative links found: is the link pattern broken?", checked)
+	}
+}
+
+// placeholder matches the example values a stack file may carry: example.com hosts and
+// addresses, EXAMPLE ids, and AWS's documentation account 123456789012.
+var placeholder = regexp.MustCompile(`(?i:example\.(com|org|net))|EXAMPLE|123456789012`)
+
+// TestReadmeListsStackFilePlaceholders: every example value of a stack file is in the
+// README's list of placeholders to replace.
+func TestReadmeListsStackFilePlaceholders(t *testing.T) {
+	for _, known := range []string{"oncall@example.com", "https://learn.example.org", "eu-west-1_EXAMPLE01", "arn:aws:iam::123456789012:root"} {
+		if !placeholder.MatchString(known) {
+			t.Fatalf("the placeholder pattern misses %s", known)
+		}
+	}
+	readme := readDoc(t, "README.md")
+	for _, stack := range stacks {
+		var f struct {
+			Config map[string]any `yaml:"config"`
+		}
+		if err := yaml.Unmarshal([]byte(readDoc(t, "Pulumi."+stack+".yaml")), &f); err != nil {
+			t.Fatal(err)
+		}
+		for key, v := range f.Config {
+			for _, s := range scalars(v) {
+				if placeholder.MatchString(s) && !strings.Contains(readme, "`"+s+"`") {
+					t.Errorf("Pulumi.%s.yaml %s: placeholder %q is not in the README's list", stack, key, s)
+				}
+			}
+		}
+	}
+}
+
+// TestReadmeNamesGoModsGo: the install instructions name the Go release go.mod requires.
+func TestReadmeNamesGoModsGo(t *testing.T) {
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindStringSubmatch(readDoc(t, "go.mod"))
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	if readme := readDoc(t, "README.md"); !strings.Contains(readme, "Go "+m[1]) || !strings.Contains(readme, "go"+m[1]+".linux") {
+		t.Errorf("README's install steps do not name Go %s (go.mod)", m[1])
+	}
+}
+
+// scalars lists the strings of a YAML value, nested lists and maps included.
+func scalars(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, scalars(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for _, e := range v {
+			out = append(out, scalars(e)...)
+		}
+		return out
+	}
+	return nil
+}
+
+type heading struct {
+	level int
+	text  string
+}
+
+// headings are a Markdown file's ATX headings outside fenced code blocks.
+func headings(doc string) []heading {
+	var out []heading
+	for _, line := range prose(doc) {
+		level := len(line) - len(strings.TrimLeft(line, "#"))
+		if level > 0 && level <= 6 && strings.HasPrefix(line[level:], " ") {
+			out = append(out, heading{level, strings.TrimSpace(line[level:])})
+		}
+	}
+	return out
+}
+
+// anchors are the fragments GitHub gives a file's headings (a repeated one gets -1, -2, ...).
+func anchors(doc string) []string {
+	seen := map[string]int{}
+	var out []string
+	for _, h := range headings(doc) {
+		s := slug(h.text)
+		if n := seen[s]; n > 0 {
+			out = append(out, s+"-"+strconv.Itoa(n))
+		} else {
+			out = append(out, s)
+		}
+		seen[s]++
+	}
+	return out
+}
+
+// slug is GitHub's heading anchor: lower case, letters, digits, - and _ kept, spaces to -.
+func slug(text string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteRune('-')
+		}
+	}
+	return b.String()
+}
+
+// links are the targets of a Markdown file's inline links outside code.
+func links(doc string) []string {
+	var out []string
+	for _, line := range prose(doc) {
+		for _, m := range linkTarget.FindAllStringSubmatch(codeSpan.ReplaceAllString(line, "code"), -1) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// prose is a Markdown file's lines outside fenced code blocks.
+func prose(doc string) []string {
+	var out []string
+	fenced := false
+	for _, line := range strings.Split(doc, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			fenced = !fenced
+			continue
+		}
+		if !fenced {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 func runConfig(t *testing.T) (*slstacks.Config, error) {

@@ -193,7 +193,7 @@ func TestSafeProcessorBuffer(t *testing.T) {
 		t.Fatalf("no processor buffer is safe")
 	}
 	if got != SafeProcessorBufferMiB {
-		t.Fatalf("the model proves %.1f MiB, SafeProcessorBufferMiB is %g: update it (and the README)", got, SafeProcessorBufferMiB)
+		t.Fatalf("the model proves %.1f MiB, SafeProcessorBufferMiB is %g: update it (and docs/schema.md)", got, SafeProcessorBufferMiB)
 	}
 }
 

@@ -118,7 +118,7 @@ func checkStack(root, stack string, set map[string]string) error {
 	}
 	var errs []error
 	for _, u := range stackconfig.FindUnknownKeys(project, stackconfig.Keys(), slices.Sorted(slices.Values(keys))) {
-		msg := fmt.Sprintf("--set %s: no such key (the README's configuration reference lists them)", u.Key)
+		msg := fmt.Sprintf("--set %s: no such key (docs/config.md lists them)", u.Key)
 		if u.Suggestion != "" {
 			msg = fmt.Sprintf("--set %s: no such key; did you mean %s?", u.Key, u.Suggestion)
 		}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,25 +19,29 @@ import (
 	"github.com/streamlake/streamlake/stackfile"
 )
 
-var update = flag.Bool("update", false, "rewrite the README's generated examples and the stack files' capacity comments from the tool")
+var update = flag.Bool("update", false, "rewrite the generated examples of the docs and the README, and the stack files' capacity comments, from the tool")
 
-// The README's examples are generated: between "<!-- BEGIN generated: SPEC -->" and
+// The docs' examples are generated: between "<!-- BEGIN generated: SPEC -->" and
 // "<!-- END generated -->" is what the tool prints for SPEC. A `streamlake ...` SPEC runs the
 // command as written, in a copy of the project (the real stack files, prod's shardCount set to
 // readmeShards so that a resharding pull request does not change the examples), with the
 // stack's outputs naming a live stream of as many open shards in moto (AWS_ENDPOINT_URL points
-// the SDK there, so the command line is exactly the README's). "preview refusal A -> B" is the
+// the SDK there, so the command line is exactly the doc's). "preview refusal A -> B" is the
 // preview's error for that shard change.
 var generatedBlock = regexp.MustCompile(`(?s)<!-- BEGIN generated: (.*?) -->\n(.*?)<!-- END generated -->`)
 
-// readmeStream is the prod stream the README's examples read (stacks.NamesFor's name), and
+// exampleFiles hold the generated examples (relative to the module root): resharding's
+// sizing and step runs and the preview refusal, and the cost plans of the stack files.
+var exampleFiles = []string{"docs/resharding.md", "docs/costs.md"}
+
+// readmeStream is the prod stream the examples read (stacks.NamesFor's name), and
 // readmeShards its open shards and prod's shardCount in them.
 const (
 	readmeStream = "streamlake-prod-events"
 	readmeShards = 4
 )
 
-func TestReadmeExamplesAreTheToolsOutput(t *testing.T) {
+func TestDocExamplesAreTheToolsOutput(t *testing.T) {
 	fakeAWS(t)
 	endpoint := testenv.Moto(t)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
@@ -46,29 +52,43 @@ func TestReadmeExamplesAreTheToolsOutput(t *testing.T) {
 	pinShards(t, dir, "prod", readmeShards)
 	c := cli{t: t, dir: dir, pulumi: stackPulumi(map[string]string{"streamName": readmeStream, "region": "eu-west-1"})}
 
-	path := filepath.Join(testenv.ModuleRoot(t), "README.md")
-	readme := readFile(t, path)
-	blocks := generatedBlock.FindAllStringSubmatchIndex(readme, -1)
-	if len(blocks) < 3 {
-		t.Fatalf("README has %d generated examples, want the sizing and resharding runs and the preview refusal", len(blocks))
+	total := 0
+	for _, file := range exampleFiles {
+		n := regenerateExamples(t, c, filepath.Join(testenv.ModuleRoot(t), file))
+		if n == 0 {
+			t.Errorf("%s has no generated examples", file)
+		}
+		total += n
 	}
+	if total < 3 {
+		t.Fatalf("the docs have %d generated examples, want the sizing and resharding runs and the preview refusal", total)
+	}
+}
+
+// regenerateExamples checks (or with -update rewrites) one file's generated examples and
+// returns how many it has.
+func regenerateExamples(t *testing.T, c cli, path string) int {
+	t.Helper()
+	doc := readFile(t, path)
+	blocks := generatedBlock.FindAllStringSubmatchIndex(doc, -1)
 	var out strings.Builder
 	last := 0
 	for _, m := range blocks {
-		spec, body := readme[m[2]:m[3]], readme[m[4]:m[5]]
+		spec, body := doc[m[2]:m[3]], doc[m[4]:m[5]]
 		want := generate(t, c, spec)
 		if body != want && !*update {
-			t.Errorf("README example %q differs from the tool (go test ./cmd/streamlake -run TestReadmeExamples -update):\n--- README\n%s--- tool\n%s", spec, body, want)
+			t.Errorf("%s: example %q differs from the tool (go test ./cmd/streamlake -run TestDocExamples -update):\n--- doc\n%s--- tool\n%s", filepath.Base(path), spec, body, want)
 		}
-		out.WriteString(readme[last:m[4]] + want)
+		out.WriteString(doc[last:m[4]] + want)
 		last = m[5]
 	}
-	out.WriteString(readme[last:])
-	if *update && out.String() != readme {
+	out.WriteString(doc[last:])
+	if *update && out.String() != doc {
 		if err := os.WriteFile(path, []byte(out.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return len(blocks)
 }
 
 // generate is the fenced block for one example.
@@ -165,4 +185,66 @@ func shardsCarryFormat(n int) string {
 		return "%d shard carries a peak of %d events/s"
 	}
 	return "%d shards carry a peak of %d events/s"
+}
+
+// The README's idle cost is a summary of `streamlake plan --json` for the command between
+// "<!-- BEGIN generated summary: SPEC -->" and "<!-- END generated summary -->": each line item
+// of at least idleLineUSD, the rest summed, and the total.
+var summaryBlock = regexp.MustCompile(`(?s)<!-- BEGIN generated summary: (streamlake plan [^>]*?) -->\n(.*?)<!-- END generated summary -->`)
+
+const idleLineUSD = 0.10
+
+func TestReadmeIdleCostIsThePlans(t *testing.T) {
+	path := filepath.Join(testenv.ModuleRoot(t), "README.md")
+	readme := readFile(t, path)
+	m := summaryBlock.FindStringSubmatchIndex(readme)
+	if m == nil {
+		t.Fatal("README.md has no generated cost summary (<!-- BEGIN generated summary: streamlake plan ... -->)")
+	}
+	spec, body := readme[m[2]:m[3]], readme[m[4]:m[5]]
+	want := planSummary(t, cli{t: t, dir: testenv.ModuleRoot(t)}, spec)
+	switch {
+	case body == want:
+	case *update:
+		if err := os.WriteFile(path, []byte(readme[:m[4]]+want+readme[m[5]:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Errorf("README's idle cost differs from %q (go test ./cmd/streamlake -run TestReadmeIdleCost -update):\n--- README\n%s--- tool\n%s", spec, body, want)
+	}
+}
+
+// planSummary runs the plan command of spec with --json and renders its cost as a table.
+func planSummary(t *testing.T, c cli, spec string) string {
+	t.Helper()
+	r := c.run(append(strings.Fields(strings.TrimPrefix(spec, "streamlake ")), "--json")...)
+	if r.code != exitOK {
+		t.Fatalf("%s: exit %d\n%s", spec, r.code, r.stderr)
+	}
+	type line struct {
+		Service, Item string
+		USD           float64
+	}
+	var plan struct {
+		Total float64 `json:"total_usd"`
+		Lines []line  `json:"lines"`
+	}
+	decodeJSON(t, r.stdout, &plan)
+	slices.SortStableFunc(plan.Lines, func(a, b line) int { return cmp.Compare(b.USD, a.USD) })
+	var b strings.Builder
+	b.WriteString("| service | item | USD a month |\n|---|---|---:|\n")
+	rest, restN := 0.0, 0
+	for _, l := range plan.Lines {
+		if l.USD < idleLineUSD {
+			rest += l.USD
+			restN++
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.2f |\n", l.Service, l.Item, l.USD)
+	}
+	if restN > 0 {
+		fmt.Fprintf(&b, "| | %d more items under $%.2f each | %.2f |\n", restN, idleLineUSD, rest)
+	}
+	fmt.Fprintf(&b, "| **total** | | **%.2f** |\n", plan.Total)
+	return b.String()
 }

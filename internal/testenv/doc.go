@@ -7,7 +7,8 @@
 //     helpers (CreateStream, WaitActive, ReadAll);
 //   - a fault-injecting proxy in front of Kinesis (FaultProxy);
 //   - the ingest API's contract on an httptest server (NewAPI, wrapping internal/apisim);
-//   - the API Gateway template renderer (RenderVTL: velocityjs under node).
+//   - the API Gateway template renderer (RenderVTL: velocityjs under node);
+//   - files with generated blocks kept in step with the code that renders them (Generated).
 //
 // The Firehose transformation contract checker is its own package, firehosecheck, so that the
 // transform's tests can use it without linking the stand-ins and the AWS SDK.

@@ -172,18 +172,7 @@ func TestExceptionsAreUsed(t *testing.T) {
 
 // TestPolicyTable prints the rule table (`make policy`).
 func TestPolicyTable(t *testing.T) {
-	ids, res := runs(t)
-	reports := map[string]policy.Report{}
-	for _, st := range ids {
-		reports[st] = policy.Evaluate(res[st])
-		if reports[st].Err != nil {
-			t.Fatal(reports[st].Err)
-		}
-	}
-	status := func(st, rule string) string {
-		_, isBlocked := blocked[st+"/"+rule]
-		return status(reports[st], isBlocked, rule)
-	}
+	ids, status := ruleStatuses(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%-44s %-10s", "RULE", "CATEGORY")
 	for _, st := range ids {
@@ -210,6 +199,24 @@ func TestPolicyTable(t *testing.T) {
 		fmt.Fprintf(&b, "  variant %s: %s\n", k, blockedVariants[k])
 	}
 	t.Log(b.String())
+}
+
+// ruleStatuses evaluates every stack file and returns the stacks and each rule's result on
+// a stack as the table prints it.
+func ruleStatuses(t *testing.T) ([]string, func(stack, rule string) string) {
+	t.Helper()
+	ids, res := runs(t)
+	reports := map[string]policy.Report{}
+	for _, st := range ids {
+		reports[st] = policy.Evaluate(res[st])
+		if reports[st].Err != nil {
+			t.Fatal(reports[st].Err)
+		}
+	}
+	return ids, func(st, rule string) string {
+		_, isBlocked := blocked[st+"/"+rule]
+		return status(reports[st], isBlocked, rule)
+	}
 }
 
 func status(rep policy.Report, isBlocked bool, rule string) string {
@@ -751,15 +758,15 @@ func TestProcessorBufferIsCheckedAgainstTheProvenSafeSize(t *testing.T) {
 	}
 }
 
-// TestReadmeListsEveryRule keeps tests/policy/README.md's rule table in step with policy.Rules.
-func TestReadmeListsEveryRule(t *testing.T) {
-	b, err := os.ReadFile("README.md")
+// TestDocsListEveryRule keeps docs/rules.md's rule table in step with policy.Rules.
+func TestDocsListEveryRule(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", rulesDocFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range policy.Rules {
 		if !strings.Contains(string(b), "| `"+r.ID+"` |") {
-			t.Errorf("README.md has no row for rule %s", r.ID)
+			t.Errorf("%s has no row for rule %s", rulesDocFile, r.ID)
 		}
 	}
 }
