@@ -43,6 +43,9 @@ func (s *Schema) clone() *Schema {
 	c := *s
 	c.Fields = append([]Field(nil), s.Fields...)
 	c.Partitions = append([]Partition(nil), s.Partitions...)
+	if s.Queries != nil {
+		c.Queries = append([]string{}, s.Queries...)
+	}
 	return &c
 }
 
@@ -67,6 +70,7 @@ type file struct {
 	Description string      `yaml:"description,omitempty"`
 	Roles       fileRoles   `yaml:"roles"`
 	Partitions  []string    `yaml:"partitions,flow"`
+	Queries     *[]string   `yaml:"queries,omitempty,flow"`
 	Fields      []fileField `yaml:"fields"`
 }
 
@@ -204,6 +208,9 @@ func (f *file) schema() (*Schema, []problem) {
 		EventTime: f.Roles.EventTime, ArrivalTime: f.Roles.ArrivalTime,
 		PartitionKey: f.Roles.PartitionKey, Extras: f.Roles.Extras,
 	}
+	if f.Queries != nil {
+		s.Queries = append([]string{}, *f.Queries...)
+	}
 	for _, r := range []struct{ role, field string }{
 		{"eventTime", f.Roles.EventTime}, {"arrivalTime", f.Roles.ArrivalTime}, {"partitionKey", f.Roles.PartitionKey},
 	} {
@@ -263,6 +270,10 @@ func (s *Schema) YAML() ([]byte, error) {
 		Name: s.Name, Description: s.Description,
 		Roles:      fileRoles{EventTime: s.EventTime, ArrivalTime: s.ArrivalTime, PartitionKey: s.PartitionKey, Extras: s.Extras},
 		Partitions: s.PartitionNames(),
+	}
+	if s.Queries != nil {
+		q := append([]string{}, s.Queries...)
+		f.Queries = &q
 	}
 	for _, fd := range s.Fields {
 		ff := fileField{Name: fd.Name, Type: string(fd.Type), Required: fd.Required, MaxLength: fd.MaxLength, Description: fd.Description}
