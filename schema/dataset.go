@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -153,4 +154,19 @@ func FindDataset(ds []Dataset, name string) (Dataset, bool) {
 		return Dataset{}, false
 	}
 	return ds[i], true
+}
+
+// ExampleDatasetFile is the example dataset, relative to the module root: no stack deploys
+// it, tests deploy it next to the default (LoadDataset).
+const ExampleDatasetFile = "schema/examples/quiz_answers.yaml"
+
+// LoadDataset reads a dataset file from anywhere as if it were in schema/datasets: the
+// dataset is deployed from there (File says so), and the transform Lambda's build places its
+// bytes there.
+func LoadDataset(file string) (Dataset, error) {
+	data, err := readSchemaFile(file)
+	if err != nil {
+		return Dataset{}, err
+	}
+	return ParseDataset(DatasetDir+"/"+path.Base(filepath.ToSlash(file)), data)
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // exampleDatasetFile is the example dataset no stack deploys (tests deploy it).
-const exampleDatasetFile = "examples/quiz_answers.yaml"
+const exampleDatasetFile = "examples/quiz_answers.yaml" // ExampleDatasetFile, from this folder
 
 // TestEmbeddedDatasets: the binary's datasets load, the default first under its own name, and
 // every file of schema/datasets (none is required) is a valid dataset.

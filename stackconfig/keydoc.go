@@ -3,6 +3,7 @@ package stackconfig
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,6 +68,9 @@ func description(k Key) string {
 	if k.DefaultDoc != "" {
 		d += " Default: " + k.DefaultDoc + "."
 	}
+	if k.PerDataset {
+		d += " Per dataset: also settable as datasets.<name>." + k.Name + "."
+	}
 	return d
 }
 
@@ -77,7 +81,7 @@ func yamlDefault(k Key) string {
 	switch v := k.def.(type) {
 	case float64:
 		return strconv.FormatFloat(v, 'g', -1, 64)
-	case []string, map[string]string:
+	case []string, map[string]string, map[string]int, map[string]map[string]json.RawMessage:
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
@@ -138,12 +142,12 @@ func defaultDoc(k Key) string {
 
 // formatValue writes a value as the table shows it: lists and objects as JSON.
 func formatValue(v any) string {
-	switch x := v.(type) {
-	case []string, map[string]string, []any, map[string]any:
-		b, _ := json.Marshal(x)
-		return strings.NewReplacer(`","`, `", "`, `":"`, `": "`).Replace(string(b))
-	case float64:
+	if x, ok := v.(float64); ok {
 		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	if k := reflect.ValueOf(v).Kind(); k == reflect.Map || k == reflect.Slice {
+		b, _ := json.Marshal(v)
+		return strings.NewReplacer(`","`, `", "`, `":"`, `": "`).Replace(string(b))
 	}
 	return fmt.Sprint(v)
 }
