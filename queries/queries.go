@@ -101,7 +101,7 @@ func Saved(s *schema.Schema, database, table string) ([]Query, error) {
 	out := make([]Query, 0, len(standards))
 	for _, q := range standards {
 		if why := q.missing(s); why != "" {
-			return nil, fmt.Errorf("named query %s needs %s in the schema", q.id, why)
+			return nil, fmt.Errorf("named queries need %s in the schema (%s)", why, q.id)
 		}
 		out = append(out, q.render(s, database, table))
 	}
@@ -126,7 +126,7 @@ func For(s *schema.Schema, database, table string) ([]Query, []Skipped, error) {
 		case s.Queries != nil && !slices.Contains(s.Queries, q.id):
 			skipped = append(skipped, Skipped{q.id, "not listed in the file's queries"})
 		case s.Queries != nil && why != "":
-			errs = append(errs, fmt.Sprintf("queries lists %s, which needs %s", q.id, why))
+			errs = append(errs, fmt.Sprintf("named queries need %s in the schema (queries lists %s)", why, q.id))
 		case why != "":
 			skipped = append(skipped, Skipped{q.id, "needs " + why})
 		default:

@@ -69,7 +69,7 @@ func TestForSkipsOrRefusesByTheFile(t *testing.T) {
 	}
 	s.Queries = []string{"events-per-type-per-hour", "no-such-query"}
 	_, _, err = For(s, "db", "quiz_answers")
-	for _, want := range []string{`queries lists "no-such-query", which is not a saved query`, "queries lists events-per-type-per-hour, which needs column event_type of type string"} {
+	for _, want := range []string{`queries lists "no-such-query", which is not a saved query`, "named queries need column event_type of type string in the schema (queries lists events-per-type-per-hour)"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want %q", err, want)
 		}

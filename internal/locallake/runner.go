@@ -147,7 +147,7 @@ func (r *runner) functionEnv() []string {
 		fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", r.cfg.LambdaMemoryMiB),
 		"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=" + r.cfg.LambdaLogLevel,
 	}
-	for k, v := range transform.Environment(r.cfg.UnknownFields, r.cfg.LambdaLogLevel) {
+	for k, v := range transform.Environment(schema.DefaultDataset, r.cfg.UnknownFields, r.cfg.LambdaLogLevel) {
 		env = append(env, k+"="+v)
 	}
 	return env
