@@ -106,7 +106,11 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 			t.Parallel()
 			failing := map[string]bool{}
 			for _, stack := range ids {
-				res, err := stacktest.Run(stacktest.Options{Stack: stack, Config: v.Config})
+				opts, err := v.Options(stack)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := stacktest.Run(opts)
 				if err != nil {
 					t.Fatalf("%s: the program rejects the variant (keep variants valid): %v", stack, err)
 				}
