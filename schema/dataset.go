@@ -23,7 +23,9 @@ const DatasetDir = "schema/datasets"
 
 // MaxDatasetName bounds a dataset's name: it is part of logical names (and so of auto-named
 // IAM roles and functions, at most 64 characters), physical names, routes and lake folders.
-const MaxDatasetName = 24
+// The tightest is the stream, <project>-<stack>-<name>: Kinesis allows 128 characters, and a
+// Pulumi stack name may have 100 (tests/policy TestNamesFitLongStackNames).
+const MaxDatasetName = 16
 
 //go:embed datasets
 var datasetFiles embed.FS

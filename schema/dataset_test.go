@@ -65,11 +65,11 @@ func TestParseDatasetRefusesBadNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	for file, want := range map[string]string{
-		"schema/datasets/events.yaml":       "the default dataset's",
-		"schema/datasets/Quiz.yaml":         "must match",
-		"schema/datasets/quiz-answers.yaml": "must match",
+		"schema/datasets/events.yaml":                                        "the default dataset's",
+		"schema/datasets/Quiz.yaml":                                          "must match",
+		"schema/datasets/quiz-answers.yaml":                                  "must match",
 		"schema/datasets/" + strings.Repeat("q", MaxDatasetName+1) + ".yaml": "characters, at most",
-		"schema/datasets/quiz.yaml": `the schema's name is "quiz_answers" but the file is quiz.yaml`,
+		"schema/datasets/quiz.yaml":                                          `the schema's name is "quiz_answers" but the file is quiz.yaml`,
 	} {
 		if _, err := ParseDataset(file, src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error containing %q", file, err, want)

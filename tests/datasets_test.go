@@ -280,3 +280,52 @@ func TestTwoDatasetsQueriesAlarmsAndDashboard(t *testing.T) {
 		t.Errorf("%d crawler-failed rules, want one per crawler", n)
 	}
 }
+
+// TestTwoDatasetsNoPhysicalNameClashes: no two resources of a type share a physical name,
+// within a stack with two datasets or across the stack files (dev and prod may share an
+// account). (Each fits AWS's rules for its type: the policy suite's deploy-names, with the
+// two-datasets variant.)
+func TestTwoDatasetsNoPhysicalNameClashes(t *testing.T) {
+	owner := map[string]string{} // type + name -> stack and logical name
+	for _, stack := range stacks {
+		for _, r := range runTwo(t, stack, nil).Resources {
+			if !r.Custom {
+				continue
+			}
+			name := physicalName(r)
+			if name == "" {
+				continue
+			}
+			key := r.Type + " " + name
+			if other, ok := owner[key]; ok {
+				t.Errorf("%s %s and %s both have the physical name %q", stack, r.Name, other, name)
+			}
+			owner[key] = stack + " " + r.Name
+		}
+	}
+	if len(owner) < 100 {
+		t.Errorf("only %d named resources: the check looks at nothing", len(owner))
+	}
+}
+
+// physicalName is the name AWS knows a resource by, as the mocks computed it, for types whose
+// names are unique in an account and region; "" for others (sub-resources keyed by their
+// parent, resources AWS identifies by id).
+func physicalName(r *stacktest.Resource) string {
+	switch r.Type {
+	case tBucket:
+		return fmt.Sprint(r.State["bucket"])
+	case tDashboard:
+		return r.Str("dashboardName")
+	case tTable:
+		return r.Str("databaseName") + "." + r.Str("name") // unique in its database
+	case tNamedQuery, tModel, tStage, tMethod, tIntegration, tIntResponse, "aws:apigateway/methodResponse:MethodResponse",
+		"aws:apigateway/resource:Resource", tGatewayResp, tValidator, tDeployment, tMethodSetting, tRolePolicy,
+		"aws:cloudwatch/logStream:LogStream", "aws:cloudwatch/eventTarget:EventTarget":
+		return "" // names scoped to a parent (API, role, log group, rule), or not unique by design
+	}
+	if n, ok := r.State["name"].(string); ok {
+		return n
+	}
+	return ""
+}
