@@ -49,3 +49,27 @@ func NamesOf(project, stack, dataset string) Names {
 	n.CrawlerSecurity = base + "_crawler"
 	return n
 }
+
+// The stack outputs of each dataset, which the program exports under datasets.<name> (and,
+// for the default dataset, also at the top level, as before there were datasets) and the ops
+// CLI reads.
+const (
+	OutputDatasets          = "datasets"
+	OutputEventsURL         = "eventsUrl"
+	OutputBatchURL          = "batchUrl"
+	OutputStreamName        = "streamName"
+	OutputStreamArn         = "streamArn"
+	OutputGlueTable         = "glueTable"
+	OutputDiscovery         = "partitionDiscovery"
+	OutputTransformFunction = "transformFunction"
+	OutputDeliveryStream    = "deliveryStreamName"
+	OutputCrawlerName       = "crawlerName"
+	OutputCrawlerLogGroup   = "crawlerLogGroup"
+	OutputDataPrefix        = "dataPrefix"
+	OutputRawPrefix         = "rawPrefix"
+	OutputErrorsPrefix      = "errorsPrefix"
+)
+
+// DatasetOutputs are the outputs every dataset has (the crawler's only with a crawler).
+var DatasetOutputs = []string{OutputEventsURL, OutputBatchURL, OutputStreamName, OutputStreamArn, OutputGlueTable, OutputDiscovery,
+	OutputTransformFunction, OutputDeliveryStream, OutputCrawlerName, OutputCrawlerLogGroup, OutputDataPrefix, OutputRawPrefix, OutputErrorsPrefix}

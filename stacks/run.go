@@ -365,24 +365,25 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	for _, d := range p.Datasets {
 		datasets[d.Name] = p.datasetOutputs(d)
 	}
-	ctx.Export("datasets", datasets)
+	ctx.Export(stackconfig.OutputDatasets, datasets)
 }
 
-// datasetOutputs are a dataset's outputs, named as the stack's own for the default dataset
-// (stackoutputs.DatasetKeys lists them for the ops CLI).
+// datasetOutputs are a dataset's outputs (stackconfig.DatasetOutputs), named as the stack's
+// own for the default dataset.
 func (p *Pipeline) datasetOutputs(d *DatasetPipeline) pulumi.Map {
 	urls := p.API.URLs[d.Name]
 	roots := lakelayout.RootsOf(d.Name)
 	out := pulumi.Map{
-		"eventsUrl": urls.EventsURL, "batchUrl": urls.BatchURL,
-		"streamName": d.Stream.Name, "streamArn": d.Stream.Arn,
-		"glueTable":          d.Catalog.TableName,
-		"partitionDiscovery": pulumi.String(string(d.PartitionDiscovery)),
-		"transformFunction":  d.Function.Name, "deliveryStreamName": d.Delivery.Name,
-		"dataPrefix": pulumi.String(roots.Data), "rawPrefix": pulumi.String(roots.Raw), "errorsPrefix": pulumi.String(roots.Errors),
+		stackconfig.OutputEventsURL: urls.EventsURL, stackconfig.OutputBatchURL: urls.BatchURL,
+		stackconfig.OutputStreamName: d.Stream.Name, stackconfig.OutputStreamArn: d.Stream.Arn,
+		stackconfig.OutputGlueTable:         d.Catalog.TableName,
+		stackconfig.OutputDiscovery:         pulumi.String(string(d.PartitionDiscovery)),
+		stackconfig.OutputTransformFunction: d.Function.Name, stackconfig.OutputDeliveryStream: d.Delivery.Name,
+		stackconfig.OutputDataPrefix: pulumi.String(roots.Data), stackconfig.OutputRawPrefix: pulumi.String(roots.Raw),
+		stackconfig.OutputErrorsPrefix: pulumi.String(roots.Errors),
 	}
 	if c := d.Catalog.Crawler; c != nil {
-		out["crawlerName"], out["crawlerLogGroup"] = c.Name, c.LogGroup
+		out[stackconfig.OutputCrawlerName], out[stackconfig.OutputCrawlerLogGroup] = c.Name, c.LogGroup
 	}
 	return out
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/stackconfig"
+	"github.com/streamlake/streamlake/stackfile"
 )
 
 // Two datasets: the default (events, schema/events.yaml) and the example quiz_answers
@@ -74,6 +76,13 @@ func TestTwoDatasetsShareThePipeline(t *testing.T) {
 		ds, ok := res.Exports["datasets"].(map[string]any)
 		if !ok || len(ds) != 2 || ds["events"] == nil || ds[quiz] == nil {
 			t.Fatalf("%s: output datasets %v", stack, res.Exports["datasets"])
+		}
+		for name, outs := range ds {
+			for _, k := range stackconfig.DatasetOutputs {
+				if _, ok := outs.(map[string]any)[k]; !ok {
+					t.Errorf("%s: output datasets.%s lacks %s (stackconfig.DatasetOutputs, which the CLI reads)", stack, name, k)
+				}
+			}
 		}
 		q := ds[quiz].(map[string]any)
 		if q["streamName"] != "streamlake-"+stack+"-quiz_answers" || q["glueTable"] != quiz || q["dataPrefix"] != "data/quiz_answers/" ||
@@ -328,4 +337,42 @@ func physicalName(r *stacktest.Resource) string {
 		return n
 	}
 	return ""
+}
+
+// TestDatasetOpsAgreeWithLoad: what the ops CLI reads of a dataset's stream in a stack file
+// (stackfile.ReadDatasetOps) is what the program's Load makes of it, with and without the
+// dataset's own streamMode and shardCount.
+func TestDatasetOpsAgreeWithLoad(t *testing.T) {
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := stacktest.ExampleDatasets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, datasets := range []string{
+		`{"quiz_answers": {"unknownFields": "reject"}}`,
+		`{"quiz_answers": {"unknownFields": "reject", "shardCount": 3}}`,
+		`{"quiz_answers": {"unknownFields": "reject", "streamMode": "ON_DEMAND"}, "events": {"shardCount": 2}}`,
+		`{"quiz_answers": {"unknownFields": "reject", "streamMode": "PROVISIONED"}}`,
+	} {
+		for _, stack := range stacks {
+			config := map[string]string{"datasets": datasets}
+			dir := variantProject(t, stack, config, nil)
+			cfg, err := stackconfig.FromFilesWith(root, stack, config, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range cfg.Datasets {
+				ops, err := stackfile.ReadDatasetOps(dir, stack, d.Name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ops.StreamMode != d.StreamMode || ops.ShardCount != d.ShardCount {
+					t.Errorf("%s %s with %s: the CLI reads %s/%d, Load %s/%d", stack, d.Name, datasets, ops.StreamMode, ops.ShardCount, d.StreamMode, d.ShardCount)
+				}
+			}
+		}
+	}
 }
