@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // Summary is what a run did, as DIR/summary.json holds it. The counts add up (Check):

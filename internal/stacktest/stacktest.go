@@ -97,7 +97,7 @@ type Options struct {
 	// Datasets, when set, are the datasets the program deploys instead of the ones built into
 	// it (stacks.RunWith): the default first, then e.g. the example (ExampleDatasets).
 	Datasets []schema.Dataset
-	DryRun  bool
+	DryRun   bool
 }
 
 // ExampleDatasets are the datasets built into the program and the example dataset
