@@ -17,6 +17,8 @@ const (
 	ProjectConfigEnd   = "# END config"
 	ConfigTableBegin   = "<!-- BEGIN config-table -->"
 	ConfigTableEnd     = "<!-- END config-table -->"
+	DatasetKeysBegin   = "<!-- BEGIN dataset-keys -->"
+	DatasetKeysEnd     = "<!-- END dataset-keys -->"
 )
 
 // regenerate is the command that rewrites the generated blocks.
@@ -126,6 +128,20 @@ func ConfigTable(keys []Key, stacks []StackValues) string {
 			}
 		}
 		b.WriteString(" " + cell(k.Doc) + " |\n")
+	}
+	return b.String()
+}
+
+// DatasetKeys renders docs/datasets.md's list of the keys a dataset may set for itself, by
+// group, with their top-level defaults.
+func DatasetKeys(keys []Key) string {
+	var b strings.Builder
+	b.WriteString("<!-- generated from stackconfig/keys.go (perDataset): edit the table there, then run `" + regenerate + "` -->\n")
+	b.WriteString("| group | key | default | allowed |\n|---|---|---|---|\n")
+	for _, k := range keys {
+		if k.PerDataset {
+			b.WriteString("| " + k.Group + " | `" + k.Name + "` | " + cell(defaultDoc(k)) + " | " + cell(k.Allowed) + " |\n")
+		}
 	}
 	return b.String()
 }
