@@ -47,7 +47,7 @@ func transformArchive(ds []schema.Dataset) (*lambdapkg.Archive, error) {
 	if len(files) > 0 {
 		h := sha256.New()
 		for _, p := range slices.Sorted(maps.Keys(files)) {
-			fmt.Fprintf(h, "%s\x00%d\x00", p, len(files[p]))
+			_, _ = fmt.Fprintf(h, "%s\x00%d\x00", p, len(files[p])) // a hash never fails to write
 			h.Write(files[p])
 		}
 		key = hex.EncodeToString(h.Sum(nil)[:8])

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -166,6 +167,36 @@ func beforeDatasets(t *testing.T, stack string) []graphNode {
 	return nodes
 }
 
+// checkUpgrade fails for every change of a stack's resources the upgrade to res makes but
+// expected does not list (by logical name: "replace" or "update"), and for every listed
+// change it does not make.
+func checkUpgrade(t *testing.T, stack string, res *stacktest.Result, expected map[string]string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, c := range upgradeDiff(t, beforeDatasets(t, stack), res) {
+		name := c.urn[strings.LastIndex(c.urn, "::")+2:]
+		kind := "update"
+		switch {
+		case c.gone:
+			t.Errorf("%s: %s is gone: renamed or moved without an alias, the engine would replace it", stack, c.urn)
+			continue
+		case len(c.replace) > 0:
+			kind = "replace"
+		}
+		seen[name] = true
+		if expected[name] != kind {
+			t.Errorf("%s: %s would %s (%v %v), expected %q", stack, c.urn, kind, c.replace, c.update, expected[name])
+			continue
+		}
+		t.Logf("%s: %s: %s %v%v", stack, name, kind, c.replace, c.update)
+	}
+	for name, kind := range expected {
+		if !seen[name] {
+			t.Errorf("%s: %s was expected to %s, and does not", stack, name, kind)
+		}
+	}
+}
+
 // TestUpgradeToDatasetsReplacesNothing: deploying the program with datasets over a stack
 // deployed before them, on the stack's unchanged configuration, replaces, renames, moves or
 // deletes no resource: every URN stays, and no replace-forcing input changes. (Nothing changes
@@ -173,36 +204,57 @@ func beforeDatasets(t *testing.T, stack string) []graphNode {
 // holds its pre-datasets contents.)
 func TestUpgradeToDatasetsReplacesNothing(t *testing.T) {
 	for _, stack := range stacks {
-		for _, c := range upgradeDiff(t, beforeDatasets(t, stack), run(t, stack, nil)) {
-			switch {
-			case c.gone:
-				t.Errorf("%s: %s is gone: renamed or moved without an alias, the engine would replace it", stack, c.urn)
-			case len(c.replace) > 0:
-				t.Errorf("%s: %s would be replaced: %v changed", stack, c.urn, c.replace)
-			default:
-				t.Errorf("%s: %s would be updated (%v): the upgrade on today's configuration changes nothing", stack, c.urn, c.update)
+		checkUpgrade(t, stack, run(t, stack, nil), nil)
+	}
+}
+
+// TestAddingADatasetReplacesNothing: adding the example dataset to a stack deployed before
+// datasets creates its resources, updates these shared ones in place and replaces only the API
+// deployment, which the program re-creates whenever the API's definition changes (new routes),
+// as for any API change (only its triggers force it). Nothing of the default dataset changes.
+func TestAddingADatasetReplacesNothing(t *testing.T) {
+	for _, stack := range stacks {
+		expected := map[string]string{
+			"ingest-deployment": "replace", "ingest-role": "update", "ingest-role-policy": "update",
+			"catalog-crawler-role-policy": "update", "monitoring-alarms-policy": "update", "monitoring-dashboard": "update",
+		}
+		if stack == "prod" {
+			expected["waf-acl"] = "update"
+		}
+		checkUpgrade(t, stack, runTwo(t, stack, nil), expected)
+		for _, c := range upgradeDiff(t, beforeDatasets(t, stack), runTwo(t, stack, nil)) {
+			if urnType(c.urn) == tDeployment && !slices.Equal(c.replace, []string{"triggers"}) {
+				t.Errorf("%s: the deployment is replaced for %v, not only its triggers", stack, c.replace)
 			}
 		}
 	}
 }
 
-// TestAddingADatasetReplacesNothing: adding the example dataset to a stack deployed before
-// datasets creates its resources and updates some shared ones in place, and replaces only the
-// API deployment, which the program re-creates whenever the API's definition changes (new
-// routes), as for any API change. Nothing of the default dataset is replaced.
-func TestAddingADatasetReplacesNothing(t *testing.T) {
-	for _, stack := range stacks {
-		for _, c := range upgradeDiff(t, beforeDatasets(t, stack), runTwo(t, stack, nil)) {
-			switch {
-			case c.gone:
-				t.Errorf("%s: %s is gone: renamed or moved without an alias, the engine would replace it", stack, c.urn)
-			case len(c.replace) > 0 && urnType(c.urn) == tDeployment && slices.Equal(c.replace, []string{"triggers"}):
-				t.Logf("%s: %s is re-created (new routes): by design", stack, c.urn)
-			case len(c.replace) > 0:
-				t.Errorf("%s: %s would be replaced: %v changed", stack, c.urn, c.replace)
-			default:
-				t.Logf("%s: %s is updated in place: %v", stack, c.urn, c.update)
-			}
-		}
+// TestUpgradeDiffCatchesReplacements: the diff reports a renamed resource as gone, a changed
+// replace-forcing input as a replacement (also through replaceOnChanges), an aliased move as
+// nothing, and any other changed input as an update.
+func TestUpgradeDiffCatchesReplacements(t *testing.T) {
+	urn := func(name string) string { return "urn:pulumi:dev::streamlake::" + tStream + "::" + name }
+	before := []graphNode{
+		{URN: urn("renamed"), Custom: true, Inputs: map[string]any{"name": "a"}},
+		{URN: urn("forced"), Custom: true, Inputs: map[string]any{"name": "a"}},
+		{URN: urn("updated"), Custom: true, Inputs: map[string]any{"name": "a", "retentionPeriod": 24.0}},
+		{URN: urn("moved"), Custom: true, Inputs: map[string]any{"name": "a"}},
+		{URN: urn("on-changes"), Custom: true, Inputs: map[string]any{"name": "a", "x": map[string]any{"y": 1.0}}},
+	}
+	after := &stacktest.Result{Stack: "dev", Resources: []*stacktest.Resource{
+		{Type: tStream, URN: urn("renamed2"), Custom: true, Inputs: map[string]any{"name": "a"}},
+		{Type: tStream, URN: urn("forced"), Custom: true, Inputs: map[string]any{"name": "b"}},
+		{Type: tStream, URN: urn("updated"), Custom: true, Inputs: map[string]any{"name": "a", "retentionPeriod": 48.0}},
+		{Type: tStream, URN: urn("moved2"), Custom: true, Inputs: map[string]any{"name": "a"}, Aliases: []string{urn("moved")}},
+		{Type: tStream, URN: urn("on-changes"), Custom: true, Inputs: map[string]any{"name": "a", "x": map[string]any{"y": 2.0}}, ReplaceOnChanges: []string{"x.y"}},
+	}}
+	got := map[string]string{}
+	for _, c := range upgradeDiff(t, before, after) {
+		got[c.urn[strings.LastIndex(c.urn, "::")+2:]] = fmt.Sprint(c.gone, c.replace, c.update)
+	}
+	want := map[string]string{"renamed": "true [] []", "forced": "false [name] []", "updated": "false [] [retentionPeriod]", "on-changes": "false [x] []"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("diff %v, want %v", got, want)
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -62,12 +61,4 @@ func onlyDataset(ctx context.Context, so *stackOutputs, builtin []schema.Dataset
 		return names[0], nil
 	}
 	return "", usagef("--dataset is required: %s the datasets %s", where, strings.Join(names, ", "))
-}
-
-// datasetNote names the dataset in a command's output where the stack has others.
-func datasetNote(ds schema.Dataset) string {
-	if ds.IsDefault() {
-		return ""
-	}
-	return fmt.Sprintf(" (dataset %s)", ds.Name)
 }
