@@ -365,7 +365,7 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	for _, d := range p.Datasets {
 		datasets[d.Name] = p.datasetOutputs(d)
 	}
-	ctx.Export(stackconfig.OutputDatasets, datasets)
+	ctx.Export("datasets", datasets) // stackconfig.OutputDatasets, which the CLI reads (tests keep them equal)
 }
 
 // datasetOutputs are a dataset's outputs (stackconfig.DatasetOutputs), named as the stack's

@@ -73,9 +73,9 @@ func TestTwoDatasetsShareThePipeline(t *testing.T) {
 				t.Errorf("%s: %d of %s, want one per dataset", stack, n, typ)
 			}
 		}
-		ds, ok := res.Exports["datasets"].(map[string]any)
+		ds, ok := res.Exports[stackconfig.OutputDatasets].(map[string]any)
 		if !ok || len(ds) != 2 || ds["events"] == nil || ds[quiz] == nil {
-			t.Fatalf("%s: output datasets %v", stack, res.Exports["datasets"])
+			t.Fatalf("%s: output %s %v", stack, stackconfig.OutputDatasets, res.Exports[stackconfig.OutputDatasets])
 		}
 		for name, outs := range ds {
 			for _, k := range stackconfig.DatasetOutputs {
