@@ -45,7 +45,7 @@ var outputDocs = map[string]string{
 	"dashboardName":      "CloudWatch dashboard",
 	"wafWebAcl":          "WAF web ACL; with `waf`",
 	"wafLogGroup":        "log group of blocked requests; with `waf`",
-	"datasets":           "every dataset's routes, stream, table, function, delivery stream, crawler and lake folders, by dataset name ([docs/datasets.md](docs/datasets.md)); the top-level ones are the default dataset's",
+	"datasets":           "each dataset's outputs, by name ([docs/datasets.md](docs/datasets.md))",
 }
 
 var exportCall = regexp.MustCompile(`ctx\.Export\("([^"]+)"`)
