@@ -127,7 +127,11 @@ func ConfigTable(keys []Key, stacks []StackValues) string {
 				b.WriteString("  |")
 			}
 		}
-		b.WriteString(" " + cell(k.Doc) + " |\n")
+		doc := k.Doc
+		if k.PerDataset {
+			doc += " Per dataset (docs/datasets.md)."
+		}
+		b.WriteString(" " + cell(doc) + " |\n")
 	}
 	return b.String()
 }
