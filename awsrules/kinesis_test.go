@@ -95,3 +95,25 @@ func checkErr(t *testing.T, name string, err error, want string) {
 		t.Errorf("%s: error %q does not contain %q", name, err, want)
 	}
 }
+
+func TestCheckQuotas(t *testing.T) {
+	use := QuotaUse{QuotaFirehoseStreams: 101, QuotaKinesisShards: 1001, QuotaAPIResources: 7}
+	err := CheckQuotas("il-central-1", use, nil)
+	for _, w := range []string{"firehoseStreamsPerRegion: the stack needs 101, the quota is 100 (the default in il-central-1)",
+		"kinesisShardsPerRegion: the stack needs 1001, the quota is 1000", "streamlake:accountQuotas"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("got %v, want %q", err, w)
+		}
+	}
+	if err := CheckQuotas("us-east-1", use, nil); err != nil {
+		t.Errorf("us-east-1 has 5000 delivery streams and 20000 shards: %v", err)
+	}
+	if err := CheckQuotas("il-central-1", use, map[string]int{QuotaFirehoseStreams: 200, QuotaKinesisShards: 2000}); err != nil {
+		t.Errorf("raised quotas: %v", err)
+	}
+	for _, n := range QuotaNames {
+		if DefaultQuota(n, "eu-west-1") < 1 {
+			t.Errorf("quota %s has no default", n)
+		}
+	}
+}

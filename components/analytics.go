@@ -18,12 +18,55 @@ type AnalyticsArgs struct {
 	Schema        *schema.Schema
 	WorkgroupName string
 	BucketName    pulumi.StringInput
-	// DatabaseName and TableName are the Glue names the queries read.
+	// DatabaseName and TableName are the Glue names the queries read: TableName and Schema
+	// are the default dataset's.
 	DatabaseName, TableName string
+	// Others are the other datasets' tables, each with the saved queries its schema allows
+	// (queries.For).
+	Others []AnalyticsTable
 	// BytesScannedCutoffMiB caps the data one query may scan, in MiB (2^20 bytes).
 	BytesScannedCutoffMiB int
 	// ForceDestroy lets `pulumi destroy` delete the workgroup with its query history.
 	ForceDestroy bool
+}
+
+// AnalyticsTable is a dataset's table, for its saved queries.
+type AnalyticsTable struct {
+	Dataset string
+	Schema  *schema.Schema
+	Table   string
+}
+
+// tables are the default dataset's table and the others'.
+func (a *AnalyticsArgs) tables() []AnalyticsTable {
+	return append([]AnalyticsTable{{Dataset: schema.DefaultDataset, Schema: a.Schema, Table: a.TableName}}, a.Others...)
+}
+
+// savedQueries are every table's saved queries, with the logical name (analytics-<id> for the
+// default dataset's, analytics-<dataset>-<id> for the others') and the query name, which
+// names the dataset for the others.
+func (a *AnalyticsArgs) savedQueries(name string) (map[string]queries.Query, []string, error) {
+	out := map[string]queries.Query{}
+	var order []string
+	for _, t := range a.tables() {
+		if t.Schema == nil || t.Table == "" {
+			return nil, nil, fmt.Errorf("dataset %s: Schema and Table are required", t.Dataset)
+		}
+		qs, _, err := queries.For(t.Schema, a.DatabaseName, t.Table)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dataset %s: %w", t.Dataset, err)
+		}
+		for _, q := range qs {
+			logical := name + "-" + q.ID
+			if t.Dataset != schema.DefaultDataset {
+				logical = name + "-" + t.Dataset + "-" + q.ID
+				q.Name = t.Dataset + ": " + q.Name
+			}
+			out[logical] = q
+			order = append(order, logical)
+		}
+	}
+	return out, order, nil
 }
 
 // Validate checks names and Athena's limits.
@@ -40,7 +83,7 @@ func (a *AnalyticsArgs) Validate() error {
 	if err := awsrules.CheckBytesScannedCutoffMiB(a.BytesScannedCutoffMiB); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
-	if _, err := queries.Saved(a.Schema, a.DatabaseName, a.TableName); err != nil {
+	if _, _, err := a.savedQueries("analytics"); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	return nil
@@ -93,9 +136,10 @@ func NewAnalytics(ctx *pulumi.Context, name string, args *AnalyticsArgs, opts ..
 	if err != nil {
 		return nil, fmt.Errorf("analytics %s workgroup: %w", name, err)
 	}
-	saved, _ := queries.Saved(args.Schema, args.DatabaseName, args.TableName) // validated above
-	for _, q := range saved {
-		if _, err := athena.NewNamedQuery(ctx, name+"-"+q.ID, &athena.NamedQueryArgs{
+	saved, order, _ := args.savedQueries(name) // validated above
+	for _, logical := range order {
+		q := saved[logical]
+		if _, err := athena.NewNamedQuery(ctx, logical, &athena.NamedQueryArgs{
 			Name:        pulumi.String(q.Name),
 			Description: pulumi.String(q.Description),
 			Database:    pulumi.String(args.DatabaseName),

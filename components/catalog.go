@@ -30,8 +30,18 @@ const crawlerLogPrefix = "/aws-glue/crawlers-role/"
 
 // CatalogArgs configures the Glue database, the events table and how its partitions are found.
 type CatalogArgs struct {
-	Env    *Env
-	Schema *schema.Schema
+	Env *Env
+	// Dataset is the dataset whose table this is ("": the default): its lake folder is the
+	// table's location (lakelayout.RootsOf).
+	Dataset string
+	Schema  *schema.Schema
+	// Database is the pipeline's database, which the default dataset's catalog creates; nil
+	// creates it (DatabaseName), set adds the table to it.
+	Database *glue.CatalogDatabase
+	// SharesDataFolder says that other datasets' folders lie inside this table's location
+	// (the default dataset's data/, with other datasets): its crawler may then list and read
+	// only the table's own partition folders (docs/datasets.md).
+	SharesDataFolder bool
 	// DatabaseName, TableName and CrawlerName are physical names; Athena SQL uses the first two.
 	DatabaseName, TableName, CrawlerName string
 	// SecurityConfigurationName names the Glue security configuration that encrypts the
@@ -56,6 +66,9 @@ func (a *CatalogArgs) Validate() error {
 	if a.Schema == nil || a.BucketName == nil || a.BucketArn == nil {
 		return fmt.Errorf("catalog: Schema, BucketName and BucketArn are required")
 	}
+	if err := checkDataset(a.Dataset); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
 	if err := a.Schema.Validate(); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
@@ -75,7 +88,7 @@ func (a *CatalogArgs) Validate() error {
 			return fmt.Errorf("catalog: %w", err)
 		}
 	}
-	if _, err := TableParameters(a.Schema, a.Discovery, a.Partitioning, "bucket"); err != nil {
+	if _, err := TableParameters(datasetOrDefault(a.Dataset), a.Schema, a.Discovery, a.Partitioning, "bucket"); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	if !a.Discovery.Crawls() {
@@ -98,6 +111,8 @@ type Catalog struct {
 	DatabaseName pulumi.StringOutput `pulumi:"databaseName"`
 	TableName    pulumi.StringOutput `pulumi:"tableName"`
 	TableArn     pulumi.StringOutput `pulumi:"tableArn"`
+	// Database is the pipeline's database (created by this catalog or given to it).
+	Database *glue.CatalogDatabase `pulumi:"-"`
 	// Table is the events table itself, for resources that must wait for a column change:
 	// depending on the component would only cover the children registered so far.
 	Table *glue.CatalogTable `pulumi:"-"`
@@ -142,11 +157,11 @@ var projectionRanges = map[string]awsrules.IntegerProjection{
 // ProjectionLastYear is the last year partition projection produces.
 const ProjectionLastYear = 2099
 
-// TableParameters returns the events table's parameters: Parquet written by Firehose and, when
-// discovery projects, Athena partition projection of the schema's partitions in bucket. The
-// location template is derived from the data prefix Firehose writes with partitioning
-// (lakelayout.DeliveryPrefixes), so the two cannot drift.
-func TableParameters(s *schema.Schema, discovery lakelayout.Discovery, partitioning, bucket string) (map[string]string, error) {
+// TableParameters returns a dataset's table's parameters: Parquet written by Firehose and,
+// when discovery projects, Athena partition projection of the schema's partitions in bucket.
+// The location template is derived from the data prefix Firehose writes with partitioning
+// (lakelayout.DatasetPrefixes), so the two cannot drift.
+func TableParameters(dataset string, s *schema.Schema, discovery lakelayout.Discovery, partitioning, bucket string) (map[string]string, error) {
 	p := map[string]string{"EXTERNAL": "TRUE", "classification": "parquet", "parquet.compression": "SNAPPY"}
 	if !discovery.Projects() {
 		return p, nil
@@ -154,7 +169,7 @@ func TableParameters(s *schema.Schema, discovery lakelayout.Discovery, partition
 	if partitioning != lakelayout.EventTime && partitioning != lakelayout.ArrivalTime {
 		return nil, fmt.Errorf("partition projection: partitioning must be %q or %q, got %q", lakelayout.EventTime, lakelayout.ArrivalTime, partitioning)
 	}
-	tmpl, err := awsrules.ProjectionTemplate(lakelayout.DeliveryPrefixes(s, partitioning).Data)
+	tmpl, err := awsrules.ProjectionTemplate(lakelayout.DatasetPrefixes(dataset, s, partitioning).Data)
 	if err != nil {
 		return nil, fmt.Errorf("partition projection: %w", err)
 	}
@@ -185,18 +200,21 @@ func NewCatalog(ctx *pulumi.Context, name string, args *CatalogArgs, opts ...pul
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
-	db, err := glue.NewCatalogDatabase(ctx, name+"-database", &glue.CatalogDatabaseArgs{
-		Name:        pulumi.String(args.DatabaseName),
-		Description: pulumi.Sprintf("streamlake %s events lake", ctx.Stack()),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("catalog %s database: %w", name, err)
+	db := args.Database
+	if db == nil {
+		var err error
+		if db, err = glue.NewCatalogDatabase(ctx, name+"-database", &glue.CatalogDatabaseArgs{
+			Name:        pulumi.String(args.DatabaseName),
+			Description: pulumi.Sprintf("streamlake %s events lake", ctx.Stack()),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("catalog %s database: %w", name, err)
+		}
 	}
 	table, err := newEventsTable(ctx, name, args, db, parent)
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s table: %w", name, err)
 	}
-	c.DatabaseName, c.TableName, c.TableArn, c.Table = db.Name, table.Name, table.Arn, table
+	c.DatabaseName, c.TableName, c.TableArn, c.Table, c.Database = db.Name, table.Name, table.Arn, table, db
 	outputs := pulumi.Map{"databaseName": db.Name, "tableName": table.Name, "tableArn": table.Arn}
 	if args.Discovery.Crawls() {
 		crawler, crawlerLogs, err := newPartitionCrawler(ctx, name, args, db, table, parent)
@@ -233,10 +251,10 @@ func newEventsTable(ctx *pulumi.Context, name string, args *CatalogArgs, db *glu
 		Description:  pulumi.Sprintf("%s events, Parquet written by Firehose, partitioned by UTC event hour", args.Schema.Name),
 		TableType:    pulumi.String("EXTERNAL_TABLE"),
 		Parameters: args.BucketName.ToStringOutput().ApplyT(func(bucket string) (map[string]string, error) {
-			return TableParameters(args.Schema, args.Discovery, args.Partitioning, bucket)
+			return TableParameters(datasetOrDefault(args.Dataset), args.Schema, args.Discovery, args.Partitioning, bucket)
 		}).(pulumi.StringMapOutput),
 		StorageDescriptor: &glue.CatalogTableStorageDescriptorArgs{
-			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, lakelayout.DataPrefix),
+			Location:     pulumi.Sprintf("s3://%s/%s", args.BucketName, lakelayout.RootsOf(datasetOrDefault(args.Dataset)).Data),
 			InputFormat:  pulumi.String(ParquetInputFormat),
 			OutputFormat: pulumi.String(ParquetOutputFormat),
 			SerDeInfo: &glue.CatalogTableStorageDescriptorSerDeInfoArgs{
@@ -255,7 +273,7 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 	// The policy is granted once the log group, which is named after the role, exists.
 	role, err := newServiceRole(ctx, name+"-crawler-role", args.Env, serviceRole{
 		Service:     "glue.amazonaws.com",
-		Description: "streamlake crawler: add partitions of the events table",
+		Description: "streamlake crawler: add partitions of the " + args.TableName + " table",
 	}, parent)
 	if err != nil {
 		return nil, nil, err
@@ -287,7 +305,7 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 		Name:         pulumi.String(args.CrawlerName),
 		DatabaseName: db.Name,
 		Role:         role.Arn,
-		Description:  pulumi.String(crawlerDescription(args.Discovery)),
+		Description:  pulumi.String(crawlerDescription(args.Discovery, args.TableName)),
 		Schedule:     pulumi.String(args.Schedule),
 		// The table itself is the source (AWS's "existing catalog tables" crawler, meant for
 		// tables created by API): the crawler reads the table's location and only registers
@@ -317,12 +335,12 @@ func newPartitionCrawler(ctx *pulumi.Context, name string, args *CatalogArgs, db
 
 // crawlerDescription says whom the crawler serves: Athena too, or only engines that do not
 // read partition projection.
-func crawlerDescription(d lakelayout.Discovery) string {
+func crawlerDescription(d lakelayout.Discovery, table string) string {
 	if d.Projects() {
-		return "Registers new hourly partitions of the events table for engines that do not read Athena's partition projection " +
+		return "Registers new hourly partitions of the " + table + " table for engines that do not read Athena's partition projection " +
 			"(Spark, Redshift Spectrum); never changes its schema."
 	}
-	return "Registers new hourly partitions of the events table; never changes its schema."
+	return "Registers new hourly partitions of the " + table + " table; never changes its schema."
 }
 
 // crawlerPolicy is the crawler role's policy: a scoped-down AWSGlueServiceRole, the managed
@@ -345,12 +363,15 @@ func crawlerDescription(d lakelayout.Discovery) string {
 //     DeleteBehavior LOG needs no DeletePartition. If a crawl ever failed with AccessDenied on
 //     glue:UpdateTable, the crawler-failed rule reports it, and the dev deploy's smoke test
 //     (verify, which waits for the crawler) fails before prod.
-//   - s3: list and read the data prefix (s3:prefix "data" and "data/*"), decrypt through S3.
+//   - s3: list and read the table's folder (s3:prefix "data" and "data/*" for the default
+//     dataset alone), decrypt through S3; where other datasets' folders lie inside it
+//     (SharesDataFolder), only the table's partition folders (crawlScope).
 //   - logs: its own log group, /aws-glue/crawlers-role/<role>-<security configuration>;
 //     AssociateKmsKey because the security configuration encrypts it
 //     (https://docs.aws.amazon.com/glue/latest/dg/set-up-encryption.html).
 func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.StringOutput {
 	env := args.Env
+	list, read := crawlScope(args)
 	return policy(map[string]pulumi.StringInput{
 		"account": env.AccountID, "bucket": args.BucketArn, "key": env.KeyArn, "logs": logGroupArn,
 	}, func(v map[string]string) iampolicy.Document {
@@ -368,10 +389,8 @@ func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.Str
 				"glue:UpdatePartition", "glue:BatchUpdatePartition",
 			}, table...),
 			iampolicy.Allow("LocateBucket", []string{"s3:GetBucketLocation"}, bucketArn),
-			// The prefix a listing names is "data" or lies under "data/".
-			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).
-				When("StringLike", "s3:prefix", strings.TrimSuffix(lakelayout.DataPrefix, "/"), lakelayout.DataPrefix+"*"),
-			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+lakelayout.DataPrefix+"*"),
+			iampolicy.Allow("ListDataPrefix", []string{"s3:ListBucket"}, bucketArn).When("StringLike", "s3:prefix", list...),
+			iampolicy.Allow("ReadData", []string{"s3:GetObject"}, bucketArn+"/"+read),
 			iampolicy.Allow("DecryptData", []string{"kms:Decrypt"}, v["key"]).
 				When("StringEquals", "kms:ViaService", env.endpoint("s3")),
 			// The group itself (CreateLogGroup, AssociateKmsKey) and its streams.
@@ -379,6 +398,21 @@ func crawlerPolicy(args *CatalogArgs, logGroupArn pulumi.StringInput) pulumi.Str
 				v["logs"], v["logs"]+":*"),
 		)
 	})
+}
+
+// crawlScope is what the crawler may list (s3:prefix values) and read (an object ARN's key
+// pattern): the table's folder, "data" and "data/*" for the default dataset alone (the prefix
+// a listing names is "data" or lies under "data/"). Where other datasets' folders lie inside
+// the table's (SharesDataFolder), only the folder itself and its first partition's folders
+// (data/year=*): the crawler then cannot see the other datasets' files, which it would
+// otherwise take for partitions of this table.
+func crawlScope(a *CatalogArgs) (list []string, read string) {
+	root := lakelayout.RootsOf(datasetOrDefault(a.Dataset)).Data
+	if !a.SharesDataFolder {
+		return []string{strings.TrimSuffix(root, "/"), root + "*"}, root + "*"
+	}
+	partitions := root + a.Schema.Partitions[0].Name + "=*"
+	return []string{strings.TrimSuffix(root, "/"), root, partitions}, partitions
 }
 
 // newCrawlerSecurity encrypts the crawler's CloudWatch logs with the stack key; with it Glue

@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/schema"
 )
 
 // typePrefix is the package and module of every streamlake component type token.
@@ -140,6 +141,22 @@ func (e *Env) endpoint(service string) string { return regionalEndpoint(service,
 
 func regionalEndpoint(service, region string) string {
 	return service + "." + region + ".amazonaws.com"
+}
+
+// datasetOrDefault is a component's dataset: "" means the default dataset.
+func datasetOrDefault(name string) string {
+	if name == "" {
+		return schema.DefaultDataset
+	}
+	return name
+}
+
+// checkDataset checks a component's dataset name ("" or the default's, or a dataset file's).
+func checkDataset(name string) error {
+	if name == "" || name == schema.DefaultDataset {
+		return nil
+	}
+	return schema.CheckDatasetName(name)
 }
 
 // jsonString marshals v for resource inputs that take JSON (crawler configuration, etc.).

@@ -63,8 +63,11 @@ func processorParameters(lambdaArn pulumi.StringInput, retries int, bufferMiB fl
 
 // DeliveryArgs configures the Firehose delivery stream.
 type DeliveryArgs struct {
-	Env    *Env
-	Schema *schema.Schema
+	Env *Env
+	// Dataset is the dataset delivered ("": the default), whose lake folders the prefixes are
+	// under (lakelayout.DatasetPrefixes).
+	Dataset string
+	Schema  *schema.Schema
 	// StreamArn is the source Kinesis stream.
 	StreamArn pulumi.StringInput
 	// BucketArn is the lake bucket.
@@ -92,7 +95,7 @@ type DeliveryArgs struct {
 
 // Rules returns the AWS rules the configuration must satisfy.
 func (a *DeliveryArgs) Rules() awsrules.DeliveryRules {
-	p := lakelayout.DeliveryPrefixes(a.Schema, a.Partitioning)
+	p := a.prefixes()
 	return awsrules.DeliveryRules{
 		Prefix:                p.Data,
 		ErrorPrefix:           p.Errors,
@@ -108,6 +111,11 @@ func (a *DeliveryArgs) Rules() awsrules.DeliveryRules {
 	}
 }
 
+// prefixes are the dataset's S3 prefixes.
+func (a *DeliveryArgs) prefixes() lakelayout.Prefixes {
+	return lakelayout.DatasetPrefixes(datasetOrDefault(a.Dataset), a.Schema, a.Partitioning)
+}
+
 // Validate checks the delivery stream against the rules AWS only checks at deploy time.
 func (a *DeliveryArgs) Validate() error {
 	if err := a.Env.validate(); err != nil {
@@ -116,6 +124,9 @@ func (a *DeliveryArgs) Validate() error {
 	if a.Schema == nil || a.StreamArn == nil || a.BucketArn == nil || a.FunctionArn == nil || a.DatabaseName == "" || a.TableName == "" {
 		return fmt.Errorf("delivery: Schema, StreamArn, BucketArn, FunctionArn, DatabaseName and TableName are required")
 	}
+	if err := checkDataset(a.Dataset); err != nil {
+		return fmt.Errorf("delivery: %w", err)
+	}
 	if a.Partitioning != lakelayout.EventTime && a.Partitioning != lakelayout.ArrivalTime {
 		return fmt.Errorf("delivery: partitioning must be %q or %q, got %q", lakelayout.EventTime, lakelayout.ArrivalTime, a.Partitioning)
 	}
@@ -123,7 +134,7 @@ func (a *DeliveryArgs) Validate() error {
 	if err := a.Rules().Check(); err != nil {
 		errs = append(errs, err.Error())
 	}
-	prefixes := lakelayout.DeliveryPrefixes(a.Schema, a.Partitioning)
+	prefixes := a.prefixes()
 	raw := awsrules.DeliveryRules{Prefix: prefixes.Raw, ErrorPrefix: prefixes.RawErrors,
 		BufferMiB: a.BufferMiB, BufferSeconds: a.BufferSeconds, Compression: "GZIP"}
 	if err := raw.Check(); err != nil {
@@ -175,7 +186,7 @@ func NewDelivery(ctx *pulumi.Context, name string, args *DeliveryArgs, opts ...p
 	fail := func(what string, err error) (*Delivery, error) {
 		return nil, fmt.Errorf("delivery %s %s: %w", name, what, err)
 	}
-	prefixes := lakelayout.DeliveryPrefixes(args.Schema, args.Partitioning)
+	prefixes := args.prefixes()
 
 	logs, logStreams, err := newDeliveryLogs(ctx, name, args.Env, parent)
 	if err != nil {

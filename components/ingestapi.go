@@ -18,12 +18,17 @@ import (
 
 // IngestAPIArgs configures the HTTPS ingest API.
 type IngestAPIArgs struct {
-	Env           *Env
+	Env *Env
+	// Schema, UnknownFields, StreamName and StreamArn are the default dataset's: its routes
+	// are POST /v1/events and /v1/events/batch.
 	Schema        *schema.Schema
 	UnknownFields schema.UnknownFields
 	StreamName    pulumi.StringInput
 	StreamArn     pulumi.StringInput
-	StageName     string
+	// Others are the other datasets, each with its routes (apispec.RoutesOf) and request
+	// models on the same API, stage, usage plan and key.
+	Others    []APIDataset
+	StageName string
 	// RateLimit (requests/s) and BurstLimit throttle the stage and the API key's usage plan.
 	RateLimit  float64
 	BurstLimit int
@@ -41,19 +46,64 @@ type IngestAPIArgs struct {
 	AccountSettings pulumi.Resource
 }
 
+// APIDataset is a dataset the API takes events of: its schema (request models), its
+// unknownFields setting and its stream.
+type APIDataset struct {
+	Name          string
+	Schema        *schema.Schema
+	UnknownFields schema.UnknownFields
+	StreamName    pulumi.StringInput
+	StreamArn     pulumi.StringInput
+}
+
+// datasets are the default dataset and the others, in route order.
+func (a *IngestAPIArgs) datasets() []APIDataset {
+	def := APIDataset{Name: schema.DefaultDataset, Schema: a.Schema, UnknownFields: a.UnknownFields, StreamName: a.StreamName, StreamArn: a.StreamArn}
+	return append([]APIDataset{def}, a.Others...)
+}
+
+// validate checks one dataset of the API.
+func (d APIDataset) validate() error {
+	if d.Schema == nil || d.StreamName == nil || d.StreamArn == nil {
+		return fmt.Errorf("its Schema, StreamName and StreamArn are required")
+	}
+	if err := d.Schema.Validate(); err != nil {
+		return err
+	}
+	if d.UnknownFields != schema.KeepUnknown && d.UnknownFields != schema.RejectUnknown {
+		return fmt.Errorf("UnknownFields must be %q or %q, got %q", schema.KeepUnknown, schema.RejectUnknown, d.UnknownFields)
+	}
+	return nil
+}
+
+// validateDatasets checks every dataset, and that no two share a name or a model name.
+func (a *IngestAPIArgs) validateDatasets() error {
+	models := map[string]string{}
+	for i, d := range a.datasets() {
+		if i > 0 {
+			if err := schema.CheckDatasetName(d.Name); err != nil {
+				return err
+			}
+		}
+		if err := d.validate(); err != nil {
+			return fmt.Errorf("dataset %s: %w", d.Name, err)
+		}
+		event, _ := apispec.ModelNames(d.Name)
+		if other, ok := models[event]; ok {
+			return fmt.Errorf("datasets %s and %s have the same request model name %s: rename one", other, d.Name, event)
+		}
+		models[event] = d.Name
+	}
+	return nil
+}
+
 // Validate checks the args against API Gateway's rules.
 func (a *IngestAPIArgs) Validate() error {
 	if err := a.Env.validate(); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
 	}
-	if a.Schema == nil || a.StreamName == nil || a.StreamArn == nil {
-		return fmt.Errorf("ingest api: Schema, StreamName and StreamArn are required")
-	}
-	if err := a.Schema.Validate(); err != nil {
+	if err := a.validateDatasets(); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
-	}
-	if a.UnknownFields != schema.KeepUnknown && a.UnknownFields != schema.RejectUnknown {
-		return fmt.Errorf("ingest api: UnknownFields must be %q or %q, got %q", schema.KeepUnknown, schema.RejectUnknown, a.UnknownFields)
 	}
 	if err := awsrules.CheckStageName(a.StageName); err != nil {
 		return fmt.Errorf("ingest api: %w", err)
@@ -132,6 +182,13 @@ type IngestAPI struct {
 	ProducerPolicy pulumi.StringOutput `pulumi:"producerPolicy"`
 	// DefinitionHash changes whenever anything a deployment captures changes.
 	DefinitionHash pulumi.StringOutput `pulumi:"definitionHash"`
+	// URLs are every dataset's route URLs, by dataset name.
+	URLs map[string]RouteURLs `pulumi:"-"`
+}
+
+// RouteURLs are a dataset's two route URLs.
+type RouteURLs struct {
+	EventsURL, BatchURL pulumi.StringOutput
 }
 
 // NewIngestAPI creates the API, its integrations, key, usage plan, stage and logs.
@@ -160,15 +217,19 @@ func NewIngestAPI(ctx *pulumi.Context, name string, args *IngestAPIArgs, opts ..
 	}
 	c.RestAPIID, c.RestAPIName, c.StageName, c.StageArn = b.api.ID().ToStringOutput(), b.api.Name, stage.StageName, stage.Arn
 	c.URL = stage.InvokeUrl
-	c.EventsURL = pulumi.Sprintf("%s/v1/events", stage.InvokeUrl)
-	c.BatchURL = pulumi.Sprintf("%s/v1/events/batch", stage.InvokeUrl)
+	c.URLs = map[string]RouteURLs{}
+	for _, d := range args.datasets() {
+		r := apispec.RoutesOf(d.Name)
+		c.URLs[d.Name] = RouteURLs{EventsURL: pulumi.Sprintf("%s%s", stage.InvokeUrl, r.Events), BatchURL: pulumi.Sprintf("%s%s", stage.InvokeUrl, r.Batch)}
+	}
+	c.EventsURL, c.BatchURL = c.URLs[schema.DefaultDataset].EventsURL, c.URLs[schema.DefaultDataset].BatchURL
 	c.APIKey = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
 	if key != nil {
 		c.APIKey = pulumi.ToSecret(key.Value).(pulumi.StringOutput)
 	}
 	c.ProducerPolicy = pulumi.String("").ToStringOutput()
 	if args.Auth == apispec.AuthIAM {
-		c.ProducerPolicy = producerPolicy(b.api.ExecutionArn, stage.StageName)
+		c.ProducerPolicy = producerPolicy(b.api.ExecutionArn, stage.StageName, args.datasets())
 	}
 	c.DefinitionHash = b.hash
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
@@ -241,19 +302,32 @@ func (b *apiBuilder) build() (*apigateway.Stage, *apigateway.ApiKey, error) {
 	return stage, key, nil
 }
 
-// newRole lets API Gateway put records to the one stream, encrypted with the stack key.
+// newRole lets API Gateway put records to the datasets' streams, encrypted with the stack key.
 func (b *apiBuilder) newRole() error {
-	rolePolicy := policy(map[string]pulumi.StringInput{"stream": b.args.StreamArn, "key": b.args.Env.KeyArn}, func(v map[string]string) iampolicy.Document {
+	datasets := b.args.datasets()
+	inputs := map[string]pulumi.StringInput{"key": b.args.Env.KeyArn}
+	for i, d := range datasets {
+		inputs[fmt.Sprintf("stream%d", i)] = d.StreamArn
+	}
+	rolePolicy := policy(inputs, func(v map[string]string) iampolicy.Document {
+		streams := make([]string, len(datasets))
+		for i := range datasets {
+			streams[i] = v[fmt.Sprintf("stream%d", i)]
+		}
 		return iampolicy.New(
-			iampolicy.Allow("PutToThisStream", []string{"kinesis:PutRecord", "kinesis:PutRecords"}, v["stream"]),
+			iampolicy.Allow("PutToThisStream", []string{"kinesis:PutRecord", "kinesis:PutRecords"}, streams...),
 			// Writing to a KMS-encrypted stream needs a data key from the stream's key.
 			iampolicy.Allow("EncryptForStream", []string{"kms:GenerateDataKey"}, v["key"]).
 				When("StringEquals", "kms:ViaService", b.args.Env.endpoint("kinesis")),
 		)
 	})
+	description := "streamlake ingest API: put records to one stream"
+	if len(datasets) > 1 {
+		description = "streamlake ingest API: put records to the datasets' streams"
+	}
 	role, err := newServiceRole(b.ctx, b.name+"-role", b.args.Env, serviceRole{
 		Service:     "apigateway.amazonaws.com",
-		Description: "streamlake ingest API: put records to one stream",
+		Description: description,
 		Policy:      rolePolicy,
 	}, b.parent)
 	if err != nil {
@@ -340,7 +414,7 @@ func (b *apiBuilder) newAuthorizer() error {
 // newPaths creates the API's resource tree (apiPaths), keyed by path.
 func (b *apiBuilder) newPaths() (map[string]*apigateway.Resource, error) {
 	paths := map[string]*apigateway.Resource{}
-	for _, p := range apiPaths {
+	for _, p := range apiPaths(b.args.datasets()) {
 		parentID := b.api.RootResourceId
 		if parent := path.Dir(p.Path); parent != "/" {
 			parentID = paths[parent].ID().ToStringOutput()
@@ -418,7 +492,7 @@ func (b *apiBuilder) newRoute(rt route, res *apigateway.Resource, validator *api
 		Credentials:           b.role.Arn,
 		PassthroughBehavior:   pulumi.String(m.Passthrough),
 		RequestParameters:     pulumi.ToStringMap(m.RequestParameters),
-		RequestTemplates:      pulumi.StringMap{vtl.ContentType: b.args.StreamName.ToStringOutput().ApplyT(rt.request).(pulumi.StringOutput)},
+		RequestTemplates:      pulumi.StringMap{vtl.ContentType: b.args.datasets()[rt.stream].StreamName.ToStringOutput().ApplyT(rt.request).(pulumi.StringOutput)},
 		TimeoutMilliseconds:   pulumi.Int(m.TimeoutMs),
 	}, b.apiParent, pulumi.DependsOn(b.role.Ready))
 	if err != nil {
@@ -492,8 +566,16 @@ func (b *apiBuilder) newIntegrationResponses(id string, rt route, res *apigatewa
 
 // newDeployment snapshots the API; the definition's hash re-creates it on every change.
 func (b *apiBuilder) newDeployment() (*apigateway.Deployment, error) {
-	b.hash = pulumi.All(b.args.StreamName, b.role.Arn).ApplyT(func(v []any) (string, error) {
-		return b.def.withTargets(v[0].(string), v[1].(string)).hash()
+	var targets []any
+	for _, d := range b.args.datasets() {
+		targets = append(targets, d.StreamName)
+	}
+	b.hash = pulumi.All(append(targets, b.role.Arn)...).ApplyT(func(v []any) (string, error) {
+		streams := make([]string, len(v)-1)
+		for i := range streams {
+			streams[i] = v[i].(string)
+		}
+		return b.def.withTargets(streams, v[len(v)-1].(string)).hash()
 	}).(pulumi.StringOutput)
 	deployment, err := apigateway.NewDeployment(b.ctx, b.name+"-deployment", &apigateway.DeploymentArgs{
 		RestApi:     b.api.ID(),
@@ -640,12 +722,15 @@ func newPreflight(ctx *pulumi.Context, id string, api *apigateway.RestApi, res *
 }
 
 // producerPolicy is the IAM policy a producer needs with apiAuth iam: execute-api:Invoke on
-// POST of the two routes of this stage, and nothing else.
-func producerPolicy(executionArn, stage pulumi.StringInput) pulumi.StringOutput {
+// POST of the datasets' routes of this stage, and nothing else.
+func producerPolicy(executionArn, stage pulumi.StringInput, datasets []APIDataset) pulumi.StringOutput {
 	return policy(map[string]pulumi.StringInput{"api": executionArn, "stage": stage}, func(v map[string]string) iampolicy.Document {
 		var arns []string
-		for _, p := range []string{apispec.EventsPath, apispec.BatchPath} {
-			arns = append(arns, fmt.Sprintf("%s/%s/POST%s", v["api"], v["stage"], p))
+		for _, d := range datasets {
+			r := apispec.RoutesOf(d.Name)
+			for _, p := range []string{r.Events, r.Batch} {
+				arns = append(arns, fmt.Sprintf("%s/%s/POST%s", v["api"], v["stage"], p))
+			}
 		}
 		return iampolicy.New(iampolicy.Allow("SendEvents", []string{"execute-api:Invoke"}, arns...))
 	})

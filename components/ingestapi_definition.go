@@ -4,9 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"path"
 	"slices"
 
 	"github.com/streamlake/streamlake/apispec"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/vtl"
 )
 
@@ -21,14 +24,30 @@ type route struct {
 	Responses       map[string]string `json:"responses"` // selection pattern -> template
 	// request renders RequestTemplate for a stream name, which is only known as an output.
 	request func(stream string) string
+	// stream is the index of the route's dataset, whose stream it puts to.
+	stream int
 }
 
+// apiPath is one resource of the API and the ID that names it: <api>-<ID>.
+type apiPath struct{ ID, Path string }
+
 // apiPaths are the API's resources, parents first (each path's parent is path.Dir of it; "/"
-// is the API's root resource), with the ID that names each: <api>-<ID>.
-var apiPaths = []struct{ ID, Path string }{
-	{ID: "v1", Path: "/v1"},
-	{ID: "events", Path: "/v1/events"},
-	{ID: "batch", Path: "/v1/events/batch"},
+// is the API's root resource): the default dataset's /v1/events and /v1/events/batch, then
+// every other dataset's /v1/<name>, /v1/<name>/events and /v1/<name>/events/batch, named
+// <name>-root, <name>-events and <name>-batch (a dataset's name is never v1, events or batch
+// followed by nothing, so no ID repeats).
+func apiPaths(datasets []APIDataset) []apiPath {
+	out := []apiPath{{ID: "v1", Path: "/v1"}}
+	for _, d := range datasets {
+		r := apispec.RoutesOf(d.Name)
+		if d.Name == schema.DefaultDataset {
+			out = append(out, apiPath{ID: "events", Path: r.Events}, apiPath{ID: "batch", Path: r.Batch})
+			continue
+		}
+		out = append(out, apiPath{ID: d.Name + "-root", Path: path.Dir(r.Events)},
+			apiPath{ID: d.Name + "-events", Path: r.Events}, apiPath{ID: d.Name + "-batch", Path: r.Batch})
+	}
+	return out
 }
 
 // definition is everything an API Gateway deployment captures, as plain values. Its hash
@@ -115,56 +134,72 @@ func postMethod(auth apispec.Auth, scopes []string) methodConfig {
 	return m
 }
 
-// apiDefinition derives the API from the schema and the args: models, routes, gateway
-// responses, method settings. Templates that name the stream are left to withTargets.
+// apiDefinition derives the API from the datasets' schemas and the args: models, routes,
+// gateway responses, method settings. Templates that name a stream are left to withTargets.
 func apiDefinition(a *IngestAPIArgs) (definition, error) {
-	event, err := a.Schema.EventModel(a.UnknownFields)
-	if err != nil {
-		return definition{}, err
-	}
-	batch, err := a.Schema.BatchModel(a.UnknownFields)
-	if err != nil {
-		return definition{}, err
-	}
 	cors := vtl.CORS{Origins: a.CorsOrigins}
-	pk := a.Schema.PartitionKey
 	var authorizer *authorizerConfig
 	if a.Auth == apispec.AuthJWT {
 		authorizer = &authorizerConfig{Name: "cognito-user-pools", ProviderArns: slices.Clone(a.UserPoolArns),
 			IdentitySource: "method.request.header." + apispec.AuthorizationHeader}
 	}
-	return definition{
-		Models: map[string]string{"Event": event, "EventBatch": batch},
-		Routes: []route{
-			{ID: "put-record", Path: "/v1/events", Action: "PutRecord", Model: "Event",
-				request: func(stream string) string { return vtl.PutRecordRequest(stream, pk) },
-				Responses: map[string]string{
-					patternOK:     cors.SuccessResponse(),
-					patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount, vtl.TooLargeMessage(false)),
-					patternServer: cors.ServerErrorResponse(vtl.SingleRecordCount),
-				}},
-			{ID: "put-records", Path: "/v1/events/batch", Action: "PutRecords", Model: "EventBatch",
-				request: func(stream string) string { return vtl.PutRecordsRequest(stream, pk) },
-				Responses: map[string]string{
-					patternOK:     cors.BatchResponse(),
-					patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount, vtl.TooLargeMessage(true)),
-					patternServer: cors.ServerErrorResponse(vtl.BatchRecordCount),
-				}},
-		},
+	d := definition{
+		Models:     map[string]string{},
 		Gateway:    cors.GatewayResponsesFor(a.Auth),
 		Preflight:  cors.PreflightResponse(),
 		Method:     postMethod(a.Auth, a.JWTScopes),
 		Authorizer: authorizer,
 		Region:     a.Env.Region,
-	}, nil
+	}
+	for i, ds := range a.datasets() {
+		if err := d.addDataset(i, ds, cors); err != nil {
+			return definition{}, fmt.Errorf("dataset %s: %w", ds.Name, err)
+		}
+	}
+	return d, nil
 }
 
-// withTargets returns the definition for a stream and an integration role: the request
-// templates rendered, the role ARN set.
-func (d definition) withTargets(stream, roleArn string) definition {
+// addDataset adds a dataset's request models and its two routes, which put to stream i.
+func (d *definition) addDataset(i int, ds APIDataset, cors vtl.CORS) error {
+	event, err := ds.Schema.EventModel(ds.UnknownFields)
+	if err != nil {
+		return err
+	}
+	batch, err := ds.Schema.BatchModel(ds.UnknownFields)
+	if err != nil {
+		return err
+	}
+	eventModel, batchModel := apispec.ModelNames(ds.Name)
+	d.Models[eventModel], d.Models[batchModel] = event, batch
+	prefix := ""
+	if ds.Name != schema.DefaultDataset {
+		prefix = ds.Name + "-"
+	}
+	paths, pk := apispec.RoutesOf(ds.Name), ds.Schema.PartitionKey
+	d.Routes = append(d.Routes,
+		route{ID: prefix + "put-record", Path: paths.Events, Action: "PutRecord", Model: eventModel, stream: i,
+			request: func(stream string) string { return vtl.PutRecordRequest(stream, pk) },
+			Responses: map[string]string{
+				patternOK:     cors.SuccessResponse(),
+				patternClient: cors.ClientErrorResponse(vtl.SingleRecordCount, vtl.TooLargeMessage(false)),
+				patternServer: cors.ServerErrorResponse(vtl.SingleRecordCount),
+			}},
+		route{ID: prefix + "put-records", Path: paths.Batch, Action: "PutRecords", Model: batchModel, stream: i,
+			request: func(stream string) string { return vtl.PutRecordsRequest(stream, pk) },
+			Responses: map[string]string{
+				patternOK:     cors.BatchResponse(),
+				patternClient: cors.ClientErrorResponse(vtl.BatchRecordCount, vtl.TooLargeMessage(true)),
+				patternServer: cors.ServerErrorResponse(vtl.BatchRecordCount),
+			}})
+	return nil
+}
+
+// withTargets returns the definition for the datasets' streams (in order) and an integration
+// role: the request templates rendered, the role ARN set.
+func (d definition) withTargets(streams []string, roleArn string) definition {
 	d.Routes = slices.Clone(d.Routes)
 	for i := range d.Routes {
-		d.Routes[i].RequestTemplate = d.Routes[i].request(stream)
+		d.Routes[i].RequestTemplate = d.Routes[i].request(streams[d.Routes[i].stream])
 	}
 	d.RoleArn = roleArn
 	return d

@@ -14,6 +14,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/schema"
 )
 
 // Pipeline stages, for grouping alarms and dashboard rows.
@@ -165,6 +166,18 @@ func AlarmSpecs(t AlarmTargets, th AlarmThresholds) []AlarmSpec {
 	return specs
 }
 
+// DatasetAlarmSpecs are the alarms of one dataset's resources (stream, delivery stream,
+// transform function): AlarmSpecs without the API's, which every dataset shares.
+func DatasetAlarmSpecs(t AlarmTargets, th AlarmThresholds) []AlarmSpec {
+	var out []AlarmSpec
+	for _, s := range AlarmSpecs(t, th) {
+		if s.Stage != StageAPI {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // CheckAlarmSpecs checks every spec against the metric catalog and CloudWatch's rules.
 func CheckAlarmSpecs(specs []AlarmSpec) error {
 	var errs []string
@@ -218,6 +231,49 @@ type MonitoringArgs struct {
 	Thresholds     AlarmThresholds
 	Emails         []string
 	HTTPSEndpoints []string
+	// StreamName, DeliveryStreamName, FunctionName, Discovery, CrawlerName, Targets and the
+	// dataset thresholds of Thresholds are the default dataset's; Others are the other
+	// datasets, each with its alarms (DatasetAlarmSpecs) and dashboard row.
+	Others []MonitoredDataset
+}
+
+// MonitoredDataset is a dataset's resources to alarm on and chart, and its settings (its
+// Thresholds' API and WAF values are not used: the API is the pipeline's).
+type MonitoredDataset struct {
+	Name                                         string
+	StreamName, DeliveryStreamName, FunctionName pulumi.StringInput
+	Discovery                                    lakelayout.Discovery
+	// CrawlerName is the dataset's crawler, nil when Discovery has none.
+	CrawlerName pulumi.StringInput
+	Targets     AlarmTargets
+	Thresholds  AlarmThresholds
+}
+
+// dims maps the dataset's dimension names to its resource names.
+func (d MonitoredDataset) dims() map[string]pulumi.StringInput {
+	return map[string]pulumi.StringInput{"StreamName": d.StreamName, "DeliveryStreamName": d.DeliveryStreamName, "FunctionName": d.FunctionName}
+}
+
+// validate checks the dataset's resources, crawler and alarms.
+func (d MonitoredDataset) validate() error {
+	if err := schema.CheckDatasetName(d.Name); err != nil {
+		return err
+	}
+	for k, v := range d.dims() {
+		if v == nil {
+			return fmt.Errorf("dataset %s: the resource for dimension %s is required", d.Name, k)
+		}
+	}
+	if (d.CrawlerName != nil) != d.Discovery.Crawls() {
+		return fmt.Errorf("dataset %s: CrawlerName must be set exactly when discovery %q has a crawler", d.Name, d.Discovery)
+	}
+	if d.Thresholds.ThrottlePeriods < 1 || d.Thresholds.LambdaDurationPercent < 1 || d.Targets.FunctionTimeoutSeconds < 1 || d.Targets.RetentionHours < 1 {
+		return fmt.Errorf("dataset %s: throttle periods, duration percent, function timeout and retention must be positive", d.Name)
+	}
+	if err := CheckAlarmSpecs(DatasetAlarmSpecs(d.Targets, d.Thresholds)); err != nil {
+		return fmt.Errorf("dataset %s: %w", d.Name, err)
+	}
+	return nil
 }
 
 // dims maps dimension names to the resource names that fill them.
@@ -250,6 +306,11 @@ func (a *MonitoringArgs) Validate() error {
 	}
 	if err := awsrules.CheckName("aws:cloudwatch/dashboard:Dashboard", a.DashboardName, false); err != nil {
 		return fmt.Errorf("monitoring: %w", err)
+	}
+	for _, d := range a.Others {
+		if err := d.validate(); err != nil {
+			return fmt.Errorf("monitoring: %w", err)
+		}
 	}
 	if a.Thresholds.ThrottlePeriods < 1 || a.Thresholds.LambdaDurationPercent < 1 || a.Targets.FunctionTimeoutSeconds < 1 || a.Targets.RetentionHours < 1 {
 		return fmt.Errorf("monitoring: throttle periods, duration percent, function timeout and retention must be positive")
@@ -295,16 +356,21 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		}
 		alarmArns = append(alarmArns, alarm.Arn)
 	}
+	count := len(specs)
+	for _, d := range args.Others {
+		for _, s := range DatasetAlarmSpecs(d.Targets, d.Thresholds) {
+			alarm, err := newAlarm(ctx, name+"-"+d.Name, s, d.dims(), topic, parent)
+			if err != nil {
+				return fail("alarm "+d.Name+" "+s.ID, err)
+			}
+			alarmArns = append(alarmArns, alarm.Arn)
+			count++
+		}
+	}
 	if err := newTopicPolicy(ctx, name, args, topic, parent); err != nil {
 		return fail("topic policy", err)
 	}
-	body := pulumi.All(args.APIName, args.StageName, args.StreamName, args.DeliveryStreamName, args.FunctionName, args.WorkgroupName, alarmArns).
-		ApplyT(func(v []any) (string, error) {
-			return DashboardBody(args.Env.Region, DashboardNames{
-				API: v[0].(string), Stage: v[1].(string), Stream: v[2].(string), Delivery: v[3].(string),
-				Function: v[4].(string), Workgroup: v[5].(string),
-			}, v[6].([]string))
-		}).(pulumi.StringOutput)
+	body := dashboardBody(args, alarmArns)
 	// Only dashboardName forces replacement: a new dashboard never collides with the old one.
 	dash, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.String(args.DashboardName),
@@ -314,11 +380,30 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		return fail("dashboard", err)
 	}
 
-	c.TopicArn, c.DashboardName, c.AlarmCount = topic.Arn, dash.DashboardName, len(specs)
+	c.TopicArn, c.DashboardName, c.AlarmCount = topic.Arn, dash.DashboardName, count
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"topicArn": topic.Arn, "dashboardName": dash.DashboardName}); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// dashboardBody is the dashboard's body once every resource name is known.
+func dashboardBody(args *MonitoringArgs, alarmArns pulumi.StringArray) pulumi.StringOutput {
+	inputs := []any{args.APIName, args.StageName, args.StreamName, args.DeliveryStreamName, args.FunctionName, args.WorkgroupName, alarmArns}
+	for _, d := range args.Others {
+		inputs = append(inputs, d.StreamName, d.DeliveryStreamName, d.FunctionName)
+	}
+	return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		n := DashboardNames{
+			API: v[0].(string), Stage: v[1].(string), Stream: v[2].(string), Delivery: v[3].(string),
+			Function: v[4].(string), Workgroup: v[5].(string),
+		}
+		for i, d := range args.Others {
+			o := v[7+3*i:]
+			n.Others = append(n.Others, DashboardDataset{Name: d.Name, Stream: o[0].(string), Delivery: o[1].(string), Function: o[2].(string)})
+		}
+		return DashboardBody(args.Env.Region, n, v[6].([]string))
+	}).(pulumi.StringOutput)
 }
 
 // newAlarmTopic creates the encrypted topic alarms notify, with its e-mail and HTTPS
@@ -386,17 +471,16 @@ func newAlarm(ctx *pulumi.Context, name string, s AlarmSpec, dims map[string]pul
 	return cloudwatch.NewMetricAlarm(ctx, name+"-"+s.ID, aargs, parent)
 }
 
-// newTopicPolicy lets the alarms publish to the topic and, when there is a crawler, the rule
-// that reports its failed runs (newCrawlerFailedRule).
+// newTopicPolicy lets the alarms publish to the topic and, where datasets have crawlers, the
+// rules that report their failed runs (newCrawlerFailedRule).
 func newTopicPolicy(ctx *pulumi.Context, name string, args *MonitoringArgs, topic *sns.Topic, parent pulumi.ResourceOption) error {
-	var rule *cloudwatch.EventRule
+	rules, err := newCrawlerFailedRules(ctx, name, args, parent)
+	if err != nil {
+		return err
+	}
 	inputs := map[string]pulumi.StringInput{"topic": topic.Arn, "account": args.Env.AccountID}
-	if args.CrawlerName != nil {
-		var err error
-		if rule, err = newCrawlerFailedRule(ctx, name, args, parent); err != nil {
-			return fmt.Errorf("crawler rule: %w", err)
-		}
-		inputs["rule"] = rule.Arn
+	for i, r := range rules {
+		inputs[fmt.Sprintf("rule%d", i)] = r.Arn
 	}
 	env := args.Env
 	topicPolicy := policy(inputs, func(v map[string]string) iampolicy.Document {
@@ -408,11 +492,15 @@ func newTopicPolicy(ctx *pulumi.Context, name string, args *MonitoringArgs, topi
 			}.When("ArnLike", "aws:SourceArn", env.arn("cloudwatch", acct, "alarm:*")).
 				When("StringEquals", "aws:SourceAccount", acct),
 		}
-		if rule != nil {
+		if len(rules) > 0 {
+			arns := make([]string, len(rules))
+			for i := range rules {
+				arns[i] = v[fmt.Sprintf("rule%d", i)]
+			}
 			statements = append(statements, iampolicy.Statement{Sid: "CrawlerRulePublishes", Effect: "Allow",
 				Principal: map[string]iampolicy.StringList{"Service": {"events.amazonaws.com"}},
 				Action:    iampolicy.StringList{"sns:Publish"}, Resource: iampolicy.StringList{topicArn},
-			}.When("ArnEquals", "aws:SourceArn", v["rule"]))
+			}.When("ArnEquals", "aws:SourceArn", arns...))
 		}
 		return iampolicy.New(statements...)
 	})
@@ -420,22 +508,53 @@ func newTopicPolicy(ctx *pulumi.Context, name string, args *MonitoringArgs, topi
 	if err != nil {
 		return err
 	}
-	if rule == nil {
-		return nil
-	}
-	if _, err := cloudwatch.NewEventTarget(ctx, name+"-crawler-failed-target", &cloudwatch.EventTargetArgs{
-		Rule: rule.Name,
-		Arn:  topic.Arn,
-	}, pulumi.Parent(rule), pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
-		return fmt.Errorf("crawler rule target: %w", err)
+	for i, r := range rules {
+		if _, err := cloudwatch.NewEventTarget(ctx, r.name+"-target", &cloudwatch.EventTargetArgs{
+			Rule: r.Name,
+			Arn:  topic.Arn,
+		}, pulumi.Parent(r), pulumi.DependsOn([]pulumi.Resource{tp})); err != nil {
+			return fmt.Errorf("crawler rule target %d: %w", i, err)
+		}
 	}
 	return nil
 }
 
+// crawlerRule is a crawler's failed-run rule and its logical name.
+type crawlerRule struct {
+	*cloudwatch.EventRule
+	name string
+}
+
+// newCrawlerFailedRules creates a failed-run rule for each dataset's crawler: <name>-crawler-failed
+// for the default dataset's, <name>-<dataset>-crawler-failed for the others'.
+func newCrawlerFailedRules(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) ([]crawlerRule, error) {
+	type crawler struct {
+		prefix    string
+		name      pulumi.StringInput
+		discovery lakelayout.Discovery
+	}
+	crawlers := []crawler{{name, args.CrawlerName, args.Discovery}}
+	for _, d := range args.Others {
+		crawlers = append(crawlers, crawler{name + "-" + d.Name, d.CrawlerName, d.Discovery})
+	}
+	var out []crawlerRule
+	for _, c := range crawlers {
+		if c.name == nil {
+			continue
+		}
+		r, err := newCrawlerFailedRule(ctx, c.prefix, c.name, c.discovery, parent)
+		if err != nil {
+			return nil, fmt.Errorf("crawler rule: %w", err)
+		}
+		out = append(out, crawlerRule{r, c.prefix + "-crawler-failed"})
+	}
+	return out, nil
+}
+
 // newCrawlerFailedRule reports failed crawler runs through EventBridge, since Glue publishes
 // no crawler metrics.
-func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) (*cloudwatch.EventRule, error) {
-	pattern := args.CrawlerName.ToStringOutput().ApplyT(func(crawler string) (string, error) {
+func newCrawlerFailedRule(ctx *pulumi.Context, name string, crawlerName pulumi.StringInput, discovery lakelayout.Discovery, parent pulumi.ResourceOption) (*cloudwatch.EventRule, error) {
+	pattern := crawlerName.ToStringOutput().ApplyT(func(crawler string) (string, error) {
 		return jsonString(map[string]any{
 			"source":      []string{"aws.glue"},
 			"detail-type": []string{"Glue Crawler State Change"},
@@ -443,7 +562,7 @@ func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs
 		})
 	}).(pulumi.StringOutput)
 	impact := "new hours are not queryable in Athena until it succeeds"
-	if args.Discovery.Projects() {
+	if discovery.Projects() {
 		impact = "Athena is unaffected (partition projection), but engines that read the catalog's partitions (Spark, Redshift Spectrum) miss new hours until it succeeds"
 	}
 	return cloudwatch.NewEventRule(ctx, name+"-crawler-failed", &cloudwatch.EventRuleArgs{
@@ -453,9 +572,16 @@ func newCrawlerFailedRule(ctx *pulumi.Context, name string, args *MonitoringArgs
 	}, parent)
 }
 
-// DashboardNames are the resource names the dashboard charts.
+// DashboardNames are the resource names the dashboard charts: the API's, the workgroup's and
+// the default dataset's, and the other datasets' (a row each).
 type DashboardNames struct {
 	API, Stage, Stream, Delivery, Function, Workgroup string
+	Others                                            []DashboardDataset
+}
+
+// DashboardDataset is another dataset's resources on the dashboard.
+type DashboardDataset struct {
+	Name, Stream, Delivery, Function string
 }
 
 // Metric is one CloudWatch metric on the dashboard.
@@ -465,12 +591,15 @@ type Metric struct {
 	Stat            string
 }
 
-// DashboardRows returns the dashboard's metrics, one row per stage, so tests can check each
-// against the metric catalog.
-func DashboardRows(n DashboardNames) []struct {
+// DashboardRow is a titled row of the dashboard: its widgets' metrics by widget title.
+type DashboardRow struct {
 	Title   string
 	Widgets map[string][]Metric
-} {
+}
+
+// DashboardRows returns the dashboard's metrics, one row per stage, so tests can check each
+// against the metric catalog.
+func DashboardRows(n DashboardNames) []DashboardRow {
 	api := map[string]string{"ApiName": n.API, "Stage": n.Stage}
 	st := map[string]string{"StreamName": n.Stream}
 	fh := map[string]string{"DeliveryStreamName": n.Delivery}
@@ -480,11 +609,8 @@ func DashboardRows(n DashboardNames) []struct {
 	m := func(ns, name string, dims map[string]string, stat string) Metric {
 		return Metric{Namespace: ns, Name: name, Dims: dims, Stat: stat}
 	}
-	type row = struct {
-		Title   string
-		Widgets map[string][]Metric
-	}
-	return []row{
+	type row = DashboardRow
+	return append([]row{
 		{"API", map[string][]Metric{
 			"Requests and errors": {m("AWS/ApiGateway", "Count", api, "Sum"), m("AWS/ApiGateway", "4XXError", api, "Sum"), m("AWS/ApiGateway", "5XXError", api, "Sum")},
 			"Latency (ms)":        {m("AWS/ApiGateway", "Latency", api, "p50"), m("AWS/ApiGateway", "Latency", api, "p99"), m("AWS/ApiGateway", "IntegrationLatency", api, "p99")},
@@ -504,7 +630,26 @@ func DashboardRows(n DashboardNames) []struct {
 			"Athena bytes scanned": {m("AWS/Athena", "ProcessedBytes", wg, "Sum")},
 			"Athena query time":    {m("AWS/Athena", "TotalExecutionTime", wg, "p90")},
 		}},
+	}, datasetRows(n.Others, m)...)
+}
+
+// datasetRows are the other datasets' rows: stream, delivery and transform of each.
+func datasetRows(others []DashboardDataset, m func(ns, name string, dims map[string]string, stat string) Metric) []DashboardRow {
+	var out []DashboardRow
+	for _, d := range others {
+		st := map[string]string{"StreamName": d.Stream}
+		fh := map[string]string{"DeliveryStreamName": d.Delivery}
+		fn := map[string]string{"FunctionName": d.Function}
+		out = append(out, DashboardRow{"Dataset " + d.Name, map[string][]Metric{
+			"Records in and throttling": {m("AWS/Kinesis", "IncomingRecords", st, "Sum"), m("AWS/Kinesis", "PutRecords.FailedRecords", st, "Sum"),
+				m("AWS/Kinesis", "WriteProvisionedThroughputExceeded", st, "Sum")},
+			"Lag (ms, s)": {m("AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", st, "Maximum"), m("AWS/Firehose", "DeliveryToS3.DataFreshness", fh, "Maximum")},
+			"Delivered": {m("AWS/Firehose", "DataReadFromKinesisStream.Records", fh, "Sum"), m("AWS/Firehose", "DeliveryToS3.Records", fh, "Sum"),
+				m("AWS/Firehose", "FailedConversion.Records", fh, "Sum")},
+			"Transform": {m("AWS/Lambda", "Invocations", fn, "Sum"), m("AWS/Lambda", "Errors", fn, "Sum"), m("AWS/Lambda", "Duration", fn, "p99")},
+		}})
 	}
+	return out
 }
 
 // DashboardBody renders the dashboard JSON: an alarm status row, then a row per stage.

@@ -15,6 +15,9 @@ import (
 // TransformFunctionArgs configures the transform Lambda.
 type TransformFunctionArgs struct {
 	Env *Env
+	// Dataset is the dataset whose records the function validates ("": the default), which
+	// its environment names: every dataset's function runs the same build.
+	Dataset string
 	// ArchivePath is the reproducible zip holding the bootstrap binary; CodeSHA256 is its
 	// base64 SHA-256, so an unchanged build shows no diff.
 	ArchivePath string
@@ -33,6 +36,9 @@ type TransformFunctionArgs struct {
 // Validate checks the function against Lambda's and Firehose's limits.
 func (a *TransformFunctionArgs) Validate() error {
 	if err := a.Env.validate(); err != nil {
+		return fmt.Errorf("transform function: %w", err)
+	}
+	if err := checkDataset(a.Dataset); err != nil {
 		return fmt.Errorf("transform function: %w", err)
 	}
 	if a.ArchivePath == "" || a.CodeSHA256 == "" {
@@ -100,8 +106,12 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 	if err != nil {
 		return nil, fmt.Errorf("transform function %s: %w", name, err)
 	}
+	dataset, description := datasetOrDefault(args.Dataset), "streamlake: validate and normalise records for Firehose (JSON to Parquet)"
+	if dataset != schema.DefaultDataset {
+		description += ", dataset " + dataset
+	}
 	fargs := &lambda.FunctionArgs{
-		Description:    pulumi.String("streamlake: validate and normalise records for Firehose (JSON to Parquet)"),
+		Description:    pulumi.String(description),
 		Runtime:        pulumi.String("provided.al2023"),
 		Handler:        pulumi.String("bootstrap"),
 		Architectures:  pulumi.StringArray{pulumi.String("arm64")},
@@ -110,7 +120,7 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 		Role:           role.Arn,
 		MemorySize:     pulumi.Int(args.MemoryMB),
 		Timeout:        pulumi.Int(args.TimeoutSeconds),
-		Environment:    &lambda.FunctionEnvironmentArgs{Variables: pulumi.ToStringMap(transform.Environment(args.UnknownFields, args.LogLevel))},
+		Environment:    &lambda.FunctionEnvironmentArgs{Variables: pulumi.ToStringMap(transform.Environment(dataset, args.UnknownFields, args.LogLevel))},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{
 			LogFormat:           pulumi.String("JSON"),
 			LogGroup:            logs.Name,

@@ -112,7 +112,7 @@ func TestCatalogRules(t *testing.T) {
 	// still be refused rather than projected wrongly.
 	s = schema.Default()
 	s.Partitions[3].Layout = "15:04"
-	if _, err := TableParameters(s, lakelayout.ProjectionOnly, lakelayout.EventTime, "b"); err == nil || !strings.Contains(err.Error(), `partition hour has layout "15:04", which has no projection range`) {
+	if _, err := TableParameters("events", s, lakelayout.ProjectionOnly, lakelayout.EventTime, "b"); err == nil || !strings.Contains(err.Error(), `partition hour has layout "15:04", which has no projection range`) {
 		t.Errorf("partition without a projection range: %v", err)
 	}
 }
@@ -237,8 +237,12 @@ func TestTransformFunctionRules(t *testing.T) {
 	expect(t, "no archive", a, "build the archive first")
 	// The function's environment uses the variable names its main reads.
 	b := base()
-	env := transform.Environment(b.UnknownFields, b.LogLevel)
+	env := transform.Environment("events", b.UnknownFields, b.LogLevel)
 	if env[transform.EnvUnknownFields] != "keep" || env[transform.EnvLogLevel] != "INFO" || len(env) != 2 {
+		t.Errorf("environment %v", env)
+	}
+	// Another dataset's function is told its dataset.
+	if env := transform.Environment("quiz_answers", b.UnknownFields, b.LogLevel); env[transform.EnvDataset] != "quiz_answers" || len(env) != 3 {
 		t.Errorf("environment %v", env)
 	}
 }
@@ -314,7 +318,7 @@ func TestDeploymentHashCoversMethodSettings(t *testing.T) {
 			d.Method.Statuses = append([]string(nil), d.Method.Statuses...)
 			mutate(&d)
 		}
-		h, err := d.withTargets("stream", "role").hash()
+		h, err := d.withTargets([]string{"stream"}, "role").hash()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/schema"
 )
 
 // WAFArgs configures the firewall in front of the ingest API's stage.
@@ -26,6 +27,9 @@ type WAFArgs struct {
 	RateLimitPer5Min int
 	// ManagedRuleGroups name AWS managed rule groups (awsrules.ManagedRuleGroups).
 	ManagedRuleGroups []string
+	// Datasets are the API's datasets (nil: the default alone), whose routes the body
+	// limits cover.
+	Datasets []string
 }
 
 // Validate checks the args against AWS WAF's rules.
@@ -48,7 +52,7 @@ func (a *WAFArgs) Validate() error {
 	if err := awsrules.CheckManagedRuleGroups(a.ManagedRuleGroups); err != nil {
 		return fmt.Errorf("waf: %w", err)
 	}
-	if wcu := WAFCapacity(WAFRules(a.RateLimitPer5Min, a.ManagedRuleGroups)); wcu > awsrules.WAFBasicCapacity {
+	if wcu := WAFCapacity(WAFRules(a.RateLimitPer5Min, a.ManagedRuleGroups, a.Datasets)); wcu > awsrules.WAFBasicCapacity {
 		return fmt.Errorf("waf: the rules need %d WCU, over the %d the basic request price covers: drop a managed rule group", wcu, awsrules.WAFBasicCapacity)
 	}
 	return nil
@@ -157,17 +161,29 @@ func (r WAFRule) WCU() int {
 // of a body (awsrules.WAFBodyInspectionBytes) and every real batch is larger, so a size
 // constraint on the body itself could only block all batches or none. A body sent without a
 // Content-Length passes here and is refused by the route's request template.
-func WAFRules(rateLimit int, managed []string) []WAFRule {
+func WAFRules(rateLimit int, managed []string, datasets []string) []WAFRule {
+	events, batch := WAFRouteSuffixes(datasets)
 	rules := []WAFRule{
 		{Name: "rate-limit-per-ip", RateLimit: rateLimit},
-		{Name: "event-too-large", PathSuffix: apispec.EventsPath, MaxBytes: apispec.MaxEventBytes},
-		{Name: "batch-too-large", PathSuffix: apispec.BatchPath, MaxBytes: apispec.MaxBatchBytes},
+		{Name: "event-too-large", PathSuffix: events, MaxBytes: apispec.MaxEventBytes},
+		{Name: "batch-too-large", PathSuffix: batch, MaxBytes: apispec.MaxBatchBytes},
 	}
 	for _, n := range managed {
 		g, _ := awsrules.ManagedRuleGroupNamed(n) // validated
 		rules = append(rules, WAFRule{Name: n, Managed: &g})
 	}
 	return rules
+}
+
+// WAFRouteSuffixes are the path endings the body-limit rules match: the default dataset's
+// routes when it is the only dataset (as before there were datasets), else the endings every
+// dataset's routes share (apispec.EventsSuffix, BatchSuffix), so that two rules cover every
+// dataset (a rule per dataset would cost WCU per dataset, and the limits are the same).
+func WAFRouteSuffixes(datasets []string) (events, batch string) {
+	if len(datasets) == 0 || (len(datasets) == 1 && datasets[0] == schema.DefaultDataset) {
+		return apispec.EventsPath, apispec.BatchPath
+	}
+	return apispec.EventsSuffix, apispec.BatchSuffix
 }
 
 // WAFCapacity is the rules' total WCU.
@@ -185,7 +201,11 @@ const (
 	bodyTooLarge    = "too-large"
 )
 
-func wafResponseBodies() wafv2.WebAclCustomResponseBodyArray {
+func wafResponseBodies(datasets []string) wafv2.WebAclCustomResponseBodyArray {
+	events, batch := WAFRouteSuffixes(datasets)
+	if events != apispec.EventsPath {
+		events, batch = "..."+events, "..."+batch
+	}
 	msg := func(m string) string {
 		b, _ := json.Marshal(map[string]string{"message": m}) // a map of strings
 		return string(b)
@@ -195,7 +215,7 @@ func wafResponseBodies() wafv2.WebAclCustomResponseBodyArray {
 			Content: pulumi.String(msg("too many requests from this address (API firewall): retry with exponential backoff"))},
 		wafv2.WebAclCustomResponseBodyArgs{Key: pulumi.String(bodyTooLarge), ContentType: pulumi.String("APPLICATION_JSON"),
 			Content: pulumi.String(msg(fmt.Sprintf("request too large (API firewall): POST %s takes at most %d bytes, POST %s at most %d bytes and %d events",
-				apispec.EventsPath, apispec.MaxEventBytes, apispec.BatchPath, apispec.MaxBatchBytes, apispec.MaxBatchRecords)))},
+				events, apispec.MaxEventBytes, batch, apispec.MaxBatchBytes, apispec.MaxBatchRecords)))},
 	}
 }
 
@@ -203,7 +223,7 @@ func wafResponseBodies() wafv2.WebAclCustomResponseBodyArray {
 // are allowed.
 func newWebACL(ctx *pulumi.Context, name string, args *WAFArgs, parent pulumi.ResourceOption) (*wafv2.WebAcl, error) {
 	rules := wafv2.WebAclRuleArray{}
-	for i, r := range WAFRules(args.RateLimitPer5Min, args.ManagedRuleGroups) {
+	for i, r := range WAFRules(args.RateLimitPer5Min, args.ManagedRuleGroups, args.Datasets) {
 		rules = append(rules, r.args(i))
 	}
 	return wafv2.NewWebAcl(ctx, name+"-acl", &wafv2.WebAclArgs{
@@ -211,7 +231,7 @@ func newWebACL(ctx *pulumi.Context, name string, args *WAFArgs, parent pulumi.Re
 		Description:          pulumi.Sprintf("streamlake %s ingest API: rate limit, body limits, AWS managed rules", ctx.Stack()),
 		Scope:                pulumi.String("REGIONAL"),
 		DefaultAction:        wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
-		CustomResponseBodies: wafResponseBodies(),
+		CustomResponseBodies: wafResponseBodies(args.Datasets),
 		Rules:                rules,
 		VisibilityConfig: wafv2.WebAclVisibilityConfigArgs{
 			CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(args.Name), SampledRequestsEnabled: pulumi.Bool(true),

@@ -53,18 +53,42 @@ func javaPattern(layout string) string {
 	return strings.NewReplacer("2006", "yyyy", "01", "MM", "02", "dd", "15", "HH").Replace(layout)
 }
 
-// DeliveryPrefixes returns the prefixes for a partitioning mode. Partition folder names come
-// from the schema, so they always match the Glue table's partition keys, in order.
+// Roots are a dataset's top-level folders in the lake. The default dataset keeps the lake's
+// own (data/, raw/, errors/), as before there were datasets; every other dataset has a folder
+// of its name in each (data/<name>/, ...). The default's partition folders are year=...,
+// its error folders an error output type (with '-'), and a dataset's name has neither '='
+// nor '-': no dataset's folder is inside another's.
+type Roots struct {
+	Data, Raw, Errors string
+}
+
+// RootsOf returns the folders of a dataset.
+func RootsOf(dataset string) Roots {
+	if dataset == schema.DefaultDataset {
+		return Roots{Data: DataPrefix, Raw: RawPrefix, Errors: ErrorsPrefix}
+	}
+	return Roots{Data: DataPrefix + dataset + "/", Raw: RawPrefix + dataset + "/", Errors: ErrorsPrefix + dataset + "/"}
+}
+
+// DeliveryPrefixes returns the default dataset's prefixes for a partitioning mode.
 func DeliveryPrefixes(s *schema.Schema, partitioning string) Prefixes {
+	return DatasetPrefixes(schema.DefaultDataset, s, partitioning)
+}
+
+// DatasetPrefixes returns a dataset's prefixes for a partitioning mode, under its Roots.
+// Partition folder names come from the schema, so they always match the Glue table's
+// partition keys, in order.
+func DatasetPrefixes(dataset string, s *schema.Schema, partitioning string) Prefixes {
+	r := RootsOf(dataset)
 	arrival := hourly(s, func(p schema.Partition) string { return "!{timestamp:" + javaPattern(p.Layout) + "}" })
-	data := DataPrefix + arrival
+	data := r.Data + arrival
 	if partitioning == EventTime {
-		data = DataPrefix + hourly(s, func(p schema.Partition) string { return "!{partitionKeyFromLambda:" + p.Name + "}" })
+		data = r.Data + hourly(s, func(p schema.Partition) string { return "!{partitionKeyFromLambda:" + p.Name + "}" })
 	}
 	return Prefixes{
 		Data:      data,
-		Errors:    ErrorsPrefix + awsrules.ErrorOutputTypeExpr + "/" + arrival,
-		Raw:       RawPrefix + arrival,
-		RawErrors: ErrorsPrefix + "raw-backup/" + awsrules.ErrorOutputTypeExpr + "/" + arrival,
+		Errors:    r.Errors + awsrules.ErrorOutputTypeExpr + "/" + arrival,
+		Raw:       r.Raw + arrival,
+		RawErrors: r.Errors + "raw-backup/" + awsrules.ErrorOutputTypeExpr + "/" + arrival,
 	}
 }

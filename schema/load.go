@@ -43,12 +43,24 @@ func (s *Schema) clone() *Schema {
 	c := *s
 	c.Fields = append([]Field(nil), s.Fields...)
 	c.Partitions = append([]Partition(nil), s.Partitions...)
+	if s.Queries != nil {
+		c.Queries = append([]string{}, s.Queries...)
+	}
 	return &c
 }
 
 // LoadFile reads and validates a schema file (one dataset's schema, e.g.
 // schema/datasets/quiz_answers.yaml). Errors name the file, the line, the field and the rule.
 func LoadFile(path string) (*Schema, error) {
+	data, err := readSchemaFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(filepath.ToSlash(path), data)
+}
+
+// readSchemaFile reads a schema file, at most one byte past MaxFileBytes (Parse refuses it).
+func readSchemaFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("event schema: %w", err)
@@ -58,7 +70,7 @@ func LoadFile(path string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("event schema %s: %w", path, err)
 	}
-	return Parse(filepath.ToSlash(path), data)
+	return data, nil
 }
 
 // file is the YAML form of a schema (see events.yaml for the documented format).
@@ -67,6 +79,7 @@ type file struct {
 	Description string      `yaml:"description,omitempty"`
 	Roles       fileRoles   `yaml:"roles"`
 	Partitions  []string    `yaml:"partitions,flow"`
+	Queries     *[]string   `yaml:"queries,omitempty,flow"`
 	Fields      []fileField `yaml:"fields"`
 }
 
@@ -204,6 +217,9 @@ func (f *file) schema() (*Schema, []problem) {
 		EventTime: f.Roles.EventTime, ArrivalTime: f.Roles.ArrivalTime,
 		PartitionKey: f.Roles.PartitionKey, Extras: f.Roles.Extras,
 	}
+	if f.Queries != nil {
+		s.Queries = append([]string{}, *f.Queries...)
+	}
 	for _, r := range []struct{ role, field string }{
 		{"eventTime", f.Roles.EventTime}, {"arrivalTime", f.Roles.ArrivalTime}, {"partitionKey", f.Roles.PartitionKey},
 	} {
@@ -263,6 +279,10 @@ func (s *Schema) YAML() ([]byte, error) {
 		Name: s.Name, Description: s.Description,
 		Roles:      fileRoles{EventTime: s.EventTime, ArrivalTime: s.ArrivalTime, PartitionKey: s.PartitionKey, Extras: s.Extras},
 		Partitions: s.PartitionNames(),
+	}
+	if s.Queries != nil {
+		q := append([]string{}, s.Queries...)
+		f.Queries = &q
 	}
 	for _, fd := range s.Fields {
 		ff := fileField{Name: fd.Name, Type: string(fd.Type), Required: fd.Required, MaxLength: fd.MaxLength, Description: fd.Description}

@@ -48,6 +48,7 @@ func TestFileMatchesTheEvent(t *testing.T) {
 		},
 		EventTime: "occurred_at", ArrivalTime: "ingested_at", PartitionKey: "user_id", Extras: "attributes",
 		Partitions: []Partition{{"year", "2006"}, {"month", "01"}, {"day", "02"}, {"hour", "15"}},
+		Queries:    []string{"watch-time-per-user-per-day", "events-per-type-per-hour", "most-recent-events"},
 	}
 	got := Default()
 	if !reflect.DeepEqual(got, want) {

@@ -89,6 +89,9 @@ type Schema struct {
 	Partitions []Partition
 	// Description says what the events are (the schema file's description).
 	Description string
+	// Queries are the IDs of the standard saved queries (package queries) the dataset gets:
+	// nil (the file has no queries key) means every one whose columns it has; empty, none.
+	Queries []string
 
 	// loadErr is why the embedded file did not load; Validate returns it (see Default).
 	loadErr error
@@ -159,7 +162,28 @@ func (s *Schema) problems() []problem {
 		seen[f.Name] = true
 	}
 	ps = append(ps, s.roleProblems()...)
+	ps = append(ps, s.queryProblems()...)
 	return append(ps, s.partitionProblems()...)
+}
+
+// queryID is the form of a saved query's ID; package queries decides which IDs exist.
+var queryID = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// queryProblems checks the form of the queries list: IDs, each once.
+func (s *Schema) queryProblems() []problem {
+	var ps []problem
+	seen := map[string]bool{}
+	for i, q := range s.Queries {
+		path := fmt.Sprintf("queries[%d]", i)
+		switch {
+		case !queryID.MatchString(q):
+			ps = append(ps, problem{path, fmt.Sprintf("query %q is not a saved query's ID (lowercase letters, digits and -, e.g. most-recent-events)", q)})
+		case seen[q]:
+			ps = append(ps, problem{path, fmt.Sprintf("query %s is listed twice", q)})
+		}
+		seen[q] = true
+	}
+	return ps
 }
 
 // fieldProblems checks one field: its name (against the names before it), type, source and

@@ -1,8 +1,10 @@
 package stackconfig
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/apispec"
@@ -90,6 +92,15 @@ type Config struct {
 	LogRetentionDays int
 	Tags             map[string]string
 
+	// Datasets (channels)
+	// DatasetOverrides are the datasets key's values: per dataset, its keys as JSON.
+	DatasetOverrides map[string]map[string]json.RawMessage
+	// AccountQuotas are the quotas AWS raised for the account, by awsrules quota name.
+	AccountQuotas map[string]int
+	// Datasets are the datasets the stack deploys, the default first, each with its
+	// configuration (Load fills it; nil in a Config that was not loaded).
+	Datasets []*Dataset
+
 	keys []string // every project key Load read, for the test that Pulumi.yaml declares them all
 }
 
@@ -128,6 +139,9 @@ type Source struct {
 	Lookup func(key string) (string, bool)
 	// Keys lists every key the stack sets, so that keys nothing reads are reported.
 	Keys func() ([]string, error)
+	// Datasets are the datasets the stack deploys, the default first; nil means the ones
+	// built into this binary (schema.Datasets).
+	Datasets []schema.Dataset
 }
 
 // Load reads the stack's configuration once, applies defaults and validates everything. The
@@ -141,11 +155,31 @@ func Load(src Source) (*Config, error) {
 	errs = append(errs, r.errs...)
 	// Values that did not parse keep their default, so validation still reports the rest
 	// (but no rule between keys on a default that stands in for a bad value).
-	errs = append(errs, c.validate(r.bad))
+	verr := c.validate(r.bad)
+	errs = append(errs, verr)
+	errs = append(errs, c.loadDatasets(src.Datasets, errors.Join(append(slices.Clone(r.errs), verr)...)))
 	if err := joinLines(errs); err != nil {
 		return nil, fmt.Errorf("stack %s: invalid configuration:\n  %w", c.Stack, err)
 	}
 	return c, nil
+}
+
+// loadDatasets reads and validates every dataset's configuration (readDatasets) and, when
+// they are valid, checks what they take of the account's quotas.
+func (c *Config) loadDatasets(ds []schema.Dataset, reported error) error {
+	if ds == nil {
+		var err error
+		if ds, err = schema.Datasets(); err != nil {
+			return err
+		}
+	}
+	if err := schema.CheckDatasets(ds); err != nil {
+		return err
+	}
+	if err := c.readDatasets(ds, reported); err != nil {
+		return err
+	}
+	return awsrules.CheckQuotas(c.Region, c.quotaUse(), c.AccountQuotas)
 }
 
 // read reads every key into its field, starting from the key's default.

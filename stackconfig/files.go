@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackfile"
 )
 
@@ -28,6 +29,12 @@ func StackNames(root string) ([]string, error) {
 // `pulumi preview` would pass it to the program (stackfile.Config), with the values of set on
 // top (keys as `pulumi config set` takes them: unqualified ones are in the project namespace).
 func FromFiles(root, stack string, set map[string]string) (*Config, error) {
+	return FromFilesWith(root, stack, set, nil)
+}
+
+// FromFilesWith is FromFiles for a stack that deploys the datasets ds (nil: the ones built
+// into this binary), as tests and the local lake run the example dataset.
+func FromFilesWith(root, stack string, set map[string]string, ds []schema.Dataset) (*Config, error) {
 	project, err := stackfile.ProjectName(root)
 	if err != nil {
 		return nil, err
@@ -40,9 +47,10 @@ func FromFiles(root, stack string, set map[string]string) (*Config, error) {
 		values[stackfile.Qualify(project, k)] = v
 	}
 	return Load(Source{
-		Project: project,
-		Stack:   stack,
-		Lookup:  func(key string) (string, bool) { v, ok := values[key]; return v, ok },
-		Keys:    func() ([]string, error) { return slices.Sorted(maps.Keys(values)), nil },
+		Project:  project,
+		Stack:    stack,
+		Lookup:   func(key string) (string, bool) { v, ok := values[key]; return v, ok },
+		Keys:     func() ([]string, error) { return slices.Sorted(maps.Keys(values)), nil },
+		Datasets: ds,
 	})
 }

@@ -29,6 +29,9 @@ type Key struct {
 	// `streamlake shards --to N --write`, one pull request per step). The docs/config.md table does not
 	// copy its per-stack values, so such a pull request changes the stack file alone.
 	ChangedByOps bool
+	// PerDataset marks a key a dataset may set for itself under streamlake:datasets.<name>
+	// (perDataset in keys.go); its top-level value is every dataset's default.
+	PerDataset bool
 
 	kind     kind
 	def      any  // the default, a Go value of the field's type

@@ -3,6 +3,7 @@ package stackconfig
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,8 @@ const (
 	ProjectConfigEnd   = "# END config"
 	ConfigTableBegin   = "<!-- BEGIN config-table -->"
 	ConfigTableEnd     = "<!-- END config-table -->"
+	DatasetKeysBegin   = "<!-- BEGIN dataset-keys -->"
+	DatasetKeysEnd     = "<!-- END dataset-keys -->"
 )
 
 // regenerate is the command that rewrites the generated blocks.
@@ -67,6 +70,9 @@ func description(k Key) string {
 	if k.DefaultDoc != "" {
 		d += " Default: " + k.DefaultDoc + "."
 	}
+	if k.PerDataset {
+		d += " Per dataset: also settable as datasets.<name>." + k.Name + "."
+	}
 	return d
 }
 
@@ -77,7 +83,7 @@ func yamlDefault(k Key) string {
 	switch v := k.def.(type) {
 	case float64:
 		return strconv.FormatFloat(v, 'g', -1, 64)
-	case []string, map[string]string:
+	case []string, map[string]string, map[string]int, map[string]map[string]json.RawMessage:
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
@@ -121,7 +127,25 @@ func ConfigTable(keys []Key, stacks []StackValues) string {
 				b.WriteString("  |")
 			}
 		}
-		b.WriteString(" " + cell(k.Doc) + " |\n")
+		doc := k.Doc
+		if k.PerDataset {
+			doc += " Per dataset (docs/datasets.md)."
+		}
+		b.WriteString(" " + cell(doc) + " |\n")
+	}
+	return b.String()
+}
+
+// DatasetKeys renders docs/datasets.md's list of the keys a dataset may set for itself, by
+// group, with their top-level defaults.
+func DatasetKeys(keys []Key) string {
+	var b strings.Builder
+	b.WriteString("<!-- generated from stackconfig/keys.go (perDataset): edit the table there, then run `" + regenerate + "` -->\n")
+	b.WriteString("| group | key | default | allowed |\n|---|---|---|---|\n")
+	for _, k := range keys {
+		if k.PerDataset {
+			b.WriteString("| " + k.Group + " | `" + k.Name + "` | " + cell(defaultDoc(k)) + " | " + cell(k.Allowed) + " |\n")
+		}
 	}
 	return b.String()
 }
@@ -138,12 +162,12 @@ func defaultDoc(k Key) string {
 
 // formatValue writes a value as the table shows it: lists and objects as JSON.
 func formatValue(v any) string {
-	switch x := v.(type) {
-	case []string, map[string]string, []any, map[string]any:
-		b, _ := json.Marshal(x)
-		return strings.NewReplacer(`","`, `", "`, `":"`, `": "`).Replace(string(b))
-	case float64:
+	if x, ok := v.(float64); ok {
 		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	if k := reflect.ValueOf(v).Kind(); k == reflect.Map || k == reflect.Slice {
+		b, _ := json.Marshal(v)
+		return strings.NewReplacer(`","`, `", "`, `":"`, `": "`).Replace(string(b))
 	}
 	return fmt.Sprint(v)
 }

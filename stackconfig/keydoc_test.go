@@ -31,6 +31,7 @@ func TestConfigDocsAreGenerated(t *testing.T) {
 	}{
 		{"Pulumi.yaml", stackconfig.ProjectConfigBegin, stackconfig.ProjectConfigEnd, stackconfig.ProjectConfig(stackconfig.Keys())},
 		{configTableFile, stackconfig.ConfigTableBegin, stackconfig.ConfigTableEnd, stackconfig.ConfigTable(stackconfig.Keys(), values)},
+		{"docs/datasets.md", stackconfig.DatasetKeysBegin, stackconfig.DatasetKeysEnd, stackconfig.DatasetKeys(stackconfig.Keys())},
 	} {
 		path := filepath.Join(root, target.file)
 		b, err := os.ReadFile(path)

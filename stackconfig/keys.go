@@ -1,9 +1,12 @@
 package stackconfig
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,6 +31,7 @@ const (
 	groupDelivery  = "Delivery (Firehose) and the transform Lambda"
 	groupAlarms    = "Alarms"
 	groupOps       = "Operations"
+	groupDatasets  = "Datasets (channels)"
 )
 
 // Live lookup policies (liveLookupErrors).
@@ -46,7 +50,7 @@ func Keys() []Key {
 	}{
 		{groupStream, streamKeys()}, {groupAPI, apiKeys()}, {groupWAF, wafKeys()}, {groupLake, lakeKeys()},
 		{groupAnalytics, analyticsKeys()}, {groupDelivery, deliveryKeys()},
-		{groupAlarms, alarmKeys()}, {groupOps, opsKeys()},
+		{groupAlarms, alarmKeys()}, {groupOps, opsKeys()}, {groupDatasets, datasetKeys()},
 	} {
 		for _, k := range g.keys {
 			k.Group = g.name
@@ -67,13 +71,13 @@ func streamKeys() []Key {
 			"one step per pull request (`streamlake shards --to N --stack S --write`).")
 	shards.optional, shards.DefaultDoc, shards.ChangedByOps = true, "1 with PROVISIONED, unset with ON_DEMAND", true
 	return []Key{
-		mode, shards,
-		integer("retentionHours", 24, func(c *Config) *int { return &c.RetentionHours },
+		perDataset(mode), perDataset(shards),
+		perDataset(integer("retentionHours", 24, func(c *Config) *int { return &c.RetentionHours },
 			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinRetentionHours, awsrules.MaxRetentionHours), awsrules.CheckRetentionHours),
-			"Hours records stay in the stream: how long the lake can fall behind without loss."),
-		list("shardLevelMetrics", func(c *Config) *[]string { return &c.ShardLevelMetrics },
+			"Hours records stay in the stream: how long the lake can fall behind without loss.")),
+		perDataset(list("shardLevelMetrics", func(c *Config) *[]string { return &c.ShardLevelMetrics },
 			checkedBy(strings.Join(awsrules.ShardLevelMetricNames, ", ")+" (each once)", awsrules.CheckShardLevelMetrics),
-			"Enhanced shard-level metrics to enable (extra cost per shard)."),
+			"Enhanced shard-level metrics to enable (extra cost per shard).")),
 		boolean("checkShardStep", true, func(c *Config) *bool { return &c.CheckShardStep },
 			"Read the live shard count at preview and refuse a change AWS would reject in one step."),
 		str("liveLookupErrors", LookupWarn, func(c *Config) *string { return &c.LiveLookupErrors },
@@ -111,10 +115,10 @@ func apiKeys() []Key {
 		list("corsAllowOrigins", func(c *Config) *[]string { return &c.CorsAllowOrigins },
 			checkedBy(`https://host[:port] (http only for localhost), or "*" alone`, awsrules.CheckOrigins),
 			"Browser origins allowed to POST; empty disables CORS."),
-		enum("unknownFields", schema.KeepUnknown, func(c *Config) *schema.UnknownFields { return &c.UnknownFields },
+		perDataset(enum("unknownFields", schema.KeepUnknown, func(c *Config) *schema.UnknownFields { return &c.UnknownFields },
 			[]schema.UnknownFields{schema.KeepUnknown, schema.RejectUnknown},
 			"What happens to top-level fields the schema does not declare: keep (stored as strings in attributes) "+
-				"or reject (400 at the API, error prefix in the lake)."),
+				"or reject (400 at the API, error prefix in the lake).")),
 		boolean("manageApiGatewayAccount", true, func(c *Config) *bool { return &c.ManageAPIGatewayAccount },
 			"Set the region's API Gateway CloudWatch Logs role, without which no stage can log (one setting per "+
 				"account and region). Role and setting are kept on destroy, so stacks sharing an account never break "+
@@ -201,15 +205,15 @@ func analyticsKeys() []Key {
 	schedule.DefaultDoc = fmt.Sprintf("%s (hourly) with crawler, %s (daily) with projection+crawler, unset with projection",
 		DefaultCrawlerSchedules[lakelayout.CrawlerOnly], DefaultCrawlerSchedules[lakelayout.ProjectionAndCrawler])
 	return []Key{
-		discovery, schedule,
+		perDataset(discovery), perDataset(schedule),
 		integer("bytesScannedCutoffMb", 1024, func(c *Config) *int { return &c.BytesScannedCutoffMiB },
 			checkedBy(fmt.Sprintf("%d..%d", awsrules.MinBytesScannedCutoffMiB, awsrules.MaxBytesScannedCutoffMiB), awsrules.CheckBytesScannedCutoffMiB),
 			"Athena per-query scan cap in MiB (10 MiB is Athena's minimum)."),
-		list("allowBreakingSchemaChange", func(c *Config) *[]string { return &c.AllowBreakingSchemaChange },
+		perDataset(list("allowBreakingSchemaChange", func(c *Config) *[]string { return &c.AllowBreakingSchemaChange },
 			checkedBy("column or partition key names (lowercase letters, digits, _), each once", checkColumnList),
 			"Columns whose breaking change (removed, renamed, retyped, partition key changed) preview lets through on purpose, "+
 				"with a warning; every other breaking change to the deployed table is refused. See docs/schema-changes.md; "+
-				"remove the entries after the deploy."),
+				"remove the entries after the deploy.")),
 	}
 }
 
@@ -217,7 +221,7 @@ func analyticsKeys() []Key {
 var maxProcessorBufferMiB = min(awsrules.MaxProcessorBufferMiB, transform.SafeProcessorBufferMiB)
 
 func deliveryKeys() []Key {
-	return []Key{
+	return eachPerDataset(
 		enum("partitioning", lakelayout.EventTime, func(c *Config) *string { return &c.Partitioning },
 			[]string{lakelayout.EventTime, lakelayout.ArrivalTime},
 			"event-time (folders from each event's occurred_at, via dynamic partitioning) or arrival-time (folders "+
@@ -253,7 +257,7 @@ func deliveryKeys() []Key {
 			zeroOrPositive("unreserved"), "Reserved concurrency of the transform Lambda."),
 		enum("lambdaLogLevel", "INFO", func(c *Config) *string { return &c.LambdaLogLevel },
 			[]string{"DEBUG", "INFO", "WARN", "ERROR"}, "Log level of the transform Lambda."),
-	}
+	)
 }
 
 func alarmKeys() []Key {
@@ -270,18 +274,18 @@ func alarmKeys() []Key {
 			above(0, 100, ""), "Share of 4XX responses (percent) sustained for 15 minutes that raises the alarm."),
 		integer("alarmApiLatencyP99Ms", 2000, func(c *Config) *int { return &c.AlarmAPILatencyP99Ms },
 			atLeast(1), "API p99 latency (ms) sustained for 15 minutes that raises the alarm."),
-		integer("alarmIteratorAgeMinutes", 0, func(c *Config) *int { return &c.AlarmIteratorAgeMinutes },
+		perDataset(integer("alarmIteratorAgeMinutes", 0, func(c *Config) *int { return &c.AlarmIteratorAgeMinutes },
 			crossChecked[int]("0 (derived) or below retentionHours"),
-			"Stream iterator age that raises the alarm; 0 derives it from retentionHours (a quarter, at most 60 minutes)."),
-		integer("alarmFreshnessSeconds", 0, func(c *Config) *int { return &c.AlarmFreshnessSeconds },
+			"Stream iterator age that raises the alarm; 0 derives it from retentionHours (a quarter, at most 60 minutes).")),
+		perDataset(integer("alarmFreshnessSeconds", 0, func(c *Config) *int { return &c.AlarmFreshnessSeconds },
 			crossChecked[int]("0 (derived) or above firehoseBufferSeconds"),
-			"Age of the oldest undelivered record that raises the alarm; 0 derives it from the buffer intervals."),
-		integer("alarmSilentMinutes", 0, func(c *Config) *int { return &c.AlarmSilentMinutes },
-			zeroOrAtLeast(5, "off"), "Raise the \"pipeline silent\" alarm when no record arrives for this long."),
-		integer("alarmLambdaDurationPercent", 80, func(c *Config) *int { return &c.AlarmLambdaDurationPercent },
-			between(10, 100, ""), "Transform p99 duration, as a percentage of its timeout, that raises the alarm."),
-		integer("alarmThrottlePeriods", 3, func(c *Config) *int { return &c.AlarmThrottlePeriods },
-			atLeast(1), "Consecutive 5-minute periods with throttling before the throttling alarms fire."),
+			"Age of the oldest undelivered record that raises the alarm; 0 derives it from the buffer intervals.")),
+		perDataset(integer("alarmSilentMinutes", 0, func(c *Config) *int { return &c.AlarmSilentMinutes },
+			zeroOrAtLeast(5, "off"), "Raise the \"pipeline silent\" alarm when no record arrives for this long.")),
+		perDataset(integer("alarmLambdaDurationPercent", 80, func(c *Config) *int { return &c.AlarmLambdaDurationPercent },
+			between(10, 100, ""), "Transform p99 duration, as a percentage of its timeout, that raises the alarm.")),
+		perDataset(integer("alarmThrottlePeriods", 3, func(c *Config) *int { return &c.AlarmThrottlePeriods },
+			atLeast(1), "Consecutive 5-minute periods with throttling before the throttling alarms fire.")),
 		integer("alarmWafBlockedPerPeriod", 100, func(c *Config) *int { return &c.AlarmWAFBlockedPerPeriod },
 			atLeast(1), "Requests the WAF blocks in 5 minutes that raise the alarm (with waf on)."),
 	}
@@ -306,6 +310,55 @@ func opsKeys() []Key {
 			"Tags for every taggable resource, added to project, stack and managed-by."),
 		region,
 	}
+}
+
+// perDataset marks a key a dataset may set for itself, under streamlake:datasets.<name>; the
+// top-level value is the default of every dataset. Keys not marked are the pipeline's, shared
+// by every dataset (the API, the firewall, the lake bucket, the workgroup, the alarm topic).
+func perDataset(k Key) Key {
+	k.PerDataset = true
+	return k
+}
+
+// eachPerDataset marks every key of a group per dataset.
+func eachPerDataset(keys ...Key) []Key {
+	for i := range keys {
+		keys[i].PerDataset = true
+	}
+	return keys
+}
+
+func datasetKeys() []Key {
+	return []Key{
+		declare("datasets", kindObject, map[string]map[string]json.RawMessage{},
+			func(c *Config) *map[string]map[string]json.RawMessage { return &c.DatasetOverrides },
+			(*reader).datasets, rule[map[string]map[string]json.RawMessage]{text: "an object of datasets, each an object of the keys marked per dataset"},
+			"Settings of single datasets (docs/datasets.md): {<dataset>: {<key>: <value>}}. A dataset is the default events "+
+				"(schema/events.yaml) or a file schema/datasets/<name>.yaml; the keys are those marked \"per dataset\", whose "+
+				"top-level values are every dataset's defaults."),
+		declare("accountQuotas", kindObject, map[string]int{}, func(c *Config) *map[string]int { return &c.AccountQuotas },
+			(*reader).intObject, checkedBy(strings.Join(awsrules.QuotaNames, ", ")+": positive whole numbers", checkQuotas),
+			"The account's quotas AWS raised, where the default would refuse the stack's datasets at preview (docs/datasets.md, "+
+				"Limits): {<quota>: <value>}. Unset quotas are AWS's defaults in the stack's region."),
+	}
+}
+
+// checkQuotas checks accountQuotas: known quota names, positive values.
+func checkQuotas(q map[string]int) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case !slices.Contains(awsrules.QuotaNames, name):
+			hint := ""
+			if s := nearest(name, awsrules.QuotaNames); s != "" {
+				hint = ": did you mean " + s + "?"
+			}
+			errs = append(errs, fmt.Errorf("accountQuotas: %q is not a quota streamlake checks (one of %s)%s", name, strings.Join(awsrules.QuotaNames, ", "), hint))
+		case q[name] < 1:
+			errs = append(errs, fmt.Errorf("accountQuotas: %s must be positive, got %d", name, q[name]))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func checkEmails(emails []string) error {

@@ -119,8 +119,16 @@ func (r *reader) object(key string) (map[string]string, bool) {
 	return readJSON(r, key, "an object of string values", map[string]string{})
 }
 
+func (r *reader) intObject(key string) (map[string]int, bool) {
+	return readJSON(r, key, "an object of whole numbers", map[string]int{})
+}
+
+func (r *reader) datasets(key string) (map[string]map[string]json.RawMessage, bool) {
+	return readJSON(r, key, "an object of datasets, each an object of keys", map[string]map[string]json.RawMessage{})
+}
+
 // readJSON reads a list or object as config.TryObject does; JSON null is the empty value.
-func readJSON[T []string | map[string]string](r *reader, key, want string, empty T) (T, bool) {
+func readJSON[T []string | map[string]string | map[string]int | map[string]map[string]json.RawMessage](r *reader, key, want string, empty T) (T, bool) {
 	full := r.full(key)
 	v, ok := r.get(full)
 	if !ok {

@@ -1,6 +1,7 @@
 package stackfile
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,6 +34,56 @@ type Ops struct {
 	ShardCountSet bool
 	// APIRateLimit is the stage's steady-state requests per second.
 	APIRateLimit float64
+	// Dataset is the dataset whose stream the settings are ("": the default dataset read by
+	// ReadOps); ShardCountPath is where its shardCount is set: nested keys under the
+	// project's datasets key when the dataset sets its own, else nil (the top-level key).
+	Dataset        string
+	ShardCountPath []string
+}
+
+// KeyDatasets is the key whose value holds the datasets' own settings (stackconfig).
+const KeyDatasets = "datasets"
+
+// ReadDatasetOps reads a dataset's ops settings: the stack's, with the dataset's own
+// streamMode and shardCount (streamlake:datasets.<dataset>) over them, as stackconfig reads
+// them (a dataset that sets streamMode alone gets its shard count default).
+func ReadDatasetOps(root, stack, dataset string) (Ops, error) {
+	o, err := ReadOps(root, stack)
+	if err != nil {
+		return Ops{}, err
+	}
+	o.Dataset = dataset
+	cfg, err := Config(root, stack)
+	if err != nil {
+		return Ops{}, err
+	}
+	raw := cfg[Qualify(o.Project, KeyDatasets)]
+	if raw == "" {
+		return o, nil
+	}
+	var all map[string]map[string]any
+	if err := json.Unmarshal([]byte(raw), &all); err != nil {
+		return Ops{}, fmt.Errorf("%s: %s must be an object of datasets, each an object of keys: %w", o.File, KeyDatasets, err)
+	}
+	own := all[dataset]
+	mode, modeSet := own[KeyStreamMode].(string)
+	if modeSet {
+		if mode != provisioned && mode != onDemand {
+			return Ops{}, fmt.Errorf("%s: %s.%s.%s must be %s or %s, got %q", o.File, KeyDatasets, dataset, KeyStreamMode, provisioned, onDemand, mode)
+		}
+		o.StreamMode, o.ShardCount, o.ShardCountSet = mode, 0, false
+		if mode == provisioned {
+			o.ShardCount = 1
+		}
+	}
+	if v, ok := own[KeyShardCount]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
+		if err != nil || n < 0 {
+			return Ops{}, fmt.Errorf("%s: %s.%s.%s must be a whole number, got %v", o.File, KeyDatasets, dataset, KeyShardCount, v)
+		}
+		o.ShardCount, o.ShardCountSet, o.ShardCountPath = n, true, []string{dataset, KeyShardCount}
+	}
+	return o, nil
 }
 
 // ReadOps reads a stack's ops settings from the project directory root.

@@ -144,10 +144,13 @@ func configString(v any) (string, error) {
 	}
 }
 
-// Edit sets one top-level key of a stack file's config block.
+// Edit sets one top-level key of a stack file's config block, or a value nested in one.
 type Edit struct {
 	// Key is fully qualified (streamlake:shardCount).
 	Key string
+	// Path, when set, are the keys of block mappings under Key down to the value to change
+	// (streamlake:datasets, then [quiz_answers shardCount]); the value must be set already.
+	Path []string
 	// Value is written as a plain YAML scalar; it must not need quoting.
 	Value string
 	// Comment, if set, is the text of a comment line kept directly above the key. A comment
@@ -177,6 +180,9 @@ func (e Edit) Apply(src []byte) ([]byte, error) {
 		if k.Value != e.Key {
 			continue
 		}
+		if k, v, err = e.nested(k, v); err != nil {
+			return nil, err
+		}
 		if v.Kind != yaml.ScalarNode || v.Line != k.Line {
 			return nil, fmt.Errorf("edit %s: its value is not a scalar on the key's line", e.Key)
 		}
@@ -184,6 +190,9 @@ func (e Edit) Apply(src []byte) ([]byte, error) {
 			return nil, fmt.Errorf("edit %s: %w", e.Key, err)
 		}
 		keyLine = k.Line - 1
+	}
+	if keyLine < 0 && len(e.Path) > 0 {
+		return nil, fmt.Errorf("edit %s: %s is not set in the file: add it by hand (this editor only changes a nested value that is set)", e.Key, strings.Join(e.Path, "."))
 	}
 	if keyLine < 0 {
 		lines, keyLine = insertKey(lines, cfg, e.Key, e.Value)
@@ -198,6 +207,27 @@ func (e Edit) Apply(src []byte) ([]byte, error) {
 		return nil, fmt.Errorf("edit %s produced invalid YAML: %w", e.Key, err)
 	}
 	return out, nil
+}
+
+// nested walks from a top-level key and its value down Path, through block mappings, and
+// returns the last key and its value.
+func (e Edit) nested(k, v *yaml.Node) (*yaml.Node, *yaml.Node, error) {
+	for _, want := range e.Path {
+		if v.Kind != yaml.MappingNode || v.Style&yaml.FlowStyle != 0 {
+			return nil, nil, fmt.Errorf("edit %s: %s is not a block mapping (write it one key a line to edit it here)", e.Key, k.Value)
+		}
+		found := false
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			if v.Content[i].Value == want {
+				k, v, found = v.Content[i], v.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return nil, nil, fmt.Errorf("edit %s: %s is not set in the file: add it by hand (this editor only changes a nested value that is set)", e.Key, strings.Join(e.Path, "."))
+		}
+	}
+	return k, v, nil
 }
 
 // configNode returns the mapping under the document's top-level config key.

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
 )
 
@@ -22,10 +23,15 @@ type Names = stackconfig.Names
 
 // Load reads the stack's configuration from the program's context (config.Try, which sees
 // what the Pulumi CLI passes) and validates it with stackconfig.Load.
-func Load(ctx *pulumi.Context) (*Config, error) {
+func Load(ctx *pulumi.Context) (*Config, error) { return LoadWith(ctx, nil) }
+
+// LoadWith is Load for a stack that deploys the datasets ds (nil: the ones built into the
+// binary).
+func LoadWith(ctx *pulumi.Context, ds []schema.Dataset) (*Config, error) {
 	return stackconfig.Load(stackconfig.Source{
-		Project: ctx.Project(),
-		Stack:   ctx.Stack(),
+		Datasets: ds,
+		Project:  ctx.Project(),
+		Stack:    ctx.Stack(),
 		Lookup: func(key string) (string, bool) {
 			v, err := config.Try(ctx, key)
 			return v, err == nil

@@ -16,57 +16,67 @@ import (
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
-	"github.com/streamlake/streamlake/transform"
 )
 
 // Pipeline is every component of one stack, so later stages (delivery, monitoring) can be
-// wired to the ones before them.
+// wired to the ones before them: the shared ones once, and each dataset's own (Datasets).
 type Pipeline struct {
 	Config     *Config
-	Schema     *schema.Schema
 	Env        *components.Env
 	Key        *components.DataKey
 	Lake       *components.Lake
-	Stream     *components.Stream
-	Catalog    *components.Catalog
 	API        *components.IngestAPI
 	Analytics  *components.Analytics
-	Function   *components.TransformFunction
-	Delivery   *components.Delivery
 	Monitoring *components.Monitoring
 	WAF        *components.WAF // nil with waf off
+	// Datasets are every dataset's components, the default first.
+	Datasets []*DatasetPipeline
 }
 
-// Run is the whole program.
-func Run(ctx *pulumi.Context) error {
-	cfg, err := Load(ctx)
-	if err != nil {
-		return err
+// Run is the whole program, for the datasets built into the binary.
+func Run(ctx *pulumi.Context) error { return RunWith(nil)(ctx) }
+
+// RunWith is the program for the datasets ds (the default first; nil: the ones built into the
+// binary, schema.Datasets), as tests deploy the example dataset.
+func RunWith(ds []schema.Dataset) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		cfg, err := LoadWith(ctx, ds)
+		if err != nil {
+			return err
+		}
+		p, err := Build(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		p.export(ctx)
+		return nil
 	}
-	p, err := Build(ctx, cfg, schema.Default())
-	if err != nil {
-		return err
-	}
-	p.export(ctx)
-	return nil
 }
 
-// Build creates the pipeline from a validated config and schema, one stage at a time: each
-// stage is wired to the ones before it.
-func Build(ctx *pulumi.Context, cfg *Config, s *schema.Schema) (*Pipeline, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
+// Build creates the pipeline from a validated config and its datasets, one stage at a time:
+// each stage is wired to the ones before it, and the stages of datasets run for each dataset.
+func Build(ctx *pulumi.Context, cfg *Config) (*Pipeline, error) {
+	if len(cfg.Datasets) == 0 || !cfg.Datasets[0].IsDefault() {
+		return nil, fmt.Errorf("the configuration has no datasets (the default first): load it with Load")
+	}
+	for _, d := range cfg.Datasets {
+		if err := d.Schema.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if err := registerTags(ctx, cfg); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{Config: cfg, Schema: s}
+	p := &Pipeline{Config: cfg}
+	for _, d := range cfg.Datasets {
+		p.Datasets = append(p.Datasets, newDatasetPipeline(cfg, d))
+	}
 	names := stackconfig.NamesFor(cfg.Project, cfg.Stack)
 	// The order of the stages that follow the catalog is the order a schema change takes
 	// effect in during one `pulumi up` (see buildFunction and buildAPI).
 	for _, stage := range []func(*pulumi.Context, Names) error{
-		p.buildKey, p.buildLake, p.buildStream, p.buildCatalog, p.buildFunction, p.buildAPI,
-		p.buildWAF, p.buildAnalytics, p.buildDelivery, p.buildMonitoring,
+		p.buildKey, p.buildLake, p.each(p.buildStream), p.each(p.buildCatalog), p.each(p.buildFunction), p.buildAPI,
+		p.buildWAF, p.buildAnalytics, p.each(p.buildDelivery), p.buildMonitoring,
 	} {
 		if err := stage(ctx, names); err != nil {
 			return nil, err
@@ -118,57 +128,10 @@ func (p *Pipeline) buildLake(ctx *pulumi.Context, _ Names) error {
 	return err
 }
 
-// buildStream adds the Kinesis stream, checked against the live shard count.
-func (p *Pipeline) buildStream(ctx *pulumi.Context, names Names) error {
-	cfg := p.Config
-	deployed := 0
-	if cfg.CheckShardStep && cfg.StreamMode == awsrules.Provisioned {
-		var err error
-		if deployed, err = deployedShards(ctx, names.Stream, cfg.LiveLookupErrors); err != nil {
-			return err
-		}
-	}
-	var err error
-	p.Stream, err = components.NewStream(ctx, "stream", &components.StreamArgs{
-		Env:                p.Env,
-		Name:               names.Stream,
-		Mode:               cfg.StreamMode,
-		ShardCount:         cfg.ShardCount,
-		DeployedShardCount: deployed,
-		RetentionHours:     cfg.RetentionHours,
-		ShardLevelMetrics:  cfg.ShardLevelMetrics,
-		Protect:            cfg.ProtectData,
-	})
-	return err
-}
-
-// buildCatalog adds the Glue database and table, once the schema is known to be compatible
-// with the deployed table, and the crawler where partitionDiscovery has one.
-func (p *Pipeline) buildCatalog(ctx *pulumi.Context, names Names) error {
-	err := p.checkSchema(ctx, names)
-	if err != nil {
-		return err
-	}
-	p.Catalog, err = components.NewCatalog(ctx, "catalog", &components.CatalogArgs{
-		Env:                       p.Env,
-		Schema:                    p.Schema,
-		DatabaseName:              names.Database,
-		TableName:                 names.Table,
-		CrawlerName:               names.Crawler,
-		SecurityConfigurationName: names.CrawlerSecurity,
-		BucketName:                p.Lake.BucketName,
-		BucketArn:                 p.Lake.BucketArn,
-		Discovery:                 p.Config.PartitionDiscovery,
-		Partitioning:              p.Config.Partitioning,
-		Schedule:                  p.Config.CrawlerSchedule,
-	})
-	return err
-}
-
-// buildAPI adds the ingest API (and the region's API Gateway logging role when managed here).
-// It depends on the transform function, so that a schema change reaches the API's request
-// models (and a new deployment) only after the Lambda that validates the new field is live:
-// the API never accepts a field the running Lambda would reject.
+// buildAPI adds the ingest API (and the region's API Gateway logging role when managed here),
+// with every dataset's routes. It depends on the transform functions, so that a schema change
+// reaches the API's request models (and a new deployment) only after the Lambda that validates
+// the new field is live: the API never accepts a field the running Lambda would reject.
 func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 	cfg := p.Config
 	var account pulumi.Resource
@@ -179,13 +142,22 @@ func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 		}
 		account = a.Settings
 	}
+	def := p.defaultDataset()
+	var others []components.APIDataset
+	functions := []pulumi.Resource{def.Function.Function}
+	for _, d := range p.others() {
+		others = append(others, components.APIDataset{Name: d.Name, Schema: d.Schema, UnknownFields: d.UnknownFields,
+			StreamName: d.Stream.Name, StreamArn: d.Stream.Arn})
+		functions = append(functions, d.Function.Function)
+	}
 	var err error
 	p.API, err = components.NewIngestAPI(ctx, "ingest", &components.IngestAPIArgs{
 		Env:             p.Env,
-		Schema:          p.Schema,
-		UnknownFields:   cfg.UnknownFields,
-		StreamName:      p.Stream.Name,
-		StreamArn:       p.Stream.Arn,
+		Schema:          def.Schema,
+		UnknownFields:   def.UnknownFields,
+		StreamName:      def.Stream.Name,
+		StreamArn:       def.Stream.Arn,
+		Others:          others,
 		StageName:       cfg.APIStageName,
 		RateLimit:       cfg.APIRateLimit,
 		BurstLimit:      cfg.APIBurstLimit,
@@ -195,96 +167,57 @@ func (p *Pipeline) buildAPI(ctx *pulumi.Context, _ Names) error {
 		UserPoolArns:    cfg.APIJWTUserPoolArns,
 		JWTScopes:       cfg.APIJWTScopes,
 		AccountSettings: account,
-	}, pulumi.DependsOn([]pulumi.Resource{p.Function.Function}))
+	}, pulumi.DependsOn(functions))
 	return err
 }
 
-// buildAnalytics adds the Athena workgroup and saved queries.
+// buildAnalytics adds the Athena workgroup and every dataset's saved queries.
 func (p *Pipeline) buildAnalytics(ctx *pulumi.Context, names Names) error {
+	var others []components.AnalyticsTable
+	for _, d := range p.others() {
+		others = append(others, components.AnalyticsTable{Dataset: d.Name, Schema: d.Schema, Table: d.Names.Table})
+	}
 	var err error
 	p.Analytics, err = components.NewAnalytics(ctx, "analytics", &components.AnalyticsArgs{
 		Env:                   p.Env,
-		Schema:                p.Schema,
+		Schema:                p.defaultDataset().Schema,
 		WorkgroupName:         names.Workgroup,
 		BucketName:            p.Lake.BucketName,
 		DatabaseName:          names.Database,
 		TableName:             names.Table,
+		Others:                others,
 		BytesScannedCutoffMiB: p.Config.BytesScannedCutoffMiB,
 		ForceDestroy:          !p.Config.ProtectData,
 	})
 	return err
 }
 
-// buildFunction adds the transform Lambda, built with the schema's file embedded. It depends on
-// the catalog, so that during one `pulumi up` the Glue table has the new columns before the
-// Lambda emits them (Firehose converts with the table's LATEST version): no converted record
-// carries a field the table lacks.
-func (p *Pipeline) buildFunction(ctx *pulumi.Context, _ Names) error {
-	cfg := p.Config
-	zip, err := transformArchive(p.Schema)
-	if err != nil {
-		return err
-	}
-	p.Function, err = components.NewTransformFunction(ctx, "transform", &components.TransformFunctionArgs{
-		Env:                 p.Env,
-		ArchivePath:         zip.Path,
-		CodeSHA256:          zip.SHA256,
-		MemoryMB:            cfg.LambdaMemoryMiB,
-		TimeoutSeconds:      cfg.LambdaTimeoutSeconds,
-		ReservedConcurrency: cfg.LambdaReservedConcurrency,
-		UnknownFields:       cfg.UnknownFields,
-		LogLevel:            cfg.LambdaLogLevel,
-	}, pulumi.DependsOn([]pulumi.Resource{p.Catalog.Table}))
-	return err
-}
-
-// buildDelivery adds the Firehose delivery stream. It calls the function as ARN:$LATEST and
-// converts with the table's LATEST version, so neither a code nor a column change updates it.
-func (p *Pipeline) buildDelivery(ctx *pulumi.Context, names Names) error {
-	cfg := p.Config
-	var err error
-	p.Delivery, err = components.NewDelivery(ctx, "delivery", &components.DeliveryArgs{
-		Env:                    p.Env,
-		Schema:                 p.Schema,
-		StreamArn:              p.Stream.Arn,
-		BucketArn:              p.Lake.BucketArn,
-		DatabaseName:           names.Database,
-		TableName:              names.Table,
-		FunctionArn:            p.Function.Arn,
-		Partitioning:           cfg.Partitioning,
-		BufferMiB:              cfg.FirehoseBufferMiB,
-		BufferSeconds:          cfg.FirehoseBufferSeconds,
-		ProcessorBufferMiB:     cfg.ProcessorBufferMiB,
-		ProcessorBufferSeconds: cfg.ProcessorBufferSeconds,
-		ProcessorRetries:       cfg.ProcessorRetries,
-		MaxProcessorBufferMiB:  transform.SafeProcessorBufferMiB,
-		RawBackup:              cfg.RawBackup,
-		RetrySeconds:           cfg.DeliveryRetrySeconds,
-	}, pulumi.DependsOn([]pulumi.Resource{p.Catalog, p.Lake}))
-	return err
-}
-
-// buildMonitoring adds alarms on every stage, the alarm topic and the dashboard.
+// buildMonitoring adds alarms on every stage of every dataset, the alarm topic and the
+// dashboard (a row per other dataset).
 func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
-	cfg := p.Config
+	cfg, def := p.Config, p.defaultDataset()
 	var crawlerName pulumi.StringInput
-	if p.Catalog.Crawler != nil {
-		crawlerName = p.Catalog.Crawler.Name
+	if def.Catalog.Crawler != nil {
+		crawlerName = def.Catalog.Crawler.Name
 	}
 	var webACL pulumi.StringInput
 	if p.WAF != nil {
 		webACL = p.WAF.WebACLName
 	}
-	targets, thresholds := AlarmSettings(cfg)
+	var others []components.MonitoredDataset
+	for _, d := range p.others() {
+		others = append(others, p.monitored(d))
+	}
+	targets, thresholds := AlarmSettings(def.Config)
 	var err error
 	p.Monitoring, err = components.NewMonitoring(ctx, "monitoring", &components.MonitoringArgs{
 		Env:                p.Env,
 		APIName:            p.API.RestAPIName,
 		StageName:          p.API.StageName,
-		StreamName:         p.Stream.Name,
-		DeliveryStreamName: p.Delivery.Name,
-		FunctionName:       p.Function.Name,
-		Discovery:          cfg.PartitionDiscovery,
+		StreamName:         def.Stream.Name,
+		DeliveryStreamName: def.Delivery.Name,
+		FunctionName:       def.Function.Name,
+		Discovery:          def.PartitionDiscovery,
 		CrawlerName:        crawlerName,
 		WorkgroupName:      p.Analytics.WorkgroupName,
 		WebACLName:         webACL,
@@ -293,12 +226,14 @@ func (p *Pipeline) buildMonitoring(ctx *pulumi.Context, names Names) error {
 		Thresholds:         thresholds,
 		Emails:             cfg.AlarmEmails,
 		HTTPSEndpoints:     cfg.AlarmHTTPSEndpoints,
+		Others:             others,
 	})
 	return err
 }
 
-// AlarmSettings are what a stack's alarms derive from: the facts about the monitored resources
-// and the operator's thresholds (docs/alarms.md renders the alarms of Pulumi.prod.yaml).
+// AlarmSettings are what a stack's (or a dataset's: its configuration) alarms derive from:
+// the facts about the monitored resources and the operator's thresholds (docs/alarms.md
+// renders the alarms of Pulumi.prod.yaml).
 func AlarmSettings(cfg *Config) (components.AlarmTargets, components.AlarmThresholds) {
 	return components.AlarmTargets{
 			RetentionHours:         cfg.RetentionHours,
@@ -335,6 +270,7 @@ func (p *Pipeline) buildWAF(ctx *pulumi.Context, names Names) error {
 		StageArn:          p.API.StageArn,
 		RateLimitPer5Min:  cfg.WAFRateLimitPer5Min,
 		ManagedRuleGroups: cfg.WAFManagedRules,
+		Datasets:          cfg.DatasetNames(),
 	})
 	return err
 }
@@ -389,7 +325,10 @@ func isNotFound(err error) bool {
 	return strings.Contains(msg, "couldn't find resource") || strings.Contains(msg, "ResourceNotFoundException")
 }
 
+// export writes the stack's outputs: the shared resources' and the default dataset's under
+// the names they had before there were datasets, and every dataset's in datasets, by name.
 func (p *Pipeline) export(ctx *pulumi.Context) {
+	def := p.defaultDataset()
 	ctx.Export("region", pulumi.String(p.Config.Region))
 	ctx.Export("apiUrl", p.API.URL)
 	ctx.Export("eventsUrl", p.API.EventsURL)
@@ -401,25 +340,50 @@ func (p *Pipeline) export(ctx *pulumi.Context) {
 	case apispec.AuthIAM:
 		ctx.Export("producerPolicy", p.API.ProducerPolicy)
 	}
-	ctx.Export("streamName", p.Stream.Name)
-	ctx.Export("streamArn", p.Stream.Arn)
+	ctx.Export("streamName", def.Stream.Name)
+	ctx.Export("streamArn", def.Stream.Arn)
 	ctx.Export("bucketName", p.Lake.BucketName)
-	ctx.Export("glueDatabase", p.Catalog.DatabaseName)
-	ctx.Export("glueTable", p.Catalog.TableName)
+	ctx.Export("glueDatabase", def.Catalog.DatabaseName)
+	ctx.Export("glueTable", def.Catalog.TableName)
 	// verify reads partitionDiscovery: with projection it adds no partitions itself.
-	ctx.Export("partitionDiscovery", pulumi.String(string(p.Config.PartitionDiscovery)))
-	if c := p.Catalog.Crawler; c != nil {
+	ctx.Export("partitionDiscovery", pulumi.String(string(def.PartitionDiscovery)))
+	if c := def.Catalog.Crawler; c != nil {
 		ctx.Export("crawlerName", c.Name)
 		ctx.Export("crawlerLogGroup", c.LogGroup)
 	}
 	ctx.Export("athenaWorkgroup", p.Analytics.WorkgroupName)
 	ctx.Export("keyArn", p.Key.Arn)
-	ctx.Export("transformFunction", p.Function.Name)
-	ctx.Export("deliveryStreamName", p.Delivery.Name)
+	ctx.Export("transformFunction", def.Function.Name)
+	ctx.Export("deliveryStreamName", def.Delivery.Name)
 	ctx.Export("alarmTopicArn", p.Monitoring.TopicArn)
 	ctx.Export("dashboardName", p.Monitoring.DashboardName)
 	if p.WAF != nil {
 		ctx.Export("wafWebAcl", p.WAF.WebACLName)
 		ctx.Export("wafLogGroup", p.WAF.LogGroupName)
 	}
+	datasets := pulumi.Map{}
+	for _, d := range p.Datasets {
+		datasets[d.Name] = p.datasetOutputs(d)
+	}
+	ctx.Export("datasets", datasets) // stackconfig.OutputDatasets, which the CLI reads (tests keep them equal)
+}
+
+// datasetOutputs are a dataset's outputs (stackconfig.DatasetOutputs), named as the stack's
+// own for the default dataset.
+func (p *Pipeline) datasetOutputs(d *DatasetPipeline) pulumi.Map {
+	urls := p.API.URLs[d.Name]
+	roots := lakelayout.RootsOf(d.Name)
+	out := pulumi.Map{
+		stackconfig.OutputEventsURL: urls.EventsURL, stackconfig.OutputBatchURL: urls.BatchURL,
+		stackconfig.OutputStreamName: d.Stream.Name, stackconfig.OutputStreamArn: d.Stream.Arn,
+		stackconfig.OutputGlueTable:         d.Catalog.TableName,
+		stackconfig.OutputDiscovery:         pulumi.String(string(d.PartitionDiscovery)),
+		stackconfig.OutputTransformFunction: d.Function.Name, stackconfig.OutputDeliveryStream: d.Delivery.Name,
+		stackconfig.OutputDataPrefix: pulumi.String(roots.Data), stackconfig.OutputRawPrefix: pulumi.String(roots.Raw),
+		stackconfig.OutputErrorsPrefix: pulumi.String(roots.Errors),
+	}
+	if c := d.Catalog.Crawler; c != nil {
+		out[stackconfig.OutputCrawlerName], out[stackconfig.OutputCrawlerLogGroup] = c.Name, c.LogGroup
+	}
+	return out
 }

@@ -18,12 +18,13 @@ const tableAccess = schema.ByName
 // so that preview refuses a change Athena could not read from the files already in the lake
 // (schema.Compare), unless allowBreakingSchemaChange names the column. Allowed changes readers
 // notice, and changes allowed on purpose, are warnings.
-func (p *Pipeline) checkSchema(ctx *pulumi.Context, names Names) error {
+func (p *Pipeline) checkSchema(ctx *pulumi.Context, d *DatasetPipeline) error {
+	names := d.Names
 	deployed, err := deployedTable(ctx, names.Database, names.Table, p.Config.LiveLookupErrors)
 	if err != nil || deployed == nil {
 		return err
 	}
-	warnings, err := schema.Decide(schema.Compare(*deployed, p.Schema, tableAccess), p.Config.AllowBreakingSchemaChange)
+	warnings, err := schema.Decide(schema.Compare(*deployed, d.Schema, tableAccess), d.AllowBreakingSchemaChange)
 	for _, w := range warnings {
 		_ = ctx.Log.Warn(fmt.Sprintf("table %s.%s: %s", names.Database, names.Table, w), nil)
 	}

@@ -395,6 +395,7 @@ var invokeTable = map[string]func(g *guard, args map[string]any) []need{
 type guardRun struct {
 	stack, variant string
 	config         map[string]string
+	opts           stacktest.Options
 }
 
 func guardRuns(t *testing.T) []guardRun {
@@ -405,9 +406,13 @@ func guardRuns(t *testing.T) []guardRun {
 	}
 	var out []guardRun
 	for _, stack := range stackNames {
-		out = append(out, guardRun{stack: stack, variant: "stack file"})
+		out = append(out, guardRun{stack: stack, variant: "stack file", opts: stacktest.Options{Stack: stack}})
 		for _, v := range policy.Variants {
-			out = append(out, guardRun{stack: stack, variant: v.Name, config: v.Config})
+			opts, err := v.Options(stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, guardRun{stack: stack, variant: v.Name, config: v.Config, opts: opts})
 		}
 	}
 	return out
@@ -439,6 +444,16 @@ func allowedBy(ps []ciaccess.Policy, action, resource string, ctx map[string]str
 	return false
 }
 
+// uncoveredVariants are variants whose resources CI's roles do not cover yet, and why. Their
+// runs may show problems no other run shows; the test fails once they show none, so that the
+// entries go when the roles cover them.
+var uncoveredVariants = map[string]string{
+	"two-datasets": "bootstrap/ciaccess scopes the roles to the default dataset's names (stream, crawler, logical-name " +
+		"prefixes such as transform-function-*): a dataset's resources (quiz_answers-transform-function-*, " +
+		"streamlake-<stack>-quiz_answers, ...) need grants too (docs/datasets.md, CI)",
+	"two-datasets-on-demand-projection": "as two-datasets",
+}
+
 // TestCIRolesCoverTheApp is the drift guard: see the top of this file.
 func TestCIRolesCoverTheApp(t *testing.T) {
 	runs := guardRuns(t)
@@ -448,7 +463,9 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 	problems := map[string]string{} // problem -> first run that shows it
 	seen := map[string]bool{}       // resource types and invokes some run declared or made
 	for _, gr := range runs {
-		res, err := stacktest.Run(stacktest.Options{Stack: gr.stack, Config: gr.config, DryRun: true, LiveShards: fileShards(t, gr.stack)})
+		opts := gr.opts
+		opts.DryRun, opts.LiveShards = true, fileShards(t, gr.stack)
+		res, err := stacktest.Run(opts)
 		if err != nil {
 			t.Fatalf("%s %s: %v", gr.stack, gr.variant, err)
 		}
@@ -479,12 +496,25 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 		}
 	}
 	keys := make([]string, 0, len(problems))
-	for p := range problems {
+	uncovered := map[string]int{}
+	for p, first := range problems {
+		if _, ok := uncoveredVariants[strings.SplitN(first, " ", 2)[1]]; ok {
+			uncovered[strings.SplitN(first, " ", 2)[1]]++
+			continue
+		}
 		keys = append(keys, p)
 	}
 	sort.Strings(keys)
 	for _, p := range keys {
 		t.Errorf("%s (first in %s)", p, problems[p])
+	}
+	total := 0
+	for v, why := range uncoveredVariants {
+		total += uncovered[v]
+		t.Logf("variant %s: %d calls (first seen in it) CI's roles do not allow yet: %s", v, uncovered[v], why)
+	}
+	if total == 0 && len(uncoveredVariants) > 0 {
+		t.Errorf("CI's roles cover the variants of uncoveredVariants now: remove them")
 	}
 }
 

@@ -45,6 +45,7 @@ var outputDocs = map[string]string{
 	"dashboardName":      "CloudWatch dashboard",
 	"wafWebAcl":          "WAF web ACL; with `waf`",
 	"wafLogGroup":        "log group of blocked requests; with `waf`",
+	"datasets":           "each dataset's outputs, by name ([docs/datasets.md](docs/datasets.md))",
 }
 
 var exportCall = regexp.MustCompile(`ctx\.Export\("([^"]+)"`)

@@ -24,7 +24,8 @@ func buildWith(s *schema.Schema) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
-		_, err = slstacks.Build(ctx, cfg, s)
+		cfg.Datasets[0].Schema = s
+		_, err = slstacks.Build(ctx, cfg)
 		return err
 	}
 }

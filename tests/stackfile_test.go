@@ -67,6 +67,17 @@ func loadConfig(t *testing.T, stack string, config map[string]string, unset []st
 // reads it as the CLI does.
 func readOpsOf(t *testing.T, stack string, config map[string]string, unset []string) stackfile.Ops {
 	t.Helper()
+	ops, err := stackfile.ReadOps(variantProject(t, stack, config, unset), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ops
+}
+
+// variantProject writes the project file and the stack file with the variant applied into a
+// temporary directory.
+func variantProject(t *testing.T, stack string, config map[string]string, unset []string) string {
+	t.Helper()
 	root, err := stacktest.Root()
 	if err != nil {
 		t.Fatal(err)
@@ -104,9 +115,5 @@ func readOpsOf(t *testing.T, stack string, config map[string]string, unset []str
 			t.Fatal(err)
 		}
 	}
-	ops, err := stackfile.ReadOps(dir, stack)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ops
+	return dir
 }

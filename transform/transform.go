@@ -26,16 +26,24 @@ const (
 	// EnvLogLevel is DEBUG, INFO, WARN or ERROR; optional, falls back to Lambda's
 	// AWS_LAMBDA_LOG_LEVEL, then INFO.
 	EnvLogLevel = "LOG_LEVEL"
+	// EnvDataset names the dataset whose schema the function validates against, one of the
+	// files its binary embeds (schema.Datasets); optional, schema.DefaultDataset.
+	EnvDataset = "DATASET"
 )
 
-// Environment is the function's environment for a stack's unknownFields and lambdaLogLevel
+// Environment is a dataset's function's environment for its unknownFields and lambdaLogLevel
 // settings, in the variables its main reads: the Pulumi component deploys it and the local
-// lake runs the bootstrap with it. The maximum future skew is left to the default.
-func Environment(unknown schema.UnknownFields, logLevel string) map[string]string {
-	return map[string]string{
+// lake runs the bootstrap with it. The default dataset's function has no DATASET variable, as
+// before there were datasets. The maximum future skew is left to the default.
+func Environment(dataset string, unknown schema.UnknownFields, logLevel string) map[string]string {
+	env := map[string]string{
 		EnvUnknownFields: string(unknown),
 		EnvLogLevel:      logLevel,
 	}
+	if dataset != schema.DefaultDataset {
+		env[EnvDataset] = dataset
+	}
+	return env
 }
 
 // Options configure a Transformer. The zero value keeps unknown fields, bounds event times to

@@ -23,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/streamlake/streamlake/schema"
 )
 
 // Exit codes scripts can rely on.
@@ -38,6 +40,8 @@ type env struct {
 	// root is the module root (Pulumi.yaml, the stack files, the transform's source); ""
 	// finds it above the working directory.
 	root string
+	// datasets are the datasets the stack deploys (nil: the ones built into the binary).
+	datasets []schema.Dataset
 }
 
 func main() {

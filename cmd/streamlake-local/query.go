@@ -12,46 +12,67 @@ import (
 
 	"github.com/streamlake/streamlake/internal/lakesql"
 	"github.com/streamlake/streamlake/internal/locallake"
-	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/queries"
-	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
-	"github.com/streamlake/streamlake/stackfile"
 )
 
-// openLake opens DuckDB over the Parquet files of a local lake under the Glue names of a stack.
-func openLake(ctx context.Context, dataDir string, names stackconfig.Names) (*lakesql.DB, error) {
-	s := schema.Default()
-	return lakesql.Open(ctx, lakesql.Config{DataDir: dataDir, Database: names.Database, Table: names.Table,
-		Columns: s.GlueColumns(), Partitions: s.PartitionColumns()})
+// openLake opens DuckDB over the Parquet files of a local lake: every dataset's table, under
+// the Glue names of its stack.
+func openLake(ctx context.Context, lakes []locallake.DatasetLake) (*lakesql.DB, error) {
+	var db *lakesql.DB
+	for i, l := range lakes {
+		c := lakesql.Config{DataDir: l.DataDir, Database: l.Database, Table: l.Table, FolderPrefix: l.FolderPrefix,
+			Columns: l.Schema.GlueColumns(), Partitions: l.Schema.PartitionColumns()}
+		if i == 0 {
+			var err error
+			if db, err = lakesql.Open(ctx, c); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := db.AddTable(ctx, c); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
 }
 
-// printSavedQueries runs every saved Athena query, unchanged, against the run's lake and
-// prints the first rows of each.
+// printSavedQueries runs every dataset's saved Athena queries, unchanged, against the run's
+// lake and prints the first rows of each.
 func printSavedQueries(ctx context.Context, w io.Writer, res *locallake.Result, rows int) error {
-	names := stackconfig.NamesFor(res.Config.Project, res.Config.Stack)
-	db, err := openLake(ctx, res.DataDir, names)
+	db, err := openLake(ctx, res.Datasets)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = db.Close() }()
-	saved, err := queries.Saved(schema.Default(), names.Database, names.Table)
-	if err != nil {
-		return err
-	}
-	for _, q := range saved {
-		r, err := db.Query(ctx, q.SQL)
+	for _, l := range res.Datasets {
+		saved, _, err := queries.For(l.Schema, l.Database, l.Table)
 		if err != nil {
-			return fmt.Errorf("saved query %s: %w", q.ID, err)
-		}
-		if _, err := fmt.Fprintf(w, "\n== %s: %s\n%s\n\n", q.ID, q.Name, q.Description); err != nil {
 			return err
 		}
-		if err := r.WriteTableHead(w, rows); err != nil {
-			return err
+		for _, q := range saved {
+			r, err := db.Query(ctx, q.SQL)
+			if err != nil {
+				return fmt.Errorf("saved query %s of %s: %w", q.ID, l.Name, err)
+			}
+			if _, err := fmt.Fprintf(w, "\n== %s: %s%s\n%s\n\n", q.ID, q.Name, datasetNote(l.Name, len(res.Datasets)), q.Description); err != nil {
+				return err
+			}
+			if err := r.WriteTableHead(w, rows); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// datasetNote names the dataset of a query when the run has several.
+func datasetNote(name string, datasets int) string {
+	if datasets < 2 {
+		return ""
+	}
+	return " (dataset " + name + ")"
 }
 
 func runQuery(ctx context.Context, e *env, args []string) int {
@@ -71,11 +92,11 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	case fs.NArg() != 1:
 		return fail(e, usageError{fmt.Errorf(`query takes one SQL statement after the flags, e.g. query --dir DIR "SELECT count(*) FROM streamlake_dev.events"; got %d arguments`, fs.NArg())})
 	}
-	names, dataDir, err := lakeOf(e, *dir, *stack)
+	lakes, err := lakeOf(e, *dir, *stack)
 	if err != nil {
 		return fail(e, err)
 	}
-	db, err := openLake(ctx, dataDir, names)
+	db, err := openLake(ctx, lakes)
 	if err != nil {
 		return fail(e, err)
 	}
@@ -90,11 +111,11 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// lakeOf finds the Glue names and the Parquet folder of the run in dir.
-func lakeOf(e *env, dir, stack string) (stackconfig.Names, string, error) {
+// lakeOf finds the datasets' Glue names and Parquet folders of the run in dir.
+func lakeOf(e *env, dir, stack string) ([]locallake.DatasetLake, error) {
 	lake := filepath.Join(dir, "lake")
 	if _, err := os.Stat(lake); err != nil {
-		return stackconfig.Names{}, "", usageError{fmt.Errorf("--dir %s holds no lake (no %s): run \"streamlake-local run --dir %s\" first", dir, lake, dir)}
+		return nil, usageError{fmt.Errorf("--dir %s holds no lake (no %s): run \"streamlake-local run --dir %s\" first", dir, lake, dir)}
 	}
 	if stack == "" {
 		stack = "dev"
@@ -107,11 +128,11 @@ func lakeOf(e *env, dir, stack string) (stackconfig.Names, string, error) {
 	}
 	root, err := moduleRoot(e)
 	if err != nil {
-		return stackconfig.Names{}, "", err
+		return nil, err
 	}
-	project, err := stackfile.ProjectName(root)
+	cfg, err := stackconfig.FromFilesWith(root, stack, nil, e.datasets)
 	if err != nil {
-		return stackconfig.Names{}, "", err
+		return nil, err
 	}
-	return stackconfig.NamesFor(project, stack), filepath.Join(lake, filepath.FromSlash(lakelayout.DataPrefix)), nil
+	return locallake.Lakes(cfg, lake), nil
 }

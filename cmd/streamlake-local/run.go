@@ -36,7 +36,8 @@ func runFlags(o *locallake.Options, rows *int, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.Dir, "dir", "", "folder for the run: DIR/lake, DIR/summary.json, DIR/api-rejected.jsonl (required)")
 	fs.StringVar(&o.Input, "input", "", "events to send, one JSON document per line, each posted exactly as written")
-	fs.IntVar(&o.Count, "count", 0, "generate this many valid events from the schema instead of --input")
+	fs.IntVar(&o.Count, "count", 0, "generate this many valid events from the schema, for every dataset, instead of --input")
+	fs.StringVar(&o.Dataset, "dataset", "", "the dataset --input's events are, or the only one --count generates for (default: the stack's only dataset; --count: every dataset)")
 	fs.StringVar(&o.Stack, "stack", "dev", "stack whose configuration the run uses (Pulumi.<stack>.yaml)")
 	fs.StringVar(&o.Route, "route", locallake.RouteBatch, "API route: batch (up to 500 events per request; one bad event refuses its request) or single (one event per request)")
 	fs.Var(settings(o.Set), "set", "override a stack value, key=value (repeatable), e.g. --set unknownFields=reject")
@@ -50,7 +51,7 @@ func runFlags(o *locallake.Options, rows *int, stderr io.Writer) *flag.FlagSet {
 }
 
 func runRun(ctx context.Context, e *env, args []string) int {
-	o := locallake.Options{Set: map[string]string{}, Progress: e.stderr}
+	o := locallake.Options{Set: map[string]string{}, Progress: e.stderr, Datasets: e.datasets}
 	rows := 0
 	fs := runFlags(&o, &rows, e.stderr)
 	if err := fs.Parse(args); err != nil {

@@ -66,7 +66,7 @@ func runErrors(ctx context.Context, e *env, args []string) int {
 	if e.now != nil {
 		now = e.now().UTC()
 	}
-	rep, err := lake.Errors(ctx, recovery.ErrorsOptions{Since: now.Add(-f.since), Now: now, MaxObjects: f.maxObjects, Fields: recordFields()})
+	rep, err := lake.Errors(ctx, recovery.ErrorsOptions{Since: now.Add(-f.since), Now: now, MaxObjects: f.maxObjects, Fields: f.lake.recordFields()})
 	if err != nil {
 		return fail(e, "errors", err)
 	}

@@ -21,6 +21,8 @@ type lakeFlags struct {
 	stack, outputs string
 	bucket         string
 	json           bool
+	dataset        datasetFlag
+	schema         *schema.Schema // the chosen dataset's, once openLake ran
 }
 
 func (f *lakeFlags) register(fs *flags) {
@@ -29,11 +31,18 @@ func (f *lakeFlags) register(fs *flags) {
 	fs.StringVar(&f.outputs, "outputs", "", "read stack outputs from `file` (saved 'pulumi stack output --json --show-secrets') instead of running pulumi")
 	fs.StringVar(&f.bucket, "bucket", "", "lake `bucket`; default: stack output bucketName")
 	fs.BoolVar(&f.json, "json", false, "print the result as JSON")
+	f.dataset.register(fs)
 }
 
-// openLake resolves the bucket and the AWS configuration.
+// openLake resolves the dataset, the bucket and the AWS configuration: the lake's folders
+// are the dataset's.
 func (f *lakeFlags) openLake(ctx context.Context, e *env) (*recovery.Lake, aws.Config, *stackOutputs, error) {
 	so := newStackOutputs(e, f.stack, f.outputs)
+	ds, err := f.dataset.choose(ctx, so)
+	if err != nil {
+		return nil, aws.Config{}, nil, err
+	}
+	f.schema = ds.Schema
 	bucket, err := so.pick(ctx, e, f.bucket, "bucket", "", outBucket)
 	if err != nil {
 		return nil, aws.Config{}, nil, err
@@ -45,7 +54,7 @@ func (f *lakeFlags) openLake(ctx context.Context, e *env) (*recovery.Lake, aws.C
 	if err != nil {
 		return nil, aws.Config{}, nil, err
 	}
-	return &recovery.Lake{Client: lakeS3(cfg), Bucket: bucket, Prefixes: recovery.StackPrefixes}, cfg, so, nil
+	return &recovery.Lake{Client: lakeS3(cfg), Bucket: bucket, Prefixes: recovery.DatasetPrefixes(ds.Name, ds.Schema)}, cfg, so, nil
 }
 
 // lakeS3 is s3Client without the SDK's log line for every object that has no checksum to
@@ -56,8 +65,10 @@ func lakeS3(cfg aws.Config) *s3.Client {
 	return s3.New(o)
 }
 
-// recordFields are the event schema's fields recovery reads.
-func recordFields() recovery.Fields { return recovery.FieldsOf(schema.Default(), producer.IDField) }
+// recordFields are the fields recovery reads of the dataset's events (openLake chose it).
+func (f *lakeFlags) recordFields() recovery.Fields {
+	return recovery.FieldsOf(f.schema, producer.IDField)
+}
 
 // resendFlags are the flags of the commands that send records again: redrive and replay.
 type resendFlags struct {
@@ -93,7 +104,7 @@ func (f *resendFlags) prepare(ctx context.Context, e *env, kind recovery.Kind) (
 		return recovery.Job{}, "", err
 	}
 	job := recovery.Job{
-		Lake: lake, Kind: kind, Fields: recordFields(), Stream: stream,
+		Lake: lake, Kind: kind, Fields: f.lake.recordFields(), Stream: stream,
 		Options: producer.RunOptions{Concurrency: f.concurrency, Retry: f.retry},
 	}
 	target := fmt.Sprintf("Kinesis stream %s (%s, PutRecords)", stream, cfg.Region)

@@ -148,7 +148,7 @@ func readStreamPeak(ctx context.Context, cw cloudWatchAPI, stream string, now ti
 
 // readStreamPeakOf finds the stack's stream and reads its peak.
 func readStreamPeakOf(ctx context.Context, e *env, f *shardsFlags) (streamPeak, error) {
-	so := newStackOutputs(e, f.stack, f.output)
+	so := f.stackOutputs(e)
 	stream, err := so.get(ctx, outStream)
 	if err != nil {
 		return streamPeak{}, err

@@ -6,11 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
 // Stack output names the CLI reads (stacks/run.go exports them; a test keeps the two in step).
@@ -61,10 +66,16 @@ func execPulumi(ctx context.Context, args ...string) ([]byte, error) {
 type stackOutputs struct {
 	stack, file string
 	run         pulumiRunner
+	// dataset, once chosen (chooseDataset), is whose outputs the dataset's keys
+	// (stackconfig.DatasetOutputs) are read from: the stack output datasets.<name>.
+	dataset string
 
 	once sync.Once
 	vals map[string]string
-	err  error
+	// datasets are the stack output datasets, by dataset and key; nil for a stack deployed
+	// before there were datasets.
+	datasets map[string]map[string]string
+	err      error
 }
 
 func newStackOutputs(e *env, stack, file string) *stackOutputs {
@@ -99,6 +110,17 @@ func (s *stackOutputs) load(ctx context.Context) {
 		return
 	}
 	s.vals = map[string]string{}
+	if ds, ok := m[stackconfig.OutputDatasets].(map[string]any); ok {
+		s.datasets = map[string]map[string]string{}
+		for name, outs := range ds {
+			s.datasets[name] = map[string]string{}
+			for k, v := range asMap(outs) {
+				if str, ok := v.(string); ok {
+					s.datasets[name][k] = str
+				}
+			}
+		}
+	}
 	for k, v := range m {
 		switch v := v.(type) {
 		case string:
@@ -121,23 +143,53 @@ func (s *stackOutputs) where() string {
 	return "of the current stack"
 }
 
-// get returns output key.
+// get returns output key (of the chosen dataset, for a dataset's key).
 func (s *stackOutputs) get(ctx context.Context, key string) (string, error) {
-	s.once.Do(func() { s.load(ctx) })
-	if s.err != nil {
-		return "", s.err
+	v, name, err := s.value(ctx, key)
+	if err != nil {
+		return "", err
 	}
-	v := s.vals[key]
 	if v == "" {
-		return "", fmt.Errorf("stack output %q is missing %s", key, s.where())
+		return "", fmt.Errorf("stack output %q is missing %s", name, s.where())
 	}
 	return v, nil
 }
 
 // lookup returns output key, or "" when the stack does not export it.
 func (s *stackOutputs) lookup(ctx context.Context, key string) (string, error) {
+	v, _, err := s.value(ctx, key)
+	return v, err
+}
+
+// value reads output key: a dataset's key from datasets.<dataset> once a dataset is chosen
+// and the stack has datasets (a stack deployed before them has the default's at the top
+// level); name is the output as messages name it.
+func (s *stackOutputs) value(ctx context.Context, key string) (v, name string, err error) {
 	s.once.Do(func() { s.load(ctx) })
-	return s.vals[key], s.err
+	if s.err != nil {
+		return "", key, s.err
+	}
+	if s.dataset == "" || !slices.Contains(stackconfig.DatasetOutputs, key) {
+		return s.vals[key], key, nil
+	}
+	if s.datasets == nil {
+		if s.dataset != schema.DefaultDataset {
+			return "", key, fmt.Errorf("stack outputs %s have no %s output (a stack deployed before datasets): dataset %s is not deployed there",
+				s.where(), stackconfig.OutputDatasets, s.dataset)
+		}
+		return s.vals[key], key, nil
+	}
+	outs, ok := s.datasets[s.dataset]
+	if !ok {
+		return "", key, fmt.Errorf("the stack %s has no dataset %s (it has %s)", s.where(), s.dataset, strings.Join(slices.Sorted(maps.Keys(s.datasets)), ", "))
+	}
+	return outs[key], stackconfig.OutputDatasets + "." + s.dataset + "." + key, nil
+}
+
+// asMap is v as a JSON object, or nil.
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }
 
 // loaded reports whether outputs were read successfully (without reading them).

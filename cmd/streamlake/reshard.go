@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/shardplan"
 	"github.com/streamlake/streamlake/stackfile"
 )
@@ -21,9 +23,11 @@ const (
 // currentShards is where a resharding starts: the count, where it came from, and what the
 // stack file and the live stream each say.
 type currentShards struct {
-	stack  string
-	count  int // 0: unknown
-	source string
+	stack string
+	// dataset is the dataset whose stream and stack-file settings these are.
+	dataset schema.Dataset
+	count   int // 0: unknown
+	source  string
 	// root is the project directory; file is the stack file's settings (nil: not read).
 	root     string
 	file     *stackfile.Ops
@@ -41,7 +45,7 @@ type currentShards struct {
 // the preview checks each change against them, so a path from any other count could be
 // refused; the stack file is only what the next pull request edits.
 func findCurrent(ctx context.Context, e *env, f *shardsFlags) (currentShards, error) {
-	c := currentShards{stack: f.stack, count: f.current, source: fromFlag}
+	c := currentShards{stack: f.stack, dataset: f.ds, count: f.current, source: fromFlag}
 	if f.stack != "" {
 		if err := c.readFile(e); err != nil {
 			if f.to > 0 {
@@ -51,7 +55,7 @@ func findCurrent(ctx context.Context, e *env, f *shardsFlags) (currentShards, er
 		}
 	}
 	if f.current == 0 && (f.stack != "" || f.output != "") {
-		live, err := readLiveShards(ctx, newStackOutputs(e, f.stack, f.output), f.aws)
+		live, err := readLiveShards(ctx, f.stackOutputs(e), f.aws)
 		switch {
 		case err != nil && live.name != "":
 			return c, err // the stream exists but is changing: no plan until it is ACTIVE
@@ -77,7 +81,7 @@ func (c *currentShards) readFile(e *env) error {
 	if err != nil {
 		return fmt.Errorf("stack file of %s: %w", c.stack, err)
 	}
-	ops, err := stackfile.ReadOps(root, c.stack)
+	ops, err := stackfile.ReadDatasetOps(root, c.stack, c.dataset.Name)
 	if err != nil {
 		return fmt.Errorf("stack file of %s: %w", c.stack, err)
 	}
@@ -140,10 +144,14 @@ type reshardPlan struct {
 // nextEdit is the one change of the next pull request.
 type nextEdit struct {
 	path, file, key string
-	from, to        int
-	fromSet         bool // the stack file sets shardCount (else the default applies)
-	comment         string
-	command         string // the command that makes the edit
+	// keyPath are the keys under key down to the dataset's own shardCount (nil: key itself).
+	keyPath []string
+	// shared: the dataset takes the stack's shardCount, which other datasets share.
+	shared   bool
+	from, to int
+	fromSet  bool // the stack file sets shardCount (else the default applies)
+	comment  string
+	command  string // the command that makes the edit
 }
 
 func newReshardPlan(cur currentShards, target int, f *shardsFlags) (*reshardPlan, error) {
@@ -159,16 +167,35 @@ func newReshardPlan(cur currentShards, target int, f *shardsFlags) (*reshardPlan
 		return r, nil
 	}
 	step := r.steps[0]
-	comment, err := capacityComment(step.To)
+	comment, err := capacityComment(step.To, cur.dataset.Schema)
 	if err != nil {
 		return nil, err
 	}
 	r.next = &nextEdit{
 		path: stackfile.Path(cur.root, cur.stack), file: cur.file.File, key: stackfile.Qualify(cur.file.Project, stackfile.KeyShardCount),
 		from: cur.file.ShardCount, fromSet: cur.file.ShardCountSet, to: step.To, comment: comment,
-		command: fmt.Sprintf("streamlake shards --to %d --stack %s --write", target, cur.stack),
+		command: fmt.Sprintf("streamlake shards --to %d --stack %s --write%s", target, cur.stack, datasetArg(cur.dataset)),
+	}
+	if cur.file.ShardCountPath != nil {
+		r.next.key, r.next.keyPath = stackfile.Qualify(cur.file.Project, stackfile.KeyDatasets), cur.file.ShardCountPath
+	} else if !cur.dataset.IsDefault() {
+		r.next.shared = true
 	}
 	return r, nil
+}
+
+// name is the edited key as the output shows it: nested keys joined with dots
+// (streamlake:datasets.quiz_answers.shardCount).
+func (n *nextEdit) name() string {
+	return strings.Join(append([]string{n.key}, n.keyPath...), ".")
+}
+
+// datasetArg is the --dataset argument of a command for a dataset other than the default.
+func datasetArg(ds schema.Dataset) string {
+	if ds.IsDefault() || ds.Name == "" {
+		return ""
+	}
+	return " --dataset " + ds.Name
 }
 
 // write applies the next step's edit to the stack file, or says why it will not.
@@ -182,6 +209,10 @@ func (r *reshardPlan) write() error {
 		r.refused = "not written: the stack file's shardCount is not the current count (see the warning); one step at a time"
 	case r.next == nil:
 		r.refused = "not written: no stack file to edit"
+	case r.next.shared:
+		r.refused = fmt.Sprintf("not written: dataset %s takes the stack's streamlake:shardCount, which the other datasets share; "+
+			"give it its own first (streamlake:datasets: {%s: {shardCount: %d}} in %s), then run this again", r.current.dataset.Name,
+			r.current.dataset.Name, r.next.from, r.next.file)
 	}
 	if r.refused != "" {
 		return nil
@@ -194,7 +225,7 @@ func (r *reshardPlan) write() error {
 	if err != nil {
 		return err
 	}
-	out, err := stackfile.Edit{Key: r.next.key, Value: strconv.Itoa(r.next.to), Comment: r.next.comment, CommentPrefix: capacityPrefix}.Apply(src)
+	out, err := stackfile.Edit{Key: r.next.key, Path: r.next.keyPath, Value: strconv.Itoa(r.next.to), Comment: r.next.comment, CommentPrefix: capacityPrefix}.Apply(src)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.next.file, err)
 	}
@@ -216,8 +247,8 @@ const (
 
 // capacityComment is the comment above shardCount: the peak n shards carry with the planner's
 // default headroom, for generated schema events (the size `shards` measures by default).
-func capacityComment(n int) (string, error) {
-	size, err := measureEventBytes()
+func capacityComment(n int, s *schema.Schema) (string, error) {
+	size, err := measureEventBytes(s)
 	if err != nil {
 		return "", err
 	}

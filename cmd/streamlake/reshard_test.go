@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackfile"
 )
 
@@ -134,7 +135,7 @@ func TestReshardThroughPullRequests(t *testing.T) {
 
 func mustComment(t *testing.T, n int) string {
 	t.Helper()
-	c, err := capacityComment(n)
+	c, err := capacityComment(n, schema.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ type targetFlags struct {
 	stream         string
 	aws            awsFlags
 	stack, outputs string
+	dataset        datasetFlag
 }
 
 func (t *targetFlags) register(fs *flags, batchDefault bool) {
@@ -30,11 +31,12 @@ func (t *targetFlags) register(fs *flags, batchDefault bool) {
 	fs.StringVar(&t.apiKey, "api-key", "", "API `key` (--auth apiKey); default: $STREAMLAKE_API_KEY, then stack output apiKey")
 	fs.StringVar(&t.auth, "auth", "", "how to authenticate to the API, a `mode`: apiKey, iam (SigV4 with the AWS credentials of the default chain) or jwt (a user pool token); default: stack output apiAuth when the API URL comes from the stack, else apiKey")
 	fs.StringVar(&t.token, "token", "", "Cognito user pool `token` for --auth jwt (never printed); default: $STREAMLAKE_TOKEN, which unlike a flag stays out of the process list")
-	fs.BoolVar(&t.batch, "batch", batchDefault, "use the batch route POST /v1/events/batch (up to 500 events a request)")
+	fs.BoolVar(&t.batch, "batch", batchDefault, "use the batch route POST /v1/events/batch (/v1/<dataset>/events/batch; up to 500 events a request)")
 	fs.StringVar(&t.stream, "stream", "", "Kinesis stream `name` to put records into with PutRecords, bypassing the API; default with --via stream: stack output streamName")
 	t.aws.register(fs)
 	fs.StringVar(&t.stack, "stack", "", "Pulumi `stack` whose outputs supply names not given as flags (default: the selected stack)")
 	fs.StringVar(&t.outputs, "outputs", "", "read stack outputs from `file` (saved 'pulumi stack output --json --show-secrets') instead of running pulumi")
+	t.dataset.register(fs)
 }
 
 func (a *awsFlags) register(fs *flags) {
@@ -42,13 +44,25 @@ func (a *awsFlags) register(fs *flags) {
 	fs.StringVar(&a.endpoint, "endpoint-url", "", "send every AWS client to this endpoint `URL` (local stand-ins)")
 }
 
-// target is where a run sends events.
+// target is where a run sends events, and the dataset whose events they are.
 type target struct {
-	putter producer.Putter
-	desc   string
+	putter  producer.Putter
+	desc    string
+	dataset schema.Dataset
 }
 
 func resolveTarget(ctx context.Context, e *env, so *stackOutputs, t targetFlags) (target, error) {
+	ds, err := t.dataset.choose(ctx, so)
+	if err != nil {
+		return target{}, err
+	}
+	tgt, err := resolvePutter(ctx, e, so, t, ds)
+	tgt.dataset = ds
+	return tgt, err
+}
+
+// resolvePutter picks the putter of a dataset's route or stream.
+func resolvePutter(ctx context.Context, e *env, so *stackOutputs, t targetFlags, ds schema.Dataset) (target, error) {
 	via := t.via
 	switch {
 	case via == "" && t.stream != "":
@@ -83,7 +97,7 @@ func resolveTarget(ctx context.Context, e *env, so *stackOutputs, t targetFlags)
 	}
 	var events, batch string
 	if t.apiURL != "" {
-		events, batch = producer.APIURLs(t.apiURL)
+		events, batch = apispec.RoutesOf(ds.Name).URLs(t.apiURL)
 	} else {
 		var err error
 		if events, err = so.pick(ctx, e, "", "api-url", "", outEventsURL); err != nil {
@@ -260,7 +274,7 @@ func runSend(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "send", err)
 	}
-	gen, err := producer.NewGenerator(schema.Default(), producer.GeneratorOptions{Users: f.users, EventType: f.eventType})
+	gen, err := producer.NewGenerator(tgt.dataset.Schema, producer.GeneratorOptions{Users: f.users, EventType: f.eventType})
 	if err != nil {
 		return fail(e, "send", usagef("%v", err))
 	}

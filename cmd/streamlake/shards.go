@@ -59,6 +59,17 @@ type shardsFlags struct {
 	aws           awsFlags
 	stack, output string
 	json          bool
+	dataset       datasetFlag
+	// ds is the chosen dataset (runShards), whose stream, stack-file settings and events
+	// are planned.
+	ds schema.Dataset
+}
+
+// stackOutputs are the stack's outputs, read for the chosen dataset.
+func (f *shardsFlags) stackOutputs(e *env) *stackOutputs {
+	so := newStackOutputs(e, f.stack, f.output)
+	so.dataset = f.ds.Name
+	return so
 }
 
 // Ranges of shards' numeric flags.
@@ -93,6 +104,7 @@ func shardsFlagSet(e *env) (*flags, *shardsFlags) {
 	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack`: its stack file (and, if its outputs can be read, its live stream) gives the current count")
 	fs.StringVar(&f.output, "outputs", "", "read stack outputs from `file` instead of running pulumi")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
+	f.dataset.register(fs)
 	return fs, &f
 }
 
@@ -128,6 +140,11 @@ func runShards(ctx context.Context, e *env, args []string) int {
 	if err := f.check(fs); err != nil {
 		return fail(e, "shards", err)
 	}
+	ds, err := f.dataset.choose(ctx, newStackOutputs(e, f.stack, f.output))
+	if err != nil {
+		return fail(e, "shards", err)
+	}
+	f.ds = ds
 	p, err := planShards(ctx, e, f)
 	if err != nil {
 		return fail(e, "shards", err)
@@ -205,7 +222,7 @@ func (p *shardsPlan) size(ctx context.Context, e *env, f *shardsFlags) error {
 		p.avg = f.peak
 	}
 	if f.eventBytes == 0 {
-		size, err := measureEventBytes()
+		size, err := measureEventBytes(f.ds.Schema)
 		if err != nil {
 			return err
 		}
@@ -256,9 +273,10 @@ func (a *apiCarry) warnings() []string {
 	return out
 }
 
-// measureEventBytes is the average size of generated events as Kinesis counts them.
-func measureEventBytes() (float64, error) {
-	g, err := producer.NewGenerator(schema.Default(), producer.GeneratorOptions{Seed: 1})
+// measureEventBytes is the average size of generated events of a schema as Kinesis counts
+// them.
+func measureEventBytes(s *schema.Schema) (float64, error) {
+	g, err := producer.NewGenerator(s, producer.GeneratorOptions{Seed: 1})
 	if err != nil {
 		return 0, err
 	}

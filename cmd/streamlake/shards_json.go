@@ -127,7 +127,7 @@ func (p *shardsPlan) json() shardsJSON {
 		out.Steps = append(out.Steps, stepJSON(s))
 	}
 	if n := r.next; n != nil {
-		out.Next = &nextJSON{File: n.file, Key: n.key, From: n.from, To: n.to, Comment: n.comment, Command: n.command}
+		out.Next = &nextJSON{File: n.file, Key: n.name(), From: n.from, To: n.to, Comment: n.comment, Command: n.command}
 	}
 	if p.sized {
 		p.sizingJSON(&out)

@@ -158,9 +158,9 @@ func (r *reshardPlan) writeNext(w *strings.Builder) {
 		from += " (unset: the default)"
 	}
 	fmt.Fprintln(w, "Next step: one pull request")
-	fmt.Fprintf(w, "  file\t%s\n  key\t%s\n  change\t%s -> %d\n  comment\t# %s\n", n.file, n.key, from, n.to, n.comment)
+	fmt.Fprintf(w, "  file\t%s\n  key\t%s\n  change\t%s -> %d\n  comment\t# %s\n", n.file, n.name(), from, n.to, n.comment)
 	if r.written {
-		fmt.Fprintf(w, "  written\t%s now sets %s: %d (and the comment above it); nothing else changed\n", n.file, n.key, n.to)
+		fmt.Fprintf(w, "  written\t%s now sets %s: %d (and the comment above it); nothing else changed\n", n.file, n.name(), n.to)
 	} else {
 		fmt.Fprintf(w, "  apply\t%s   (makes exactly this edit)\n", n.command)
 	}

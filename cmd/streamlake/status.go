@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +16,8 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/streamlake/streamlake/lakelayout"
 )
 
 const statusDescription = `
@@ -42,6 +45,7 @@ type statusFlags struct {
 	stack, outputs string
 	aws            awsFlags
 	json           bool
+	dataset        datasetFlag
 }
 
 func statusFlagSet(e *env) (*flags, *statusFlags) {
@@ -51,6 +55,7 @@ func statusFlagSet(e *env) (*flags, *statusFlags) {
 	fs.StringVar(&f.outputs, "outputs", "", "read stack outputs from `file` (saved 'pulumi stack output --json --show-secrets') instead of running pulumi")
 	f.aws.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print the status as JSON")
+	f.dataset.register(fs)
 	return fs, &f
 }
 
@@ -184,11 +189,15 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 type statusReader struct {
 	stack, region                            string
 	stream, delivery, bucket, crawler, topic string
-	kinesis                                  kinesisDescriber
-	cw                                       cloudWatchAPI
-	s3                                       s3.ListObjectsV2APIClient
-	glue                                     glueAPI
-	now                                      time.Time
+	// errors is the dataset's error folder ("": errors/); others says other datasets'
+	// folders lie in it.
+	errors  string
+	others  bool
+	kinesis kinesisDescriber
+	cw      cloudWatchAPI
+	s3      s3.ListObjectsV2APIClient
+	glue    glueAPI
+	now     time.Time
 }
 
 type glueAPI interface {
@@ -197,7 +206,11 @@ type glueAPI interface {
 
 // newStatusReader reads the stack's outputs and makes the clients.
 func newStatusReader(ctx context.Context, e *env, so *stackOutputs, f *statusFlags) (*statusReader, error) {
-	st := &statusReader{stack: f.stack, now: e.clock().UTC()}
+	ds, err := f.dataset.choose(ctx, so)
+	if err != nil {
+		return nil, err
+	}
+	st := &statusReader{stack: f.stack, now: e.clock().UTC(), errors: lakelayout.RootsOf(ds.Name).Errors, others: ds.IsDefault()}
 	for _, o := range []struct {
 		dst *string
 		key string
@@ -278,16 +291,22 @@ func (st *statusReader) readMetrics(ctx context.Context) (trafficStatus, deliver
 
 // readErrors counts objects under errors/ modified in the last 24 h, listing every page.
 func (st *statusReader) readErrors(ctx context.Context) errorsStatus {
-	out := errorsStatus{Bucket: st.bucket, Prefix: errorsPrefix}
+	prefix := cmp.Or(st.errors, errorsPrefix)
+	out := errorsStatus{Bucket: st.bucket, Prefix: prefix}
 	since := st.now.Add(-statusErrorsWindow)
-	p := s3.NewListObjectsV2Paginator(st.s3, &s3.ListObjectsV2Input{Bucket: aws.String(st.bucket), Prefix: aws.String(errorsPrefix)})
+	p := s3.NewListObjectsV2Paginator(st.s3, &s3.ListObjectsV2Input{Bucket: aws.String(st.bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			out.Error = fmt.Sprintf("list s3://%s/%s: %v", st.bucket, errorsPrefix, err)
+			out.Error = fmt.Sprintf("list s3://%s/%s: %v", st.bucket, prefix, err)
 			return out
 		}
 		for _, o := range page.Contents {
+			// Under the default dataset's errors/ lie the other datasets' folders
+			// (errors/<dataset>/): an error output type has a '-', a dataset's name none.
+			if next, _, _ := strings.Cut(strings.TrimPrefix(aws.ToString(o.Key), prefix), "/"); st.others && !strings.Contains(next, "-") {
+				continue
+			}
 			out.Total++
 			if o.LastModified != nil && !o.LastModified.Before(since) {
 				out.Last24h++

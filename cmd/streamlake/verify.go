@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,6 +19,7 @@ import (
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 )
@@ -80,7 +82,9 @@ type verifier struct {
 	s3                                 s3.ListObjectsV2APIClient // nil: no errors/ hint
 	schema                             *schema.Schema
 	bucket, database, table, workgroup string
-	poll, queryPoll                    time.Duration
+	// dataPrefix is the dataset's Parquet folder (lakelayout.RootsOf; "": the default's data/).
+	dataPrefix      string
+	poll, queryPoll time.Duration
 	// discovery is the stack's partitionDiscovery.
 	discovery string
 	// addPartitions registers the events' hours itself (crawler-only stacks); off, verify waits
@@ -169,7 +173,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "verify", err)
 	}
-	v, err := newVerifier(ctx, e, so, *f)
+	v, err := newVerifier(ctx, e, so, *f, tgt.dataset)
 	if err != nil {
 		return fail(e, "verify", err)
 	}
@@ -189,8 +193,8 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 }
 
 // newVerifier resolves the lake's names (flags, then stack outputs) and its AWS clients.
-func newVerifier(ctx context.Context, e *env, so *stackOutputs, f verifyFlags) (*verifier, error) {
-	v := &verifier{schema: schema.Default(), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
+func newVerifier(ctx context.Context, e *env, so *stackOutputs, f verifyFlags, ds schema.Dataset) (*verifier, error) {
+	v := &verifier{schema: ds.Schema, dataPrefix: lakelayout.RootsOf(ds.Name).Data, poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
 	if v.clock == nil {
 		v.clock = time.Now
 	}
@@ -349,9 +353,11 @@ func (r *verifyRun) stopped(ctx context.Context, err string) string {
 
 // send generates the run's tagged events and sends them in one batch.
 func (r *verifyRun) send(ctx context.Context, tgt target, count int) error {
-	gen, err := producer.NewGenerator(r.v.schema, producer.GeneratorOptions{
-		EventType: verifyTag + r.runID, IDPrefix: r.runID, Attributes: map[string]string{runAttribute: r.runID}, Now: r.v.clock,
-	})
+	o := producer.GeneratorOptions{IDPrefix: r.runID, Attributes: map[string]string{runAttribute: r.runID}, Now: r.v.clock}
+	if r.v.taggedByType() {
+		o.EventType = verifyTag + r.runID
+	}
+	gen, err := producer.NewGenerator(r.v.schema, o)
 	if err != nil {
 		return err
 	}
@@ -534,7 +540,7 @@ func (v *verifier) addPartitionsSQL(hours []time.Time) string {
 		for i := range names {
 			kv[i] = fmt.Sprintf("%s = '%s'", names[i], values[i])
 		}
-		fmt.Fprintf(&b, "\n  PARTITION (%s) LOCATION 's3://%s/%s%s/'", strings.Join(kv, ", "), v.bucket, dataPrefix, v.partitionPath(h))
+		fmt.Fprintf(&b, "\n  PARTITION (%s) LOCATION 's3://%s/%s%s/'", strings.Join(kv, ", "), v.bucket, cmp.Or(v.dataPrefix, dataPrefix), v.partitionPath(h))
 	}
 	return b.String()
 }
@@ -550,10 +556,21 @@ func (v *verifier) selectSQL(runID string, hours []time.Time) string {
 		}
 		where = append(where, "("+strings.Join(kv, " AND ")+")")
 	}
+	tag := fmt.Sprintf("%s = '%s'", producer.TypeField, verifyTag+runID)
+	if !v.taggedByType() {
+		tag = fmt.Sprintf("%s LIKE '%s-%%'", producer.IDField, runID) // run ids have no LIKE wildcards
+	}
 	return fmt.Sprintf(`SELECT %s, CAST(%s AS varchar) AS %s, CAST(%s AS varchar) AS %s
 FROM "%s"."%s"
-WHERE %s = '%s'
-  AND (%s)`, producer.IDField, s.EventTime, s.EventTime, s.ArrivalTime, s.ArrivalTime, v.database, v.table, producer.TypeField, verifyTag+runID, strings.Join(where, "\n    OR "))
+WHERE %s
+  AND (%s)`, producer.IDField, s.EventTime, s.EventTime, s.ArrivalTime, s.ArrivalTime, v.database, v.table, tag, strings.Join(where, "\n    OR "))
+}
+
+// taggedByType says whether a run's events carry its tag in event_type (the default dataset's
+// way); a dataset without a string event_type is found by its event ids, run-000001, ...
+func (v *verifier) taggedByType() bool {
+	f, ok := v.schema.Field(producer.TypeField)
+	return ok && f.Type == schema.String && f.Source == schema.Client
 }
 
 // query runs sql in the workgroup and returns its rows (without the header row).

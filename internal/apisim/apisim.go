@@ -48,6 +48,9 @@ type Options struct {
 	// Stage is the stage name the routes live under ("api": POST /api/v1/events); empty
 	// serves them at the root.
 	Stage string
+	// Routes are the dataset's routes (apispec.RoutesOf); zero means the default dataset's,
+	// /v1/events and /v1/events/batch.
+	Routes apispec.Routes
 	// Auth is the stack's apiAuth mode; empty means apiKey.
 	Auth apispec.Auth
 	// APIKey is the key requests must carry in x-api-key (required with apiKey).
@@ -100,6 +103,9 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.RetryAfter == "" {
 		o.RetryAfter = "1"
+	}
+	if o.Routes == (apispec.Routes{}) {
+		o.Routes = apispec.RoutesOf(schema.DefaultDataset)
 	}
 	if o.RequestID == nil {
 		o.RequestID = uuid.NewString // API Gateway's request ids are UUIDs
@@ -192,9 +198,9 @@ func (h *Handler) route(r *http.Request) (batch, ok bool) {
 		return false, false
 	}
 	switch r.URL.Path {
-	case h.prefix + producer.EventsPath:
+	case h.prefix + h.o.Routes.Events:
 		return false, true
-	case h.prefix + producer.BatchPath:
+	case h.prefix + h.o.Routes.Batch:
 		return true, true
 	}
 	return false, false

@@ -59,6 +59,10 @@ type Config struct {
 	// Columns are the table's data columns (schema.Schema.GlueColumns), Partitions its
 	// partition keys (schema.Schema.PartitionColumns).
 	Columns, Partitions []schema.Column
+	// FolderPrefix, when set, limits the table to the folders of DataDir whose names start
+	// with it: the default dataset's partition folders (year=...), beside which the other
+	// datasets' folders (data/<name>/) lie.
+	FolderPrefix string
 }
 
 // DB is an in-memory DuckDB with the lake's table.
@@ -97,6 +101,21 @@ func Open(ctx context.Context, c Config) (*DB, error) {
 	return d, nil
 }
 
+// AddTable adds another table of the same database (another dataset's).
+func (d *DB) AddTable(ctx context.Context, c Config) error {
+	if c.DataDir == "" || c.Table == "" || len(c.Columns) == 0 {
+		return errors.New("lakesql: DataDir, Table and Columns are required")
+	}
+	view, err := viewSQL(c)
+	if err != nil {
+		return err
+	}
+	if _, err := d.db.ExecContext(ctx, view); err != nil {
+		return fmt.Errorf("lakesql: %s: %w", firstLine(view), err)
+	}
+	return nil
+}
+
 // Close releases DuckDB.
 func (d *DB) Close() error { return d.db.Close() }
 
@@ -120,7 +139,7 @@ func viewSQL(c Config) (string, error) {
 		types = append(types, fmt.Sprintf("%s: VARCHAR", literal(p.Name)))
 	}
 	name := ident(c.Database) + "." + ident(c.Table)
-	has, err := hasParquet(c.DataDir)
+	has, err := hasParquet(c.DataDir, c.FolderPrefix)
 	if err != nil {
 		return "", err
 	}
@@ -128,18 +147,26 @@ func viewSQL(c Config) (string, error) {
 		return fmt.Sprintf("CREATE VIEW %s AS SELECT %s WHERE false", name, strings.Join(empty, ", ")), nil
 	}
 	glob := filepath.ToSlash(filepath.Join(c.DataDir, "**", "*.parquet"))
+	if c.FolderPrefix != "" {
+		glob = filepath.ToSlash(filepath.Join(c.DataDir, c.FolderPrefix+"*", "**", "*.parquet"))
+	}
 	// union_by_name: files written before a schema change lack its new columns, which read
 	// as NULL there, as in Athena; without it DuckDB takes the first file's columns.
 	return fmt.Sprintf("CREATE VIEW %s AS SELECT %s FROM read_parquet(%s, hive_partitioning = true, union_by_name = true, hive_types = {%s})",
 		name, strings.Join(cols, ", "), literal(glob), strings.Join(types, ", ")), nil
 }
 
-// hasParquet reports whether dir holds a Parquet file anywhere below it.
-func hasParquet(dir string) (bool, error) {
+// hasParquet reports whether dir holds a Parquet file anywhere below it (in a folder whose
+// name starts with folderPrefix, when set).
+func hasParquet(dir, folderPrefix string) (bool, error) {
 	found := errors.New("found")
-	err := filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if rel, _ := filepath.Rel(dir, path); folderPrefix != "" && e.IsDir() && rel != "." && !strings.Contains(rel, string(filepath.Separator)) &&
+			!strings.HasPrefix(e.Name(), folderPrefix) {
+			return filepath.SkipDir
 		}
 		if !e.IsDir() && strings.HasSuffix(e.Name(), ".parquet") {
 			return found

@@ -476,3 +476,101 @@ func query(t *testing.T, db *lakesql.DB, sql string) *lakesql.Result {
 }
 
 func head(b []byte) string { return string(b[:min(len(b), 160)]) }
+
+// TestLocalLakeRunsEveryDataset: with the example dataset next to the default, one run takes
+// generated events of both through their own routes, streams, functions and deliveries into
+// their own tables; the default's table does not read the example's folder; each dataset's
+// saved queries answer; --input goes to the dataset it names, refused by that dataset's models.
+func TestLocalLakeRunsEveryDataset(t *testing.T) {
+	testenv.Node(t, "kinesalite")
+	root := testenv.ModuleRoot(t)
+	q, err := schema.LoadDataset(filepath.Join(root, schema.ExampleDatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := schema.Datasets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds = append(ds, q)
+	set := map[string]string{"datasets": `{"quiz_answers": {"unknownFields": "reject", "shardCount": 2}}`}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	res, err := locallake.Run(ctx, locallake.Options{Root: root, Dir: dir, Stack: "dev", Set: set, Count: 300, Route: locallake.RouteBatch, Datasets: ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Summary.Datasets) != 2 || res.Summary.Sent != 600 || res.Summary.ParquetRows != 600 {
+		t.Fatalf("summary %+v", res.Summary)
+	}
+	for _, s := range res.Summary.Datasets {
+		if s.Sent != 300 || s.ParquetRows != 300 || s.APIRejected != 0 {
+			t.Errorf("dataset %s: %+v", s.Dataset, s)
+		}
+	}
+	db := openLakes(t, res)
+	for table, want := range map[string]string{"events": "300", "quiz_answers": "300"} {
+		r, err := db.Query(ctx, `SELECT count(*) FROM "streamlake_dev"."`+table+`"`)
+		if err != nil || fmt.Sprint(r.Rows[0][0]) != want {
+			t.Errorf("%s: %v rows, want %s (%v)", table, r, want, err)
+		}
+	}
+	r, err := db.Query(ctx, `SELECT count(*) FROM "streamlake_dev"."quiz_answers" WHERE attempt >= 1 AND correct IS NOT NULL AND score >= 0`)
+	if err != nil || fmt.Sprint(r.Rows[0][0]) != "300" {
+		t.Errorf("quiz rows keep their types: %v %v", r, err)
+	}
+	for _, l := range res.Datasets {
+		saved, _, err := queries.For(l.Schema, l.Database, l.Table)
+		if err != nil || len(saved) == 0 {
+			t.Fatalf("%s: %d queries, %v", l.Name, len(saved), err)
+		}
+		for _, sq := range saved {
+			if _, err := db.Query(ctx, sq.SQL); err != nil {
+				t.Errorf("%s: saved query %s: %v", l.Name, sq.ID, err)
+			}
+		}
+	}
+
+	// --input to the example: a wrong type and an unknown field are refused by its models.
+	dir = t.TempDir()
+	input := filepath.Join(dir, "quiz.jsonl")
+	good := `{"event_id":"q1","user_id":"u1","quiz_id":"z","question_id":"x","answered_at":"2026-07-01T10:00:00Z","attempt":1,"correct":true}`
+	lines := good + "\n" + strings.Replace(good, `"attempt":1`, `"attempt":"one"`, 1) + "\n" + strings.Replace(good, `"correct":true`, `"correct":true,"device":"tv"`, 1) + "\n"
+	if err := os.WriteFile(input, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err = locallake.Run(ctx, locallake.Options{Root: root, Dir: dir, Stack: "dev", Set: set, Input: input, Dataset: "quiz_answers",
+		Route: locallake.RouteSingle, Datasets: ds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Sent != 3 || res.Summary.APIRejected != 2 || res.Summary.ParquetRows != 1 || len(res.Rejected) != 2 || res.Rejected[0].Dataset != "quiz_answers" {
+		t.Errorf("input to quiz_answers: %+v, rejected %+v", res.Summary, res.Rejected)
+	}
+	_, err = locallake.Run(ctx, locallake.Options{Root: root, Dir: t.TempDir(), Stack: "dev", Set: set, Input: input, Route: locallake.RouteSingle, Datasets: ds})
+	if err == nil || !strings.Contains(err.Error(), "--dataset is required with --input: the stack has the datasets events, quiz_answers") {
+		t.Errorf("--input without --dataset: %v", err)
+	}
+}
+
+// openLakes opens every dataset's table of a run.
+func openLakes(t *testing.T, res *locallake.Result) *lakesql.DB {
+	t.Helper()
+	var db *lakesql.DB
+	for i, l := range res.Datasets {
+		c := lakesql.Config{DataDir: l.DataDir, Database: l.Database, Table: l.Table, FolderPrefix: l.FolderPrefix,
+			Columns: l.Schema.GlueColumns(), Partitions: l.Schema.PartitionColumns()}
+		var err error
+		if i == 0 {
+			db, err = lakesql.Open(context.Background(), c)
+		} else {
+			err = db.AddTable(context.Background(), c)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}

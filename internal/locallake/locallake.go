@@ -32,6 +32,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/streamlake/streamlake/lakelayout"
@@ -63,9 +64,15 @@ type Options struct {
 	// project's).
 	Set map[string]string
 	// Input is a file of events, one per line, each sent exactly as written (blank lines are
-	// skipped); empty generates Count events from the schema.
+	// skipped), to Dataset's routes; empty generates Count events of every dataset.
 	Input string
 	Count int
+	// Dataset is the dataset Input's events are sent as ("": the only one; with several, Run
+	// asks for it), or the one dataset generated events are made for ("": every dataset).
+	Dataset string
+	// Datasets are the datasets the run deploys, the default first (nil: the ones built into
+	// this binary, schema.Datasets); the transform is built with every one's file.
+	Datasets []schema.Dataset
 	// Seed makes generated events reproducible; 0 draws one.
 	Seed uint64
 	// Route is RouteBatch (up to 500 events per request) or RouteSingle (one per request).
@@ -100,21 +107,38 @@ func (o *Options) Validate() error {
 
 // Result is a finished run.
 type Result struct {
+	// Summary is the whole run's (with every dataset's in Summary.Datasets, when there are
+	// several).
 	Summary Summary
-	// Rejected are the events the API refused, in input order.
+	// Rejected are the events the API refused, in input order (by dataset).
 	Rejected []Rejection
 	// Config is the stack configuration the run used.
 	Config *stackconfig.Config
-	// Lake is Dir/lake; DataDir holds its Parquet files.
+	// Lake is Dir/lake; DataDir holds the default dataset's Parquet files.
 	Lake, DataDir string
+	// Datasets are every dataset's table and files, the default first.
+	Datasets []DatasetLake
+}
+
+// DatasetLake is where a dataset's rows are: the Glue names its queries use, its schema, its
+// Parquet folder and, where other datasets' folders lie inside it (the default's data/), the
+// prefix of its own folders there (its first partition, year=).
+type DatasetLake struct {
+	Name            string
+	Database, Table string
+	Schema          *schema.Schema
+	DataDir         string
+	FolderPrefix    string
 }
 
 // Rejection is an event the API refused.
 type Rejection struct {
 	// Line is the event's line in the input file (1 is the first), or its position among
-	// the generated events.
+	// the generated events of its dataset.
 	Line   int    `json:"line"`
 	Reason string `json:"reason"`
+	// Dataset is the event's dataset, when it is not the default.
+	Dataset string `json:"dataset,omitempty"`
 }
 
 // Run runs the data path for o and returns when every accepted event is delivered.
@@ -122,7 +146,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	cfg, err := stackconfig.FromFiles(o.Root, o.Stack, o.Set)
+	cfg, err := stackconfig.FromFilesWith(o.Root, o.Stack, o.Set, o.Datasets)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +154,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := emptyDir(lakeDir); err != nil {
 		return nil, err
 	}
-	r := &runner{o: o, cfg: cfg, s: schema.Default(), names: stackconfig.NamesFor(cfg.Project, cfg.Stack), lakeDir: lakeDir}
+	r := &runner{o: o, cfg: cfg, lakeDir: lakeDir}
+	for _, d := range cfg.Datasets {
+		r.lanes = append(r.lanes, &lane{d: d, names: stackconfig.NamesOf(cfg.Project, cfg.Stack, d.Name)})
+	}
+	if r.input, err = r.inputLane(); err != nil {
+		return nil, err
+	}
 	defer r.stop()
 	res, err := r.run(ctx)
 	if err != nil {
@@ -176,5 +206,38 @@ func writeResult(dir string, res *Result) error {
 	return nil
 }
 
-// eventTime says whether the stack partitions by event time (the Lambda's keys).
+// eventTime says whether a dataset partitions by event time (the Lambda's keys).
 func eventTime(cfg *stackconfig.Config) bool { return cfg.Partitioning == lakelayout.EventTime }
+
+// Lakes are where every dataset of a stack has its rows in a local lake (the lake folder of a
+// run, DIR/lake): the default dataset's under data/ beside the others' data/<name>/.
+func Lakes(cfg *stackconfig.Config, lakeDir string) []DatasetLake {
+	var out []DatasetLake
+	for _, d := range cfg.Datasets {
+		n := stackconfig.NamesOf(cfg.Project, cfg.Stack, d.Name)
+		dl := DatasetLake{Name: d.Name, Database: n.Database, Table: n.Table, Schema: d.Schema,
+			DataDir: filepath.Join(lakeDir, filepath.FromSlash(lakelayout.RootsOf(d.Name).Data))}
+		if d.IsDefault() && len(cfg.Datasets) > 1 {
+			dl.FolderPrefix = d.Schema.Partitions[0].Name + "="
+		}
+		out = append(out, dl)
+	}
+	return out
+}
+
+// inputLane is the only lane events go to: --dataset's, or with --input the only one; nil
+// when generated events go to every lane.
+func (r *runner) inputLane() (*lane, error) {
+	if r.o.Input == "" && r.o.Dataset == "" {
+		return nil, nil
+	}
+	for _, l := range r.lanes {
+		if l.d.Name == r.o.Dataset || (r.o.Dataset == "" && len(r.lanes) == 1) {
+			return l, nil
+		}
+	}
+	if r.o.Dataset == "" {
+		return nil, fmt.Errorf("--dataset is required with --input: the stack has the datasets %s", strings.Join(r.cfg.DatasetNames(), ", "))
+	}
+	return nil, fmt.Errorf("--dataset %s: the stack has no such dataset (it has %s)", r.o.Dataset, strings.Join(r.cfg.DatasetNames(), ", "))
+}

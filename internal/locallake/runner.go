@@ -1,6 +1,7 @@
 package locallake
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/apisim"
 	"github.com/streamlake/streamlake/internal/firehoserec"
@@ -37,19 +39,28 @@ const onDemandShards = 4
 type runner struct {
 	o       Options
 	cfg     *stackconfig.Config
-	s       *schema.Schema
-	names   stackconfig.Names
 	lakeDir string
+	lanes   []*lane // every dataset's, the default first
+	input   *lane   // the lane of --input's events (nil: generated events for every lane)
 
 	kinesalite *standin.Process
 	kinesis    *kinesis.Client
-	streamArn  string
 	account    string
-	fn         *function
+	bootstrap  string // the transform's binary, built once for every dataset
 	api        *http.Server
 	apiURL     string
 	apiAuth    producer.Auth
 	stops      []func()
+}
+
+// lane is one dataset's part of a run: its stream, function, API routes and delivery.
+type lane struct {
+	d         *stackconfig.Dataset
+	names     stackconfig.Names
+	streamArn string
+	fn        *function
+	sent      *sent
+	counts    firehosesim.Counts
 }
 
 func (r *runner) progress(format string, a ...any) {
@@ -58,7 +69,7 @@ func (r *runner) progress(format string, a ...any) {
 	}
 }
 
-// stop ends what the run started, in reverse order: API, function, kinesalite.
+// stop ends what the run started, in reverse order: API, functions, kinesalite.
 func (r *runner) stop() {
 	for i := len(r.stops) - 1; i >= 0; i-- {
 		r.stops[i]()
@@ -67,98 +78,205 @@ func (r *runner) stop() {
 
 func (r *runner) run(ctx context.Context) (*Result, error) {
 	start := time.Now()
-	for _, step := range []func(context.Context) error{r.startStream, r.startFunction, r.startAPI} {
+	for _, step := range []func(context.Context) error{r.startStreams, r.startFunctions, r.startAPI} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
 	}
-	delivery, err := r.delivery()
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type delivered struct {
-		counts firehosesim.Counts
-		err    error
-	}
-	done := make(chan delivered, 1)
-	go func() {
-		c, err := delivery.Run(ctx)
-		done <- delivered{c, err}
-	}()
-	sent, err := r.send(ctx)
+	deliveries, done, err := r.startDeliveries(ctx)
 	if err != nil {
+		return nil, err
+	}
+	sendErr := r.sendAll(ctx)
+	if sendErr != nil {
 		cancel()
-		<-done
-		return nil, err
 	}
-	r.progress("delivering: %d events accepted; waiting until the lake has all of them", sent.summary.Delivered)
-	delivery.Finish(sent.summary.Delivered)
-	d := <-done
-	if d.err != nil {
-		return nil, fmt.Errorf("delivery: %w", d.err)
+	for i, l := range r.lanes {
+		if sendErr == nil {
+			r.progress("delivering%s: %d events accepted; waiting until the lake has all of them", l.note(), l.sent.summary.Delivered)
+			deliveries[i].Finish(l.sent.summary.Delivered)
+		}
+		d := <-done[i]
+		if sendErr == nil && d.err != nil {
+			return nil, fmt.Errorf("delivery%s: %w", l.note(), d.err)
+		}
+		l.counts = d.counts
 	}
-	sum := newSummary(r, sent, d.counts, time.Since(start))
-	if err := sum.Check(); err != nil {
-		return nil, err
+	if sendErr != nil {
+		return nil, sendErr
 	}
-	return &Result{Summary: sum, Rejected: sent.rejected, Config: r.cfg, Lake: r.lakeDir, DataDir: r.lake().DataDir()}, nil
+	return r.result(time.Since(start))
 }
 
-// startFunction builds the transform bootstrap for this machine (reproducibly, as for
-// deploys) and starts it behind a local Lambda runtime API with the stack's environment.
-func (r *runner) startFunction(ctx context.Context) error {
+// delivered is what a delivery's Run returned.
+type delivered struct {
+	counts firehosesim.Counts
+	err    error
+}
+
+// startDeliveries starts every lane's delivery stream.
+func (r *runner) startDeliveries(ctx context.Context) ([]*firehosesim.Delivery, []chan delivered, error) {
+	var deliveries []*firehosesim.Delivery
+	var done []chan delivered
+	for _, l := range r.lanes {
+		d, err := r.delivery(l)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch := make(chan delivered, 1)
+		go func() {
+			c, err := d.Run(ctx)
+			ch <- delivered{c, err}
+		}()
+		deliveries, done = append(deliveries, d), append(done, ch)
+	}
+	return deliveries, done, nil
+}
+
+// sendAll sends the input to its lane, or generated events to every lane.
+func (r *runner) sendAll(ctx context.Context) error {
+	for _, l := range r.lanes {
+		l.sent = &sent{}
+		if r.input != nil && l != r.input {
+			continue
+		}
+		var err error
+		if l.sent, err = r.send(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// result is the run's summary (checked) and where each dataset's rows are.
+func (r *runner) result(elapsed time.Duration) (*Result, error) {
+	var per []Summary
+	res := &Result{Config: r.cfg, Lake: r.lakeDir}
+	for _, l := range r.lanes {
+		sum := newSummary(r, l, elapsed)
+		if err := sum.Check(); err != nil {
+			return nil, fmt.Errorf("dataset %s: %w", l.d.Name, err)
+		}
+		per = append(per, sum)
+		res.Rejected = append(res.Rejected, l.sent.rejected...)
+	}
+	res.Datasets = Lakes(r.cfg, r.lakeDir)
+	res.Summary, res.DataDir = total(per), res.Datasets[0].DataDir
+	return res, res.Summary.Check()
+}
+
+// note names a lane's dataset in progress lines, when it is not the default.
+func (l *lane) note() string {
+	if l.d.IsDefault() {
+		return ""
+	}
+	return " (" + l.d.Name + ")"
+}
+
+// startFunctions builds the transform bootstrap for this machine (reproducibly, as for
+// deploys, with every dataset's file) and starts one function per dataset behind a local
+// Lambda runtime API, each with its dataset's environment.
+func (r *runner) startFunctions(ctx context.Context) error {
 	dir, err := filepath.Abs(filepath.Join(r.o.Dir, "function"))
 	if err != nil {
 		return err
 	}
 	r.progress("building the transform Lambda (lambdapkg, linux/%s)", runtime.GOARCH)
-	zip, err := lambdapkg.Build(ctx, lambdapkg.Options{ModuleRoot: r.o.Root, OutDir: dir, GOARCH: runtime.GOARCH})
+	o := lambdapkg.Options{ModuleRoot: r.o.Root, OutDir: dir, GOARCH: runtime.GOARCH}
+	if o.Replace, err = datasetFiles(r.cfg, filepath.Join(dir, "datasets")); err != nil {
+		return err
+	}
+	zip, err := lambdapkg.Build(ctx, o)
 	if err != nil {
 		return fmt.Errorf("build the transform Lambda: %w", err)
 	}
-	bootstrap, err := lambdaruntime.ExtractBootstrap(zip.Path, dir)
-	if err != nil {
+	if r.bootstrap, err = lambdaruntime.ExtractBootstrap(zip.Path, dir); err != nil {
 		return err
 	}
-	logs, err := os.Create(filepath.Join(dir, "function.log"))
+	for _, l := range r.lanes {
+		if err := r.startFunction(ctx, l, dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// datasetFiles are the dataset files the build compiles in beside the built-in ones (the
+// example's, in tests), written under dir.
+func datasetFiles(cfg *stackconfig.Config, dir string) (map[string]string, error) {
+	builtin, err := schema.Datasets()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, d := range cfg.Datasets {
+		if b, ok := schema.FindDataset(builtin, d.Name); ok && bytes.Equal(b.Source, d.Source) {
+			continue
+		}
+		file := filepath.Join(dir, filepath.Base(d.File))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(file, d.Source, 0o644); err != nil {
+			return nil, err
+		}
+		out[filepath.FromSlash(d.File)] = file
+	}
+	return out, nil
+}
+
+// startFunction starts a lane's function, logging to function[-<dataset>].log.
+func (r *runner) startFunction(ctx context.Context, l *lane, dir string) error {
+	name := "function.log"
+	if !l.d.IsDefault() {
+		name = "function-" + l.d.Name + ".log"
+	}
+	logs, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
 	r.stops = append(r.stops, func() { _ = logs.Close() })
-	r.fn = &function{c: lambdaruntime.Config{
-		Bootstrap: bootstrap, Env: r.functionEnv(), Timeout: time.Duration(r.cfg.LambdaTimeoutSeconds) * time.Second,
-		FunctionArn: r.functionArn(), Stdout: logs, Stderr: logs,
+	l.fn = &function{c: lambdaruntime.Config{
+		Bootstrap: r.bootstrap, Env: r.functionEnv(l), Timeout: time.Duration(l.d.LambdaTimeoutSeconds) * time.Second,
+		FunctionArn: r.functionArn(l), Stdout: logs, Stderr: logs,
 	}}
-	if err := r.fn.start(ctx); err != nil {
+	if err := l.fn.start(ctx); err != nil {
 		return err
 	}
-	r.stops = append(r.stops, r.fn.stop)
+	r.stops = append(r.stops, l.fn.stop)
 	return nil
 }
 
-// functionEnv is the environment Lambda gives the function: the stack's variables
+// functionEnv is the environment Lambda gives a dataset's function: its variables
 // (transform.Environment, as the component deploys them) and Lambda's own.
-func (r *runner) functionEnv() []string {
+func (r *runner) functionEnv(l *lane) []string {
 	env := []string{
 		"AWS_REGION=" + r.cfg.Region, "AWS_DEFAULT_REGION=" + r.cfg.Region, "TZ=:UTC",
-		"AWS_LAMBDA_FUNCTION_NAME=" + r.functionName(),
-		fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", r.cfg.LambdaMemoryMiB),
-		"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=" + r.cfg.LambdaLogLevel,
+		"AWS_LAMBDA_FUNCTION_NAME=" + r.functionName(l),
+		fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", l.d.LambdaMemoryMiB),
+		"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=" + l.d.LambdaLogLevel,
 	}
-	for k, v := range transform.Environment(r.cfg.UnknownFields, r.cfg.LambdaLogLevel) {
+	for k, v := range transform.Environment(l.d.Name, l.d.UnknownFields, l.d.LambdaLogLevel) {
 		env = append(env, k+"="+v)
 	}
 	return env
 }
 
-func (r *runner) functionName() string {
-	return awsrules.PhysicalName("-", r.cfg.Project, r.cfg.Stack, "transform")
+// localName is a name of the run for a lane: <project>-<stack>-<what>, with the dataset
+// before what for another dataset.
+func (r *runner) localName(l *lane, what string) string {
+	if l.d.IsDefault() {
+		return awsrules.PhysicalName("-", r.cfg.Project, r.cfg.Stack, what)
+	}
+	return awsrules.PhysicalName("-", r.cfg.Project, r.cfg.Stack) + "-" + l.d.Name + "-" + what
 }
 
-func (r *runner) functionArn() string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, r.accountOr(), r.functionName())
+func (r *runner) functionName(l *lane) string { return r.localName(l, "transform") }
+
+func (r *runner) functionArn(l *lane) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, r.accountOr(), r.functionName(l))
 }
 
 // accountOr is kinesalite's account once the stream exists (its ARNs carry it).
@@ -169,8 +287,8 @@ func (r *runner) accountOr() string {
 	return r.account
 }
 
-// startStream starts kinesalite and creates the stack's stream with its shard count.
-func (r *runner) startStream(ctx context.Context) error {
+// startStreams starts kinesalite and creates every dataset's stream with its shard count.
+func (r *runner) startStreams(ctx context.Context) error {
 	p, err := standin.Kinesalite(r.o.Root)
 	if err != nil {
 		return fmt.Errorf("start kinesalite (the local Kinesis): %w", err)
@@ -178,78 +296,112 @@ func (r *runner) startStream(ctx context.Context) error {
 	r.kinesalite = p
 	r.stops = append(r.stops, p.Stop)
 	r.kinesis = kinesis.NewFromConfig(standin.AWSConfig(p.Endpoint, r.cfg.Region))
-	shards := r.cfg.ShardCount
+	for _, l := range r.lanes {
+		if err := r.createStream(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createStream creates a lane's stream on kinesalite.
+func (r *runner) createStream(ctx context.Context, l *lane) error {
+	shards := l.d.ShardCount
 	if shards == 0 {
 		shards = onDemandShards
 	}
-	r.progress("kinesalite on %s (pid %d): stream %s with %d shard(s)", p.Endpoint, p.Pid(), r.names.Stream, shards)
-	if err := standin.CreateStream(ctx, r.kinesis, r.names.Stream, shards); err != nil {
+	r.progress("kinesalite on %s (pid %d): stream %s with %d shard(s)", r.kinesalite.Endpoint, r.kinesalite.Pid(), l.names.Stream, shards)
+	if err := standin.CreateStream(ctx, r.kinesis, l.names.Stream, shards); err != nil {
 		return err
 	}
-	out, err := r.kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(r.names.Stream)})
+	out, err := r.kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(l.names.Stream)})
 	if err != nil {
-		return fmt.Errorf("describe stream %s: %w", r.names.Stream, err)
+		return fmt.Errorf("describe stream %s: %w", l.names.Stream, err)
 	}
-	r.streamArn = aws.ToString(out.StreamDescriptionSummary.StreamARN)
-	if parts := strings.Split(r.streamArn, ":"); len(parts) > 4 {
+	l.streamArn = aws.ToString(out.StreamDescriptionSummary.StreamARN)
+	if parts := strings.Split(l.streamArn, ":"); len(parts) > 4 {
 		r.account = parts[4]
 	}
 	return nil
 }
 
-// startAPI serves the ingest API's contract on 127.0.0.1 in front of the stream, with the
-// stack's auth mode and credentials for the local run.
+// startAPI serves the ingest API's contract on 127.0.0.1 in front of the streams: every
+// dataset's routes, with the stack's auth mode and credentials for the local run.
 func (r *runner) startAPI(_ context.Context) error {
-	o := apisim.Options{Schema: r.s, UnknownFields: r.cfg.UnknownFields, Stage: r.cfg.APIStageName,
-		Sink: &apisim.KinesisSink{Client: r.kinesis, Stream: r.names.Stream}}
-	auth, err := localAuth(&o, r.cfg.APIAuth, r.cfg.Region, r.cfg.APIJWTUserPoolArns, r.cfg.APIJWTScopes)
+	var auth apisim.Options
+	client, err := localAuth(&auth, r.cfg.APIAuth, r.cfg.Region, r.cfg.APIJWTUserPoolArns, r.cfg.APIJWTScopes)
 	if err != nil {
 		return err
 	}
-	h, err := apisim.New(o)
-	if err != nil {
-		return err
+	mux := &routeMux{byPath: map[string]http.Handler{}}
+	prefix := "/" + strings.Trim(r.cfg.APIStageName, "/")
+	for _, l := range r.lanes {
+		o := auth
+		o.Schema, o.UnknownFields, o.Stage, o.Routes = l.d.Schema, l.d.UnknownFields, r.cfg.APIStageName, apispec.RoutesOf(l.d.Name)
+		o.Sink = &apisim.KinesisSink{Client: r.kinesis, Stream: l.names.Stream}
+		h, err := apisim.New(o)
+		if err != nil {
+			return err
+		}
+		mux.byPath[prefix+o.Routes.Events], mux.byPath[prefix+o.Routes.Batch] = h, h
+		if mux.fallback == nil {
+			mux.fallback = h // answers paths that are no route, as the deployed API does
+		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("serve the ingest API: %w", err)
 	}
-	r.api = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	r.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.api.Serve(ln) }()
 	r.stops = append(r.stops, func() { _ = r.api.Close() })
-	r.apiURL = "http://" + ln.Addr().String() + "/" + r.cfg.APIStageName
-	r.apiAuth = auth
-	r.progress("ingest API on %s (apiAuth %s, unknownFields %s)", r.apiURL, r.cfg.APIAuth, r.cfg.UnknownFields)
+	r.apiURL = "http://" + ln.Addr().String() + prefix
+	r.apiAuth = client
+	r.progress("ingest API on %s (apiAuth %s; datasets %s)", r.apiURL, r.cfg.APIAuth, strings.Join(r.cfg.DatasetNames(), ", "))
 	return nil
 }
 
-// lake is where the delivery writes: DIR/lake under the stack's prefixes.
-func (r *runner) lake() *lakefiles.Lake {
-	p := lakelayout.DeliveryPrefixes(r.s, r.cfg.Partitioning)
+// routeMux sends a request to the handler of its dataset's route.
+type routeMux struct {
+	byPath   map[string]http.Handler
+	fallback http.Handler
+}
+
+func (m *routeMux) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if h, ok := m.byPath[req.URL.Path]; ok {
+		h.ServeHTTP(w, req)
+		return
+	}
+	m.fallback.ServeHTTP(w, req)
+}
+
+// lake is where a lane's delivery writes: DIR/lake under the dataset's prefixes.
+func (r *runner) lake(l *lane) *lakefiles.Lake {
+	p := lakelayout.DatasetPrefixes(l.d.Name, l.d.Schema, l.d.Partitioning)
 	return &lakefiles.Lake{Root: r.lakeDir, Prefixes: lakefiles.Prefixes{Data: p.Data, Errors: p.Errors, Raw: p.Raw},
-		Stream: r.deliveryName(), Version: 1, Columns: r.s.GlueColumns()}
+		Stream: r.deliveryName(l), Version: 1, Columns: l.d.Schema.GlueColumns()}
 }
 
-func (r *runner) deliveryName() string {
-	return awsrules.PhysicalName("-", r.cfg.Project, r.cfg.Stack, "delivery")
-}
+func (r *runner) deliveryName(l *lane) string { return r.localName(l, "delivery") }
 
-// delivery is the local delivery stream with the stack's processor and Firehose settings.
-func (r *runner) delivery() (*firehosesim.Delivery, error) {
-	processorInterval := interval(r.o.ProcessorInterval, DefaultProcessorInterval, r.cfg.ProcessorBufferSeconds)
-	bufferInterval := interval(r.o.BufferInterval, DefaultBufferInterval, r.cfg.FirehoseBufferSeconds)
-	r.progress("delivery: Lambda batches of %g MiB or %s, %d retries; Parquet files of %d MiB or %s; partitioning %s",
-		r.cfg.ProcessorBufferMiB, processorInterval, r.cfg.ProcessorRetries, r.cfg.FirehoseBufferMiB, bufferInterval, r.cfg.Partitioning)
+// delivery is a lane's local delivery stream with its dataset's processor and Firehose
+// settings.
+func (r *runner) delivery(l *lane) (*firehosesim.Delivery, error) {
+	cfg := l.d.Config
+	processorInterval := interval(r.o.ProcessorInterval, DefaultProcessorInterval, cfg.ProcessorBufferSeconds)
+	bufferInterval := interval(r.o.BufferInterval, DefaultBufferInterval, cfg.FirehoseBufferSeconds)
+	r.progress("delivery%s: Lambda batches of %g MiB or %s, %d retries; Parquet files of %d MiB or %s; partitioning %s",
+		l.note(), cfg.ProcessorBufferMiB, processorInterval, cfg.ProcessorRetries, cfg.FirehoseBufferMiB, bufferInterval, cfg.Partitioning)
 	return firehosesim.New(firehosesim.Config{
-		Source: r.kinesis, StreamName: r.names.Stream, StreamArn: r.streamArn,
-		DeliveryStreamArn: fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", r.cfg.Region, r.accountOr(), r.deliveryName()),
-		Region:            r.cfg.Region, Processor: r.fn, FunctionArn: r.functionArn(),
-		ProcessorBufferBytes: int(r.cfg.ProcessorBufferMiB * (1 << 20)), ProcessorInterval: processorInterval,
-		ProcessorRetries: r.cfg.ProcessorRetries,
-		BufferBytes:      r.cfg.FirehoseBufferMiB << 20, BufferInterval: bufferInterval,
-		EventTime: eventTime(r.cfg), RawBackup: r.cfg.RawBackup, Lake: r.lake(),
+		Source: r.kinesis, StreamName: l.names.Stream, StreamArn: l.streamArn,
+		DeliveryStreamArn: fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", r.cfg.Region, r.accountOr(), r.deliveryName(l)),
+		Region:            r.cfg.Region, Processor: l.fn, FunctionArn: r.functionArn(l),
+		ProcessorBufferBytes: int(cfg.ProcessorBufferMiB * (1 << 20)), ProcessorInterval: processorInterval,
+		ProcessorRetries: cfg.ProcessorRetries,
+		BufferBytes:      cfg.FirehoseBufferMiB << 20, BufferInterval: bufferInterval,
+		EventTime: eventTime(cfg), RawBackup: cfg.RawBackup, Lake: r.lake(l),
 		Catalog: firehoserec.DataCatalogTable{
-			CatalogID: r.accountOr(), DatabaseName: r.names.Database, TableName: r.names.Table, Region: r.cfg.Region,
+			CatalogID: r.accountOr(), DatabaseName: l.names.Database, TableName: l.names.Table, Region: r.cfg.Region,
 			VersionID: "0", CatalogArn: fmt.Sprintf("arn:aws:glue:%s:%s:catalog", r.cfg.Region, r.accountOr()),
 		},
 	})

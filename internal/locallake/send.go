@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/internal/apisim"
 	"github.com/streamlake/streamlake/producer"
 )
@@ -33,23 +34,28 @@ type sent struct {
 	rejected []Rejection
 }
 
-// send posts every event to the ingest API as a client would, on the chosen route.
-func (r *runner) send(ctx context.Context) (*sent, error) {
-	src, err := r.source()
+// send posts a lane's events to its dataset's routes of the ingest API as a client would, on
+// the chosen route.
+func (r *runner) send(ctx context.Context, l *lane) (*sent, error) {
+	src, err := r.source(l)
 	if err != nil {
 		return nil, err
 	}
-	events, batch := producer.APIURLs(r.apiURL)
+	events, batch := apispec.RoutesOf(l.d.Name).URLs(r.apiURL)
 	p := &recorder{Putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Auth: r.apiAuth, Batch: r.o.Route == RouteBatch,
 		UserAgent: "streamlake-local"}, reasons: map[int]string{}}
-	r.progress("sending events to the API's %s route", r.o.Route)
+	r.progress("sending events%s to the API's %s route", l.note(), r.o.Route)
 	sum, err := producer.Run(ctx, src, p, producer.RunOptions{Count: r.o.Count, Concurrency: 8, Retry: producer.DefaultRetryPolicy()})
 	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
 	out := &sent{summary: sum}
+	dataset := ""
+	if !l.d.IsDefault() {
+		dataset = l.d.Name
+	}
 	for _, line := range slices.Sorted(maps.Keys(p.reasons)) {
-		out.rejected = append(out.rejected, Rejection{Line: line, Reason: p.reasons[line]})
+		out.rejected = append(out.rejected, Rejection{Line: line, Reason: p.reasons[line], Dataset: dataset})
 	}
 	if lost := sum.Events - sum.Delivered - len(out.rejected); lost != 0 {
 		return nil, fmt.Errorf("send: %d of %d events were neither stored nor refused by the API (%v)", lost, sum.Events, sum.Reasons)
@@ -59,9 +65,9 @@ func (r *runner) send(ctx context.Context) (*sent, error) {
 
 // source yields the input's lines, or Count generated events; a record's ID is its line in
 // the input (1 is the first), or its position among the generated events.
-func (r *runner) source() (producer.Source, error) {
+func (r *runner) source(l *lane) (producer.Source, error) {
 	if r.o.Input == "" {
-		g, err := r.generator()
+		g, err := r.generator(l)
 		if err != nil {
 			return nil, err
 		}
@@ -74,15 +80,15 @@ func (r *runner) source() (producer.Source, error) {
 	return producer.SliceSource(recs), nil
 }
 
-// generator makes valid events from the schema, their times spread over the last day.
-func (r *runner) generator() (*producer.Generator, error) {
+// generator makes valid events of a lane's dataset, their times spread over the last day.
+func (r *runner) generator(l *lane) (*producer.Generator, error) {
 	seed := r.o.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	now := time.Now()
-	return producer.NewGenerator(r.s, producer.GeneratorOptions{
+	return producer.NewGenerator(l.d.Schema, producer.GeneratorOptions{
 		Seed: seed,
 		Now:  func() time.Time { return now.Add(-time.Duration(rnd.Int64N(int64(generatedSpread)))) },
 	})

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/streamlake/streamlake/internal/firehosesim"
 )
 
 // Summary is what a run did, as DIR/summary.json holds it. The counts add up (Check):
@@ -42,21 +40,50 @@ type Summary struct {
 	// RejectionReasons count the API's refusals by answer.
 	RejectionReasons map[string]int `json:"api_rejection_reasons"`
 	ElapsedSeconds   float64        `json:"elapsed_seconds"`
+	// Dataset names the dataset of a dataset's summary ("" in the run's).
+	Dataset string `json:"dataset,omitempty"`
+	// Datasets are every dataset's summaries, when the stack has several; the run's counts
+	// are their sums.
+	Datasets []Summary `json:"datasets,omitempty"`
 }
 
-func newSummary(r *runner, s *sent, c firehosesim.Counts, elapsed time.Duration) Summary {
+func newSummary(r *runner, l *lane, elapsed time.Duration) Summary {
+	s, c := l.sent, l.counts
 	reasons := map[string]int{}
 	for _, rej := range s.rejected {
 		reasons[rej.Reason]++
 	}
 	return Summary{
-		Stack: r.cfg.Stack, Route: r.o.Route,
+		Stack: r.cfg.Stack, Route: r.o.Route, Dataset: l.d.Name,
 		Sent: s.summary.Events, APIRejected: len(s.rejected), Accepted: s.summary.Delivered,
 		Delivered: c.Read, TransformFailed: c.TransformFailed, ConversionFailed: c.ConversionFailed, Dropped: c.Dropped,
 		ParquetFiles: c.ParquetFiles, ParquetRows: c.ParquetRows, ErrorFiles: c.ErrorFiles, RawFiles: c.RawFiles,
 		Invocations: c.Invocations, FailedInvocations: c.FailedCalls,
 		RejectionReasons: reasons, ElapsedSeconds: elapsed.Round(time.Millisecond).Seconds(),
 	}
+}
+
+// total is the run's summary: one dataset's (without its name), or the sums of several with
+// each in Datasets.
+func total(per []Summary) Summary {
+	if len(per) == 1 {
+		s := per[0]
+		s.Dataset = ""
+		return s
+	}
+	t := Summary{Stack: per[0].Stack, Route: per[0].Route, RejectionReasons: map[string]int{}, ElapsedSeconds: per[0].ElapsedSeconds, Datasets: per}
+	for _, s := range per {
+		for _, p := range [][2]*int{{&t.Sent, &s.Sent}, {&t.APIRejected, &s.APIRejected}, {&t.Accepted, &s.Accepted}, {&t.Delivered, &s.Delivered},
+			{&t.TransformFailed, &s.TransformFailed}, {&t.ConversionFailed, &s.ConversionFailed}, {&t.Dropped, &s.Dropped},
+			{&t.ParquetFiles, &s.ParquetFiles}, {&t.ParquetRows, &s.ParquetRows}, {&t.ErrorFiles, &s.ErrorFiles}, {&t.RawFiles, &s.RawFiles},
+			{&t.Invocations, &s.Invocations}, {&t.FailedInvocations, &s.FailedInvocations}} {
+			*p[0] += *p[1]
+		}
+		for k, n := range s.RejectionReasons {
+			t.RejectionReasons[s.Dataset+": "+k] += n
+		}
+	}
+	return t
 }
 
 // Check verifies that the counts add up: every event sent is in exactly one place.
@@ -100,6 +127,12 @@ func (s Summary) Write(w io.Writer) error {
 	}
 	for _, r := range rows {
 		if _, err := fmt.Fprintf(w, "%-18s %8d  %s\n", r.name, r.n, r.where); err != nil {
+			return err
+		}
+	}
+	for _, d := range s.Datasets {
+		if _, err := fmt.Fprintf(w, "  %-16s sent %d, api_rejected %d, parquet_rows %d, transform_failed %d, conversion_failed %d\n",
+			d.Dataset, d.Sent, d.APIRejected, d.ParquetRows, d.TransformFailed, d.ConversionFailed); err != nil {
 			return err
 		}
 	}

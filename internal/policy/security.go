@@ -334,35 +334,73 @@ func checkWAFRateLimit(_ *Stack, acl *stacktest.Resource) []Violation {
 		awsrules.MinWAFRateLimit, awsrules.MaxWAFRateLimit), wafFix+"WAFRules: the rate-limit-per-ip rule (wafRateLimitPer5Min)")}
 }
 
-// blocksContentLengthOver reports whether a rule blocks requests to the route ending in
-// suffix that declare a Content-Length over limit, and only those.
-func blocksContentLengthOver(r map[string]any, suffix string, limit int) bool {
+// contentLengthLimit returns the Content-Length a rule blocks requests over, when it blocks
+// requests whose path ends in its suffix and whose declared Content-Length its regex matches
+// (and a smaller one it does not): the suffix, the limit, and whether it is such a rule.
+func contentLengthLimit(r map[string]any, limits []int) (string, int, bool) {
 	if stacktest.Path(r, "action.block") == nil {
-		return false
+		return "", 0, false
 	}
-	path, size := false, false
+	suffix, limit := "", 0
 	for _, st := range list(r, "statement.andStatement.statements") {
-		if str(st, "byteMatchStatement.positionalConstraint") == "ENDS_WITH" && str(st, "byteMatchStatement.searchString") == suffix &&
-			stacktest.Path(st, "byteMatchStatement.fieldToMatch.uriPath") != nil {
-			path = true
+		if str(st, "byteMatchStatement.positionalConstraint") == "ENDS_WITH" && stacktest.Path(st, "byteMatchStatement.fieldToMatch.uriPath") != nil {
+			suffix = str(st, "byteMatchStatement.searchString")
 		}
 		re, err := regexp.Compile(str(st, "regexMatchStatement.regexString"))
 		if err == nil && strings.EqualFold(str(st, "regexMatchStatement.fieldToMatch.singleHeader.name"), "content-length") {
-			size = !re.MatchString(strconv.Itoa(limit)) && re.MatchString(strconv.Itoa(limit+1))
+			for _, l := range limits {
+				if !re.MatchString(strconv.Itoa(l)) && re.MatchString(strconv.Itoa(l+1)) {
+					limit = l
+				}
+			}
+			if limit == 0 {
+				limit = -1 // a size rule, but at none of the routes' limits: it blocks some accepted bodies
+			}
 		}
 	}
-	return path && size
+	return suffix, limit, suffix != "" && limit != 0
 }
 
-func checkWAFBodyLimits(_ *Stack, acl *stacktest.Resource) []Violation {
+// postRoutes are the paths of the POST methods of the stack's REST APIs (below the stage),
+// from the API's resource tree: every dataset's routes.
+func (s *Stack) postRoutes() []string {
+	var out []string
+	for _, m := range s.OfType(TypeMethod) {
+		if m.Str("httpMethod") != "POST" {
+			continue
+		}
+		path := ""
+		for r := s.ByID(m.Str("resourceId")); r != nil; r = s.ByID(r.Str("parentId")) {
+			path = "/" + r.Str("pathPart") + path
+		}
+		out = append(out, path)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkWAFBodyLimits(s *Stack, acl *stacktest.Resource) []Violation {
 	fix := wafFix + "WAFRules (event-too-large, batch-too-large) and awsrules.ManagedRuleGroups (CountOnly)"
 	var out []Violation
-	for _, route := range []struct {
-		suffix string
-		limit  int
-	}{{apispec.EventsPath, apispec.MaxEventBytes}, {apispec.BatchPath, apispec.MaxBatchBytes}} {
-		if !slices.ContainsFunc(wafRules(acl), func(r map[string]any) bool { return blocksContentLengthOver(r, route.suffix, route.limit) }) {
-			out = append(out, violation(acl, "rules", fmt.Sprintf("no rule blocks POST ...%s with a Content-Length over the route's limit %d", route.suffix, route.limit), fix))
+	limits := []int{apispec.MaxEventBytes, apispec.MaxBatchBytes}
+	for _, route := range s.postRoutes() {
+		want := apispec.MaxEventBytes
+		if strings.HasSuffix(route, apispec.BatchSuffix) {
+			want = apispec.MaxBatchBytes
+		}
+		covered := false
+		for _, r := range wafRules(acl) {
+			suffix, limit, ok := contentLengthLimit(r, limits)
+			switch {
+			case !ok || !strings.HasSuffix(route, suffix):
+			case limit == want:
+				covered = true
+			default:
+				out = append(out, violation(acl, "rules", fmt.Sprintf("a rule blocks POST %s (ending %s) over %d bytes, but the route takes %d", route, suffix, limit, want), fix))
+			}
+		}
+		if !covered {
+			out = append(out, violation(acl, "rules", fmt.Sprintf("no rule blocks POST ...%s with a Content-Length over the route's limit %d", route, want), fix))
 		}
 	}
 	for _, r := range wafRules(acl) {

@@ -1,10 +1,16 @@
 package policy
 
+import "github.com/streamlake/streamlake/internal/stacktest"
+
 // Variant is a configuration the program accepts, applied over a stack file.
 type Variant struct {
 	Name string
 	// Config overrides keys of the stack file (unqualified keys, values as the CLI passes them).
 	Config map[string]string
+	// ExampleDataset deploys the example dataset (schema/examples/quiz_answers.yaml, with
+	// stacktest.ExampleDatasetConfig in Config) next to the default: the rules must hold for
+	// every dataset's resources.
+	ExampleDataset bool
 }
 
 // Variants are configurations the program accepts (edges of validated ranges, the other value
@@ -45,4 +51,23 @@ var Variants = []Variant{
 	{Name: "waf-every-managed-group", Config: map[string]string{"waf": "true", "wafRateLimitPer5Min": "10",
 		"wafManagedRules": `["AWSManagedRulesKnownBadInputsRuleSet","AWSManagedRulesAmazonIpReputationList","AWSManagedRulesAnonymousIpList","AWSManagedRulesCommonRuleSet"]`}},
 	{Name: "waf-no-managed-group", Config: map[string]string{"waf": "true", "wafRateLimitPer5Min": "2000000000", "wafManagedRules": "[]"}},
+	// Two datasets: the default and the example, with its own stream size, retention, buffers
+	// and discovery, so that each dataset's resources differ from the other's.
+	{Name: "two-datasets", ExampleDataset: true, Config: map[string]string{"datasets": `{"quiz_answers": {"unknownFields": "reject", ` +
+		`"shardCount": 2, "retentionHours": 48, "firehoseBufferSeconds": 120, "partitioning": "arrival-time", "partitionDiscovery": "crawler", "alarmSilentMinutes": 15}}`}},
+	{Name: "two-datasets-on-demand-projection", ExampleDataset: true, Config: map[string]string{"datasets": `{"quiz_answers": {"unknownFields": "reject", ` +
+		`"streamMode": "ON_DEMAND", "partitionDiscovery": "projection"}}`}},
+}
+
+// Options are the options of a run of the program on a stack with the variant applied.
+func (v Variant) Options(stack string) (stacktest.Options, error) {
+	o := stacktest.Options{Stack: stack, Config: v.Config}
+	if v.ExampleDataset {
+		ds, err := stacktest.ExampleDatasets()
+		if err != nil {
+			return o, err
+		}
+		o.Datasets = ds
+	}
+	return o, nil
 }

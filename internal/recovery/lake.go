@@ -19,6 +19,7 @@ import (
 	"github.com/streamlake/streamlake/internal/firehoseprefix"
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/schema"
 )
 
 // S3API is the part of the S3 client recovery uses: listing and reading the lake, and
@@ -43,6 +44,13 @@ type Prefixes struct {
 var StackPrefixes = Prefixes{
 	Errors: "errors/" + awsrules.ErrorOutputTypeExpr + "/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
 	Raw:    "raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
+}
+
+// DatasetPrefixes are a dataset's prefixes (lakelayout.DatasetPrefixes: the errors and raw
+// templates are the same for both partitioning modes): StackPrefixes for the default.
+func DatasetPrefixes(dataset string, s *schema.Schema) Prefixes {
+	p := lakelayout.DatasetPrefixes(dataset, s, lakelayout.ArrivalTime)
+	return Prefixes{Errors: p.Errors, Raw: p.Raw}
 }
 
 // Validate checks that both templates are relative prefixes with an hourly timestamp, and
@@ -173,7 +181,11 @@ func (l *Lake) ErrorTypes(ctx context.Context) ([]string, error) {
 			return nil, fmt.Errorf("list error output types under s3://%s/%s: %w", l.Bucket, static, err)
 		}
 		for _, cp := range page.CommonPrefixes {
-			types = append(types, strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), static), "/"))
+			// An error output type has a '-'; a folder without one is another dataset's
+			// (errors/<dataset>/, lakelayout.RootsOf).
+			if typ := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), static), "/"); strings.Contains(typ, "-") {
+				types = append(types, typ)
+			}
 		}
 	}
 	slices.Sort(types)

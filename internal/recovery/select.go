@@ -44,10 +44,16 @@ func (l *Lake) SelectPrefix(ctx context.Context, prefix string) (Selection, erro
 	return sel, err
 }
 
-// CheckErrorPrefix checks that prefix lies under the error prefix's static part.
+// CheckErrorPrefix checks that prefix lies under the error prefix's static part, and not in
+// another dataset's folder there (errors/<dataset>/ lies under the default dataset's errors/;
+// an error output type has a '-', a dataset's name none).
 func (p Prefixes) CheckErrorPrefix(prefix string) error {
-	if static := awsrules.StaticPrefix(p.Errors); !strings.HasPrefix(prefix, static) {
+	static := awsrules.StaticPrefix(p.Errors)
+	if !strings.HasPrefix(prefix, static) {
 		return fmt.Errorf("prefix %q is not under %s, where the error objects are (%s)", prefix, static, p.Errors)
+	}
+	if next, _, whole := strings.Cut(prefix[len(static):], "/"); whole && strings.HasPrefix(p.Errors, static+awsrules.ErrorOutputTypeExpr) && !strings.Contains(next, "-") {
+		return fmt.Errorf("prefix %q is in dataset %s's folder %s%s/, not this dataset's: give --dataset %s", prefix, next, static, next, next)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/streamlake/streamlake/lambdapkg"
 	"github.com/streamlake/streamlake/schema"
@@ -42,6 +44,9 @@ type Resource struct {
 	DeleteBeforeReplace bool
 	ReplaceOnChanges    []string
 	DependsOn           []string
+	// Aliases are the URNs the resource had before (pulumi.Aliases), resolved as the engine
+	// would: a resource with an alias takes over the live resource of that URN.
+	Aliases []string
 	// Inputs are the resource's inputs as plain Go values (secrets unwrapped).
 	Inputs map[string]any
 	// State is what the mock returned (inputs plus computed outputs).
@@ -89,8 +94,33 @@ type Options struct {
 	TableLookupError string
 	// Program runs instead of the default stacks.Run when set.
 	Program pulumi.RunFunc
-	DryRun  bool
+	// Datasets, when set, are the datasets the program deploys instead of the ones built into
+	// it (stacks.RunWith): the default first, then e.g. the example (ExampleDatasets).
+	Datasets []schema.Dataset
+	DryRun   bool
 }
+
+// ExampleDatasets are the datasets built into the program and the example dataset
+// (schema.ExampleDatasetFile, quiz_answers), which no stack deploys by itself.
+func ExampleDatasets() ([]schema.Dataset, error) {
+	root, err := Root()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := schema.Datasets()
+	if err != nil {
+		return nil, err
+	}
+	q, err := schema.LoadDataset(filepath.Join(root, schema.ExampleDatasetFile))
+	if err != nil {
+		return nil, err
+	}
+	return append(ds, q), nil
+}
+
+// ExampleDatasetConfig is the stack configuration the example dataset needs: it has no
+// extras field, so it rejects unknown fields; and it takes two shards.
+const ExampleDatasetConfig = `{"quiz_answers": {"unknownFields": "reject", "shardCount": 2}}`
 
 // Root returns the module root, which holds go.mod and Pulumi.yaml.
 func Root() (string, error) { return lambdapkg.FindModuleRoot(".") }
@@ -157,7 +187,10 @@ func Run(opts Options) (*Result, error) {
 		region: cfg["aws:region"], stack: opts.Stack, project: project}
 	res := &Result{Stack: opts.Stack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
 	program := opts.Program
-	if program == nil {
+	switch {
+	case program == nil && opts.Datasets != nil:
+		program = stacks.RunWith(opts.Datasets)
+	case program == nil:
 		program = stacks.Run
 	}
 	configEnv.Lock()
@@ -268,6 +301,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		r.DependsOn = rpc.GetDependencies()
 		r.URN = m.urn(rpc.GetParent(), args.TypeToken, args.Name)
+		r.Aliases = m.aliases(rpc.GetParent(), args.TypeToken, args.Name, rpc.GetAliasURNs(), rpc.GetAliases())
 	}
 	state := args.Inputs.Copy()
 	id := args.Name + "-id"
@@ -294,6 +328,37 @@ func (m *mocks) urn(parent, typ, name string) string {
 		parentType = p.QualifiedType()
 	}
 	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// aliases resolves a resource's aliases to URNs: given URNs as they are, specs with the
+// resource's own name, type and parent where the spec leaves them out.
+func (m *mocks) aliases(parent, typ, name string, urns []string, specs []*pulumirpc.Alias) []string {
+	out := append([]string(nil), urns...)
+	for _, a := range specs {
+		if u := a.GetUrn(); u != "" {
+			out = append(out, u)
+			continue
+		}
+		s := a.GetSpec()
+		if s == nil {
+			continue
+		}
+		n, t, p := name, typ, parent
+		if s.GetName() != "" {
+			n = s.GetName()
+		}
+		if s.GetType() != "" {
+			t = s.GetType()
+		}
+		switch {
+		case s.GetNoParent():
+			p = ""
+		case s.GetParentUrn() != "":
+			p = s.GetParentUrn()
+		}
+		out = append(out, m.urn(p, t, n))
+	}
+	return out
 }
 
 // autoname mimics Pulumi's auto-naming: the logical name and seven random characters, which

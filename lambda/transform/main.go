@@ -85,8 +85,31 @@ func configure(lookup func(string) (string, bool), logs io.Writer) (*transform.T
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	s, err := datasetSchema(lookup)
+	if err != nil {
+		return nil, err
+	}
 	o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
-	return transform.New(schema.Default(), o)
+	return transform.New(s, o)
+}
+
+// datasetSchema is the schema of the dataset the environment names (DATASET; unset, the
+// default), among the dataset files the binary embeds.
+func datasetSchema(lookup func(string) (string, bool)) (*schema.Schema, error) {
+	name, _ := lookup(transform.EnvDataset)
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return schema.Default(), nil
+	}
+	ds, err := schema.Datasets()
+	if err != nil {
+		return nil, err
+	}
+	d, ok := schema.FindDataset(ds, name)
+	if !ok {
+		return nil, fmt.Errorf("%s is %q, which is not a dataset of this build (%s)", transform.EnvDataset, name, strings.Join(schema.DatasetNames(ds), ", "))
+	}
+	return d.Schema, nil
 }
 
 // reportInitError tells the Lambda service why the function cannot start (the runtime API's

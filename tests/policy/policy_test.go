@@ -18,6 +18,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/policy"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/transform"
 )
@@ -106,7 +107,11 @@ func TestPolicyHoldsForConfigVariants(t *testing.T) {
 			t.Parallel()
 			failing := map[string]bool{}
 			for _, stack := range ids {
-				res, err := stacktest.Run(stacktest.Options{Stack: stack, Config: v.Config})
+				opts, err := v.Options(stack)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := stacktest.Run(opts)
 				if err != nil {
 					t.Fatalf("%s: the program rejects the variant (keep variants valid): %v", stack, err)
 				}
@@ -294,13 +299,16 @@ func TestNamesFitLongStackNames(t *testing.T) {
 		"a-very-long-stack-name-for-the-eu-central-2-analytics-team-" + strings.Repeat("x", 41),
 		"Feature.Branch_With.Dots-" + strings.Repeat("9", 75),
 	} {
-		n := stackconfig.NamesFor(project, stack)
-		for typ, name := range map[string]string{
-			policy.TypeStream: n.Stream, policy.TypeDatabase: n.Database, policy.TypeTable: n.Table, policy.TypeCrawler: n.Crawler, policy.TypeWorkgroup: n.Workgroup,
-			policy.TypeDashboard: n.Dashboard,
-		} {
-			if err := awsrules.CheckName(typ, name, false); err != nil {
-				t.Errorf("stack %q (%d chars): %v", stack, len(stack), err)
+		// The default dataset's names, and those of a dataset with the longest name allowed.
+		for _, n := range []stackconfig.Names{stackconfig.NamesFor(project, stack),
+			stackconfig.NamesOf(project, stack, "d"+strings.Repeat("_", schema.MaxDatasetName-1))} {
+			for typ, name := range map[string]string{
+				policy.TypeStream: n.Stream, policy.TypeDatabase: n.Database, policy.TypeTable: n.Table, policy.TypeCrawler: n.Crawler, policy.TypeWorkgroup: n.Workgroup,
+				policy.TypeDashboard: n.Dashboard, "aws:glue/securityConfiguration:SecurityConfiguration": n.CrawlerSecurity,
+			} {
+				if err := awsrules.CheckName(typ, name, false); err != nil {
+					t.Errorf("stack %q (%d chars): %v", stack, len(stack), err)
+				}
 			}
 		}
 	}
