@@ -8,6 +8,7 @@ import (
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/internal/s3bucket"
 	"github.com/streamlake/streamlake/lakelayout"
 )
 
@@ -86,15 +87,23 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("lake %s bucket: %w", name, err)
 	}
-	settings, err := newBucketSettings(ctx, name, args, bucket, parent)
+	settings, err := s3bucket.Harden(ctx, name, bucket, s3bucket.Settings{
+		KeyArn: args.Env.KeyArn,
+		// Bucket keys cut KMS requests (and cost) by orders of magnitude for Firehose's many objects.
+		BucketKey:  true,
+		Versioning: args.Versioning,
+		Lifecycle:  lifecycleRules(args),
+	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("lake %s %w", name, err)
 	}
 	// Last, after the public access block in particular (S3 rejects concurrent changes to both).
 	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
-		Policy: tlsOnlyPolicy(bucket.Arn),
-	}, parent, pulumi.DependsOn(settings))
+		Policy: policy(map[string]pulumi.StringInput{"bucket": bucket.Arn}, func(v map[string]string) iampolicy.Document {
+			return s3bucket.TLSOnlyPolicy(v["bucket"])
+		}),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{settings.PublicAccessBlock, settings.Last}))
 	if err != nil {
 		return nil, fmt.Errorf("lake %s policy: %w", name, err)
 	}
@@ -107,84 +116,6 @@ func NewLake(ctx *pulumi.Context, name string, args *LakeArgs, opts ...pulumi.Re
 		return nil, err
 	}
 	return c, nil
-}
-
-// newBucketSettings applies ownership, public access block, encryption, versioning and
-// lifecycle one after the other: S3 answers concurrent configuration changes of one bucket
-// with OperationAborted. It returns what the bucket policy must wait for: the public access
-// block and the last setting.
-func newBucketSettings(ctx *pulumi.Context, name string, args *LakeArgs, bucket *s3.BucketV2, parent pulumi.ResourceOption) ([]pulumi.Resource, error) {
-	after := func(r pulumi.Resource) pulumi.ResourceOption { return pulumi.DependsOn([]pulumi.Resource{r}) }
-	// ACLs off: access is decided by IAM and the bucket policy only.
-	ownership, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("ownership: %w", err)
-	}
-	pab, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
-		Bucket:                bucket.ID(),
-		BlockPublicAcls:       pulumi.Bool(true),
-		BlockPublicPolicy:     pulumi.Bool(true),
-		IgnorePublicAcls:      pulumi.Bool(true),
-		RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent, after(ownership))
-	if err != nil {
-		return nil, fmt.Errorf("public access block: %w", err)
-	}
-	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm:   pulumi.String("aws:kms"),
-				KmsMasterKeyId: args.Env.KeyArn,
-			},
-			// Bucket keys cut KMS requests (and cost) by orders of magnitude for Firehose's many objects.
-			BucketKeyEnabled: pulumi.Bool(true),
-		}},
-	}, parent, after(pab))
-	if err != nil {
-		return nil, fmt.Errorf("encryption: %w", err)
-	}
-	var last pulumi.Resource = sse
-	if args.Versioning {
-		v, err := s3.NewBucketVersioningV2(ctx, name+"-versioning", &s3.BucketVersioningV2Args{
-			Bucket:                  bucket.ID(),
-			VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-		}, parent, after(last))
-		if err != nil {
-			return nil, fmt.Errorf("versioning: %w", err)
-		}
-		last = v
-	}
-	lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules:  lifecycleRules(args),
-	}, parent, after(last))
-	if err != nil {
-		return nil, fmt.Errorf("lifecycle: %w", err)
-	}
-	return []pulumi.Resource{pab, lifecycle}, nil
-}
-
-// tlsOnlyPolicy denies every request over plain HTTP or TLS older than 1.2.
-func tlsOnlyPolicy(bucketArn pulumi.StringInput) pulumi.StringOutput {
-	return policy(map[string]pulumi.StringInput{"bucket": bucketArn}, func(v map[string]string) iampolicy.Document {
-		arn := v["bucket"]
-		deny := func(sid string) iampolicy.Statement {
-			return iampolicy.Statement{
-				Sid: sid, Effect: "Deny",
-				Principal: map[string]iampolicy.StringList{"AWS": {"*"}},
-				Action:    iampolicy.StringList{"s3:*"},
-				Resource:  iampolicy.StringList{arn, arn + "/*"},
-			}
-		}
-		return iampolicy.New(
-			deny("DenyInsecureTransport").When("Bool", "aws:SecureTransport", "false"),
-			deny("DenyOldTLS").When("NumericLessThan", "s3:TlsVersion", "1.2"),
-		)
-	})
 }
 
 func lifecycleRules(a *LakeArgs) s3.BucketLifecycleConfigurationV2RuleArray {

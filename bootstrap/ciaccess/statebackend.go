@@ -6,7 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/internal/s3bucket"
 )
 
 // typePrefix is the package and module of every bootstrap component type token.
@@ -85,76 +85,30 @@ func NewStateBackend(ctx *pulumi.Context, name string, args *StateBackendArgs, o
 	return c, nil
 }
 
-// bucketSettings applies the bucket's settings one after the other (S3 answers concurrent
-// configuration changes of one bucket with OperationAborted) and returns the last.
+// bucketSettings applies the bucket's settings one after the other and its TLS-only policy
+// last, and returns the policy.
 func bucketSettings(ctx *pulumi.Context, name string, bucket *s3.BucketV2, keyArn pulumi.StringInput, parent pulumi.ResourceOption) (pulumi.Resource, error) {
-	after := func(r pulumi.Resource) pulumi.ResourceOption { return pulumi.DependsOn([]pulumi.Resource{r}) }
-	ownership, err := s3.NewBucketOwnershipControls(ctx, name+"-ownership", &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("ownership: %w", err)
-	}
-	pab, err := s3.NewBucketPublicAccessBlock(ctx, name+"-public-access", &s3.BucketPublicAccessBlockArgs{
-		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
-		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent, after(ownership))
-	if err != nil {
-		return nil, fmt.Errorf("public access block: %w", err)
-	}
-	sse, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-encryption", &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: pulumi.String("aws:kms"), KmsMasterKeyId: keyArn,
-			},
-			// Off on purpose: without a bucket key each object's encryption context is its own
-			// ARN, which lets a CI role use the key for its stack's state only. State traffic is
-			// a few requests per run, so the extra KMS calls cost nothing noticeable.
-			BucketKeyEnabled: pulumi.Bool(false),
-		}},
-	}, parent, after(pab))
-	if err != nil {
-		return nil, fmt.Errorf("encryption: %w", err)
-	}
-	versioning, err := s3.NewBucketVersioningV2(ctx, name+"-versioning", &s3.BucketVersioningV2Args{
-		Bucket:                  bucket.ID(),
-		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, parent, after(sse))
-	if err != nil {
-		return nil, fmt.Errorf("versioning: %w", err)
-	}
-	lifecycle, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-lifecycle", &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
+	settings, err := s3bucket.Harden(ctx, name, bucket, s3bucket.Settings{
+		KeyArn: keyArn,
+		// Off on purpose: without a bucket key each object's encryption context is its own
+		// ARN, which lets a CI role use the key for its stack's state only. State traffic is
+		// a few requests per run, so the extra KMS calls cost nothing noticeable.
+		BucketKey:  false,
+		Versioning: true,
+		Lifecycle: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
 			Id: pulumi.String("expire-old-state-versions"), Status: pulumi.String("Enabled"),
 			Filter:                         &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
 			NoncurrentVersionExpiration:    &s3.BucketLifecycleConfigurationV2RuleNoncurrentVersionExpirationArgs{NoncurrentDays: pulumi.Int(NoncurrentStateDays)},
 			AbortIncompleteMultipartUpload: &s3.BucketLifecycleConfigurationV2RuleAbortIncompleteMultipartUploadArgs{DaysAfterInitiation: pulumi.Int(7)},
 		}},
-	}, parent, after(versioning))
+	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("lifecycle: %w", err)
+		return nil, err
 	}
-	policy := bucket.Arn.ApplyT(func(arn string) (string, error) { return TLSOnlyBucketPolicy(arn).JSON() }).(pulumi.StringOutput)
-	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy}, parent, after(lifecycle))
+	policy := bucket.Arn.ApplyT(func(arn string) (string, error) { return s3bucket.TLSOnlyPolicy(arn).JSON() }).(pulumi.StringOutput)
+	bp, err := s3.NewBucketPolicy(ctx, name+"-policy", &s3.BucketPolicyArgs{Bucket: bucket.ID(), Policy: policy}, parent, pulumi.DependsOn([]pulumi.Resource{settings.Last}))
 	if err != nil {
 		return nil, fmt.Errorf("bucket policy: %w", err)
 	}
 	return bp, nil
-}
-
-// TLSOnlyBucketPolicy refuses every request to the bucket that is not TLS 1.2 or later.
-func TLSOnlyBucketPolicy(bucketArn string) iampolicy.Document {
-	deny := func(sid string) iampolicy.Statement {
-		return iampolicy.Statement{
-			Sid: sid, Effect: "Deny", Principal: map[string]iampolicy.StringList{"AWS": {"*"}},
-			Action: iampolicy.StringList{"s3:*"}, Resource: iampolicy.StringList{bucketArn, bucketArn + "/*"},
-		}
-	}
-	return iampolicy.New(
-		deny("DenyInsecureTransport").When("Bool", "aws:SecureTransport", "false"),
-		deny("DenyOldTLS").When("NumericLessThan", "s3:TlsVersion", "1.2"),
-	)
 }
