@@ -5,17 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"slices"
-)
 
-// Partition discovery modes (lakelayout.Discovery; a test keeps them equal without importing
-// the Pulumi program into the CLI).
-const (
-	discoveryProjectionCrawler = "projection+crawler"
-	discoveryProjection        = "projection"
-	discoveryCrawler           = "crawler"
+	"github.com/streamlake/streamlake/lakelayout"
 )
-
-var discoveries = []string{discoveryProjectionCrawler, discoveryProjection, discoveryCrawler}
 
 // outDiscovery is the stack output naming the stack's partitionDiscovery.
 const outDiscovery = "partitionDiscovery"
@@ -23,29 +15,30 @@ const outDiscovery = "partitionDiscovery"
 // stackDiscovery returns how the stack finds new partitions: --partition-discovery, else the
 // stack output partitionDiscovery. A stack whose outputs lack it was deployed before the key
 // existed, with the crawler only.
-func stackDiscovery(ctx context.Context, e *env, so *stackOutputs, flagVal string) (string, error) {
+func stackDiscovery(ctx context.Context, e *env, so *stackOutputs, flagVal string) (lakelayout.Discovery, error) {
 	v, err := so.pick(ctx, e, flagVal, "partition-discovery", "", outDiscovery)
 	if err != nil {
 		if !so.loaded() {
 			return "", err
 		}
-		v = discoveryCrawler
+		v = string(lakelayout.CrawlerOnly)
 	}
-	if !slices.Contains(discoveries, v) {
+	d := lakelayout.Discovery(v)
+	if !slices.Contains(lakelayout.Discoveries, d) {
 		if flagVal != "" {
-			return "", usagef("--partition-discovery %q: want one of %v", v, discoveries)
+			return "", usagef("--partition-discovery %q: want one of %v", v, lakelayout.Discoveries)
 		}
-		return "", fmt.Errorf("stack output %s is %q, want one of %v: is the CLI older than the stack?", outDiscovery, v, discoveries)
+		return "", fmt.Errorf("stack output %s is %q, want one of %v: is the CLI older than the stack?", outDiscovery, v, lakelayout.Discoveries)
 	}
-	return v, nil
+	return d, nil
 }
 
 // addsPartitions decides whether verify registers the events' partitions with ALTER TABLE.
 // Only a crawler-only stack reads partitions from the catalog: there verify adds them unless
 // --add-partitions=false (then the crawler must). With partition projection Athena ignores
 // the catalog's partitions, so verify adds none, and asking it to is a usage error.
-func addsPartitions(discovery string, flagVal, flagGiven bool) (bool, error) {
-	if discovery == discoveryCrawler {
+func addsPartitions(discovery lakelayout.Discovery, flagVal, flagGiven bool) (bool, error) {
+	if discovery == lakelayout.CrawlerOnly {
 		return flagVal, nil
 	}
 	if flagGiven && flagVal {

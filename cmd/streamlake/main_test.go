@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,50 +153,32 @@ func TestStackOutputsFlagsWin(t *testing.T) {
 	}
 }
 
-// The CLI reads stack outputs and lake prefixes by name; the Pulumi program defines them. The
-// CLI does not import the program (it would pull the Pulumi SDKs into an ops tool), so this
-// test reads the program's source instead and fails when a name drifts.
+// The CLI reads stack outputs by name; the Pulumi program exports them. The CLI does not
+// import the program (it would pull the Pulumi SDKs into an ops tool), so this test reads the
+// program's source instead and fails when a name drifts. (Lake folders and partition
+// discovery modes the CLI takes from lakelayout itself.)
 func TestNamesMatchThePulumiProgram(t *testing.T) {
 	root := testenv.ModuleRoot(t)
 	exports := map[string]bool{}
-	consts := map[string]string{}
-	fset := token.NewFileSet()
-	for _, file := range []string{"stacks/run.go", "lakelayout/lakelayout.go", "lakelayout/discovery.go"} {
-		f, err := parser.ParseFile(fset, filepath.Join(root, file), nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.CallExpr:
-				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Export" && len(n.Args) > 0 {
-					if lit, ok := n.Args[0].(*ast.BasicLit); ok {
-						name, _ := strconv.Unquote(lit.Value)
-						exports[name] = true
-					}
-				}
-			case *ast.ValueSpec:
-				for i, id := range n.Names {
-					if i < len(n.Values) {
-						if lit, ok := n.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-							consts[id.Name], _ = strconv.Unquote(lit.Value)
-						}
-					}
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, "stacks/run.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if n, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Export" && len(n.Args) > 0 {
+				if lit, ok := n.Args[0].(*ast.BasicLit); ok {
+					name, _ := strconv.Unquote(lit.Value)
+					exports[name] = true
 				}
 			}
-			return true
-		})
-	}
+		}
+		return true
+	})
 	for _, k := range []string{outRegion, outAPIURL, outEventsURL, outBatchURL, outAPIKey, outAPIAuth, outStream, outBucket, outDatabase, outTable, outWorkgroup, outDiscovery, outDelivery, outCrawler, outTopic} {
 		if !exports[k] {
 			t.Errorf("the CLI reads stack output %q, which stacks/run.go does not export (exports: %v)", k, exports)
 		}
-	}
-	if consts["DataPrefix"] != dataPrefix || consts["ErrorsPrefix"] != errorsPrefix {
-		t.Errorf("lake prefixes: components has %q and %q, the CLI %q and %q", consts["DataPrefix"], consts["ErrorsPrefix"], dataPrefix, errorsPrefix)
-	}
-	if got := []string{consts["ProjectionAndCrawler"], consts["ProjectionOnly"], consts["CrawlerOnly"]}; !slices.Equal(got, discoveries) {
-		t.Errorf("partition discovery modes: components has %q, the CLI %q", got, discoveries)
 	}
 }
 

@@ -291,7 +291,7 @@ func (st *statusReader) readMetrics(ctx context.Context) (trafficStatus, deliver
 
 // readErrors counts objects under errors/ modified in the last 24 h, listing every page.
 func (st *statusReader) readErrors(ctx context.Context) errorsStatus {
-	prefix := cmp.Or(st.errors, errorsPrefix)
+	prefix := cmp.Or(st.errors, lakelayout.ErrorsPrefix)
 	out := errorsStatus{Bucket: st.bucket, Prefix: prefix}
 	since := st.now.Add(-statusErrorsWindow)
 	p := s3.NewListObjectsV2Paginator(st.s3, &s3.ListObjectsV2Input{Bucket: aws.String(st.bucket), Prefix: aws.String(prefix)})

@@ -24,13 +24,6 @@ import (
 	"github.com/streamlake/streamlake/schema"
 )
 
-// dataPrefix is the lake's Parquet prefix (lakelayout.DataPrefix; a test keeps them equal
-// without importing the Pulumi program into the CLI).
-const dataPrefix = "data/"
-
-// errorsPrefix is where Firehose writes records it could not convert or deliver.
-const errorsPrefix = "errors/"
-
 // hintTimeout bounds the errors/ listing a failed run does after its deadline.
 const hintTimeout = 5 * time.Second
 
@@ -86,7 +79,7 @@ type verifier struct {
 	dataPrefix      string
 	poll, queryPoll time.Duration
 	// discovery is the stack's partitionDiscovery.
-	discovery string
+	discovery lakelayout.Discovery
 	// addPartitions registers the events' hours itself (crawler-only stacks); off, verify waits
 	// for the crawler, or for partition projection, which needs nothing registered.
 	addPartitions bool
@@ -241,7 +234,7 @@ func (r verifyReport) String() string {
 	fmt.Fprintf(&b, "verify %s: run %s, %d/%d events found in %s\n", status, r.RunID, r.Found, r.Events, r.Table)
 	fmt.Fprintf(&b, "  sent to      %s\n", r.Target)
 	switch {
-	case r.Discovery != discoveryCrawler:
+	case r.Discovery != string(lakelayout.CrawlerOnly):
 		fmt.Fprintf(&b, "  partitions   projected by Athena (partitionDiscovery %s)\n", r.Discovery)
 	case len(r.Partitions) > 0:
 		fmt.Fprintf(&b, "  partitions   %s\n", strings.Join(r.Partitions, ", "))
@@ -294,7 +287,7 @@ type verifyRun struct {
 // run sends the tagged events and waits for them in Athena.
 func (v *verifier) run(ctx context.Context, tgt target, runID string, count int, timeout time.Duration) verifyReport {
 	r := &verifyRun{v: v, runID: runID, timeout: timeout, found: map[string][2]time.Time{}, added: map[string]bool{},
-		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup), Discovery: v.discovery}}
+		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup), Discovery: string(v.discovery)}}
 	// Every call, sending included, stops at the deadline.
 	deadline := time.Now().Add(timeout)
 	parent := ctx
@@ -479,7 +472,7 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 	}
 	if rep.Found == 0 && strings.Contains(rep.Reason, "not found") {
 		rep.Hints = append(rep.Hints, "no event reached the table: Firehose writes after its buffer interval (up to 900 s) and only then do rows appear; raise --timeout, or check the delivery stream and the transform Lambda's logs")
-		if v.discovery == discoveryCrawler && !v.addPartitions {
+		if v.discovery == lakelayout.CrawlerOnly && !v.addPartitions {
 			rep.Hints = append(rep.Hints, "with --add-partitions=false rows appear only after the crawler has registered the hour: start it (aws glue start-crawler, stack output crawlerName) or wait for its schedule")
 		}
 	}
@@ -488,16 +481,16 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 		ctx, cancel := context.WithTimeout(ctx, hintTimeout)
 		defer cancel()
 		if n, err := v.countErrorObjects(ctx, start); err != nil {
-			rep.Hints = append(rep.Hints, fmt.Sprintf("could not list s3://%s/%s: %v", v.bucket, errorsPrefix, err))
+			rep.Hints = append(rep.Hints, fmt.Sprintf("could not list s3://%s/%s: %v", v.bucket, lakelayout.ErrorsPrefix, err))
 		} else if n > 0 {
-			rep.Hints = append(rep.Hints, fmt.Sprintf("%d object(s) written under s3://%s/%s since the run started: the transform or the Parquet conversion rejected records; look there", n, v.bucket, errorsPrefix))
+			rep.Hints = append(rep.Hints, fmt.Sprintf("%d object(s) written under s3://%s/%s since the run started: the transform or the Parquet conversion rejected records; look there", n, v.bucket, lakelayout.ErrorsPrefix))
 		}
 	}
 	return rep
 }
 
 func (v *verifier) countErrorObjects(ctx context.Context, since time.Time) (int, error) {
-	p := s3.NewListObjectsV2Paginator(v.s3, &s3.ListObjectsV2Input{Bucket: aws.String(v.bucket), Prefix: aws.String(errorsPrefix)})
+	p := s3.NewListObjectsV2Paginator(v.s3, &s3.ListObjectsV2Input{Bucket: aws.String(v.bucket), Prefix: aws.String(lakelayout.ErrorsPrefix)})
 	n := 0
 	for pages := 0; p.HasMorePages() && pages < 10; pages++ {
 		page, err := p.NextPage(ctx)
@@ -540,7 +533,7 @@ func (v *verifier) addPartitionsSQL(hours []time.Time) string {
 		for i := range names {
 			kv[i] = fmt.Sprintf("%s = '%s'", names[i], values[i])
 		}
-		fmt.Fprintf(&b, "\n  PARTITION (%s) LOCATION 's3://%s/%s%s/'", strings.Join(kv, ", "), v.bucket, cmp.Or(v.dataPrefix, dataPrefix), v.partitionPath(h))
+		fmt.Fprintf(&b, "\n  PARTITION (%s) LOCATION 's3://%s/%s%s/'", strings.Join(kv, ", "), v.bucket, cmp.Or(v.dataPrefix, lakelayout.DataPrefix), v.partitionPath(h))
 	}
 	return b.String()
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
 
@@ -372,7 +373,7 @@ func TestVerifyDiscoveryFlags(t *testing.T) {
 		{"projection+crawler", true, true, false, "partitionDiscovery is projection+crawler"},
 	}
 	for _, tt := range tests {
-		got, err := addsPartitions(tt.discovery, tt.flagVal, tt.flagGiven)
+		got, err := addsPartitions(lakelayout.Discovery(tt.discovery), tt.flagVal, tt.flagGiven)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%+v: error %v, want %q", tt, err, tt.err)
