@@ -58,7 +58,11 @@ func runErrors(ctx context.Context, e *env, args []string) int {
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
-	lake, _, _, err := f.lake.openLake(ctx, e)
+	so, _, err := f.lake.chooseDataset(ctx, e)
+	if err != nil {
+		return fail(e, "errors", err)
+	}
+	lake, _, err := f.lake.openLake(ctx, e, so)
 	if err != nil {
 		return fail(e, "errors", err)
 	}

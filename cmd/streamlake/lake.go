@@ -22,7 +22,9 @@ type lakeFlags struct {
 	bucket         string
 	json           bool
 	dataset        datasetFlag
-	schema         *schema.Schema // the chosen dataset's, once openLake ran
+	// schema and prefixes are the chosen dataset's, once chooseDataset ran.
+	schema   *schema.Schema
+	prefixes recovery.Prefixes
 }
 
 func (f *lakeFlags) register(fs *flags) {
@@ -34,27 +36,32 @@ func (f *lakeFlags) register(fs *flags) {
 	f.dataset.register(fs)
 }
 
-// openLake resolves the dataset, the bucket and the AWS configuration: the lake's folders
-// are the dataset's.
-func (f *lakeFlags) openLake(ctx context.Context, e *env) (*recovery.Lake, aws.Config, *stackOutputs, error) {
+// chooseDataset resolves the stack outputs and the dataset, whose folders the command reads
+// (its Prefixes, which it may check before anything is opened).
+func (f *lakeFlags) chooseDataset(ctx context.Context, e *env) (*stackOutputs, recovery.Prefixes, error) {
 	so := newStackOutputs(e, f.stack, f.outputs)
 	ds, err := f.dataset.choose(ctx, so)
 	if err != nil {
-		return nil, aws.Config{}, nil, err
+		return nil, recovery.Prefixes{}, err
 	}
-	f.schema = ds.Schema
+	f.schema, f.prefixes = ds.Schema, recovery.DatasetPrefixes(ds.Name, ds.Schema)
+	return so, f.prefixes, nil
+}
+
+// openLake resolves the bucket and the AWS configuration of the dataset chooseDataset chose.
+func (f *lakeFlags) openLake(ctx context.Context, e *env, so *stackOutputs) (*recovery.Lake, aws.Config, error) {
 	bucket, err := so.pick(ctx, e, f.bucket, "bucket", "", outBucket)
 	if err != nil {
-		return nil, aws.Config{}, nil, err
+		return nil, aws.Config{}, err
 	}
 	if !bucketRE.MatchString(bucket) {
-		return nil, aws.Config{}, nil, usagef("bucket %q is not a valid bucket name (%s)", bucket, bucketRE)
+		return nil, aws.Config{}, usagef("bucket %q is not a valid bucket name (%s)", bucket, bucketRE)
 	}
 	cfg, err := loadAWS(ctx, so.region(ctx, f.aws.region), f.aws.endpoint)
 	if err != nil {
-		return nil, aws.Config{}, nil, err
+		return nil, aws.Config{}, err
 	}
-	return &recovery.Lake{Client: lakeS3(cfg), Bucket: bucket, Prefixes: recovery.DatasetPrefixes(ds.Name, ds.Schema)}, cfg, so, nil
+	return &recovery.Lake{Client: lakeS3(cfg), Bucket: bucket, Prefixes: f.prefixes}, cfg, nil
 }
 
 // lakeS3 is s3Client without the SDK's log line for every object that has no checksum to
@@ -65,7 +72,7 @@ func lakeS3(cfg aws.Config) *s3.Client {
 	return s3.New(o)
 }
 
-// recordFields are the fields recovery reads of the dataset's events (openLake chose it).
+// recordFields are the fields recovery reads of the dataset's events (chooseDataset chose it).
 func (f *lakeFlags) recordFields() recovery.Fields {
 	return recovery.FieldsOf(f.schema, producer.IDField)
 }
@@ -94,8 +101,8 @@ func (f *resendFlags) register(fs *flags) {
 
 // prepare opens the lake and, unless this is a dry run, the stream; it fills the job's
 // common fields.
-func (f *resendFlags) prepare(ctx context.Context, e *env, kind recovery.Kind) (recovery.Job, string, error) {
-	lake, cfg, so, err := f.lake.openLake(ctx, e)
+func (f *resendFlags) prepare(ctx context.Context, e *env, so *stackOutputs, kind recovery.Kind) (recovery.Job, string, error) {
+	lake, cfg, err := f.lake.openLake(ctx, e, so)
 	if err != nil {
 		return recovery.Job{}, "", err
 	}

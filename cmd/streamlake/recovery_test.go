@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/internal/recovery"
 	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/schema"
 )
 
 // lakeStandins is a lake bucket in gofakes3 and a stream in kinesalite behind one endpoint,
@@ -37,6 +39,9 @@ const (
 )
 
 var incident = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// defaultPrefixes are the default dataset's error and raw prefixes.
+var defaultPrefixes = recovery.DatasetPrefixes(schema.DefaultDataset, schema.Default())
 
 func newLakeStandins(t *testing.T) *lakeStandins {
 	t.Helper()
@@ -72,7 +77,7 @@ func (l *lakeStandins) errorObject(typ, code, msg, name string, ids ...string) s
 			l.t.Fatal(err)
 		}
 	}
-	key, err := firehoserec.ObjectKey(recovery.StackPrefixes.Errors, typ, incident, firehoseprefix.ObjectName("delivery", 1, incident, name))
+	key, err := firehoserec.ObjectKey(defaultPrefixes.Errors, typ, incident, firehoseprefix.ObjectName("delivery", 1, incident, name))
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -84,7 +89,7 @@ func (l *lakeStandins) errorObject(typ, code, msg, name string, ids ...string) s
 // concatenated without a delimiter.
 func (l *lakeStandins) rawObject(at time.Time, id string) {
 	l.t.Helper()
-	p, err := firehoseprefix.Evaluate(recovery.StackPrefixes.Raw, firehoseprefix.Values{Time: at})
+	p, err := firehoseprefix.Evaluate(defaultPrefixes.Raw, firehoseprefix.Values{Time: at})
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -172,6 +177,47 @@ func TestRedriveCommand(t *testing.T) {
 	r = c.run(l.args("redrive", "--prefix", "errors/processing-failed/year=2027/", "--to-stream", testStream)...)
 	if r.code != exitOK || !strings.Contains(r.stderr, "no objects under") {
 		t.Errorf("empty prefix: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// redrive and replay of a dataset read its own folders (errors/<name>/, raw/<name>/): a
+// prefix under the dataset's errors folder is accepted with --dataset, and the messages name
+// the dataset's folders.
+func TestRecoveryOfADataset(t *testing.T) {
+	withExampleDataset(t)
+	l := newLakeStandins(t)
+	ds, err := schema.LoadDataset(filepath.Join("..", "..", schema.ExampleDatasetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := recovery.DatasetPrefixes(ds.Name, ds.Schema)
+	obj, err := firehoserec.Append(nil, firehoserec.ProcessingFailed, firehoserec.Record{AttemptsMade: 1, ArrivalTimestamp: incident, ErrorCode: "c", ErrorMessage: "m", RawData: testEvent("q-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := firehoserec.ObjectKey(p.Errors, firehoserec.ProcessingFailed, incident, firehoseprefix.ObjectName("delivery", 1, incident, "q"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.put(key, obj)
+	prefix := "errors/quiz_answers/processing-failed/year=2026/"
+	r := cli{t: t}.run(l.args("redrive", "--dataset", "quiz_answers", "--prefix", prefix, "--to-stream", testStream, "--dry-run", "--json")...)
+	var out jobJSON
+	decodeJSON(t, r.stdout, &out)
+	if r.code != exitOK || out.Objects.Listed != 1 || out.Records.ToSend != 1 {
+		t.Errorf("redrive --dataset quiz_answers: exit %d, %+v\n%s", r.code, out, r.stderr)
+	}
+	r = cli{t: t}.run(l.args("redrive", "--dataset", "quiz_answers", "--prefix", "errors/quiz_answers/processing-failed/year=2027/", "--to-stream", testStream, "--dry-run")...)
+	if r.code != exitOK || !strings.Contains(r.stderr, "error objects are under "+p.Errors) {
+		t.Errorf("an empty prefix names the dataset's error folder: exit %d\n%s", r.code, r.stderr)
+	}
+	r = cli{t: t}.run(l.args("redrive", "--dataset", "quiz_answers", "--prefix", "errors/processing-failed/", "--to-stream", testStream, "--dry-run")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "not under errors/quiz_answers/") {
+		t.Errorf("the default's folder for a dataset: exit %d\n%s", r.code, r.stderr)
+	}
+	r = cli{t: t}.run(l.args("replay", "--dataset", "quiz_answers", "--from", "2026-11-25T10", "--to", "2026-11-25T11", "--to-stream", testStream, "--dry-run")...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "s3://"+testBucket+"/raw/quiz_answers/ hours") {
+		t.Errorf("replay --dataset quiz_answers: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
 

@@ -61,10 +61,15 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	if err := checkRetry(f.retry); err != nil {
 		return fail(e, "redrive", err)
 	}
-	if err := recovery.StackPrefixes.CheckErrorPrefix(f.prefix); err != nil {
+	so, prefixes, err := f.lake.chooseDataset(ctx, e)
+	if err != nil {
+		return fail(e, "redrive", err)
+	}
+	// The dataset's error folder (errors/ for the default, errors/<name>/ for another).
+	if err := prefixes.CheckErrorPrefix(f.prefix); err != nil {
 		return fail(e, "redrive", usagef("--prefix: %v", err))
 	}
-	job, target, err := f.prepare(ctx, e, recovery.ErrorRecords)
+	job, target, err := f.prepare(ctx, e, so, recovery.ErrorRecords)
 	if err != nil {
 		return fail(e, "redrive", err)
 	}
@@ -74,7 +79,7 @@ func runRedrive(ctx context.Context, e *env, args []string) int {
 	}
 	job.Prefixes, job.Objects, job.ErrorCode = sel.Prefixes, sel.Objects, f.errorCode
 	if len(sel.Objects) == 0 {
-		e.errorf("streamlake redrive: no objects under s3://%s/%s (this stack's error objects are under %s)\n", job.Lake.Bucket, f.prefix, recovery.StackPrefixes.Errors)
+		e.errorf("streamlake redrive: no objects under s3://%s/%s (this stack's error objects are under %s)\n", job.Lake.Bucket, f.prefix, job.Lake.Prefixes.Errors)
 	}
 	return runJob(ctx, e, "redrive", &f.resendFlags, job, "s3://"+job.Lake.Bucket+"/"+f.prefix, target)
 }

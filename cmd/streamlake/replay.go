@@ -85,7 +85,11 @@ func runReplay(ctx context.Context, e *env, args []string) int {
 	if err := checkRetry(f.retry); err != nil {
 		return fail(e, "replay", err)
 	}
-	job, target, err := f.prepare(ctx, e, recovery.RawRecords)
+	so, _, err := f.lake.chooseDataset(ctx, e)
+	if err != nil {
+		return fail(e, "replay", err)
+	}
+	job, target, err := f.prepare(ctx, e, so, recovery.RawRecords)
 	if err != nil {
 		return fail(e, "replay", err)
 	}
@@ -96,6 +100,6 @@ func runReplay(ctx context.Context, e *env, args []string) int {
 	job.Prefixes, job.Objects, job.Again = sel.Prefixes, sel.Objects, f.again
 	e.errorf("streamlake replay: WARNING: records of these hours already in the lake will be stored twice; " +
 		"the saved queries deduplicate on event_id, raw row counts and scanned bytes grow\n")
-	source := fmt.Sprintf("s3://%s/%s hours %s..%s UTC", job.Lake.Bucket, awsrules.StaticPrefix(recovery.StackPrefixes.Raw), f.from, f.to)
+	source := fmt.Sprintf("s3://%s/%s hours %s..%s UTC", job.Lake.Bucket, awsrules.StaticPrefix(job.Lake.Prefixes.Raw), f.from, f.to)
 	return runJob(ctx, e, "replay", &f.resendFlags, job, source, target)
 }

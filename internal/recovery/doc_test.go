@@ -29,7 +29,7 @@ func policiesMarkdown() (string, error) {
 	var b strings.Builder
 	b.WriteString("<!-- generated from recovery.OperatorPolicy: go test ./internal/recovery -run TestOperationsDoc -update -->\n")
 	for _, cmd := range Commands {
-		doc, err := OperatorPolicy(cmd, docResources, StackPrefixes)
+		doc, err := OperatorPolicy(cmd, docResources, stackPrefixes)
 		if err != nil {
 			return "", err
 		}

@@ -29,6 +29,9 @@ import (
 
 const bucket = "lake"
 
+// stackPrefixes are the default dataset's prefixes.
+var stackPrefixes = DatasetPrefixes(schema.DefaultDataset, schema.Default())
+
 var fields = FieldsOf(schema.Default(), producer.IDField)
 
 // env is a lake in gofakes3 whose clock the test moves, and optionally a kinesalite stream.
@@ -49,7 +52,7 @@ func newEnv(t *testing.T, start time.Time) *env {
 	c := testenv.S3Client(testenv.FakeS3(t, clock))
 	testenv.CreateBucket(t, c, bucket)
 	rec := &recorder{S3API: c}
-	return &env{t: t, clock: clock, s3: c, calls: rec, lake: &Lake{Client: rec, Bucket: bucket, Prefixes: StackPrefixes}}
+	return &env{t: t, clock: clock, s3: c, calls: rec, lake: &Lake{Client: rec, Bucket: bucket, Prefixes: stackPrefixes}}
 }
 
 // withStream starts kinesalite and creates a stream of 2 shards.
@@ -99,7 +102,7 @@ func (e *env) exists(key string) bool {
 // errorKey is the key Firehose gives an error object of typ whose oldest record arrived at t.
 func errorKey(t *testing.T, typ string, at time.Time, id string) string {
 	t.Helper()
-	k, err := firehoserec.ObjectKey(StackPrefixes.Errors, typ, at, firehoseprefix.ObjectName("streamlake-dev-delivery", 1, at, id))
+	k, err := firehoserec.ObjectKey(stackPrefixes.Errors, typ, at, firehoseprefix.ObjectName("streamlake-dev-delivery", 1, at, id))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +111,7 @@ func errorKey(t *testing.T, typ string, at time.Time, id string) string {
 
 func rawKey(t *testing.T, at time.Time, id string) string {
 	t.Helper()
-	p, err := firehoseprefix.Evaluate(StackPrefixes.Raw, firehoseprefix.Values{Time: at})
+	p, err := firehoseprefix.Evaluate(stackPrefixes.Raw, firehoseprefix.Values{Time: at})
 	if err != nil {
 		t.Fatal(err)
 	}

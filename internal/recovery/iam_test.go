@@ -61,7 +61,7 @@ func TestOperatorPolicyCoversCalls(t *testing.T) {
 		e.calls.take()
 		c.do()
 		made := e.calls.take()
-		doc, err := OperatorPolicy(c.cmd, testResources, StackPrefixes)
+		doc, err := OperatorPolicy(c.cmd, testResources, stackPrefixes)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,10 +80,10 @@ func TestOperatorPolicyCoversCalls(t *testing.T) {
 		}
 	}
 	for cmd, made := range calls {
-		doc, _ := OperatorPolicy(cmd, testResources, StackPrefixes)
+		doc, _ := OperatorPolicy(cmd, testResources, stackPrefixes)
 		checkUsed(t, cmd, doc, made)
 	}
-	if _, err := OperatorPolicy("status", testResources, StackPrefixes); err == nil {
+	if _, err := OperatorPolicy("status", testResources, stackPrefixes); err == nil {
 		t.Error("an unknown command must fail")
 	}
 }

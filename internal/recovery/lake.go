@@ -39,15 +39,8 @@ type Prefixes struct {
 	Raw string
 }
 
-// StackPrefixes are the stack's prefixes. tests/recovery_test.go keeps them equal to
-// lakelayout.DeliveryPrefixes without importing the Pulumi program into the ops CLI.
-var StackPrefixes = Prefixes{
-	Errors: "errors/" + awsrules.ErrorOutputTypeExpr + "/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
-	Raw:    "raw/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/",
-}
-
 // DatasetPrefixes are a dataset's prefixes (lakelayout.DatasetPrefixes: the errors and raw
-// templates are the same for both partitioning modes): StackPrefixes for the default.
+// templates are the same for both partitioning modes).
 func DatasetPrefixes(dataset string, s *schema.Schema) Prefixes {
 	p := lakelayout.DatasetPrefixes(dataset, s, lakelayout.ArrivalTime)
 	return Prefixes{Errors: p.Errors, Raw: p.Raw}

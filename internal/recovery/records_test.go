@@ -29,23 +29,23 @@ func TestHourPrefixes(t *testing.T) {
 		{"empty", at(25, 10), at(25, 10), nil},
 	}
 	for _, c := range cases {
-		got, err := HourPrefixes(StackPrefixes.Raw, firehoseprefix.Values{}, c.from, c.to)
+		got, err := HourPrefixes(stackPrefixes.Raw, firehoseprefix.Values{}, c.from, c.to)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
 		}
 	}
-	got, err := HourPrefixes(StackPrefixes.Errors, firehoseprefix.Values{ErrorOutputType: "processing-failed"}, at(30, 23), at(32, 0))
+	got, err := HourPrefixes(stackPrefixes.Errors, firehoseprefix.Values{ErrorOutputType: "processing-failed"}, at(30, 23), at(32, 0))
 	want := []string{"errors/processing-failed/year=2026/month=11/day=30/hour=23/", "errors/processing-failed/year=2026/month=12/day=01/hour="}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("errors across a month: %q, %v", got, err)
 	}
-	if _, err := HourPrefixes(StackPrefixes.Errors, firehoseprefix.Values{}, at(25, 0), at(25, 1)); err == nil {
+	if _, err := HourPrefixes(stackPrefixes.Errors, firehoseprefix.Values{}, at(25, 0), at(25, 1)); err == nil {
 		t.Error("an error prefix without an output type must fail")
 	}
 }
 
 func TestPrefixesValidate(t *testing.T) {
-	if err := StackPrefixes.Validate(); err != nil {
+	if err := stackPrefixes.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	err := Prefixes{Errors: "/errors/", Raw: "raw/!{timestamp:yyyy}/"}.Validate()

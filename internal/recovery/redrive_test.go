@@ -267,7 +267,7 @@ func TestRedriveStopsWithoutMarkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := redriveJob(e, sel, e.putter(e.kinURL))
-	job.Lake = &Lake{Client: failingPuts{e.s3}, Bucket: bucket, Prefixes: StackPrefixes}
+	job.Lake = &Lake{Client: failingPuts{e.s3}, Bucket: bucket, Prefixes: stackPrefixes}
 	job.Options.Concurrency = 1
 	rep, err := Run(ctx, job)
 	if err != nil {
