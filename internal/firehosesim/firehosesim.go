@@ -86,9 +86,18 @@ type Config struct {
 // Counts are what a delivery did. Read = ParquetRows + TransformFailed + ConversionFailed +
 // Dropped once Run has returned.
 type Counts struct {
-	Read             int `json:"read"`
-	Invocations      int `json:"invocations"`
-	FailedCalls      int `json:"failed_invocations"`
+	Read        int `json:"read"`
+	Invocations int `json:"invocations"`
+	FailedCalls int `json:"failed_invocations"`
+	Outcome
+}
+
+// Outcome is where a delivery's records went and the files it wrote (the local lake's
+// summary reports it as it is).
+type Outcome struct {
+	// TransformFailed records are under errors/processing-failed/, ConversionFailed ones under
+	// errors/format-conversion-failed/; Dropped ones the Lambda dropped (the transform never
+	// does).
 	TransformFailed  int `json:"transform_failed"`
 	ConversionFailed int `json:"conversion_failed"`
 	Dropped          int `json:"dropped"`
@@ -96,6 +105,17 @@ type Counts struct {
 	ParquetRows      int `json:"parquet_rows"`
 	ErrorFiles       int `json:"error_files"`
 	RawFiles         int `json:"raw_files"`
+}
+
+// Add adds another outcome's counts to o.
+func (o *Outcome) Add(p Outcome) {
+	o.TransformFailed += p.TransformFailed
+	o.ConversionFailed += p.ConversionFailed
+	o.Dropped += p.Dropped
+	o.ParquetFiles += p.ParquetFiles
+	o.ParquetRows += p.ParquetRows
+	o.ErrorFiles += p.ErrorFiles
+	o.RawFiles += p.RawFiles
 }
 
 // Delivery is one local delivery stream.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/streamlake/streamlake/internal/firehosesim"
 )
 
 // Summary is what a run did, as DIR/summary.json holds it. The counts add up (Check):
@@ -24,16 +26,8 @@ type Summary struct {
 	Accepted    int `json:"accepted"`
 	// Delivered records the delivery stream took from the stream and put in the lake.
 	Delivered int `json:"delivered"`
-	// TransformFailed records are under errors/processing-failed/, ConversionFailed ones under
-	// errors/format-conversion-failed/; Dropped ones the Lambda dropped (the transform never
-	// does).
-	TransformFailed  int `json:"transform_failed"`
-	ConversionFailed int `json:"conversion_failed"`
-	Dropped          int `json:"dropped"`
-	ParquetFiles     int `json:"parquet_files"`
-	ParquetRows      int `json:"parquet_rows"`
-	ErrorFiles       int `json:"error_files"`
-	RawFiles         int `json:"raw_files"`
+	// Outcome is the delivery's: where the delivered records went, and the files.
+	firehosesim.Outcome
 	// Invocations of the transform Lambda, and how many of them failed.
 	Invocations       int `json:"lambda_invocations"`
 	FailedInvocations int `json:"lambda_failed_invocations"`
@@ -56,8 +50,7 @@ func newSummary(r *runner, l *lane, elapsed time.Duration) Summary {
 	return Summary{
 		Stack: r.cfg.Stack, Route: r.o.Route, Dataset: l.d.Name,
 		Sent: s.summary.Events, APIRejected: len(s.rejected), Accepted: s.summary.Delivered,
-		Delivered: c.Read, TransformFailed: c.TransformFailed, ConversionFailed: c.ConversionFailed, Dropped: c.Dropped,
-		ParquetFiles: c.ParquetFiles, ParquetRows: c.ParquetRows, ErrorFiles: c.ErrorFiles, RawFiles: c.RawFiles,
+		Delivered: c.Read, Outcome: c.Outcome,
 		Invocations: c.Invocations, FailedInvocations: c.FailedCalls,
 		RejectionReasons: reasons, ElapsedSeconds: elapsed.Round(time.Millisecond).Seconds(),
 	}
@@ -74,11 +67,10 @@ func total(per []Summary) Summary {
 	t := Summary{Stack: per[0].Stack, Route: per[0].Route, RejectionReasons: map[string]int{}, ElapsedSeconds: per[0].ElapsedSeconds, Datasets: per}
 	for _, s := range per {
 		for _, p := range [][2]*int{{&t.Sent, &s.Sent}, {&t.APIRejected, &s.APIRejected}, {&t.Accepted, &s.Accepted}, {&t.Delivered, &s.Delivered},
-			{&t.TransformFailed, &s.TransformFailed}, {&t.ConversionFailed, &s.ConversionFailed}, {&t.Dropped, &s.Dropped},
-			{&t.ParquetFiles, &s.ParquetFiles}, {&t.ParquetRows, &s.ParquetRows}, {&t.ErrorFiles, &s.ErrorFiles}, {&t.RawFiles, &s.RawFiles},
 			{&t.Invocations, &s.Invocations}, {&t.FailedInvocations, &s.FailedInvocations}} {
 			*p[0] += *p[1]
 		}
+		t.Outcome.Add(s.Outcome)
 		for k, n := range s.RejectionReasons {
 			t.RejectionReasons[s.Dataset+": "+k] += n
 		}
