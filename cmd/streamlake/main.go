@@ -216,6 +216,15 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
+// writeResult prints a command's result: v as JSON (--json), else text().
+func writeResult(w io.Writer, asJSON bool, v any, text func() string) error {
+	if asJSON {
+		return writeJSON(w, v)
+	}
+	_, err := fmt.Fprint(w, text())
+	return err
+}
+
 // printed is the exit code after a command printed its result: a failed write fails it.
 func printed(e *env, name string, err error) int {
 	if err != nil {

@@ -81,11 +81,7 @@ func runPlan(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "plan", err)
 	}
-	if f.json {
-		return printed(e, "plan", writeJSON(e.stdout, pl.JSON(prices)))
-	}
-	_, err = fmt.Fprint(e.stdout, pl.Text())
-	return printed(e, "plan", err)
+	return printed(e, "plan", writeResult(e.stdout, f.json, pl.JSON(prices), pl.Text))
 }
 
 // makePlan checks the flags, reads the stack and the prices and computes the plan.

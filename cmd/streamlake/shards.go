@@ -149,12 +149,7 @@ func runShards(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e, "shards", err)
 	}
-	if f.json {
-		err = writeJSON(e.stdout, p.json())
-	} else {
-		_, err = fmt.Fprint(e.stdout, p.text())
-	}
-	if err != nil {
+	if err := writeResult(e.stdout, f.json, p.json(), p.text); err != nil {
 		return printed(e, "shards", err)
 	}
 	if p.reshard != nil && p.reshard.refused != "" {

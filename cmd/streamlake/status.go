@@ -171,12 +171,7 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 		return fail(e, "status", err)
 	}
 	rep := st.read(ctx)
-	if f.json {
-		err = writeJSON(e.stdout, rep)
-	} else {
-		_, err = fmt.Fprint(e.stdout, rep.String())
-	}
-	if err != nil {
+	if err := writeResult(e.stdout, f.json, rep, rep.String); err != nil {
 		return printed(e, "status", err)
 	}
 	if !rep.OK {

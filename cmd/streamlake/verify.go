@@ -171,12 +171,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		return fail(e, "verify", err)
 	}
 	rep := v.run(ctx, tgt, f.runID, f.count, f.timeout)
-	if f.json {
-		err = writeJSON(e.stdout, rep)
-	} else {
-		_, err = fmt.Fprint(e.stdout, rep.String())
-	}
-	if err != nil {
+	if err := writeResult(e.stdout, f.json, rep, rep.String); err != nil {
 		return printed(e, "verify", err)
 	}
 	if !rep.OK {

@@ -92,9 +92,5 @@ func runVersion(_ context.Context, e *env, args []string) int {
 		read = debug.ReadBuildInfo
 	}
 	v := readVersion(read())
-	if f.json {
-		return printed(e, "version", writeJSON(e.stdout, v))
-	}
-	_, err := fmt.Fprint(e.stdout, v.String())
-	return printed(e, "version", err)
+	return printed(e, "version", writeResult(e.stdout, f.json, v, v.String))
 }
