@@ -2,6 +2,7 @@ package stackconfig
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -83,32 +84,35 @@ func (r *reader) int(key string) (int, bool) {
 
 // number parses as config.TryFloat64 does (strconv.ParseFloat, through spf13/cast).
 func (r *reader) number(key string) (float64, bool) {
-	full := r.full(key)
-	v, ok := r.get(full)
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		r.fail(full, "a number")
-		return 0, false
-	}
-	return f, true
+	return readScalar(r, key, "a number", func(v string) (float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			err = errors.New("not finite")
+		}
+		return f, err
+	})
 }
 
 // bool parses as config.TryBool does (strconv.ParseBool, through spf13/cast).
 func (r *reader) bool(key string) (bool, bool) {
+	return readScalar(r, key, "true or false", strconv.ParseBool)
+}
+
+// readScalar reads a set key with parse; a value parse refuses is an error saying it must be
+// want.
+func readScalar[T any](r *reader, key, want string, parse func(string) (T, error)) (T, bool) {
+	var zero T
 	full := r.full(key)
 	v, ok := r.get(full)
 	if !ok {
-		return false, false
+		return zero, false
 	}
-	b, err := strconv.ParseBool(v)
+	t, err := parse(v)
 	if err != nil {
-		r.fail(full, "true or false")
-		return false, false
+		r.fail(full, want)
+		return zero, false
 	}
-	return b, true
+	return t, true
 }
 
 func (r *reader) list(key string) ([]string, bool) {
