@@ -29,40 +29,6 @@ const (
 // bootstrapDir is bootstrap/, which holds Pulumi.yaml and the stack files.
 const bootstrapDir = ".."
 
-// recorded is one resource the program declared.
-type recorded struct {
-	Type, Name              string
-	Protect, RetainOnDelete bool
-	DependsOn               []string
-	Inputs                  map[string]any
-	State                   map[string]any
-}
-
-// outcome is a finished mock run of the bootstrap.
-type outcome struct {
-	Resources []*recorded
-	Exports   map[string]any
-}
-
-func (o *outcome) ofType(typ string) []*recorded {
-	var out []*recorded
-	for _, r := range o.Resources {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func (o *outcome) named(typ, name string) *recorded {
-	for _, r := range o.ofType(typ) {
-		if r.Name == name {
-			return r
-		}
-	}
-	return nil
-}
-
 // stackConfig is what the CLI passes the program for a bootstrap stack: Pulumi.yaml defaults,
 // the stack file's values and overrides (unqualified keys are in the project namespace).
 func stackConfig(t *testing.T, stack string, overrides map[string]string) map[string]string {
@@ -124,7 +90,7 @@ func configString(t *testing.T, v any) string {
 }
 
 // runBootstrap runs Run under mocks for the example stack file with the test repository.
-func runBootstrap(t *testing.T, overrides map[string]string) *outcome {
+func runBootstrap(t *testing.T, overrides map[string]string) *stacktest.Result {
 	t.Helper()
 	cfg := map[string]string{"repository": testRepository}
 	for k, v := range overrides {
@@ -137,16 +103,16 @@ func runBootstrap(t *testing.T, overrides map[string]string) *outcome {
 	return o
 }
 
-func tryBootstrap(t *testing.T, overrides map[string]string) (*outcome, error) {
+func tryBootstrap(t *testing.T, overrides map[string]string) (*stacktest.Result, error) {
 	t.Helper()
 	cfg := stackConfig(t, exampleStack, overrides)
 	m := &mocks{region: cfg["aws:region"]}
-	o := &outcome{Exports: map[string]any{}}
+	o := &stacktest.Result{Stack: exampleStack, Exports: map[string]any{}, SecretExports: map[string]bool{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		if err := Run(ctx); err != nil {
 			return err
 		}
-		return collectExports(ctx, o)
+		return stacktest.CollectExports(ctx, o)
 	}, pulumi.WithMocks("streamlake-bootstrap", exampleStack, m), func(info *pulumi.RunInfo) { info.Config = cfg })
 	m.mu.Lock()
 	o.Resources = m.resources
@@ -155,33 +121,15 @@ func tryBootstrap(t *testing.T, overrides map[string]string) (*outcome, error) {
 	return o, err
 }
 
-func collectExports(ctx *pulumi.Context, o *outcome) error {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for k, v := range ctx.GetCurrentExportMap() {
-		wg.Add(1)
-		k := k
-		pulumi.ToOutput(v).ApplyT(func(val any) any {
-			mu.Lock()
-			o.Exports[k] = val
-			mu.Unlock()
-			wg.Done()
-			return nil
-		})
-	}
-	wg.Wait()
-	return nil
-}
-
 type mocks struct {
 	mu        sync.Mutex
-	resources []*recorded
+	resources []*stacktest.Resource
 	region    string
 }
 
 // NewResource records the resource and returns its inputs plus the outputs AWS computes.
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r := &recorded{Type: args.TypeToken, Name: args.Name, Inputs: stacktest.Plain(args.Inputs)}
+	r := &stacktest.Resource{Type: args.TypeToken, Name: args.Name, Inputs: stacktest.Plain(args.Inputs)}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Protect, r.RetainOnDelete, r.DependsOn = rpc.GetProtect(), rpc.GetRetainOnDelete(), rpc.GetDependencies()
 	}
@@ -225,7 +173,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 }
 
 // policyOf parses a JSON policy input of a recorded resource.
-func policyOf(t *testing.T, r *recorded, key string) iampolicy.Document {
+func policyOf(t *testing.T, r *stacktest.Resource, key string) iampolicy.Document {
 	t.Helper()
 	s, ok := r.Inputs[key].(string)
 	if !ok {

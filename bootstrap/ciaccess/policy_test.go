@@ -56,10 +56,10 @@ func contains(l iampolicy.StringList, s string) bool {
 func TestNoWildcardActionsAndOnlyExplainedStarResources(t *testing.T) {
 	o := runBootstrap(t, nil)
 	docs := map[string]iampolicy.Document{}
-	for _, p := range o.ofType("aws:iam/policy:Policy") {
+	for _, p := range o.OfType("aws:iam/policy:Policy") {
 		docs[p.Name] = policyOf(t, p, "policy")
 	}
-	for _, r := range o.ofType("aws:iam/role:Role") {
+	for _, r := range o.OfType("aws:iam/role:Role") {
 		docs[r.Name+" trust"] = policyOf(t, r, "assumeRolePolicy")
 	}
 	if len(docs) < 10 {

@@ -9,38 +9,38 @@ import (
 
 func TestStateBucketSettings(t *testing.T) {
 	o := runBootstrap(t, nil)
-	bucket := o.named("aws:s3/bucketV2:BucketV2", "state-bucket")
+	bucket := o.Find("aws:s3/bucketV2:BucketV2", "state-bucket")
 	if bucket == nil {
 		t.Fatal("no state bucket")
 	}
 	if !bucket.Protect || !bucket.RetainOnDelete || bucket.Inputs["forceDestroy"] == true {
 		t.Errorf("state bucket must be protected, kept and never force-destroyed: %+v", bucket)
 	}
-	key := o.named("aws:kms/key:Key", "state-key")
+	key := o.Find("aws:kms/key:Key", "state-key")
 	if key == nil || key.Inputs["enableKeyRotation"] != true || !key.Protect || !key.RetainOnDelete {
 		t.Fatalf("state key must rotate and be protected: %+v", key)
 	}
-	sse := o.named("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "state-encryption")
+	sse := o.Find("aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "state-encryption")
 	rule := sse.Inputs["rules"].([]any)[0].(map[string]any)
 	def := rule["applyServerSideEncryptionByDefault"].(map[string]any)
 	if def["sseAlgorithm"] != "aws:kms" || def["kmsMasterKeyId"] != key.State["arn"] || rule["bucketKeyEnabled"] != false {
 		t.Errorf("encryption = %+v, want SSE-KMS with the state key and no bucket key (per-object context scopes the roles)", rule)
 	}
-	v := o.named("aws:s3/bucketVersioningV2:BucketVersioningV2", "state-versioning")
+	v := o.Find("aws:s3/bucketVersioningV2:BucketVersioningV2", "state-versioning")
 	if v == nil || v.Inputs["versioningConfiguration"].(map[string]any)["status"] != "Enabled" {
 		t.Errorf("versioning = %+v", v)
 	}
-	pab := o.named("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "state-public-access")
+	pab := o.Find("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "state-public-access")
 	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
 		if pab == nil || pab.Inputs[k] != true {
 			t.Errorf("public access block %s = %v", k, pab.Inputs[k])
 		}
 	}
-	own := o.named("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "state-ownership")
+	own := o.Find("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "state-ownership")
 	if own == nil || own.Inputs["rule"].(map[string]any)["objectOwnership"] != "BucketOwnerEnforced" {
 		t.Errorf("ownership = %+v", own)
 	}
-	bp := policyOf(t, o.named("aws:s3/bucketPolicy:BucketPolicy", "state-policy"), "policy")
+	bp := policyOf(t, o.Find("aws:s3/bucketPolicy:BucketPolicy", "state-policy"), "policy")
 	arn := bucket.State["arn"].(string)
 	tls := map[string]bool{}
 	for _, st := range bp.Statement {
@@ -56,7 +56,7 @@ func TestStateBucketSettings(t *testing.T) {
 	if !tls["https"] || !tls["tls1.2"] {
 		t.Errorf("bucket policy must deny plain HTTP and TLS < 1.2 on bucket and objects: %+v", bp)
 	}
-	meta := o.named("aws:s3/bucketObjectv2:BucketObjectv2", "state-layout")
+	meta := o.Find("aws:s3/bucketObjectv2:BucketObjectv2", "state-layout")
 	if meta == nil || meta.Inputs["key"] != ".pulumi/meta.yaml" || meta.Inputs["content"] != "version: 1\n" {
 		t.Errorf("meta.yaml = %+v", meta)
 	}
@@ -68,11 +68,11 @@ func TestStateBucketSettings(t *testing.T) {
 func TestSecretsKeysPerStack(t *testing.T) {
 	o := runBootstrap(t, nil)
 	for _, stack := range []string{"dev", "prod"} {
-		key := o.named("aws:kms/key:Key", stack+"-secrets-key")
+		key := o.Find("aws:kms/key:Key", stack+"-secrets-key")
 		if key == nil || key.Inputs["enableKeyRotation"] != true || !key.Protect || !key.RetainOnDelete {
 			t.Errorf("%s secrets key must exist, rotate and be protected: %+v", stack, key)
 		}
-		alias := o.named("aws:kms/alias:Alias", stack+"-secrets-key-alias")
+		alias := o.Find("aws:kms/alias:Alias", stack+"-secrets-key-alias")
 		if alias == nil || alias.Inputs["name"] != "alias/streamlake-"+stack+"-pulumi-secrets" {
 			t.Errorf("%s alias = %+v", stack, alias)
 		}
@@ -85,17 +85,17 @@ func TestSecretsKeysPerStack(t *testing.T) {
 
 func TestOIDCProviderCreatedOrReused(t *testing.T) {
 	o := runBootstrap(t, nil)
-	ps := o.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+	ps := o.OfType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
 	if len(ps) != 1 || ps[0].Inputs["url"] != "https://token.actions.githubusercontent.com" ||
 		!slices.Equal(ps[0].Inputs["clientIdLists"].([]any), []any{"sts.amazonaws.com"}) || !ps[0].Protect {
 		t.Fatalf("providers = %+v", ps)
 	}
 	existing := "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 	o = runBootstrap(t, map[string]string{"oidcProviderArn": existing})
-	if n := len(o.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")); n != 0 {
+	if n := len(o.OfType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")); n != 0 {
 		t.Errorf("%d providers created although one is configured", n)
 	}
-	for _, r := range o.ofType("aws:iam/role:Role") {
+	for _, r := range o.OfType("aws:iam/role:Role") {
 		if fed := policyOf(t, r, "assumeRolePolicy").Statement[0].Principal["Federated"]; !slices.Equal(fed, iampolicy.StringList{existing}) {
 			t.Errorf("%s trusts %v, want the configured provider", r.Name, fed)
 		}
@@ -125,7 +125,7 @@ func TestOutputsAreTheVariablesOfEachStack(t *testing.T) {
 func TestRolePoliciesAttachedAndWithinIAMLimits(t *testing.T) {
 	o := runBootstrap(t, nil)
 	attached := map[string]int{}
-	for _, a := range o.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+	for _, a := range o.OfType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
 		attached[a.Inputs["role"].(string)]++
 	}
 	for _, role := range []string{"streamlake-dev-ci-preview", "streamlake-dev-ci-deploy", "streamlake-prod-ci-preview", "streamlake-prod-ci-deploy"} {
@@ -134,7 +134,7 @@ func TestRolePoliciesAttachedAndWithinIAMLimits(t *testing.T) {
 			t.Errorf("%s has %d managed policies attached, want 2..10", role, n)
 		}
 	}
-	for _, p := range o.ofType("aws:iam/policy:Policy") {
+	for _, p := range o.OfType("aws:iam/policy:Policy") {
 		if n := len(p.Inputs["policy"].(string)); n > MaxManagedPolicyChars {
 			t.Errorf("policy %s is %d characters, IAM allows %d", p.Name, n, MaxManagedPolicyChars)
 		}

@@ -97,7 +97,7 @@ func TestEveryTrustPolicyNamesTheRepositoryExactly(t *testing.T) {
 		"streamlake-dev-ci-deploy":   {"repo:acme/streamlake:environment:dev"},
 		"streamlake-prod-ci-deploy":  {"repo:acme/streamlake:environment:production"},
 	}
-	roles := o.ofType("aws:iam/role:Role")
+	roles := o.OfType("aws:iam/role:Role")
 	if len(roles) != len(want) {
 		t.Fatalf("%d roles, want %d", len(roles), len(want))
 	}
@@ -114,7 +114,7 @@ func TestEveryTrustPolicyNamesTheRepositoryExactly(t *testing.T) {
 	}
 	stacks := exampleAppStacks(t)
 	for stack, s := range stacks {
-		r := o.named("aws:iam/role:Role", stack+"-preview")
+		r := o.Find("aws:iam/role:Role", stack+"-preview")
 		if r == nil {
 			t.Fatalf("no preview role for %s", stack)
 		}

@@ -211,7 +211,7 @@ func Run(opts Options) (*Result, error) {
 		if err := program(ctx); err != nil {
 			return err
 		}
-		return collectExports(ctx, res)
+		return CollectExports(ctx, res)
 	}, pulumi.WithMocks(project, opts.Stack, m), func(info *pulumi.RunInfo) {
 		info.DryRun = opts.DryRun
 	})
@@ -239,7 +239,9 @@ func (l *recordingLog) Warn(msg string, args *pulumi.LogArgs) error {
 	return l.Log.Warn(msg, args)
 }
 
-func collectExports(ctx *pulumi.Context, res *Result) error {
+// CollectExports waits for the program's exports and records them (and which are secret) in
+// res, whose maps must be made.
+func CollectExports(ctx *pulumi.Context, res *Result) error {
 	exports := ctx.GetCurrentExportMap()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
