@@ -58,10 +58,7 @@ func (c *coster) waf() {
 }
 
 func (c *coster) kinesis() {
-	sp := shardplan.Prices{
-		ShardHour: c.p.Unit(ShardHour), PutUnitsPerMillion: c.p.Unit(PutPayloadUnits),
-		OnDemandStreamHour: c.p.Unit(OnDemandStreamHour), OnDemandWriteGB: c.p.Unit(OnDemandDataInGB), OnDemandReadGB: c.p.Unit(OnDemandDataOutGB),
-	}
+	sp := c.p.Kinesis()
 	shards := c.s.ShardCount
 	if !c.s.provisioned() {
 		shards = c.f.RecommendedShards

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/streamlake/streamlake/shardplan"
 )
 
 // pricesJSON is the one price table: every unit price the plan uses, each row with the AWS
@@ -233,6 +235,15 @@ func (p *Prices) Cost(id string, quantity float64) float64 {
 		from = t.UpTo
 	}
 	return cost
+}
+
+// Kinesis are the table's Kinesis Data Streams prices as shardplan takes them (`streamlake
+// shards` and the plan's Kinesis lines price from here).
+func (p *Prices) Kinesis() shardplan.Prices {
+	return shardplan.Prices{
+		ShardHour: p.Unit(ShardHour), PutUnitsPerMillion: p.Unit(PutPayloadUnits),
+		OnDemandStreamHour: p.Unit(OnDemandStreamHour), OnDemandWriteGB: p.Unit(OnDemandDataInGB), OnDemandReadGB: p.Unit(OnDemandDataOutGB),
+	}
 }
 
 // Unit returns the first-tier (or only) price of id, for display.

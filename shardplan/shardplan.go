@@ -180,8 +180,8 @@ const OnDemandRecordRounding = 1024
 // GiB is how per-GB prices are metered.
 const GiB = 1 << 30
 
-// Prices are the unit prices a cost estimate uses (USD). The defaults are us-east-1 list
-// prices; other regions and later price changes differ, so every one is a flag.
+// Prices are the unit prices a cost estimate uses (USD), for the stream's region: the caller
+// gives them (costplan's price table, Prices.Kinesis, holds them with their sources).
 type Prices struct {
 	ShardHour          float64 // provisioned: per shard-hour
 	PutUnitsPerMillion float64 // provisioned: per million PUT payload units
@@ -189,12 +189,6 @@ type Prices struct {
 	OnDemandStreamHour float64
 	OnDemandWriteGB    float64
 	OnDemandReadGB     float64
-}
-
-// DefaultPrices are us-east-1 list prices (provisioned mode and on-demand standard mode);
-// check https://aws.amazon.com/kinesis/data-streams/pricing/ for your region and date.
-func DefaultPrices() Prices {
-	return Prices{ShardHour: 0.015, PutUnitsPerMillion: 0.014, OnDemandStreamHour: 0.04, OnDemandWriteGB: 0.08, OnDemandReadGB: 0.04}
 }
 
 // Cost is a monthly estimate. Retention beyond 24 h, enhanced fan-out and data transfer are

@@ -93,7 +93,8 @@ func TestValidateReportsEveryField(t *testing.T) {
 }
 
 func TestMonthlyCost(t *testing.T) {
-	p := DefaultPrices()
+	// us-east-1 list prices (provisioned, on-demand standard).
+	p := Prices{ShardHour: 0.015, PutUnitsPerMillion: 0.014, OnDemandStreamHour: 0.04, OnDemandWriteGB: 0.08, OnDemandReadGB: 0.04}
 	// 1000 events/s of 700 B, 4 shards, one consumer.
 	c, err := MonthlyCost(4, 1000, 700, 1, p)
 	if err != nil {

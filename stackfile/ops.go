@@ -34,6 +34,8 @@ type Ops struct {
 	ShardCountSet bool
 	// APIRateLimit is the stage's steady-state requests per second.
 	APIRateLimit float64
+	// Region is the stack's aws:region ("" when the file does not set it).
+	Region string
 	// Dataset is the dataset whose stream the settings are ("": the default dataset read by
 	// ReadOps); ShardCountPath is where its shardCount is set: nested keys under the
 	// project's datasets key when the dataset sets its own, else nil (the top-level key).
@@ -96,7 +98,7 @@ func ReadOps(root, stack string) (Ops, error) {
 	if err != nil {
 		return Ops{}, err
 	}
-	o := Ops{Project: project, File: FileName(stack), StreamMode: cfg[Qualify(project, KeyStreamMode)]}
+	o := Ops{Project: project, File: FileName(stack), StreamMode: cfg[Qualify(project, KeyStreamMode)], Region: cfg["aws:region"]}
 	bad := func(key, want string) error {
 		return fmt.Errorf("%s: %s must be %s, got %q", o.File, key, want, cfg[Qualify(project, key)])
 	}

@@ -124,11 +124,11 @@ func TestReadOpsDefaults(t *testing.T) {
 	write("Pulumi.b.yaml", "config:\n  streamlake:streamMode: ON_DEMAND\n  streamlake:apiRateLimit: 12.5\n")
 	write("Pulumi.c.yaml", "config:\n  streamlake:shardCount: many\n")
 	a, err := stackfile.ReadOps(dir, "a")
-	if err != nil || a.ShardCount != 1 || a.ShardCountSet || a.StreamMode != "PROVISIONED" || a.APIRateLimit != 50 || a.OnDemand() {
+	if err != nil || a.ShardCount != 1 || a.ShardCountSet || a.StreamMode != "PROVISIONED" || a.APIRateLimit != 50 || a.OnDemand() || a.Region != "eu-west-1" {
 		t.Errorf("a: %+v %v", a, err)
 	}
 	b, err := stackfile.ReadOps(dir, "org/b")
-	if err != nil || b.ShardCount != 0 || !b.OnDemand() || b.APIRateLimit != 12.5 || b.File != "Pulumi.b.yaml" {
+	if err != nil || b.ShardCount != 0 || !b.OnDemand() || b.APIRateLimit != 12.5 || b.File != "Pulumi.b.yaml" || b.Region != "" {
 		t.Errorf("b: %+v %v", b, err)
 	}
 	if _, err := stackfile.ReadOps(dir, "c"); err == nil || !strings.Contains(err.Error(), `Pulumi.c.yaml: shardCount must be a whole number, got "many"`) {

@@ -71,6 +71,14 @@ func findCurrent(ctx context.Context, e *env, f *shardsFlags) (currentShards, er
 	return c, nil
 }
 
+// region is the stack's region: its stack file's aws:region, else the live stream's.
+func (c currentShards) region() string {
+	if c.file != nil && c.file.Region != "" {
+		return c.file.Region
+	}
+	return c.live.region
+}
+
 // readFile reads the stack file's settings from the project directory.
 func (c *currentShards) readFile(e *env) error {
 	dir := e.dir

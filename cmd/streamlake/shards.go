@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	kinesistypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/costplan"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/shardplan"
@@ -22,8 +24,11 @@ Sizing (--peak-eps N, or --from-metrics): recommends a provisioned shard count f
 each shard takes 1 MiB/s and 1000 records/s in, and serves 2 MiB/s out shared by all standard
 consumers (streamlake's Firehose is one; enhanced fan-out consumers have their own and are not
 counted). Prints the limits used, which one decides, the monthly cost (shard-hours and PUT
-payload units, every price a flag) next to a rough on-demand estimate, whether the API's rate
-limit (apiRateLimit of the stack file) can carry the peak, and the resharding path.
+payload units) next to a rough on-demand estimate, whether the API's rate limit (apiRateLimit
+of the stack file) can carry the peak, and the resharding path. Prices come from the table
+streamlake plan uses (the embedded eu-west-1 costplan/prices.json, or --prices FILE with
+another region's); a price flag overrides one price, and a stack (or --region) in another
+region than the table's is warned about.
 
 --from-metrics reads the peak from CloudWatch instead: the busiest minute of the stack's stream
 in --window (IncomingRecords and IncomingBytes, statistic Sum per 60 s period, divided by 60).
@@ -46,16 +51,20 @@ Examples:
   streamlake shards --to 9 --stack prod --write`
 
 type shardsFlags struct {
-	peak, avg     float64
-	eventBytes    float64
-	consumers     int
-	headroom      float64
-	current, to   int
-	write         bool
-	fromMetrics   bool
-	window        time.Duration
-	batchSize     int
+	peak, avg   float64
+	eventBytes  float64
+	consumers   int
+	headroom    float64
+	current, to int
+	write       bool
+	fromMetrics bool
+	window      time.Duration
+	batchSize   int
+	// pricesFile is --prices; prices are the price flags given, over the table's once
+	// runShards read it (table).
+	pricesFile    string
 	prices        shardplan.Prices
+	table         *costplan.Prices
 	aws           awsFlags
 	stack, output string
 	json          bool
@@ -94,18 +103,49 @@ func shardsFlagSet(e *env) (*flags, *shardsFlags) {
 	fs.BoolVar(&f.fromMetrics, "from-metrics", false, "read the peak from the stack's stream metrics in CloudWatch instead of --peak-eps")
 	fs.daysVar(&f.window, "window", 14*day, time.Hour, 15*day, "with --from-metrics: how far back to look, a `duration` (14d, 36h); CloudWatch keeps 1-minute data 15 days")
 	fs.intVar(&f.batchSize, "batch-size", producer.APIBatchLimits.MaxRecords, 1, producer.APIBatchLimits.MaxRecords, "events per request on the API's batch route, `n`, for the rate-limit check")
-	def := shardplan.DefaultPrices()
-	fs.floatVar(&f.prices.ShardHour, "shard-hour-price", def.ShardHour, 0, maxPrice, false, "`USD` per shard-hour (us-east-1 default)")
-	fs.floatVar(&f.prices.PutUnitsPerMillion, "put-unit-price", def.PutUnitsPerMillion, 0, maxPrice, false, "`USD` per million 25 KB PUT payload units (us-east-1 default)")
-	fs.floatVar(&f.prices.OnDemandStreamHour, "ondemand-stream-hour-price", def.OnDemandStreamHour, 0, maxPrice, false, "on-demand: `USD` per stream-hour (us-east-1 default)")
-	fs.floatVar(&f.prices.OnDemandWriteGB, "ondemand-write-gb-price", def.OnDemandWriteGB, 0, maxPrice, false, "on-demand: `USD` per GB written, records rounded up to 1 KB (us-east-1 default)")
-	fs.floatVar(&f.prices.OnDemandReadGB, "ondemand-read-gb-price", def.OnDemandReadGB, 0, maxPrice, false, "on-demand: `USD` per GB read by standard consumers (us-east-1 default)")
+	fs.StringVar(&f.pricesFile, "prices", "", "price table `file` in costplan/prices.json's format, as for plan (default: the embedded eu-west-1 table)")
+	for _, p := range priceFlags(&f.prices) {
+		fs.floatVar(p.price, p.name, 0, 0, maxPrice, false, p.usage+" (default: the price table's)")
+	}
 	f.aws.register(fs)
 	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack`: its stack file (and, if its outputs can be read, its live stream) gives the current count")
 	fs.StringVar(&f.output, "outputs", "", "read stack outputs from `file` instead of running pulumi")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
 	f.dataset.register(fs)
 	return fs, &f
+}
+
+// priceFlag is a flag that overrides one price of the table.
+type priceFlag struct {
+	name, usage string
+	price       *float64
+	id          string // the table's row
+}
+
+func priceFlags(p *shardplan.Prices) []priceFlag {
+	return []priceFlag{
+		{"shard-hour-price", "`USD` per shard-hour", &p.ShardHour, costplan.ShardHour},
+		{"put-unit-price", "`USD` per million 25 KB PUT payload units", &p.PutUnitsPerMillion, costplan.PutPayloadUnits},
+		{"ondemand-stream-hour-price", "on-demand: `USD` per stream-hour", &p.OnDemandStreamHour, costplan.OnDemandStreamHour},
+		{"ondemand-write-gb-price", "on-demand: `USD` per GB written, records rounded up to 1 KB", &p.OnDemandWriteGB, costplan.OnDemandDataInGB},
+		{"ondemand-read-gb-price", "on-demand: `USD` per GB read by standard consumers", &p.OnDemandReadGB, costplan.OnDemandDataOutGB},
+	}
+}
+
+// readPrices reads the price table (--prices, else the embedded one) and puts its Kinesis
+// prices under the price flags that were not given.
+func (f *shardsFlags) readPrices(fs *flags) error {
+	table, err := readPrices(f.pricesFile)
+	if err != nil {
+		return err
+	}
+	f.table = table
+	for _, p := range priceFlags(&f.prices) {
+		if !fs.set(p.name) {
+			*p.price = table.Unit(p.id)
+		}
+	}
+	return nil
 }
 
 // check refuses flag combinations that cannot mean anything.
@@ -140,6 +180,9 @@ func runShards(ctx context.Context, e *env, args []string) int {
 	if err := f.check(fs); err != nil {
 		return fail(e, "shards", err)
 	}
+	if err := f.readPrices(fs); err != nil {
+		return fail(e, "shards", err)
+	}
 	ds, err := f.dataset.choose(ctx, newStackOutputs(e, f.stack, f.output))
 	if err != nil {
 		return fail(e, "shards", err)
@@ -160,26 +203,31 @@ func runShards(ctx context.Context, e *env, args []string) int {
 
 // shardsPlan is everything `shards` reports, computed once and rendered as text or JSON.
 type shardsPlan struct {
-	sized    bool // a workload was sized (not only --to)
-	plan     shardplan.Plan
-	cost     shardplan.Cost
-	avg      float64
-	prices   shardplan.Prices
-	measured bool        // the record size was measured from generated events
-	metrics  *streamPeak // the workload came from CloudWatch
-	api      *apiCarry   // what the API's rate limit carries (nil: no stack file)
-	reshard  *reshardPlan
-	warnings []string
+	sized  bool // a workload was sized (not only --to)
+	plan   shardplan.Plan
+	cost   shardplan.Cost
+	avg    float64
+	prices shardplan.Prices
+	// pricesRegion and pricesSource are the price table's region and where it was read.
+	pricesRegion, pricesSource string
+	measured                   bool        // the record size was measured from generated events
+	metrics                    *streamPeak // the workload came from CloudWatch
+	api                        *apiCarry   // what the API's rate limit carries (nil: no stack file)
+	reshard                    *reshardPlan
+	warnings                   []string
 }
 
 // planShards computes the plan (sizing mode) and the resharding steps.
 func planShards(ctx context.Context, e *env, f *shardsFlags) (*shardsPlan, error) {
-	p := &shardsPlan{prices: f.prices}
+	p := &shardsPlan{prices: f.prices, pricesRegion: f.table.Region, pricesSource: cmp.Or(f.pricesFile, "costplan/prices.json")}
 	cur, err := findCurrent(ctx, e, f)
 	if err != nil {
 		return nil, err
 	}
 	p.warnings = append(p.warnings, cur.warnings...)
+	if region := cmp.Or(f.aws.region, cur.region()); f.to == 0 && region != "" && region != p.pricesRegion {
+		p.warnings = append(p.warnings, fmt.Sprintf("prices are %s's and the stack is in %s: pass --prices with %s's table (costplan/prices.json's format)", p.pricesRegion, region, region))
+	}
 	target := f.to
 	if target == 0 {
 		if err := p.size(ctx, e, f); err != nil {
@@ -292,6 +340,7 @@ type liveShards struct {
 	open   int
 	mode   string
 	status string
+	region string
 }
 
 // readLiveShards reads the stack's stream: its open shard count and capacity mode. A stream
@@ -301,7 +350,8 @@ func readLiveShards(ctx context.Context, so *stackOutputs, a awsFlags) (liveShar
 	if err != nil {
 		return liveShards{}, err
 	}
-	cfg, err := loadAWS(ctx, so.region(ctx, a.region), a.endpoint)
+	region := so.region(ctx, a.region)
+	cfg, err := loadAWS(ctx, region, a.endpoint)
 	if err != nil {
 		return liveShards{}, err
 	}
@@ -309,6 +359,7 @@ func readLiveShards(ctx context.Context, so *stackOutputs, a awsFlags) (liveShar
 	if err != nil {
 		return liveShards{}, err
 	}
+	live.region = region
 	if live.status != string(kinesistypes.StreamStatusActive) {
 		return live, fmt.Errorf("stream %s is %s, not ACTIVE: wait for the running change to finish before planning the next", name, live.status)
 	}

@@ -70,6 +70,8 @@ type monthlyCostJSON struct {
 }
 
 type pricesJSON struct {
+	Region             string  `json:"region"`
+	Table              string  `json:"table"`
 	ShardHour          float64 `json:"shard_hour"`
 	PutUnitsPerMillion float64 `json:"put_units_per_million"`
 	OnDemandStreamHour float64 `json:"on_demand_stream_hour"`
@@ -143,7 +145,7 @@ func (p *shardsPlan) sizingJSON(out *shardsJSON) {
 	out.Limits = &limitsJSON{WriteBytesPerSec: l.WriteBytesPerSec, WriteRecordsPerSec: l.WriteRecordsPerSec, ReadBytesPerSec: l.ReadBytesPerSec}
 	out.Needs = &shardNeedsJSON{ReadBytes: p.plan.ForRead, WriteBytes: p.plan.ForWriteBytes, WriteRecords: p.plan.ForWriteRecords}
 	out.MonthlyCostUSD = &monthlyCostJSON{OnDemandRough: round2(p.cost.OnDemand), Provisioned: round2(p.cost.Provisioned)}
-	out.Prices = &pricesJSON{ShardHour: pr.ShardHour, PutUnitsPerMillion: pr.PutUnitsPerMillion, OnDemandStreamHour: pr.OnDemandStreamHour, OnDemandWriteGB: pr.OnDemandWriteGB, OnDemandReadGB: pr.OnDemandReadGB}
+	out.Prices = &pricesJSON{Region: p.pricesRegion, Table: p.pricesSource, ShardHour: pr.ShardHour, PutUnitsPerMillion: pr.PutUnitsPerMillion, OnDemandStreamHour: pr.OnDemandStreamHour, OnDemandWriteGB: pr.OnDemandWriteGB, OnDemandReadGB: pr.OnDemandReadGB}
 	if a := p.api; a != nil {
 		out.API = &apiJSON{StackFile: a.file, RateLimit: a.rateLimit, BatchSize: a.batchSize, SingleRouteEPS: a.singleEPS, BatchRouteEPS: a.batchEPS,
 			PlannedEPS: round2(a.planned), SingleRouteCarries: !a.singleShort, BatchRouteCarries: a.batchOK}

@@ -98,8 +98,8 @@ func (p *shardsPlan) writeCost(w *strings.Builder) {
 		p.plan.Shards, c.ShardHours, pr.ShardHour, c.ShardCost, c.PutUnits/1e6, pr.PutUnitsPerMillion, c.PutUnitCost, c.Provisioned)
 	fmt.Fprintf(w, "  on-demand\trough: $%.2f stream-hours + %.1f GB written x $%g = $%.2f + %.1f GB read x $%g = $%.2f  => $%.2f\n",
 		c.StreamHourCost, c.WriteGB, pr.OnDemandWriteGB, c.WriteCost, c.ReadGB, pr.OnDemandReadGB, c.ReadCost, c.OnDemand)
-	fmt.Fprintln(w, "  \t(default prices are us-east-1 list prices: check https://aws.amazon.com/kinesis/data-streams/pricing/")
-	fmt.Fprintln(w, "  \tfor your region; retention beyond 24 h, enhanced fan-out and data transfer are not included)")
+	fmt.Fprintf(w, "  \t(prices for %s from %s, as streamlake plan's; retention beyond 24 h, enhanced fan-out\n", p.pricesRegion, p.pricesSource)
+	fmt.Fprintln(w, "  \tand data transfer are not included)")
 }
 
 // writeText renders the path and the next pull request.

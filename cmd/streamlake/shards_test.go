@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/streamlake/streamlake/awsrules"
+	"github.com/streamlake/streamlake/costplan"
 	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/shardplan"
 )
@@ -24,10 +25,16 @@ func TestShardsCommandOutput(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	table, err := costplan.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []string{
 		"1.00 MiB/s and 1000 records/s per shard", "2.00 MiB/s per shard, shared by all standard consumers",
 		"write records  5  <- decides", "recommend      5 shards",
-		"$54.75", // 5 shards x 730 h x $0.015
+		// 5 shards x 730 h x the table's (plan's) price for prod's region
+		fmt.Sprintf("3650 shard-h x $%g = $%.2f", table.Unit(costplan.ShardHour), 3650*table.Unit(costplan.ShardHour)),
+		"(prices for eu-west-1 from costplan/prices.json, as streamlake plan's;",
 		"on-demand      rough",
 		// The path from --current to the recommendation, one pull request per step (no local
 		// `pulumi up`: CI deploys each step).
@@ -50,13 +57,96 @@ func TestShardsCommandOutput(t *testing.T) {
 		Cost   map[string]float64 `json:"monthly_cost_usd"`
 	}
 	decodeJSON(t, r.stdout, &plan)
-	if plan.Shards != 1 || plan.Cost["provisioned"] != shardCost(1, 500, 100, 0.02) {
+	if plan.Shards != 1 || plan.Cost["provisioned"] != shardCost(t, 1, 500, 100, 0.02) {
 		t.Errorf("json plan %+v", plan)
 	}
 }
 
-func shardCost(shards int, eps, bytes, price float64) float64 {
-	p := shardplan.DefaultPrices()
+// shards prices from plan's table: the embedded one for the stack's region, --prices for
+// another region's (a region other than the stack's, or --region's, is warned about), and a
+// price flag overrides one price.
+func TestShardsPricesAreThePlansTable(t *testing.T) {
+	table, err := costplan.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pricesOut struct {
+		Prices struct {
+			Region    string  `json:"region"`
+			Table     string  `json:"table"`
+			ShardHour float64 `json:"shard_hour"`
+			PutUnits  float64 `json:"put_units_per_million"`
+			StreamH   float64 `json:"on_demand_stream_hour"`
+			WriteGB   float64 `json:"on_demand_write_gb"`
+			ReadGB    float64 `json:"on_demand_read_gb"`
+		} `json:"prices"`
+		Warnings []string `json:"warnings"`
+	}
+	run := func(args ...string) pricesOut {
+		t.Helper()
+		r := cli{t: t, dir: pinnedProject(t)}.run(append([]string{"shards", "--peak-eps", "500", "--event-bytes", "100", "--current", "4", "--json"}, args...)...)
+		if r.code != exitOK {
+			t.Fatalf("%v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		var out pricesOut
+		decodeJSON(t, r.stdout, &out)
+		return out
+	}
+	regionWarning := func(out pricesOut) string {
+		for _, w := range out.Warnings {
+			if strings.HasPrefix(w, "prices are ") {
+				return w
+			}
+		}
+		return ""
+	}
+
+	k := table.Kinesis()
+	out := run("--stack", "prod")
+	p := out.Prices
+	if p.Region != table.Region || p.Table != "costplan/prices.json" || p.ShardHour != k.ShardHour || p.PutUnits != k.PutUnitsPerMillion ||
+		p.StreamH != k.OnDemandStreamHour || p.WriteGB != k.OnDemandWriteGB || p.ReadGB != k.OnDemandReadGB || regionWarning(out) != "" {
+		t.Errorf("prod (eu-west-1) prices %+v, want the table's %+v; warnings %q", p, k, out.Warnings)
+	}
+
+	root := testenv.ModuleRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, "costplan", "prices.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(strings.Replace(string(b), `"region": "eu-west-1"`, `"region": "us-east-1"`, 1),
+		`"unit": "shard-hour", "usd": 0.017`, `"unit": "shard-hour", "usd": 0.015`, 1)
+	file := filepath.Join(t.TempDir(), "us-east-1.json")
+	if err := os.WriteFile(file, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = run("--stack", "prod", "--prices", file)
+	if out.Prices.Region != "us-east-1" || out.Prices.Table != file || out.Prices.ShardHour != 0.015 ||
+		regionWarning(out) != "prices are us-east-1's and the stack is in eu-west-1: pass --prices with eu-west-1's table (costplan/prices.json's format)" {
+		t.Errorf("--prices of another region: %+v, warnings %q", out.Prices, out.Warnings)
+	}
+	if out = run("--region", "us-east-1", "--prices", file); regionWarning(out) != "" {
+		t.Errorf("--region us-east-1 with us-east-1's table: %q", out.Warnings)
+	}
+	if out = run("--region", "us-east-2"); !strings.Contains(regionWarning(out), "prices are eu-west-1's and the stack is in us-east-2") {
+		t.Errorf("--region us-east-2 with the embedded table: %q", out.Warnings)
+	}
+	if out = run("--put-unit-price", "0.5"); out.Prices.PutUnits != 0.5 || out.Prices.ShardHour != k.ShardHour {
+		t.Errorf("a price flag overrides its price only: %+v", out.Prices)
+	}
+	r := cli{t: t}.run("shards", "--peak-eps", "1", "--prices", filepath.Join(t.TempDir(), "none.json"))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--prices:") {
+		t.Errorf("a missing --prices file: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func shardCost(t *testing.T, shards int, eps, bytes, price float64) float64 {
+	t.Helper()
+	table, err := costplan.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := table.Kinesis()
 	p.ShardHour = price
 	c, _ := shardplan.MonthlyCost(shards, eps, bytes, 1, p)
 	return round2(c.Provisioned)
