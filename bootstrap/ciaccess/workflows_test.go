@@ -1,11 +1,12 @@
 package ciaccess
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,15 +95,7 @@ func TestOutputsAreTheVariablesTheWorkflowsRead(t *testing.T) {
 		}
 	}
 	o := runBootstrap(t, nil)
-	var outputs, vars []string
-	for k := range o.Exports {
-		outputs = append(outputs, k)
-	}
-	for v := range read {
-		vars = append(vars, v)
-	}
-	sort.Strings(outputs)
-	sort.Strings(vars)
+	outputs, vars := slices.Sorted(maps.Keys(o.Exports)), slices.Sorted(maps.Keys(read))
 	if !sameSet(outputs, vars) {
 		t.Errorf("bootstrap outputs %v\nworkflow variables %v", outputs, vars)
 	}
