@@ -417,8 +417,11 @@ func checkTestCommand(doc string, args []string) error {
 // packageTests are the Test functions of a package folder, and the text of its Go files.
 func packageTests(dir string) (tests []string, text string, err error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-	if err != nil || len(files) == 0 {
-		return nil, "", fmt.Errorf("no Go files in %s (%v)", dir, err)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(files) == 0 {
+		return nil, "", fmt.Errorf("no Go files in %s", dir)
 	}
 	var b strings.Builder
 	for _, f := range files {
