@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/stackconfig"
@@ -90,10 +93,4 @@ func defaults(q awsrules.Quota) string {
 }
 
 // thousands writes n with comma separators, as AWS's pages do.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func thousands(n int) string { return message.NewPrinter(language.English).Sprintf("%d", n) }

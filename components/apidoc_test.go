@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
 	"github.com/streamlake/streamlake/apispec"
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/testenv"
@@ -72,14 +75,8 @@ func size(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// thousands writes n with comma separators.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// thousands writes n with comma separators, as AWS's pages do.
+func thousands(n int) string { return message.NewPrinter(language.English).Sprintf("%d", n) }
 
 func routesTable() (string, error) {
 	d, err := apiDefinition(docArgs(apispec.AuthAPIKey))

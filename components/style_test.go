@@ -12,20 +12,8 @@ import (
 // TestEveryComponentRegistersOutputs: a component that never calls RegisterResourceOutputs
 // stays "creating" in the engine; the mocks cannot see it, so the source is checked.
 func TestEveryComponentRegistersOutputs(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
 	n := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for f, file := range sources(t, token.NewFileSet()) {
 		for _, d := range file.Decls {
 			fn, ok := d.(*ast.FuncDecl)
 			if !ok || !strings.HasPrefix(fn.Name.Name, "New") {
@@ -61,20 +49,9 @@ func TestEveryComponentRegistersOutputs(t *testing.T) {
 // a StringMap or StringArrayMap), never by position in pulumi.All's []any (v[0]..v[6]), where
 // adding an input shifts every index after it (issue 10).
 func TestApplyInputsAreNamed(t *testing.T) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fset := token.NewFileSet()
 	callbacks := 0
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		file, err := parser.ParseFile(fset, f, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, file := range sources(t, fset) {
 		for _, at := range positionalIndexes(file, fset) {
 			t.Errorf("%s: resolved outputs indexed by position: name them", at)
 		}
@@ -155,4 +132,23 @@ func isAny(e ast.Expr) bool {
 	}
 	it, ok := e.(*ast.InterfaceType)
 	return ok && len(it.Methods.List) == 0
+}
+
+// sources parses the package's non-test files, by name.
+func sources(t *testing.T, fset *token.FileSet) map[string]*ast.File {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*ast.File{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if out[f], err = parser.ParseFile(fset, f, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }
