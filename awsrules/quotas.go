@@ -10,65 +10,85 @@ import (
 // resources to the one REST API, a delivery stream, a stream (shards, or an on-demand stream)
 // and a Glue table (and crawler) to the pipeline. Preview refuses a stack whose own resources
 // exceed a default quota; an account whose quota AWS raised says so in the stack's
-// accountQuotas, by the names below.
+// accountQuotas, by the names below. Quotas declares each one's default and source once.
 const (
-	// QuotaAPIResources: "Resources per API", 300, adjustable
-	// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html).
-	QuotaAPIResources = "apiResourcesPerApi"
-	// QuotaFirehoseStreams: Firehose streams per account and region, by region
-	// (https://docs.aws.amazon.com/firehose/latest/dev/limits.html).
+	QuotaAPIResources    = "apiResourcesPerApi"
 	QuotaFirehoseStreams = "firehoseStreamsPerRegion"
-	// QuotaKinesisShards: provisioned shards per account and region, 20,000 in us-east-1,
-	// us-west-2 and eu-west-1, "1,000 or 6,000" elsewhere (1,000 assumed)
-	// (https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html).
-	QuotaKinesisShards = "kinesisShardsPerRegion"
-	// QuotaOnDemandStreams: on-demand data streams per account, 50 by default (same page).
+	QuotaKinesisShards   = "kinesisShardsPerRegion"
 	QuotaOnDemandStreams = "kinesisOnDemandStreams"
-	// QuotaGlueTables: tables per Glue database, 200,000
-	// (https://docs.aws.amazon.com/general/latest/gr/glue.html, "Max tables per database").
-	QuotaGlueTables = "glueTablesPerDatabase"
-	// QuotaGlueCrawlers: crawlers per account, 1,000 (same page, "Number of crawlers per
-	// account").
-	QuotaGlueCrawlers = "glueCrawlersPerAccount"
+	QuotaGlueTables      = "glueTablesPerDatabase"
+	QuotaGlueCrawlers    = "glueCrawlersPerAccount"
 )
 
-// QuotaNames are the quotas a stack's accountQuotas may raise.
-var QuotaNames = []string{QuotaAPIResources, QuotaFirehoseStreams, QuotaKinesisShards, QuotaOnDemandStreams, QuotaGlueTables, QuotaGlueCrawlers}
-
-// firehoseStreamsByRegion is the default Firehose streams quota by region (limits.html, which
-// lists Canada (Central) under both 2,000 and 100: the smaller is taken). Regions the page does
-// not name get the smallest, 100.
-var firehoseStreamsByRegion = map[string]int{
-	"us-east-1": 5000, "us-east-2": 5000, "us-west-2": 5000, "eu-west-1": 5000, "ap-northeast-1": 5000,
-	"eu-central-1": 2000, "eu-west-2": 2000, "ap-southeast-1": 2000, "ap-southeast-2": 2000, "ap-northeast-2": 2000,
-	"ap-south-1": 2000, "us-gov-west-1": 2000,
-	"eu-west-3": 500, "eu-south-1": 500, "eu-north-1": 500, "ap-east-1": 500, "ap-northeast-3": 500, "sa-east-1": 500,
-	"cn-northwest-1": 500, "cn-north-1": 500, "me-south-1": 500, "us-gov-east-1": 500, "af-south-1": 500,
+// Quota is one quota that grows with the datasets: its default, where AWS documents it, and
+// what a dataset takes of it. docs/datasets.md's limits table is generated from Quotas
+// (`go test ./awsrules -run TestQuotaDocs -update`).
+type Quota struct {
+	// Name is the quota's key in accountQuotas.
+	Name string
+	// Title says what AWS counts, and per what.
+	Title string
+	// PerDataset is what each dataset adds to it.
+	PerDataset string
+	// Default is the quota where ByRegion does not name the region.
+	Default  int
+	ByRegion map[string]int
+	// Note qualifies the default: adjustable, or what is assumed where AWS's page is unclear.
+	Note string
+	// Source is AWS's page that gives the default; SourceTitle its title.
+	Source, SourceTitle string
 }
 
-// DefaultQuota is a quota's default in a region.
-func DefaultQuota(name, region string) int {
-	switch name {
-	case QuotaAPIResources:
-		return 300
-	case QuotaFirehoseStreams:
-		if n, ok := firehoseStreamsByRegion[region]; ok {
-			return n
-		}
-		return 100
-	case QuotaKinesisShards:
-		if slices.Contains([]string{"us-east-1", "us-west-2", "eu-west-1"}, region) {
-			return 20000
-		}
-		return 1000
-	case QuotaOnDemandStreams:
-		return 50
-	case QuotaGlueTables:
-		return 200000
-	case QuotaGlueCrawlers:
-		return 1000
+// Quotas are the quotas a stack's accountQuotas may raise, in the docs' order.
+var Quotas = []Quota{
+	{Name: QuotaAPIResources, Title: "API Gateway resources per REST API",
+		PerDataset: "3 (`/v1/<name>`, `…/events`, `…/events/batch`); the root, `/v1` and the default's 2 are there already",
+		Default:    300, Note: "adjustable", SourceTitle: "REST API quotas",
+		Source: "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html"},
+	{Name: QuotaFirehoseStreams, Title: "Firehose streams per account and region", PerDataset: "1",
+		// The page lists Canada (Central) under both 2,000 and 100: the smaller is taken.
+		// Regions it does not name get the smallest, 100.
+		Default: 100, ByRegion: map[string]int{
+			"us-east-1": 5000, "us-east-2": 5000, "us-west-2": 5000, "eu-west-1": 5000, "ap-northeast-1": 5000,
+			"eu-central-1": 2000, "eu-west-2": 2000, "ap-southeast-1": 2000, "ap-southeast-2": 2000, "ap-northeast-2": 2000,
+			"ap-south-1": 2000, "us-gov-west-1": 2000,
+			"eu-west-3": 500, "eu-south-1": 500, "eu-north-1": 500, "ap-east-1": 500, "ap-northeast-3": 500, "sa-east-1": 500,
+			"cn-northwest-1": 500, "cn-north-1": 500, "me-south-1": 500, "us-gov-east-1": 500, "af-south-1": 500,
+		},
+		Note:        "the page lists ca-central-1 under both 2,000 and 100: 100 is assumed",
+		SourceTitle: "Amazon Data Firehose quota", Source: "https://docs.aws.amazon.com/firehose/latest/dev/limits.html"},
+	{Name: QuotaKinesisShards, Title: "Kinesis shards per account and region", PerDataset: "its `shardCount` (provisioned)",
+		Default: 1000, ByRegion: map[string]int{"us-east-1": 20000, "us-west-2": 20000, "eu-west-1": 20000},
+		Note:        `the page says "1,000 or 6,000" elsewhere: 1,000 is assumed; older pages said 500 and 200: AWS raised them`,
+		SourceTitle: "Kinesis quotas and limits", Source: "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html"},
+	{Name: QuotaOnDemandStreams, Title: "on-demand streams per account", PerDataset: "1 with `streamMode: ON_DEMAND`", Default: 50,
+		SourceTitle: "Kinesis quotas and limits", Source: "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html"},
+	{Name: QuotaGlueTables, Title: "Glue tables per database", PerDataset: "1", Default: 200000, Note: `the page's "Max tables per database"`,
+		SourceTitle: "AWS Glue endpoints and quotas", Source: "https://docs.aws.amazon.com/general/latest/gr/glue.html"},
+	{Name: QuotaGlueCrawlers, Title: "Glue crawlers per account", PerDataset: "1 with a crawler", Default: 1000,
+		Note:        `the page's "Number of crawlers per account"`,
+		SourceTitle: "AWS Glue endpoints and quotas", Source: "https://docs.aws.amazon.com/general/latest/gr/glue.html"},
+}
+
+// QuotaNames are the quotas a stack's accountQuotas may raise.
+var QuotaNames = func() []string {
+	out := make([]string, len(Quotas))
+	for i, q := range Quotas {
+		out[i] = q.Name
 	}
-	return 0
+	return out
+}()
+
+// DefaultQuota is a quota's default in a region (0 for a name that is no quota).
+func DefaultQuota(name, region string) int {
+	i := slices.IndexFunc(Quotas, func(q Quota) bool { return q.Name == name })
+	if i < 0 {
+		return 0
+	}
+	if n, ok := Quotas[i].ByRegion[region]; ok {
+		return n
+	}
+	return Quotas[i].Default
 }
 
 // QuotaUse is what a stack's own resources take of each quota.

@@ -387,22 +387,32 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 	return c, nil
 }
 
-// dashboardBody is the dashboard's body once every resource name is known.
+// dashboardBody is the dashboard's body once every resource name is known. Its inputs are
+// resolved by name (a dataset's as <dataset>.<key>), each name as a list of one beside the
+// alarms' ARNs.
 func dashboardBody(args *MonitoringArgs, alarmArns pulumi.StringArray) pulumi.StringOutput {
-	inputs := []any{args.APIName, args.StageName, args.StreamName, args.DeliveryStreamName, args.FunctionName, args.WorkgroupName, alarmArns}
+	inputs := pulumi.StringArrayMap{"alarms": alarmArns}
+	name := func(key string, v pulumi.StringInput) { inputs[key] = pulumi.StringArray{v} }
+	name("api", args.APIName)
+	name("stage", args.StageName)
+	name("stream", args.StreamName)
+	name("delivery", args.DeliveryStreamName)
+	name("function", args.FunctionName)
+	name("workgroup", args.WorkgroupName)
 	for _, d := range args.Others {
-		inputs = append(inputs, d.StreamName, d.DeliveryStreamName, d.FunctionName)
+		name(d.Name+".stream", d.StreamName)
+		name(d.Name+".delivery", d.DeliveryStreamName)
+		name(d.Name+".function", d.FunctionName)
 	}
-	return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+	return inputs.ToStringArrayMapOutput().ApplyT(func(v map[string][]string) (string, error) {
+		one := func(key string) string { return v[key][0] }
 		n := DashboardNames{
-			API: v[0].(string), Stage: v[1].(string), Stream: v[2].(string), Delivery: v[3].(string),
-			Function: v[4].(string), Workgroup: v[5].(string),
+			API: one("api"), Stage: one("stage"), Stream: one("stream"), Delivery: one("delivery"), Function: one("function"), Workgroup: one("workgroup"),
 		}
-		for i, d := range args.Others {
-			o := v[7+3*i:]
-			n.Others = append(n.Others, DashboardDataset{Name: d.Name, Stream: o[0].(string), Delivery: o[1].(string), Function: o[2].(string)})
+		for _, d := range args.Others {
+			n.Others = append(n.Others, DashboardDataset{Name: d.Name, Stream: one(d.Name + ".stream"), Delivery: one(d.Name + ".delivery"), Function: one(d.Name + ".function")})
 		}
-		return DashboardBody(args.Env.Region, n, v[6].([]string))
+		return DashboardBody(args.Env.Region, n, v["alarms"])
 	}).(pulumi.StringOutput)
 }
 

@@ -3,6 +3,7 @@ package components
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
@@ -156,6 +157,18 @@ func (r WAFRule) WCU() int {
 	return 2 + 3
 }
 
+// Status is the HTTP status a request the rule blocks is answered with: 429 over the rate
+// limit, 413 over a body limit, AWS WAF's default 403 for a managed rule group's blocks.
+func (r WAFRule) Status() int {
+	switch {
+	case r.Managed != nil:
+		return http.StatusForbidden
+	case r.RateLimit > 0:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusRequestEntityTooLarge
+}
+
 // WAFRules are the web ACL's rules in priority order. The body limits are judged by the
 // declared Content-Length, the only size WAF sees whole: it inspects at most the first 16 KB
 // of a body (awsrules.WAFBodyInspectionBytes) and every real batch is larger, so a size
@@ -257,12 +270,12 @@ func (r WAFRule) args(priority int) wafv2.WebAclRuleArgs {
 		out.OverrideAction = &wafv2.WebAclRuleOverrideActionArgs{None: &wafv2.WebAclRuleOverrideActionNoneArgs{}}
 		out.Statement = managedStatement(*r.Managed)
 	case r.RateLimit > 0:
-		out.Action = block(429, bodyRateLimited)
+		out.Action = block(r.Status(), bodyRateLimited)
 		out.Statement = wafv2.WebAclRuleStatementArgs{RateBasedStatement: &wafv2.WebAclRuleStatementRateBasedStatementArgs{
 			Limit: pulumi.Int(r.RateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(awsrules.WAFRateWindowSeconds),
 		}}
 	default:
-		out.Action = block(413, bodyTooLarge)
+		out.Action = block(r.Status(), bodyTooLarge)
 		out.Statement = tooLargeStatement(r.PathSuffix, r.MaxBytes)
 	}
 	return out

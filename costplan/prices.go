@@ -103,6 +103,10 @@ type Price struct {
 	Source string  `json:"source"`
 	Read   string  `json:"read"`
 	Note   string  `json:"note"`
+	// ConfirmedBy names the stored copy of a pricing page that shows the row's value. Empty:
+	// none does (the note says "unverified"), and the value must be checked against Source
+	// before a plan is relied on.
+	ConfirmedBy string `json:"confirmed_by,omitempty"`
 }
 
 // Prices is the price table of one region.

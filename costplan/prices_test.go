@@ -100,3 +100,17 @@ func TestParsePricesNamesEveryProblem(t *testing.T) {
 		t.Errorf("unknown field: %v", err)
 	}
 }
+
+// TestEveryPriceSaysWhetherItIsVerified: a row names the stored copy that shows its value
+// (confirmed_by) exactly when its note does not call it unverified.
+func TestEveryPriceSaysWhetherItIsVerified(t *testing.T) {
+	p, err := DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Rows {
+		if says := strings.Contains(r.Note, "unverified"); says != (r.ConfirmedBy == "") {
+			t.Errorf("%s: note says unverified: %v, but confirmed_by is %q", r.ID, says, r.ConfirmedBy)
+		}
+	}
+}

@@ -84,7 +84,7 @@ func streamKeys() []Key {
 			oneOf(LookupWarn, LookupFail),
 			"What preview does when reading live state fails for any reason but \"not found\" (the stream's shard count "+
 				"for checkShardStep, the Glue table's columns for the schema compatibility check): warn names the error "+
-				"and skips the check; fail stops the preview (use it in CI)."),
+				"and skips the check; fail stops the preview or deploy (CI's previews and deploys set it)."),
 	}
 }
 

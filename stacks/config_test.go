@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"maps"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -39,12 +40,7 @@ func declaredKeys(t *testing.T) []string {
 	if err != nil {
 		t.Fatalf("Pulumi.yaml does not pass Pulumi's own validation: %v", err)
 	}
-	var keys []string
-	for k := range proj.Config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(proj.Config))
 }
 
 // TestPulumiYAMLDeclaresEveryKeyWithTheCodeDefault keeps Pulumi.yaml and Defaults() equal:

@@ -1,6 +1,10 @@
 package tests
 
 import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -328,4 +332,116 @@ func TestOpsExamplesNameTheirStack(t *testing.T) {
 	if examples < 10 {
 		t.Fatalf("found %d command examples: is the pattern still matching the docs?", examples)
 	}
+}
+
+// goTestCommand is a `go test` command in a Reference cell.
+var goTestCommand = regexp.MustCompile("`go test ([^`]+)`")
+
+// TestReferenceTableNamesRealChecks: each doc in the README's Reference table is
+// "hand-written", or names `go test` commands that exist: every package has a test the -run
+// pattern selects, and the packages name the doc (their tests read or write it).
+func TestReferenceTableNamesRealChecks(t *testing.T) {
+	_, after, ok := strings.Cut(readDoc(t, "README.md"), "\n## Reference\n")
+	if !ok {
+		t.Fatal("README.md has no ## Reference")
+	}
+	table, _, _ := strings.Cut(after, "\n## ")
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, " | ")
+		if len(cells) != 3 || !strings.HasPrefix(line, "| ") || len(links(cells[1])) != 1 {
+			continue
+		}
+		cells[2] = strings.TrimSpace(strings.TrimSuffix(cells[2], "|"))
+		rows++
+		doc, check := links(cells[1])[0], cells[2]
+		cmds := goTestCommand.FindAllStringSubmatch(check, -1)
+		if len(cmds) == 0 && !strings.HasPrefix(check, "hand-written") {
+			t.Errorf("Reference: %s is checked by %q: name a `go test` command, or say hand-written", doc, check)
+		}
+		for _, m := range cmds {
+			if err := checkTestCommand(doc, strings.Fields(m[1])); err != nil {
+				t.Errorf("Reference: %s: `go test %s`: %v", doc, m[1], err)
+			}
+		}
+	}
+	if rows < 10 {
+		t.Fatalf("found %d rows in the README's Reference table: is the pattern still matching it?", rows)
+	}
+}
+
+// checkTestCommand checks go test's arguments (packages, -run pattern) against the sources.
+func checkTestCommand(doc string, args []string) error {
+	var dirs []string
+	run := ""
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-run" && i+1 < len(args):
+			run = strings.Trim(args[i+1], "'\"")
+			i++
+		case strings.HasSuffix(a, "/..."):
+			err := filepath.WalkDir(filepath.Join("..", strings.TrimSuffix(a, "/...")), func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() && d.Name() != "testdata" {
+					dirs = append(dirs, p)
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		default:
+			dirs = append(dirs, filepath.Join("..", a))
+		}
+	}
+	pattern, err := regexp.Compile(run)
+	if err != nil {
+		return err
+	}
+	mentioned := false
+	for _, dir := range dirs {
+		tests, text, err := packageTests(dir)
+		if err != nil {
+			return err
+		}
+		mentioned = mentioned || strings.Contains(text, doc)
+		if run != "" && !slices.ContainsFunc(tests, pattern.MatchString) && !strings.HasSuffix(args[0], "/...") {
+			return fmt.Errorf("no test in %s matches -run %s (tests: %v)", dir, run, tests)
+		}
+	}
+	if !mentioned {
+		return fmt.Errorf("no source of %v names %s", dirs, doc)
+	}
+	return nil
+}
+
+// packageTests are the Test functions of a package folder, and the text of its Go files.
+func packageTests(dir string) (tests []string, text string, err error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return nil, "", err
+	}
+	if len(files) == 0 {
+		return nil, "", fmt.Errorf("no Go files in %s", dir)
+	}
+	var b strings.Builder
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return nil, "", err
+		}
+		b.Write(src)
+		if !strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f, src, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, d := range file.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Recv == nil && strings.HasPrefix(fn.Name.Name, "Test") {
+				tests = append(tests, fn.Name.Name)
+			}
+		}
+	}
+	return tests, b.String(), nil
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -91,11 +92,7 @@ func TestGlueColumns(t *testing.T) {
 			if !slices.Equal(keys, want) || len(out) != len(keys) {
 				t.Fatalf("emitted %v, want columns %v: %s", keys, want, r.JSON)
 			}
-			var pk []string
-			for k := range r.PartitionKeys {
-				pk = append(pk, k)
-			}
-			slices.Sort(pk)
+			pk := slices.Sorted(maps.Keys(r.PartitionKeys))
 			sorted := slices.Sorted(slices.Values(partitions))
 			if !slices.Equal(pk, sorted) {
 				t.Fatalf("partition keys %v, want %v", pk, partitions)

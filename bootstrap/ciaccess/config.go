@@ -3,8 +3,9 @@ package ciaccess
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -202,10 +203,5 @@ func (s AppStack) validate(name string) []error {
 
 // StackNames returns the app stack names, sorted, so resources and outputs come in a stable order.
 func (c *Config) StackNames() []string {
-	names := make([]string, 0, len(c.AppStacks))
-	for n := range c.AppStacks {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(c.AppStacks))
 }

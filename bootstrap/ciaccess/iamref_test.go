@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,16 +64,7 @@ func used() (actions, keys []string) {
 			}
 		}
 	}
-	return sortedKeys(seenA), sortedKeys(seenK)
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(seenA)), slices.Sorted(maps.Keys(seenK))
 }
 
 // relevantKeys keeps the reference's tag keys and the keys the policies test; any other key

@@ -1,11 +1,12 @@
 package ciaccess
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -94,15 +95,7 @@ func TestOutputsAreTheVariablesTheWorkflowsRead(t *testing.T) {
 		}
 	}
 	o := runBootstrap(t, nil)
-	var outputs, vars []string
-	for k := range o.Exports {
-		outputs = append(outputs, k)
-	}
-	for v := range read {
-		vars = append(vars, v)
-	}
-	sort.Strings(outputs)
-	sort.Strings(vars)
+	outputs, vars := slices.Sorted(maps.Keys(o.Exports)), slices.Sorted(maps.Keys(read))
 	if !sameSet(outputs, vars) {
 		t.Errorf("bootstrap outputs %v\nworkflow variables %v", outputs, vars)
 	}
@@ -233,8 +226,13 @@ func TestPreviewMatrixMatchesTheBootstrap(t *testing.T) {
 	checkPulumiStep(t, "pull-request.yml preview", job, "matrix.secrets-provider")
 }
 
+// liveLookupErrorsKey is the stack config key that makes a failed live lookup (the stream's
+// shard count, the deployed Glue table) stop the run instead of skipping its guard.
+const liveLookupErrorsKey = "streamlake:liveLookupErrors"
+
 // checkPulumiStep finds the job's pulumi/actions step: it must upsert with the stack's KMS
-// secrets provider.
+// secrets provider, and set liveLookupErrors to fail, so that a preview or deploy that cannot
+// read live state stops rather than skip the shard-step and schema guards.
 func checkPulumiStep(t *testing.T, where string, job map[string]any, provider string) {
 	t.Helper()
 	steps, _ := job["steps"].([]any)
@@ -246,6 +244,17 @@ func checkPulumiStep(t *testing.T, where string, job map[string]any, provider st
 		with := mapAt(step, "with")
 		if with["upsert"] != true || with["secrets-provider"] != "${{ "+provider+" }}" {
 			t.Errorf("%s: pulumi step upsert=%v secrets-provider=%v, want true and ${{ %s }}", where, with["upsert"], with["secrets-provider"], provider)
+		}
+		var config map[string]struct {
+			Value  string `yaml:"value"`
+			Secret bool   `yaml:"secret"`
+		}
+		cm, _ := with["config-map"].(string)
+		if err := yaml.Unmarshal([]byte(cm), &config); err != nil {
+			t.Errorf("%s: pulumi step config-map %q: %v", where, cm, err)
+		}
+		if c, ok := config[liveLookupErrorsKey]; !ok || c.Value != "fail" || c.Secret {
+			t.Errorf("%s: pulumi step config-map %q, want %s: {value: fail, secret: false}", where, cm, liveLookupErrorsKey)
 		}
 		return
 	}

@@ -17,7 +17,7 @@
 // accepted event has been delivered and writes DIR/summary.json; its counts add up:
 //
 //	sent      = api_rejected + accepted
-//	accepted  = delivered
+//	accepted  = delivered (+ stream_put: records Options.AfterSend put into the stream)
 //	delivered = parquet_rows + transform_failed + conversion_failed + dropped
 //
 // The SQL side (the saved queries over DIR/lake with DuckDB) is internal/lakesql, which needs
@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
 )
@@ -82,6 +83,19 @@ type Options struct {
 	ProcessorInterval, BufferInterval time.Duration
 	// Progress receives a line per stage; nil discards them.
 	Progress io.Writer
+	// AfterSend, if set, is called once the API has answered every event, while the pipeline
+	// runs, with a putter into the stream of the input's dataset (the default's when events
+	// are generated): what an operator's `streamlake redrive` or `replay` puts there, past
+	// the API. The run then also waits for the records the stream acknowledged to it, and
+	// counts them as stream_put.
+	AfterSend func(ctx context.Context, to Stream) error
+}
+
+// Stream is a dataset's stream of a running local lake.
+type Stream struct {
+	Name    string
+	Dataset string
+	Putter  producer.Putter
 }
 
 // Validate reports every problem with the options at once, naming the option.

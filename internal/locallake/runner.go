@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -60,7 +61,9 @@ type lane struct {
 	streamArn string
 	fn        *function
 	sent      *sent
-	counts    firehosesim.Counts
+	// put counts the records Options.AfterSend put into the stream and the stream acknowledged.
+	put    countingPutter
+	counts firehosesim.Counts
 }
 
 func (r *runner) progress(format string, a ...any) {
@@ -90,13 +93,17 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	sendErr := r.sendAll(ctx)
+	if sendErr == nil {
+		sendErr = r.afterSend(ctx)
+	}
 	if sendErr != nil {
 		cancel()
 	}
 	for i, l := range r.lanes {
 		if sendErr == nil {
-			r.progress("delivering%s: %d events accepted; waiting until the lake has all of them", l.note(), l.sent.summary.Delivered)
-			deliveries[i].Finish(l.sent.summary.Delivered)
+			r.progress("delivering%s: %d events accepted, %d records put into the stream; waiting until the lake has all of them",
+				l.note(), l.sent.summary.Delivered, l.put.n.Load())
+			deliveries[i].Finish(l.sent.summary.Delivered + int(l.put.n.Load()))
 		}
 		d := <-done[i]
 		if sendErr == nil && d.err != nil {
@@ -108,6 +115,39 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, sendErr
 	}
 	return r.result(time.Since(start))
+}
+
+// afterSend calls Options.AfterSend with a putter into the input lane's stream (the default
+// dataset's when events were generated for every lane) that counts what the stream stored.
+func (r *runner) afterSend(ctx context.Context) error {
+	if r.o.AfterSend == nil {
+		return nil
+	}
+	l := r.input
+	if l == nil {
+		l = r.lanes[0]
+	}
+	l.put.Putter = &producer.KinesisPutter{Client: r.kinesis, Stream: l.names.Stream}
+	r.progress("putting records into stream %s past the API (AfterSend)", l.names.Stream)
+	if err := r.o.AfterSend(ctx, Stream{Name: l.names.Stream, Dataset: l.d.Name, Putter: &l.put}); err != nil {
+		return fmt.Errorf("after sending: %w", err)
+	}
+	return nil
+}
+
+// countingPutter counts the records its Putter stored: those of answered requests that the
+// answer does not list as failed.
+type countingPutter struct {
+	producer.Putter
+	n atomic.Int64
+}
+
+func (c *countingPutter) Put(ctx context.Context, recs []producer.Record) (producer.Result, error) {
+	res, err := c.Putter.Put(ctx, recs)
+	if err == nil {
+		c.n.Add(int64(len(recs) - len(res.Retry) - len(res.Rejected)))
+	}
+	return res, err
 }
 
 // delivered is what a delivery's Run returned.

@@ -15,7 +15,7 @@ import (
 // Summary is what a run did, as DIR/summary.json holds it. The counts add up (Check):
 //
 //	sent      = api_rejected + accepted
-//	accepted  = delivered
+//	accepted  + stream_put = delivered
 //	delivered = parquet_rows + transform_failed + conversion_failed + dropped
 type Summary struct {
 	Stack string `json:"stack"`
@@ -24,6 +24,9 @@ type Summary struct {
 	Sent        int `json:"sent"`
 	APIRejected int `json:"api_rejected"`
 	Accepted    int `json:"accepted"`
+	// StreamPut records were put into the stream past the API (Options.AfterSend: a redrive
+	// or replay) and acknowledged by it.
+	StreamPut int `json:"stream_put,omitempty"`
 	// Delivered records the delivery stream took from the stream and put in the lake.
 	Delivered int `json:"delivered"`
 	// Outcome is the delivery's: where the delivered records went, and the files.
@@ -49,7 +52,7 @@ func newSummary(r *runner, l *lane, elapsed time.Duration) Summary {
 	}
 	return Summary{
 		Stack: r.cfg.Stack, Route: r.o.Route, Dataset: l.d.Name,
-		Sent: s.summary.Events, APIRejected: len(s.rejected), Accepted: s.summary.Delivered,
+		Sent: s.summary.Events, APIRejected: len(s.rejected), Accepted: s.summary.Delivered, StreamPut: int(l.put.n.Load()),
 		Delivered: c.Read, Outcome: c.Outcome,
 		Invocations: c.Invocations, FailedInvocations: c.FailedCalls,
 		RejectionReasons: reasons, ElapsedSeconds: elapsed.Round(time.Millisecond).Seconds(),
@@ -66,7 +69,7 @@ func total(per []Summary) Summary {
 	}
 	t := Summary{Stack: per[0].Stack, Route: per[0].Route, RejectionReasons: map[string]int{}, ElapsedSeconds: per[0].ElapsedSeconds, Datasets: per}
 	for _, s := range per {
-		for _, p := range [][2]*int{{&t.Sent, &s.Sent}, {&t.APIRejected, &s.APIRejected}, {&t.Accepted, &s.Accepted}, {&t.Delivered, &s.Delivered},
+		for _, p := range [][2]*int{{&t.Sent, &s.Sent}, {&t.APIRejected, &s.APIRejected}, {&t.Accepted, &s.Accepted}, {&t.StreamPut, &s.StreamPut}, {&t.Delivered, &s.Delivered},
 			{&t.Invocations, &s.Invocations}, {&t.FailedInvocations, &s.FailedInvocations}} {
 			*p[0] += *p[1]
 		}
@@ -84,8 +87,8 @@ func (s Summary) Check() error {
 	if s.Sent != s.APIRejected+s.Accepted {
 		errs = append(errs, fmt.Sprintf("sent %d != api_rejected %d + accepted %d", s.Sent, s.APIRejected, s.Accepted))
 	}
-	if s.Accepted != s.Delivered {
-		errs = append(errs, fmt.Sprintf("accepted %d != delivered %d", s.Accepted, s.Delivered))
+	if s.Accepted+s.StreamPut != s.Delivered {
+		errs = append(errs, fmt.Sprintf("accepted %d + stream_put %d != delivered %d", s.Accepted, s.StreamPut, s.Delivered))
 	}
 	if s.Delivered != s.ParquetRows+s.TransformFailed+s.ConversionFailed+s.Dropped {
 		errs = append(errs, fmt.Sprintf("delivered %d != parquet_rows %d + transform_failed %d + conversion_failed %d + dropped %d",
@@ -111,13 +114,20 @@ func (s Summary) Write(w io.Writer) error {
 		{"sent", s.Sent, fmt.Sprintf("events posted to the API (%s route), stack %s", s.Route, s.Stack)},
 		{"api_rejected", s.APIRejected, "refused by the API"},
 		{"accepted", s.Accepted, "stored in the stream: sent = api_rejected + accepted"},
+		{"stream_put", s.StreamPut, "put into the stream past the API (a redrive)"},
 		{"delivered", s.Delivered, "taken from the stream: accepted = delivered"},
 		{"parquet_rows", s.ParquetRows, fmt.Sprintf("in %d Parquet files under lake/data/", s.ParquetFiles)},
 		{"transform_failed", s.TransformFailed, "under lake/errors/processing-failed/"},
 		{"conversion_failed", s.ConversionFailed, "under lake/errors/format-conversion-failed/"},
 		{"dropped", s.Dropped, "delivered = parquet_rows + transform_failed + conversion_failed + dropped"},
 	}
+	if s.StreamPut > 0 {
+		rows[4].where = "taken from the stream: accepted + stream_put = delivered"
+	}
 	for _, r := range rows {
+		if r.name == "stream_put" && r.n == 0 {
+			continue // only runs with Options.AfterSend put records past the API
+		}
 		if _, err := fmt.Fprintf(w, "%-18s %8d  %s\n", r.name, r.n, r.where); err != nil {
 			return err
 		}
