@@ -281,8 +281,9 @@ func (h *stdlibTransform) unknownFields(in, out map[string]any) error {
 func duplicateKey(data []byte, extras string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
+	// Not an object (or not JSON): decoding the record says so, with its own message.
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil // not an object: decoding the record says so
+		return nil //nolint:nilerr // the record's decode reports it
 	}
 	seen := map[string]bool{}
 	for dec.More() {

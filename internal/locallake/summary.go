@@ -73,7 +73,7 @@ func total(per []Summary) Summary {
 			{&t.Invocations, &s.Invocations}, {&t.FailedInvocations, &s.FailedInvocations}} {
 			*p[0] += *p[1]
 		}
-		t.Outcome.Add(s.Outcome)
+		t.Add(s.Outcome)
 		for k, n := range s.RejectionReasons {
 			t.RejectionReasons[s.Dataset+": "+k] += n
 		}
