@@ -42,14 +42,7 @@ func freshnessTable(t *testing.T) string {
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, stack := range stacks {
 		for _, mode := range lakelayout.Discoveries {
-			cfg := stackConfig(t, stack, mode)
-			f, err := awsrules.WorstCaseFreshness(awsrules.FreshnessConfig{
-				ProcessorBufferSeconds: cfg.ProcessorBufferSeconds, BufferSeconds: cfg.FirehoseBufferSeconds,
-				Projection: mode.Projects(), CrawlerSchedule: cfg.CrawlerSchedule,
-			})
-			if err != nil {
-				t.Fatalf("%s %s: %v", stack, mode, err)
-			}
+			cfg, f := freshness(t, stack, mode)
 			name, schedule, catalog := "`"+string(mode)+"`", "none", "never (no crawler)"
 			if mode == lakelayout.Discoveries[0] {
 				name += " (default)"
@@ -67,6 +60,38 @@ func freshnessTable(t *testing.T) string {
 		}
 	}
 	return b.String()
+}
+
+// freshness is awsrules.WorstCaseFreshness of a stack file in a discovery mode.
+func freshness(t *testing.T, stack string, mode lakelayout.Discovery) (*slstacks.Config, awsrules.Freshness) {
+	t.Helper()
+	cfg := stackConfig(t, stack, mode)
+	f, err := awsrules.WorstCaseFreshness(awsrules.FreshnessConfig{
+		ProcessorBufferSeconds: cfg.ProcessorBufferSeconds, BufferSeconds: cfg.FirehoseBufferSeconds,
+		Projection: mode.Projects(), CrawlerSchedule: cfg.CrawlerSchedule,
+	})
+	if err != nil {
+		t.Fatalf("%s %s: %v", stack, mode, err)
+	}
+	return cfg, f
+}
+
+// TestReadmeFreshness: the README's freshness line gives the worst case per mode as
+// docs/freshness.md computes it for the stack files (Athena with projection; crawler only).
+func TestReadmeFreshness(t *testing.T) {
+	var projection, crawler []string
+	for _, stack := range stacks {
+		_, p := freshness(t, stack, lakelayout.ProjectionAndCrawler)
+		_, c := freshness(t, stack, lakelayout.CrawlerOnly)
+		projection = append(projection, stack+" "+costplan.Duration(p.Athena))
+		crawler = append(crawler, stack+" "+costplan.Duration(c.Athena)+" + C")
+	}
+	readme := readDoc(t, "README.md")
+	for _, want := range []string{"(" + strings.Join(projection, ", ") + ")", "(" + strings.Join(crawler, ", ") + ")"} {
+		if !strings.Contains(strings.Join(strings.Fields(readme), " "), want) {
+			t.Errorf("README's freshness line lacks %q (docs/freshness.md's worst cases for the stack files)", want)
+		}
+	}
 }
 
 // stackConfig loads a stack file's configuration with a discovery mode; without a crawler the
