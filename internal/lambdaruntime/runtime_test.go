@@ -88,7 +88,9 @@ func TestInvoke(t *testing.T) {
 }
 
 func TestFunctionErrors(t *testing.T) {
-	f, _ := fake(t, Config{MaxResponseBytes: 1000, Timeout: 2 * time.Second})
+	// 5 s: the hang below waits it out once; every other call must finish within it on a busy
+	// CI machine.
+	f, _ := fake(t, Config{MaxResponseBytes: 1000, Timeout: 5 * time.Second})
 	_, err := invoke(t, f, `{"do":"error"}`)
 	var fe *FunctionError
 	if !errors.As(err, &fe) || fe.Type != "Fake.Error" || fe.Message != "asked to fail" || !bytes.Contains(fe.Body, []byte("asked to fail")) {
