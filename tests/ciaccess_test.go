@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/streamlake/streamlake/bootstrap/ciaccess"
+	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/internal/policy"
 	"github.com/streamlake/streamlake/internal/stacktest"
 )
@@ -435,23 +436,14 @@ func missing(ps []ciaccess.Policy, needs []need, deploy bool) []string {
 	return out
 }
 
+// allowedBy reports whether a role with these policies may make the call: one policy allows it
+// and none denies it (the roles deny other stacks' names their patterns also match).
 func allowedBy(ps []ciaccess.Policy, action, resource string, ctx map[string]string) bool {
+	docs := make([]iampolicy.Document, 0, len(ps))
 	for _, p := range ps {
-		if p.Document.Allows(action, resource, ctx) {
-			return true
-		}
+		docs = append(docs, p.Document)
 	}
-	return false
-}
-
-// uncoveredVariants are variants whose resources CI's roles do not cover yet, and why. Their
-// runs may show problems no other run shows; the test fails once they show none, so that the
-// entries go when the roles cover them.
-var uncoveredVariants = map[string]string{
-	"two-datasets": "bootstrap/ciaccess scopes the roles to the default dataset's names (stream, crawler, logical-name " +
-		"prefixes such as transform-function-*): a dataset's resources (quiz_answers-transform-function-*, " +
-		"streamlake-<stack>-quiz_answers, ...) need grants too (docs/datasets.md, CI)",
-	"two-datasets-on-demand-projection": "as two-datasets",
+	return iampolicy.Permits(docs, action, resource, ctx)
 }
 
 // TestCIRolesCoverTheApp is the drift guard: see the top of this file.
@@ -496,25 +488,12 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 		}
 	}
 	keys := make([]string, 0, len(problems))
-	uncovered := map[string]int{}
-	for p, first := range problems {
-		if _, ok := uncoveredVariants[strings.SplitN(first, " ", 2)[1]]; ok {
-			uncovered[strings.SplitN(first, " ", 2)[1]]++
-			continue
-		}
+	for p := range problems {
 		keys = append(keys, p)
 	}
 	sort.Strings(keys)
 	for _, p := range keys {
 		t.Errorf("%s (first in %s)", p, problems[p])
-	}
-	total := 0
-	for v, why := range uncoveredVariants {
-		total += uncovered[v]
-		t.Logf("variant %s: %d calls (first seen in it) CI's roles do not allow yet: %s", v, uncovered[v], why)
-	}
-	if total == 0 && len(uncoveredVariants) > 0 {
-		t.Errorf("CI's roles cover the variants of uncoveredVariants now: remove them")
 	}
 }
 
