@@ -134,7 +134,9 @@ const (
 // default dataset's <logical>-<random> and another's <dataset>-<logical>-<random> (the
 // dataset's components are named after it, stacks.DatasetPipeline), so a dataset added
 // later needs no new grant. Only the tags tell one stack's from another's, as for the default.
-func datasetAutoNames(logical string) []string { return []string{logical + "-*", "*-" + logical + "-*"} }
+func datasetAutoNames(logical string) []string {
+	return []string{logical + "-*", "*-" + logical + "-*"}
+}
 
 // crawlerRuleNames are the crawler-failed rules': monitoring-crawler-failed-<random> for the
 // default dataset's crawler, monitoring-<dataset>-crawler-failed-<random> for another's.
