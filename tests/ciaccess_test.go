@@ -419,6 +419,23 @@ func guardRuns(t *testing.T) []guardRun {
 	return out
 }
 
+// runGuard runs the program as preview does (live shard count as in the stack file) and
+// indexes its resources.
+func runGuard(t *testing.T, gr guardRun) *guard {
+	t.Helper()
+	opts := gr.opts
+	opts.DryRun, opts.LiveShards = true, fileShards(t, gr.stack)
+	res, err := stacktest.Run(opts)
+	if err != nil {
+		t.Fatalf("%s %s: %v", gr.stack, gr.variant, err)
+	}
+	cfg, err := stacktest.StackConfig(gr.stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newGuard(res, cfg["aws:region"])
+}
+
 // missing lists the calls of the needs that a role's policies do not allow.
 func missing(ps []ciaccess.Policy, needs []need, deploy bool) []string {
 	var out []string
@@ -455,17 +472,7 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 	problems := map[string]string{} // problem -> first run that shows it
 	seen := map[string]bool{}       // resource types and invokes some run declared or made
 	for _, gr := range runs {
-		opts := gr.opts
-		opts.DryRun, opts.LiveShards = true, fileShards(t, gr.stack)
-		res, err := stacktest.Run(opts)
-		if err != nil {
-			t.Fatalf("%s %s: %v", gr.stack, gr.variant, err)
-		}
-		cfg, err := stacktest.StackConfig(gr.stack)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := newGuard(res, cfg["aws:region"])
+		g := runGuard(t, gr)
 		target := ciaccess.Target{Partition: "aws", Account: stacktest.Account, Region: g.region, Project: "streamlake", Stack: gr.stack}
 		deploy, preview := ciaccess.DeployPolicies(target), ciaccess.PreviewPolicies(target)
 		for _, p := range checkRun(g, deploy, preview, seen) {
@@ -494,6 +501,59 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 	sort.Strings(keys)
 	for _, p := range keys {
 		t.Errorf("%s (first in %s)", p, problems[p])
+	}
+}
+
+// devCanStillTouch are the calls dev's roles are allowed on prod's resources of the same
+// kind, and why; every other call on a resource of a prod dataset is refused.
+var devCanStillTouch = map[string]string{
+	"logs:CreateLogStream": "Firehose's log streams are authorized without their log group's tags (DeliveryLogStreams)",
+	"logs:DeleteLogStream": "as logs:CreateLogStream",
+}
+
+// Dev's roles reach none of prod's datasets' resources: for every variant that deploys a
+// dataset besides the default on prod's stack file, every call on an ARN that names the
+// dataset (its stream, crawler, table, function, delivery stream, roles, log groups, rule,
+// alarms) is refused to dev's deploy and preview roles, devCanStillTouch aside.
+func TestDevRolesCannotTouchProdsDatasets(t *testing.T) {
+	dev := ciaccess.Target{Partition: "aws", Account: stacktest.Account, Project: "streamlake", Stack: "dev"}
+	checked := map[string]bool{}
+	for _, gr := range guardRuns(t) {
+		if gr.stack != "prod" || len(gr.opts.Datasets) < 2 {
+			continue
+		}
+		g := runGuard(t, gr)
+		dev.Region = g.region
+		roles := map[string][]ciaccess.Policy{"deploy": ciaccess.DeployPolicies(dev), "preview": ciaccess.PreviewPolicies(dev)}
+		for _, d := range gr.opts.Datasets[1:] {
+			for _, r := range g.res.Resources {
+				f, ok := accessTable[r.Type]
+				if !ok || !r.Custom {
+					continue
+				}
+				for _, n := range f(g, r) {
+					if !strings.Contains(n.ARN, d.Name) {
+						continue
+					}
+					checked[r.Type] = true
+					for _, a := range append(append([]string{}, n.Deploy...), n.Read...) {
+						for role, ps := range roles {
+							if devCanStillTouch[a] == "" && allowedBy(ps, a, n.ARN, n.Context) {
+								t.Errorf("%s: dev's %s role may %s on prod's %s (%s, context %v)", gr.variant, role, a, n.ARN, r.Type, n.Context)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, typ := range []string{"aws:kinesis/stream:Stream", "aws:glue/crawler:Crawler", "aws:glue/catalogTable:CatalogTable",
+		"aws:lambda/function:Function", "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:iam/role:Role",
+		"aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/eventRule:EventRule",
+		"aws:cloudwatch/metricAlarm:MetricAlarm"} {
+		if !checked[typ] {
+			t.Errorf("no call on a prod dataset's %s was checked", typ)
+		}
 	}
 }
 
