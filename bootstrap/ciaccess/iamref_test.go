@@ -121,11 +121,11 @@ func TestReferenceCheckerCatchesMistakes(t *testing.T) {
 	}}
 	thing := "arn:aws:svc:eu-west-1:1:thing/x-*"
 	for name, st := range map[string]iampolicy.Statement{
-		"invented action":     iampolicy.Allow("S", []string{"svc:Invent"}, "*"),
-		"scoped unscopable":   iampolicy.Allow("S", []string{"svc:Create"}, thing),
-		"star for scopable":   iampolicy.Allow("S", []string{"svc:Delete"}, "*"),
-		"missing required":    iampolicy.Allow("S", []string{"svc:Delete"}, thing),
-		"unsupported tag key": iampolicy.Allow("S", []string{"svc:Create"}, "*").When("StringEquals", "aws:ResourceTag/stack", "dev"),
+		"invented action":      iampolicy.Allow("S", []string{"svc:Invent"}, "*"),
+		"scoped unscopable":    iampolicy.Allow("S", []string{"svc:Create"}, thing),
+		"star for scopable":    iampolicy.Allow("S", []string{"svc:Delete"}, "*"),
+		"missing required":     iampolicy.Allow("S", []string{"svc:Delete"}, thing),
+		"unsupported tag key":  iampolicy.Allow("S", []string{"svc:Create"}, "*").When("StringEquals", "aws:ResourceTag/stack", "dev"),
 		"deny of another type": {Sid: "D", Effect: "Deny", Action: iampolicy.StringList{"svc:Delete"}, Resource: iampolicy.StringList{"arn:aws:svc:eu-west-1:1:other/x-*"}},
 	} {
 		if errs := checkReference(ref, []Policy{{Name: "p", Document: iampolicy.New(st)}}); len(errs) == 0 {
