@@ -48,7 +48,8 @@ func TestDatasetNamesAreThePrefixAndOneWord(t *testing.T) {
 				}
 			}
 		}
-	} // What keeps it so: a dataset's name has no '-'.
+	}
+	// What keeps it so: a dataset's name has no '-'.
 	if err := schema.CheckDatasetName("quiz-answers"); err == nil {
 		t.Error("a dataset name with '-' is accepted")
 	}
