@@ -8,9 +8,10 @@ import (
 
 // DeployPolicies are the deploy role's permissions: what `pulumi up` (and destroy, refresh
 // and the post-deploy smoke test) of one app stack calls, scoped to the stack's own names
-// where the app chooses them, to the auto-name prefix plus the stack's tags where Pulumi
+// where the app chooses them, to the auto-name prefixes plus the stack's tags where Pulumi
 // chooses them, and to "*" only where AWS offers no resource-level permission (Unscoped
-// lists each with its reason).
+// lists each with its reason). No grant names a dataset: patterns every dataset of the stack
+// shares cover one added later (namePrefix, datasetAutoNames).
 func DeployPolicies(t Target) []Policy {
 	return []Policy{
 		statePolicy(t),
