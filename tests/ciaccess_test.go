@@ -10,7 +10,8 @@ package tests
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -494,12 +495,7 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 			t.Errorf("invokeTable %s: no run's preview calls it", token)
 		}
 	}
-	keys := make([]string, 0, len(problems))
-	for p := range problems {
-		keys = append(keys, p)
-	}
-	sort.Strings(keys)
-	for _, p := range keys {
+	for _, p := range slices.Sorted(maps.Keys(problems)) {
 		t.Errorf("%s (first in %s)", p, problems[p])
 	}
 }
