@@ -1,6 +1,7 @@
 package ciaccess
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/iampolicy"
@@ -101,7 +102,7 @@ func (t Target) pipelineStatements() []iampolicy.Statement {
 			"lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags", "lambda:UpdateFunctionCode",
 			"lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
 			"lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction",
-		}, append(fn, t.arns("lambda", "function:", suffixed(datasetAutoNames(functionName), ":*"))...)...)),
+		}, slices.Concat(fn, t.arns("lambda", "function:", suffixed(datasetAutoNames(functionName), ":*")))...)),
 		t.creating(iampolicy.Allow("CreateDeliveryStream", []string{"firehose:CreateDeliveryStream", "firehose:TagDeliveryStream"}, ds...)),
 		t.owned(iampolicy.Allow("ManageDeliveryStream", []string{
 			"firehose:DescribeDeliveryStream", "firehose:UpdateDestination", "firehose:DeleteDeliveryStream",
