@@ -71,3 +71,45 @@ func TestAllows(t *testing.T) {
 		}
 	}
 }
+
+func TestDenies(t *testing.T) {
+	doc := New(
+		Allow("Streams", []string{"kinesis:DeleteStream"}, "arn:aws:kinesis:eu-west-1:1:stream/app-dev-*"),
+		Statement{Effect: "Deny", Action: StringList{"kinesis:DeleteStream"}, Resource: StringList{"arn:aws:kinesis:eu-west-1:1:stream/app-dev-*-*"}},
+		Statement{Effect: "Deny", Action: StringList{"s3:GetObject"}, Resource: StringList{"*"}}.When("StringEquals", "aws:ResourceTag/stack", "prod"),
+		Statement{Effect: "Deny", Action: StringList{"s3:PutObject"}, Resource: StringList{"*"}}.When("NumericLessThan", "s3:TlsVersion", "1.2"),
+	)
+	for _, tc := range []struct {
+		action, resource string
+		context          map[string]string
+		want             bool
+	}{
+		{"kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:1:stream/app-dev-events", nil, false},
+		{"kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:1:stream/app-dev-eu-events", nil, true},
+		{"kinesis:DescribeStream", "arn:aws:kinesis:eu-west-1:1:stream/app-dev-eu-events", nil, false},
+		{"s3:GetObject", "arn:aws:s3:::b/k", map[string]string{"aws:ResourceTag/stack": "prod"}, true},
+		{"s3:GetObject", "arn:aws:s3:::b/k", map[string]string{"aws:ResourceTag/stack": "dev"}, false},
+		{"s3:PutObject", "arn:aws:s3:::b/k", map[string]string{"s3:TlsVersion": "1.0"}, false},
+	} {
+		if got := doc.Denies(tc.action, tc.resource, tc.context); got != tc.want {
+			t.Errorf("Denies(%s, %s, %v) = %v, want %v", tc.action, tc.resource, tc.context, got, tc.want)
+		}
+	}
+	if !doc.Allows("kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:1:stream/app-dev-eu-events", nil) {
+		t.Error("Allows must not apply Deny statements")
+	}
+	// A Deny in one policy refuses what another allows.
+	allow := New(Allow("Streams", []string{"kinesis:DeleteStream"}, "arn:aws:kinesis:eu-west-1:1:stream/*"))
+	deny := New(Statement{Effect: "Deny", Action: StringList{"kinesis:DeleteStream"}, Resource: StringList{"arn:aws:kinesis:eu-west-1:1:stream/app-dev-*-*"}})
+	for _, tc := range []struct {
+		stream string
+		want   bool
+	}{{"app-dev-events", true}, {"app-dev-eu-events", false}} {
+		if got := Permits([]Document{allow, deny}, "kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:1:stream/"+tc.stream, nil); got != tc.want {
+			t.Errorf("Permits(DeleteStream %s) = %v, want %v", tc.stream, got, tc.want)
+		}
+	}
+	if Permits([]Document{deny}, "kinesis:DeleteStream", "arn:aws:kinesis:eu-west-1:1:stream/app-dev-events", nil) {
+		t.Error("Permits without an Allow")
+	}
+}

@@ -42,12 +42,21 @@ func NamesOf(project, stack, dataset string) Names {
 	if dataset == schema.DefaultDataset {
 		return n
 	}
-	base := awsrules.PhysicalName("-", project, stack) + "-" + dataset
+	base := DatasetNamePrefix(project, stack) + dataset
 	n.Stream = base
 	n.Table = dataset
 	n.Crawler = base + "_partitions"
 	n.CrawlerSecurity = base + "_crawler"
 	return n
+}
+
+// DatasetNamePrefix is how every physical name a stack chooses for one of its datasets
+// begins, <project>-<stack>-: what follows (events, partitions and crawler for the default
+// dataset; the dataset's name, <name>_partitions and <name>_crawler for another) has no '-'.
+// CI's roles are scoped to it (bootstrap/ciaccess), so a dataset added later needs no new
+// grant, and a '-' after it marks another stack's name (dev-eu's for dev).
+func DatasetNamePrefix(project, stack string) string {
+	return awsrules.PhysicalName("-", project, stack) + "-"
 }
 
 // The stack outputs of each dataset, which the program exports under datasets.<name> (and,

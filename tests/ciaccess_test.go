@@ -10,11 +10,13 @@ package tests
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/streamlake/streamlake/bootstrap/ciaccess"
+	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/internal/policy"
 	"github.com/streamlake/streamlake/internal/stacktest"
 )
@@ -418,6 +420,23 @@ func guardRuns(t *testing.T) []guardRun {
 	return out
 }
 
+// runGuard runs the program as preview does (live shard count as in the stack file) and
+// indexes its resources.
+func runGuard(t *testing.T, gr guardRun) *guard {
+	t.Helper()
+	opts := gr.opts
+	opts.DryRun, opts.LiveShards = true, fileShards(t, gr.stack)
+	res, err := stacktest.Run(opts)
+	if err != nil {
+		t.Fatalf("%s %s: %v", gr.stack, gr.variant, err)
+	}
+	cfg, err := stacktest.StackConfig(gr.stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newGuard(res, cfg["aws:region"])
+}
+
 // missing lists the calls of the needs that a role's policies do not allow.
 func missing(ps []ciaccess.Policy, needs []need, deploy bool) []string {
 	var out []string
@@ -435,23 +454,14 @@ func missing(ps []ciaccess.Policy, needs []need, deploy bool) []string {
 	return out
 }
 
+// allowedBy reports whether a role with these policies may make the call: one policy allows it
+// and none denies it (the roles deny other stacks' names their patterns also match).
 func allowedBy(ps []ciaccess.Policy, action, resource string, ctx map[string]string) bool {
+	docs := make([]iampolicy.Document, 0, len(ps))
 	for _, p := range ps {
-		if p.Document.Allows(action, resource, ctx) {
-			return true
-		}
+		docs = append(docs, p.Document)
 	}
-	return false
-}
-
-// uncoveredVariants are variants whose resources CI's roles do not cover yet, and why. Their
-// runs may show problems no other run shows; the test fails once they show none, so that the
-// entries go when the roles cover them.
-var uncoveredVariants = map[string]string{
-	"two-datasets": "bootstrap/ciaccess scopes the roles to the default dataset's names (stream, crawler, logical-name " +
-		"prefixes such as transform-function-*): a dataset's resources (quiz_answers-transform-function-*, " +
-		"streamlake-<stack>-quiz_answers, ...) need grants too (docs/datasets.md, CI)",
-	"two-datasets-on-demand-projection": "as two-datasets",
+	return iampolicy.Permits(docs, action, resource, ctx)
 }
 
 // TestCIRolesCoverTheApp is the drift guard: see the top of this file.
@@ -463,17 +473,7 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 	problems := map[string]string{} // problem -> first run that shows it
 	seen := map[string]bool{}       // resource types and invokes some run declared or made
 	for _, gr := range runs {
-		opts := gr.opts
-		opts.DryRun, opts.LiveShards = true, fileShards(t, gr.stack)
-		res, err := stacktest.Run(opts)
-		if err != nil {
-			t.Fatalf("%s %s: %v", gr.stack, gr.variant, err)
-		}
-		cfg, err := stacktest.StackConfig(gr.stack)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := newGuard(res, cfg["aws:region"])
+		g := runGuard(t, gr)
 		target := ciaccess.Target{Partition: "aws", Account: stacktest.Account, Region: g.region, Project: "streamlake", Stack: gr.stack}
 		deploy, preview := ciaccess.DeployPolicies(target), ciaccess.PreviewPolicies(target)
 		for _, p := range checkRun(g, deploy, preview, seen) {
@@ -495,26 +495,61 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 			t.Errorf("invokeTable %s: no run's preview calls it", token)
 		}
 	}
-	keys := make([]string, 0, len(problems))
-	uncovered := map[string]int{}
-	for p, first := range problems {
-		if _, ok := uncoveredVariants[strings.SplitN(first, " ", 2)[1]]; ok {
-			uncovered[strings.SplitN(first, " ", 2)[1]]++
-			continue
-		}
-		keys = append(keys, p)
-	}
-	sort.Strings(keys)
-	for _, p := range keys {
+	for _, p := range slices.Sorted(maps.Keys(problems)) {
 		t.Errorf("%s (first in %s)", p, problems[p])
 	}
-	total := 0
-	for v, why := range uncoveredVariants {
-		total += uncovered[v]
-		t.Logf("variant %s: %d calls (first seen in it) CI's roles do not allow yet: %s", v, uncovered[v], why)
+}
+
+// devCanStillTouch are the calls dev's roles are allowed on prod's resources of the same
+// kind, and why; every other call on a resource of a prod dataset is refused.
+var devCanStillTouch = map[string]string{
+	"logs:CreateLogStream": "Firehose's log streams are authorized without their log group's tags (DeliveryLogStreams)",
+	"logs:DeleteLogStream": "as logs:CreateLogStream",
+}
+
+// Dev's roles reach none of prod's datasets' resources: for every variant that deploys a
+// dataset besides the default on prod's stack file, every call on an ARN that names the
+// dataset (its stream, crawler, table, function, delivery stream, roles, log groups, rule,
+// alarms) is refused to dev's deploy and preview roles, devCanStillTouch aside.
+func TestDevRolesCannotTouchProdsDatasets(t *testing.T) {
+	dev := ciaccess.Target{Partition: "aws", Account: stacktest.Account, Project: "streamlake", Stack: "dev"}
+	checked := map[string]bool{}
+	for _, gr := range guardRuns(t) {
+		if gr.stack != "prod" || len(gr.opts.Datasets) < 2 {
+			continue
+		}
+		g := runGuard(t, gr)
+		dev.Region = g.region
+		roles := map[string][]ciaccess.Policy{"deploy": ciaccess.DeployPolicies(dev), "preview": ciaccess.PreviewPolicies(dev)}
+		for _, d := range gr.opts.Datasets[1:] {
+			for _, r := range g.res.Resources {
+				f, ok := accessTable[r.Type]
+				if !ok || !r.Custom {
+					continue
+				}
+				for _, n := range f(g, r) {
+					if !strings.Contains(n.ARN, d.Name) {
+						continue
+					}
+					checked[r.Type] = true
+					for _, a := range append(append([]string{}, n.Deploy...), n.Read...) {
+						for role, ps := range roles {
+							if devCanStillTouch[a] == "" && allowedBy(ps, a, n.ARN, n.Context) {
+								t.Errorf("%s: dev's %s role may %s on prod's %s (%s, context %v)", gr.variant, role, a, n.ARN, r.Type, n.Context)
+							}
+						}
+					}
+				}
+			}
+		}
 	}
-	if total == 0 && len(uncoveredVariants) > 0 {
-		t.Errorf("CI's roles cover the variants of uncoveredVariants now: remove them")
+	for _, typ := range []string{"aws:kinesis/stream:Stream", "aws:glue/crawler:Crawler", "aws:glue/catalogTable:CatalogTable",
+		"aws:lambda/function:Function", "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:iam/role:Role",
+		"aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/eventRule:EventRule",
+		"aws:cloudwatch/metricAlarm:MetricAlarm"} {
+		if !checked[typ] {
+			t.Errorf("no call on a prod dataset's %s was checked", typ)
+		}
 	}
 }
 

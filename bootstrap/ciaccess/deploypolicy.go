@@ -1,6 +1,7 @@
 package ciaccess
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/streamlake/streamlake/iampolicy"
@@ -8,9 +9,10 @@ import (
 
 // DeployPolicies are the deploy role's permissions: what `pulumi up` (and destroy, refresh
 // and the post-deploy smoke test) of one app stack calls, scoped to the stack's own names
-// where the app chooses them, to the auto-name prefix plus the stack's tags where Pulumi
+// where the app chooses them, to the auto-name prefixes plus the stack's tags where Pulumi
 // chooses them, and to "*" only where AWS offers no resource-level permission (Unscoped
-// lists each with its reason).
+// lists each with its reason). No grant names a dataset: patterns every dataset of the stack
+// shares cover one added later (namePrefix, datasetAutoNames).
 func DeployPolicies(t Target) []Policy {
 	return []Policy{
 		statePolicy(t),
@@ -49,11 +51,11 @@ func (t Target) roleStatements() []iampolicy.Statement {
 			"iam:UpdateRoleDescription", "iam:TagRole", "iam:UntagRole", "iam:DeleteRole",
 		}, roles...)),
 		// The API Gateway logging role uses AWS's managed policy, and only that one.
-		t.owned(iampolicy.Allow("AttachApiGatewayLogsPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, t.roleARN(apiGatewayLogsRole))).
+		t.owned(iampolicy.Allow("AttachApiGatewayLogsPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, t.roleARNsOf(apiGatewayLogsRole, false)...)).
 			When("ArnEquals", "iam:PolicyARN", "arn:"+t.Partition+":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"),
 	}
 	for _, r := range appRoles {
-		out = append(out, t.owned(iampolicy.Allow("Pass"+sidWord(r.Logical), []string{"iam:PassRole"}, t.roleARN(r.Logical))).
+		out = append(out, t.owned(iampolicy.Allow("Pass"+sidWord(r.Logical), []string{"iam:PassRole"}, t.roleARNsOf(r.Logical, r.PerDataset)...)).
 			When("StringEquals", "iam:PassedToService", r.PassedTo))
 	}
 	return append(out,
@@ -73,37 +75,39 @@ func sidWord(logical string) string {
 	return b.String()
 }
 
-// pipelineStatements: the stream (exact name), the transform function and delivery stream
-// (auto-named, tag-scoped) and the lake bucket (auto-named; S3 evaluates no tags, see Unscoped).
+// pipelineStatements: every dataset's stream (the stack's name prefix), transform function and
+// delivery stream (auto-named, tag-scoped) and the lake bucket (auto-named; S3 evaluates no
+// tags, see Unscoped).
 func (t Target) pipelineStatements() []iampolicy.Statement {
-	fn := t.arn("lambda", "function:"+functionName+"-*")
-	ds := t.arn("firehose", "deliverystream/"+deliveryStreamName+"-*")
+	fn := t.arns("lambda", "function:", datasetAutoNames(functionName))
+	ds := t.arns("firehose", "deliverystream/", datasetAutoNames(deliveryStreamName))
 	bucket := t.s3ARN(lakeBucketName + "-*")
-	stream := t.arn("kinesis", "stream/"+t.names().Stream)
+	stream := t.ownNamed("kinesis", "stream/")
+	streams := iampolicy.Allow("Stream", []string{
+		"kinesis:CreateStream", "kinesis:DeleteStream", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards",
+		"kinesis:AddTagsToStream", "kinesis:RemoveTagsFromStream", "kinesis:ListTagsForStream", "kinesis:TagResource", "kinesis:UntagResource",
+		"kinesis:ListTagsForResource", "kinesis:IncreaseStreamRetentionPeriod", "kinesis:DecreaseStreamRetentionPeriod",
+	}, stream)
+	// Encryption names the key as well as the stream; which key the stack may use is decided
+	// by the key's own grants (ManageStackKey).
+	encryption := iampolicy.Allow("StreamEncryption", []string{"kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption"}, stream, t.arn("kms", "key/*"))
 	return []iampolicy.Statement{
-		iampolicy.Allow("Stream", []string{
-			"kinesis:CreateStream", "kinesis:DeleteStream", "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards",
-			"kinesis:AddTagsToStream", "kinesis:RemoveTagsFromStream", "kinesis:ListTagsForStream", "kinesis:TagResource", "kinesis:UntagResource",
-			"kinesis:ListTagsForResource", "kinesis:IncreaseStreamRetentionPeriod", "kinesis:DecreaseStreamRetentionPeriod",
-		}, stream),
-		// Encryption names the key as well as the stream; which key the stack may use is
-		// decided by the key's own grants (ManageStackKey).
-		iampolicy.Allow("StreamEncryption", []string{"kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption"}, stream, t.arn("kms", "key/*")),
+		streams, encryption, t.exceptOtherStacks("OtherStacksStreams", "kinesis", "stream/", streams, encryption),
 		iampolicy.Allow("StreamCapacity", []string{
 			"kinesis:UpdateShardCount", "kinesis:UpdateStreamMode", "kinesis:EnableEnhancedMonitoring", "kinesis:DisableEnhancedMonitoring",
 		}, "*"),
-		t.creating(iampolicy.Allow("CreateFunction", []string{"lambda:CreateFunction", "lambda:TagResource"}, fn)),
+		t.creating(iampolicy.Allow("CreateFunction", []string{"lambda:CreateFunction", "lambda:TagResource"}, fn...)),
 		t.owned(iampolicy.Allow("ManageFunction", []string{
 			"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency",
 			"lambda:GetRuntimeManagementConfig", "lambda:ListVersionsByFunction", "lambda:ListTags", "lambda:UpdateFunctionCode",
 			"lambda:UpdateFunctionConfiguration", "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency",
 			"lambda:TagResource", "lambda:UntagResource", "lambda:DeleteFunction",
-		}, fn, fn+":*")),
-		t.creating(iampolicy.Allow("CreateDeliveryStream", []string{"firehose:CreateDeliveryStream", "firehose:TagDeliveryStream"}, ds)),
+		}, slices.Concat(fn, t.arns("lambda", "function:", suffixed(datasetAutoNames(functionName), ":*")))...)),
+		t.creating(iampolicy.Allow("CreateDeliveryStream", []string{"firehose:CreateDeliveryStream", "firehose:TagDeliveryStream"}, ds...)),
 		t.owned(iampolicy.Allow("ManageDeliveryStream", []string{
 			"firehose:DescribeDeliveryStream", "firehose:UpdateDestination", "firehose:DeleteDeliveryStream",
 			"firehose:TagDeliveryStream", "firehose:UntagDeliveryStream", "firehose:ListTagsForDeliveryStream",
-		}, ds)),
+		}, ds...)),
 		iampolicy.Allow("LakeBucket", append([]string{
 			"s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads", "s3:PutBucketTagging",
 			"s3:PutBucketVersioning", "s3:PutLifecycleConfiguration", "s3:PutEncryptionConfiguration", "s3:PutBucketPolicy",
@@ -117,14 +121,19 @@ func (t Target) pipelineStatements() []iampolicy.Statement {
 	}
 }
 
-// catalogStatements: Glue database, table and crawler (exact names) and the Athena workgroup
-// (exact name) with its named queries and the smoke test's queries.
+// catalogStatements: Glue database and tables (exact name), every dataset's crawler (the
+// stack's name prefix) and the Athena workgroup (exact name) with its named queries and the
+// smoke test's queries.
 func (t Target) catalogStatements() []iampolicy.Statement {
 	n := t.names()
 	catalog := []string{
 		t.arn("glue", "catalog"), t.arn("glue", "database/"+n.Database),
 		t.arn("glue", "table/"+n.Database+"/*"), t.arn("glue", "userDefinedFunction/"+n.Database+"/*"),
 	}
+	crawlers := iampolicy.Allow("Crawler", []string{
+		"glue:GetCrawler", "glue:UpdateCrawler", "glue:DeleteCrawler", "glue:StartCrawler", "glue:StopCrawler",
+		"glue:GetTags", "glue:TagResource", "glue:UntagResource",
+	}, t.ownNamed("glue", "crawler/"))
 	return []iampolicy.Statement{
 		iampolicy.Allow("Catalog", []string{
 			"glue:CreateDatabase", "glue:GetDatabase", "glue:UpdateDatabase", "glue:DeleteDatabase",
@@ -132,10 +141,7 @@ func (t Target) catalogStatements() []iampolicy.Statement {
 			"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition",
 			"glue:GetTags", "glue:TagResource", "glue:UntagResource",
 		}, catalog...),
-		iampolicy.Allow("Crawler", []string{
-			"glue:GetCrawler", "glue:UpdateCrawler", "glue:DeleteCrawler", "glue:StartCrawler", "glue:StopCrawler",
-			"glue:GetTags", "glue:TagResource", "glue:UntagResource",
-		}, t.arn("glue", "crawler/"+n.Crawler)),
+		crawlers, t.exceptOtherStacks("OtherStacksCrawlers", "glue", "crawler/", crawlers),
 		// CreateCrawler has no resource-level permission: tags are its only scope.
 		t.creating(iampolicy.Allow("CreateCrawler", []string{"glue:CreateCrawler"}, "*")),
 		iampolicy.Allow("SecurityConfiguration", []string{
@@ -193,16 +199,16 @@ func (t Target) logStatements() []iampolicy.Statement {
 		}, logs...)),
 		// Firehose's log streams, created before the delivery stream.
 		iampolicy.Allow("DeliveryLogStreams", []string{"logs:CreateLogStream", "logs:DeleteLogStream"},
-			t.arn("logs", "log-group:"+deliveryLogsName+"-*:log-stream:*")),
+			t.arns("logs", "log-group:", suffixed(datasetAutoNames(deliveryLogsName), ":log-stream:*"))...),
 		iampolicy.Allow("DescribeLogGroups", []string{"logs:DescribeLogGroups"}, "*"),
 	}
 }
 
-// monitoringStatements: alarms, the crawler-failure rule and the alarm topic (auto-named,
-// tag-scoped) and the dashboard (exact name).
+// monitoringStatements: alarms (every dataset's too), the crawler-failed rules and the alarm
+// topic (auto-named, tag-scoped) and the dashboard (exact name).
 func (t Target) monitoringStatements() []iampolicy.Statement {
 	alarms := t.arn("cloudwatch", "alarm:"+alarmName+"-*")
-	rule := t.arn("events", "rule/"+crawlerRuleName+"-*")
+	rule := t.arns("events", "rule/", crawlerRuleNames)
 	topic := t.arn("sns", alarmTopicName+"-*")
 	return []iampolicy.Statement{
 		t.creating(iampolicy.Allow("CreateAlarms", []string{"cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"}, alarms)),
@@ -212,11 +218,11 @@ func (t Target) monitoringStatements() []iampolicy.Statement {
 		}, alarms)),
 		iampolicy.Allow("Dashboard", []string{"cloudwatch:PutDashboard", "cloudwatch:GetDashboard", "cloudwatch:DeleteDashboards"},
 			t.globalARN("cloudwatch", "dashboard/"+t.names().Dashboard)),
-		t.creating(iampolicy.Allow("CreateRule", []string{"events:PutRule", "events:TagResource"}, rule)),
+		t.creating(iampolicy.Allow("CreateRule", []string{"events:PutRule", "events:TagResource"}, rule...)),
 		t.owned(iampolicy.Allow("ManageRule", []string{
 			"events:PutRule", "events:DescribeRule", "events:DeleteRule", "events:PutTargets", "events:RemoveTargets",
 			"events:ListTargetsByRule", "events:TagResource", "events:UntagResource", "events:ListTagsForResource",
-		}, rule)),
+		}, rule...)),
 		t.creating(iampolicy.Allow("CreateTopic", []string{"sns:CreateTopic", "sns:TagResource"}, topic)),
 		t.owned(iampolicy.Allow("ManageTopic", []string{
 			"sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:DeleteTopic", "sns:TagResource", "sns:UntagResource",

@@ -121,11 +121,12 @@ func TestReferenceCheckerCatchesMistakes(t *testing.T) {
 	}}
 	thing := "arn:aws:svc:eu-west-1:1:thing/x-*"
 	for name, st := range map[string]iampolicy.Statement{
-		"invented action":     iampolicy.Allow("S", []string{"svc:Invent"}, "*"),
-		"scoped unscopable":   iampolicy.Allow("S", []string{"svc:Create"}, thing),
-		"star for scopable":   iampolicy.Allow("S", []string{"svc:Delete"}, "*"),
-		"missing required":    iampolicy.Allow("S", []string{"svc:Delete"}, thing),
-		"unsupported tag key": iampolicy.Allow("S", []string{"svc:Create"}, "*").When("StringEquals", "aws:ResourceTag/stack", "dev"),
+		"invented action":      iampolicy.Allow("S", []string{"svc:Invent"}, "*"),
+		"scoped unscopable":    iampolicy.Allow("S", []string{"svc:Create"}, thing),
+		"star for scopable":    iampolicy.Allow("S", []string{"svc:Delete"}, "*"),
+		"missing required":     iampolicy.Allow("S", []string{"svc:Delete"}, thing),
+		"unsupported tag key":  iampolicy.Allow("S", []string{"svc:Create"}, "*").When("StringEquals", "aws:ResourceTag/stack", "dev"),
+		"deny of another type": {Sid: "D", Effect: "Deny", Action: iampolicy.StringList{"svc:Delete"}, Resource: iampolicy.StringList{"arn:aws:svc:eu-west-1:1:other/x-*"}},
 	} {
 		if errs := checkReference(ref, []Policy{{Name: "p", Document: iampolicy.New(st)}}); len(errs) == 0 {
 			t.Errorf("%s: no error", name)
@@ -139,7 +140,8 @@ func TestReferenceCheckerCatchesMistakes(t *testing.T) {
 
 // checkReference checks a role's policies against the reference: every allowed action exists;
 // "*" only where AWS defines no resource type, ARNs otherwise, of a type the action takes and
-// covering every type it requires; condition keys the action (or its resources) evaluate.
+// covering every type it requires; condition keys the action (or its resources) evaluate. A
+// Deny naming ARNs must name ones of a type its actions take.
 // A Null "true" test passes whenever a key is absent, so it needs no support.
 func checkReference(ref iamReference, ps []Policy) []error {
 	var errs []error
@@ -147,6 +149,12 @@ func checkReference(ref iamReference, ps []Policy) []error {
 	for _, p := range ps {
 		for _, st := range p.Document.Statement {
 			if st.Effect != "Allow" {
+				// A Deny on ARNs of a type its actions do not take would refuse nothing.
+				for _, a := range st.Action {
+					if !contains(st.Resource, "*") {
+						errs = append(errs, checkGrant(ref, p.Name, st, a)...)
+					}
+				}
 				continue
 			}
 			for _, a := range st.Action {

@@ -263,3 +263,121 @@ func TestPoliciesFitWithLongNames(t *testing.T) {
 		}
 	}
 }
+
+// permits reports whether a role with these policies may make the call, Deny statements
+// applied.
+func permits(ps []Policy, action, resource string, ctx map[string]string) bool {
+	docs := make([]iampolicy.Document, 0, len(ps))
+	for _, p := range ps {
+		docs = append(docs, p.Document)
+	}
+	return iampolicy.Permits(docs, action, resource, ctx)
+}
+
+// stackTags is the request context of a call on (or creating) a resource of a stack.
+func stackTags(stack string, kv ...string) map[string]string {
+	ctx := map[string]string{}
+	for _, k := range []string{"aws:RequestTag/", "aws:ResourceTag/"} {
+		ctx[k+tagProject], ctx[k+tagStack] = "streamlake", stack
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ctx[kv[i]] = kv[i+1]
+	}
+	return ctx
+}
+
+// datasetCall is one call CI makes on one of a dataset's resources; Tagged when the grant
+// depends on the resource's tags (auto-named), else on its name.
+type datasetCall struct {
+	role, action, resource string
+	tagged                 bool
+	extra                  []string
+}
+
+// datasetCalls are calls on the resources of one dataset of a stack, named as the app names
+// them (stackconfig.NamesOf; <dataset>-<logical name>-<random> for another dataset's
+// auto-named resources).
+func datasetCalls(stack, dataset string) []datasetCall {
+	n := stackconfig.NamesOf("streamlake", stack, dataset)
+	logical, rule := func(l string) string { return dataset + "-" + l + "-1a2b3c4" }, "monitoring-"+dataset+"-crawler-failed-1a2b3c4"
+	if dataset == "events" {
+		logical, rule = func(l string) string { return l + "-1a2b3c4" }, "monitoring-crawler-failed-1a2b3c4"
+	}
+	arn := func(svc, res string) string { return fmt.Sprintf("arn:aws:%s:eu-west-1:%s:%s", svc, testAccount, res) }
+	role := func(l string) string { return fmt.Sprintf("arn:aws:iam::%s:role/%s", testAccount, logical(l)) }
+	stream, crawler := arn("kinesis", "stream/"+n.Stream), arn("glue", "crawler/"+n.Crawler)
+	return []datasetCall{
+		{"deploy", "kinesis:CreateStream", stream, false, nil},
+		{"deploy", "kinesis:DeleteStream", stream, false, nil},
+		{"preview", "kinesis:DescribeStreamSummary", stream, false, nil},
+		{"deploy", "glue:UpdateCrawler", crawler, false, nil},
+		{"preview", "glue:GetCrawler", crawler, false, nil},
+		{"deploy", "lambda:UpdateFunctionCode", arn("lambda", "function:"+logical("transform-function")), true, nil},
+		{"preview", "lambda:GetFunction", arn("lambda", "function:"+logical("transform-function")), true, nil},
+		{"deploy", "firehose:UpdateDestination", arn("firehose", "deliverystream/"+logical("delivery-stream")), true, nil},
+		{"deploy", "iam:CreateRole", role("transform-role"), true, nil},
+		{"deploy", "iam:PutRolePolicy", role("delivery-role"), true, nil},
+		{"preview", "iam:GetRole", role("catalog-crawler-role"), true, nil},
+		{"deploy", "iam:PassRole", role("catalog-crawler-role"), true, []string{"iam:PassedToService", "glue.amazonaws.com"}},
+		{"deploy", "logs:PutRetentionPolicy", arn("logs", "log-group:"+logical("transform-logs")), true, nil},
+		{"deploy", "logs:DeleteLogGroup", arn("logs", "log-group:"+logical("delivery-logs")), true, nil},
+		{"deploy", "logs:CreateLogGroup", arn("logs", "log-group:/aws-glue/crawlers-role/"+logical("catalog-crawler-role")+"-"+n.CrawlerSecurity), true, nil},
+		{"deploy", "events:PutTargets", arn("events", "rule/"+rule), true, nil},
+		{"preview", "events:DescribeRule", arn("events", "rule/"+rule), true, nil},
+		{"deploy", "cloudwatch:PutMetricAlarm", arn("cloudwatch", "alarm:monitoring-"+dataset+"-iterator-age-1a2b3c4"), true, nil},
+	}
+}
+
+// Both roles reach every dataset's resources, the default's and any added later (no grant
+// names a dataset), and dev's roles none of prod's: by name where the app chooses it, by the
+// stack's tags where Pulumi does.
+func TestRolesCoverEveryDataset(t *testing.T) {
+	dev := allPolicies(testTarget("dev"))
+	for _, dataset := range []string{"events", "quiz_answers", "a", "player_errors_v2"} {
+		for _, c := range datasetCalls("dev", dataset) {
+			if !permits(dev[c.role], c.action, c.resource, stackTags("dev", c.extra...)) {
+				t.Errorf("dev %s role: %s on dataset %s's %s refused", c.role, c.action, dataset, c.resource)
+			}
+		}
+		for _, c := range datasetCalls("prod", dataset) {
+			if permits(dev[c.role], c.action, c.resource, stackTags("prod", c.extra...)) {
+				t.Errorf("dev %s role: %s on prod's dataset %s's %s allowed", c.role, c.action, dataset, c.resource)
+			}
+		}
+		// Prod's resources named with dev's logical names but tagged for prod.
+		for _, c := range datasetCalls("dev", dataset) {
+			if c.tagged && permits(dev[c.role], c.action, c.resource, stackTags("prod", c.extra...)) {
+				t.Errorf("dev %s role: %s on %s, tagged for prod, allowed", c.role, c.action, c.resource)
+			}
+		}
+	}
+	// The log streams of Firehose's log groups are the exception (DeliveryLogStreams: no tags).
+	stream := fmt.Sprintf("arn:aws:logs:eu-west-1:%s:log-group:quiz_answers-delivery-logs-1a2b3c4:log-stream:DestinationDelivery", testAccount)
+	if !permits(dev["deploy"], "logs:CreateLogStream", stream, nil) {
+		t.Errorf("deploy role: logs:CreateLogStream on %s refused", stream)
+	}
+}
+
+// The stack's name prefix (streamlake-dev-*) also matches the names of stacks whose names
+// continue dev's, and of a project whose name does: the roles' Deny refuses them, since a
+// name of dev's own has no '-' after the prefix.
+func TestRolesRefuseNamesOfStacksThatContinueTheirs(t *testing.T) {
+	dev := allPolicies(testTarget("dev"))
+	for _, other := range []struct{ project, stack, dataset string }{
+		{"streamlake", "dev-eu", "events"}, {"streamlake", "dev_eu", "quiz_answers"}, {"streamlake", "dev-quiz", "answers"},
+		{"streamlake-dev", "x", "events"}, {"streamlake", "dev-2", "quiz_answers"},
+	} {
+		n := stackconfig.NamesOf(other.project, other.stack, other.dataset)
+		stream := fmt.Sprintf("arn:aws:kinesis:eu-west-1:%s:stream/%s", testAccount, n.Stream)
+		crawler := fmt.Sprintf("arn:aws:glue:eu-west-1:%s:crawler/%s", testAccount, n.Crawler)
+		for _, c := range []struct{ role, action, resource string }{
+			{"deploy", "kinesis:CreateStream", stream}, {"deploy", "kinesis:DeleteStream", stream},
+			{"deploy", "kinesis:StartStreamEncryption", stream}, {"preview", "kinesis:DescribeStream", stream},
+			{"deploy", "glue:DeleteCrawler", crawler}, {"deploy", "glue:StartCrawler", crawler}, {"preview", "glue:GetCrawler", crawler},
+		} {
+			if permits(dev[c.role], c.action, c.resource, stackTags(other.stack)) {
+				t.Errorf("dev %s role: %s on %s (project %s stack %s) allowed", c.role, c.action, c.resource, other.project, other.stack)
+			}
+		}
+	}
+}

@@ -10,29 +10,32 @@ import (
 // Athena results, no API key values) and nothing that writes outside the state.
 func PreviewPolicies(t Target) []Policy {
 	n := t.names()
+	// The live shard count preview checks a reshard against.
+	streams := iampolicy.Allow("ReadStream", []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:ListTagsForStream"},
+		t.ownNamed("kinesis", "stream/"))
+	crawlers := iampolicy.Allow("ReadCrawler", []string{"glue:GetCrawler", "glue:GetTags"}, t.ownNamed("glue", "crawler/"))
 	return []Policy{statePolicy(t), {Name: "read-pipeline", Document: iampolicy.New(
-		// The live shard count preview checks a reshard against.
-		iampolicy.Allow("ReadStream", []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:ListTagsForStream"},
-			t.arn("kinesis", "stream/"+n.Stream)),
+		streams, t.exceptOtherStacks("OtherStacksStreams", "kinesis", "stream/", streams),
 		t.owned(iampolicy.Allow("ReadStackKey", []string{"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"},
 			t.arn("kms", "key/*"))),
 		t.owned(iampolicy.Allow("ReadRoles", []string{"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags"},
 			t.roleARNs()...)),
 		t.owned(iampolicy.Allow("ReadFunction", []string{"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConcurrency", "lambda:ListVersionsByFunction", "lambda:ListTags"},
-			t.arn("lambda", "function:"+functionName+"-*"))),
+			t.arns("lambda", "function:", datasetAutoNames(functionName))...)),
 		t.owned(iampolicy.Allow("ReadDeliveryStream", []string{"firehose:DescribeDeliveryStream", "firehose:ListTagsForDeliveryStream"},
-			t.arn("firehose", "deliverystream/"+deliveryStreamName+"-*"))),
+			t.arns("firehose", "deliverystream/", datasetAutoNames(deliveryStreamName))...)),
 		// Bucket settings only, never objects.
 		iampolicy.Allow("ReadLakeSettings", lakeBucketReads, t.s3ARN(lakeBucketName+"-*")),
-		iampolicy.Allow("ReadCatalog", []string{"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitionIndexes", "glue:GetCrawler", "glue:GetTags"},
-			t.arn("glue", "catalog"), t.arn("glue", "database/"+n.Database), t.arn("glue", "table/"+n.Database+"/*"), t.arn("glue", "crawler/"+n.Crawler)),
+		iampolicy.Allow("ReadCatalog", []string{"glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitionIndexes", "glue:GetTags"},
+			t.arn("glue", "catalog"), t.arn("glue", "database/"+n.Database), t.arn("glue", "table/"+n.Database+"/*")),
+		crawlers, t.exceptOtherStacks("OtherStacksCrawlers", "glue", "crawler/", crawlers),
 		iampolicy.Allow("ReadWorkgroup", []string{"athena:GetWorkGroup", "athena:ListTagsForResource", "athena:GetNamedQuery", "athena:BatchGetNamedQuery", "athena:ListNamedQueries"},
 			t.arn("athena", "workgroup/"+n.Workgroup)),
 	)}, {Name: "read-api-monitoring", Document: iampolicy.New(
 		t.owned(iampolicy.Allow("ReadLogGroups", []string{"logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:DescribeLogStreams"}, t.logGroupARNs()...)),
 		t.owned(iampolicy.Allow("ReadAlarms", []string{"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"}, t.arn("cloudwatch", "alarm:"+alarmName+"-*"))),
 		iampolicy.Allow("ReadDashboard", []string{"cloudwatch:GetDashboard"}, t.globalARN("cloudwatch", "dashboard/"+n.Dashboard)),
-		t.owned(iampolicy.Allow("ReadRule", []string{"events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"}, t.arn("events", "rule/"+crawlerRuleName+"-*"))),
+		t.owned(iampolicy.Allow("ReadRule", []string{"events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"}, t.arns("events", "rule/", crawlerRuleNames)...)),
 		t.owned(iampolicy.Allow("ReadTopic", []string{"sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic"},
 			t.arn("sns", alarmTopicName+"-*"))),
 		// Subscriptions are addressed as <topic ARN>:<id>; tag conditions are not evaluated on them.

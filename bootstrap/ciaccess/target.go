@@ -2,6 +2,7 @@ package ciaccess
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/stackconfig"
@@ -77,47 +78,104 @@ func (t Target) owned(s iampolicy.Statement) iampolicy.Statement {
 		When("StringEquals", "aws:ResourceTag/"+tagStack, t.Stack)
 }
 
+// namePrefix is how every physical name the stack chooses for a dataset begins,
+// <project>-<stack>- (stackconfig.DatasetNamePrefix): its streams, crawlers and crawlers'
+// security configurations, the default dataset's and any added later.
+func (t Target) namePrefix() string { return stackconfig.DatasetNamePrefix(t.Project, t.Stack) }
+
+// ownNamed is the ARN pattern of every name of one kind ("stream/") the stack chooses for its
+// datasets. It also matches the names of a stack whose name continues this one's (dev-eu's
+// streamlake-dev-eu-events for dev's streamlake-dev-*): exceptOtherStacks refuses those.
+func (t Target) ownNamed(service, kind string) string {
+	return t.arn(service, kind+t.namePrefix()+"*")
+}
+
+// exceptOtherStacks denies the actions of statements on ownNamed(service, kind) on the names
+// of other stacks that pattern matches. What follows the stack's prefix in a name it chooses
+// has no '-' (a dataset's name has none), so a '-' after the prefix makes the name another
+// stack's or project's. A Deny, because IAM patterns cannot say "no '-'"; it lets a dataset
+// added later work with the roles as they are, without reaching another stack.
+func (t Target) exceptOtherStacks(sid, service, kind string, allows ...iampolicy.Statement) iampolicy.Statement {
+	var actions iampolicy.StringList
+	for _, a := range allows {
+		for _, action := range a.Action {
+			if !slices.Contains(actions, action) {
+				actions = append(actions, action)
+			}
+		}
+	}
+	return iampolicy.Statement{Sid: sid, Effect: "Deny", Action: actions, Resource: iampolicy.StringList{t.arn(service, kind+t.namePrefix()+"*-*")}}
+}
+
 // Logical names of the app's resources whose physical names Pulumi derives as
 // <logical name>-<7 random characters> (stacks.Build and the components choose them). Their
 // ARNs can only be scoped to the prefix, which dev and prod share: statements on them add a
-// project/stack tag condition wherever the service evaluates one.
+// project/stack tag condition wherever the service evaluates one. Those a dataset has its own
+// of are named <dataset>-<logical name>-<random> for a dataset other than the default
+// (datasetAutoNames).
 const (
 	functionName       = "transform-function"
 	deliveryStreamName = "delivery-stream"
 	lakeBucketName     = "lake-bucket"
 	alarmTopicName     = "monitoring-alarms"
 	alarmName          = "monitoring"
-	crawlerRuleName    = "monitoring-crawler-failed"
 	deliveryLogsName   = "delivery-logs"
 	// API Gateway requires this physical name (API-Gateway-Execution-Logs_<api id>/<stage>).
 	executionLogsName = "API-Gateway-Execution-Logs_"
-	// Glue names a crawler's log group /aws-glue/crawlers-role/<role name>-<security configuration>.
-	crawlerLogsName = "/aws-glue/crawlers-role/catalog-crawler-role-"
+	// Glue names a crawler's log group /aws-glue/crawlers-role/<role name>-<security
+	// configuration>: the dataset's crawler role and its security configuration.
+	crawlerLogsName = "/aws-glue/crawlers-role/"
+	crawlerRoleName = "catalog-crawler-role"
 	// The API Gateway account's logging role, which gets AWS's managed policy.
 	apiGatewayLogsRole = "apigateway-account-cloudwatch-role"
 )
 
-// autoLogGroups are the log groups named after their logical names.
-var autoLogGroups = []string{"transform-logs", deliveryLogsName, "ingest-access-logs"}
+// datasetAutoNames are the patterns of the auto-names of a resource every dataset has: the
+// default dataset's <logical>-<random> and another's <dataset>-<logical>-<random> (the
+// dataset's components are named after it, stacks.DatasetPipeline), so a dataset added
+// later needs no new grant. Only the tags tell one stack's from another's, as for the default.
+func datasetAutoNames(logical string) []string {
+	return []string{logical + "-*", "*-" + logical + "-*"}
+}
 
-// appRoles are the app's service roles and the one service each may be passed to.
-var appRoles = []struct{ Logical, PassedTo string }{
-	{"ingest-role", "apigateway.amazonaws.com"},
-	{"transform-role", "lambda.amazonaws.com"},
-	{"delivery-role", "firehose.amazonaws.com"},
-	{"catalog-crawler-role", "glue.amazonaws.com"},
-	{apiGatewayLogsRole, "apigateway.amazonaws.com"},
+// crawlerRuleNames are the crawler-failed rules': monitoring-crawler-failed-<random> for the
+// default dataset's crawler, monitoring-<dataset>-crawler-failed-<random> for another's.
+var crawlerRuleNames = []string{alarmName + "-crawler-failed-*", alarmName + "-*-crawler-failed-*"}
+
+// arns are the ARNs of names of one kind ("function:").
+func (t Target) arns(service, kind string, names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, t.arn(service, kind+n))
+	}
+	return out
+}
+
+// logGroups are the patterns of the log groups named after their logical names.
+func logGroups() []string {
+	return append(append(datasetAutoNames("transform-logs"), datasetAutoNames(deliveryLogsName)...), "ingest-access-logs-*")
+}
+
+// appRoles are the app's service roles, the one service each may be passed to, and whether
+// every dataset has its own.
+var appRoles = []struct {
+	Logical, PassedTo string
+	PerDataset        bool
+}{
+	{"ingest-role", "apigateway.amazonaws.com", false},
+	{"transform-role", "lambda.amazonaws.com", true},
+	{"delivery-role", "firehose.amazonaws.com", true},
+	{crawlerRoleName, "glue.amazonaws.com", true},
+	{apiGatewayLogsRole, "apigateway.amazonaws.com", false},
 }
 
 // logGroupARNs are the ARNs of every log group the app stack creates, in both forms AWS checks
 // (log-group:NAME for some actions, log-group:NAME:* for others).
 func (t Target) logGroupARNs() []string {
-	var groups []string
-	for _, g := range autoLogGroups {
-		groups = append(groups, g+"-*")
-	}
-	// The WAF's log group has the exact name AWS WAF requires (aws-waf-logs-<project>-<stack>).
-	groups = append(groups, executionLogsName+"*", crawlerLogsName+"*-"+t.names().CrawlerSecurity, t.names().WAFLogs)
+	// The crawlers' (any dataset's role, and its security configuration, named with the
+	// stack's prefix) and the WAF's, of the exact name AWS WAF requires
+	// (aws-waf-logs-<project>-<stack>).
+	groups := append(logGroups(), executionLogsName+"*", crawlerLogsName+"*"+crawlerRoleName+"-*-"+t.namePrefix()+"*", t.names().WAFLogs)
 	var out []string
 	for _, g := range groups {
 		out = append(out, t.arn("logs", "log-group:"+g), t.arn("logs", "log-group:"+g+":*"))
@@ -132,11 +190,32 @@ func (t Target) webACLARN() string {
 
 // roleARNs are the ARNs of the app's IAM roles.
 func (t Target) roleARNs() []string {
-	out := make([]string, 0, len(appRoles))
+	var out []string
 	for _, r := range appRoles {
-		out = append(out, t.roleARN(r.Logical))
+		out = append(out, t.roleARNsOf(r.Logical, r.PerDataset)...)
 	}
 	return out
 }
 
-func (t Target) roleARN(logical string) string { return t.globalARN("iam", "role/"+logical+"-*") }
+// roleARNsOf are the ARNs of one app role: every dataset's, if each has its own.
+func (t Target) roleARNsOf(logical string, perDataset bool) []string {
+	names := []string{logical + "-*"}
+	if perDataset {
+		names = datasetAutoNames(logical)
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, t.globalARN("iam", "role/"+n))
+	}
+	return out
+}
+
+// suffixed appends suffix to each name (a function's versions, ":*"; a log group's
+// streams, ":log-stream:*").
+func suffixed(names []string, suffix string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, n+suffix)
+	}
+	return out
+}
