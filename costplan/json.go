@@ -3,8 +3,16 @@ package costplan
 // PlanJSON is the plan as `streamlake plan --json` prints it: snake_case keys, amounts in
 // USD, durations in seconds, lists never null.
 type PlanJSON struct {
-	Stack              string         `json:"stack"`
-	StackRegion        string         `json:"stack_region"`
+	Stack       string `json:"stack"`
+	StackRegion string `json:"stack_region"`
+	// Dataset is the dataset planned, one of StackDatasets; SharedCounted says whether
+	// total_usd and lines count the stack's shared charges (SharedLines, SharedUSD): they do
+	// when the stack has this one dataset.
+	Dataset            string         `json:"dataset"`
+	StackDatasets      int            `json:"stack_datasets"`
+	SharedCounted      bool           `json:"shared_counted"`
+	SharedUSD          float64        `json:"shared_usd"`
+	SharedLines        []Line         `json:"shared_lines"`
 	PricesRegion       string         `json:"prices_region"`
 	ReportMonth        int            `json:"report_month"`
 	HoursPerMonth      int            `json:"hours_per_month"`
@@ -84,6 +92,7 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 	w := pl.Workload
 	out := PlanJSON{
 		Stack: pl.Stack.Name, StackRegion: pl.Stack.Region, PricesRegion: pl.Region, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
+		Dataset: pl.Stack.Dataset, StackDatasets: pl.StackDatasets(), SharedCounted: pl.SharedCounted(), SharedUSD: pl.SharedUSD, SharedLines: pl.Shared,
 		Workload:       workloadJSON(w),
 		EventsPerMonth: f.Events, RequestsPerMonth: f.SingleRequests + f.BatchRequests, PeakRequestsPerSec: f.PeakRequestsPerSecond,
 		TotalUSD: pl.TotalUSD, PerMillionEvents: pl.PerMillionEvents, Services: pl.Services, KinesisOtherMode: pl.KinesisOther, Lines: pl.Lines,
@@ -93,7 +102,7 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 		Files: filesJSON{ParquetPerPartitionHour: fl.PerPartitionHour, ParquetObjectMiB: fl.ObjectMiB, FilesPerDayQuery: fl.DayQueryFiles,
 			ActivePartitions: fl.ActivePartitions, RawObjectsPerHour: fl.RawPerHour, ErrorObjectsPerHour: fl.ErrorsPerHour},
 		BiggestDriver: driverJSON{Service: pl.Driver.Service, USD: pl.Driver.USD, Share: pl.Driver.Share, Alternatives: []alternativeJSON{}},
-		Warnings:      pl.Warnings, Prices: []priceJSON{},
+		Warnings:      pl.Warnings, Prices: pricesUsed(p, pl.Lines, pl.Shared),
 	}
 	if pl.Stack.Crawler() {
 		worst, typ := fr.Worst.Catalog.Seconds(), fr.TypicalCatalog.Seconds()
@@ -106,15 +115,23 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 			out.BiggestDriver.Best = &aj
 		}
 	}
-	seen := map[string]bool{}
-	for _, l := range pl.Lines {
-		if r := p.Row(l.PriceID); !seen[r.ID] {
-			seen[r.ID] = true
-			out.Prices = append(out.Prices, priceJSON{ID: r.ID, Unit: r.Unit, USD: p.Unit(r.ID), Source: r.Source, Read: r.Read})
-		}
-	}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
+	}
+	return out
+}
+
+// pricesUsed are the unit prices of the charges, each once, in the order first used.
+func pricesUsed(p *Prices, charges ...[]Line) []priceJSON {
+	out := []priceJSON{}
+	seen := map[string]bool{}
+	for _, lines := range charges {
+		for _, l := range lines {
+			if r := p.Row(l.PriceID); !seen[r.ID] {
+				seen[r.ID] = true
+				out = append(out, priceJSON{ID: r.ID, Unit: r.Unit, USD: p.Unit(r.ID), Source: r.Source, Read: r.Read})
+			}
+		}
 	}
 	return out
 }
