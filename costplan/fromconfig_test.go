@@ -30,7 +30,8 @@ func TestHandStacksAreTheStackFiles(t *testing.T) {
 // exampleDatasetConfig deploys the example dataset beside the default, with values of its own
 // for keys the plan reads.
 const exampleDatasetConfig = `{"quiz_answers": {"unknownFields": "reject", "streamMode": "ON_DEMAND", "retentionHours": 48,
-	"partitionDiscovery": "projection", "rawBackup": false, "firehoseBufferSeconds": 900, "lambdaMemoryMb": 256}}`
+	"partitionDiscovery": "projection", "rawBackup": false, "firehoseBufferSeconds": 900, "lambdaMemoryMb": 256},
+	"events": {"shardCount": 3}}`
 
 // twoDatasetStacks are a stack file's datasets with the example deployed too.
 func twoDatasetStacks(t *testing.T, stack string) []Stack {
@@ -50,7 +51,8 @@ func twoDatasetStacks(t *testing.T, stack string) []Stack {
 	return FromDatasets(c)
 }
 
-// Each dataset is planned with its own values over the stack's; the shared keys are alike.
+// Each dataset is planned with its own values over the stack's, the default dataset too
+// (datasets.events sets its shardCount, not the stack's 4); the shared keys are alike.
 func TestFromDatasetsTakesEachDatasetsValues(t *testing.T) {
 	ss := twoDatasetStacks(t, "prod")
 	if len(ss) != 2 {
@@ -58,10 +60,11 @@ func TestFromDatasetsTakesEachDatasetsValues(t *testing.T) {
 	}
 	ev, q := ss[0], ss[1]
 	want := prodStack()
-	want.Dataset = schema.DefaultDataset
+	want.Dataset, want.ShardCount = schema.DefaultDataset, 3
 	if ev != want {
 		t.Errorf("events:\n got %+v\nwant %+v", ev, want)
 	}
+	want = prodStack()
 	want.Dataset, want.StreamMode, want.ShardCount, want.RetentionHours = "quiz_answers", "ON_DEMAND", 0, 48
 	want.Discovery, want.CrawlerSchedule, want.RawBackup, want.FirehoseBufferSeconds, want.LambdaMemoryMiB = "projection", "", false, 900, 256
 	if q != want {

@@ -3,33 +3,38 @@ package costplan
 // PlanJSON is the plan as `streamlake plan --json` prints it: snake_case keys, amounts in
 // USD, durations in seconds, lists never null.
 type PlanJSON struct {
-	Stack       string `json:"stack"`
-	StackRegion string `json:"stack_region"`
+	monthJSON
 	// Dataset is the dataset planned, one of StackDatasets; SharedCounted says whether
 	// total_usd and lines count the stack's shared charges (SharedLines, SharedUSD): they do
 	// when the stack has this one dataset.
-	Dataset            string         `json:"dataset"`
-	StackDatasets      int            `json:"stack_datasets"`
-	SharedCounted      bool           `json:"shared_counted"`
-	SharedUSD          float64        `json:"shared_usd"`
-	SharedLines        []Line         `json:"shared_lines"`
+	Dataset          string        `json:"dataset"`
+	StackDatasets    int           `json:"stack_datasets"`
+	SharedCounted    bool          `json:"shared_counted"`
+	SharedUSD        float64       `json:"shared_usd"`
+	SharedLines      []Line        `json:"shared_lines"`
+	Workload         workloadJSON  `json:"workload"`
+	KinesisOtherMode KinesisMode   `json:"kinesis_other_mode"`
+	Lines            []Line        `json:"lines"`
+	Freshness        freshnessJSON `json:"freshness"`
+	Files            filesJSON     `json:"files"`
+	BiggestDriver    driverJSON    `json:"biggest_driver"`
+	Warnings         []string      `json:"warnings"`
+	Prices           []priceJSON   `json:"prices_used"`
+}
+
+// monthJSON is what a dataset's plan and a stack's say first: whose month, and its sums.
+type monthJSON struct {
+	Stack              string         `json:"stack"`
+	StackRegion        string         `json:"stack_region"`
 	PricesRegion       string         `json:"prices_region"`
 	ReportMonth        int            `json:"report_month"`
 	HoursPerMonth      int            `json:"hours_per_month"`
-	Workload           workloadJSON   `json:"workload"`
 	EventsPerMonth     float64        `json:"events_per_month"`
 	RequestsPerMonth   float64        `json:"requests_per_month"`
 	PeakRequestsPerSec float64        `json:"peak_requests_per_second"`
 	TotalUSD           float64        `json:"total_usd"`
 	PerMillionEvents   float64        `json:"per_million_events_usd"`
 	Services           []ServiceTotal `json:"services"`
-	KinesisOtherMode   KinesisMode    `json:"kinesis_other_mode"`
-	Lines              []Line         `json:"lines"`
-	Freshness          freshnessJSON  `json:"freshness"`
-	Files              filesJSON      `json:"files"`
-	BiggestDriver      driverJSON     `json:"biggest_driver"`
-	Warnings           []string       `json:"warnings"`
-	Prices             []priceJSON    `json:"prices_used"`
 }
 
 // priceJSON is one unit price the plan used.
@@ -91,11 +96,11 @@ func (pl *Plan) JSON(p *Prices) PlanJSON {
 	f, fr, fl := pl.Flow, pl.Freshness, pl.Files
 	w := pl.Workload
 	out := PlanJSON{
-		Stack: pl.Stack.Name, StackRegion: pl.Stack.Region, PricesRegion: pl.Region, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
+		monthJSON: monthJSON{Stack: pl.Stack.Name, StackRegion: pl.Stack.Region, PricesRegion: pl.Region, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
+			EventsPerMonth: f.Events, RequestsPerMonth: f.SingleRequests + f.BatchRequests, PeakRequestsPerSec: f.PeakRequestsPerSecond,
+			TotalUSD: pl.TotalUSD, PerMillionEvents: pl.PerMillionEvents, Services: pl.Services},
 		Dataset: pl.Stack.Dataset, StackDatasets: pl.StackDatasets(), SharedCounted: pl.SharedCounted(), SharedUSD: pl.SharedUSD, SharedLines: pl.Shared,
-		Workload:       workloadJSON(w),
-		EventsPerMonth: f.Events, RequestsPerMonth: f.SingleRequests + f.BatchRequests, PeakRequestsPerSec: f.PeakRequestsPerSecond,
-		TotalUSD: pl.TotalUSD, PerMillionEvents: pl.PerMillionEvents, Services: pl.Services, KinesisOtherMode: pl.KinesisOther, Lines: pl.Lines,
+		Workload: workloadJSON(w), KinesisOtherMode: pl.KinesisOther, Lines: pl.Lines,
 		Freshness: freshnessJSON{PartitionDiscovery: fr.Discovery,
 			WorstDeliverySeconds: fr.Worst.Delivery.Seconds(), TypicalDeliverySeconds: fr.TypicalDelivery.Seconds(),
 			WorstAthenaSeconds: fr.Worst.Athena.Seconds(), TypicalAthenaSeconds: fr.TypicalAthena.Seconds(), CrawlTimeExcluded: pl.Stack.Crawler()},

@@ -183,19 +183,9 @@ func (sp *StackPlan) share(usd float64) float64 {
 
 // StackPlanJSON is the stack's plan as `streamlake plan --dataset all --json` prints it.
 type StackPlanJSON struct {
-	Stack              string         `json:"stack"`
-	StackRegion        string         `json:"stack_region"`
-	PricesRegion       string         `json:"prices_region"`
-	ReportMonth        int            `json:"report_month"`
-	HoursPerMonth      int            `json:"hours_per_month"`
-	EventsPerMonth     float64        `json:"events_per_month"`
-	RequestsPerMonth   float64        `json:"requests_per_month"`
-	PeakRequestsPerSec float64        `json:"peak_requests_per_second"`
-	TotalUSD           float64        `json:"total_usd"`
-	PerMillionEvents   float64        `json:"per_million_events_usd"`
-	Services           []ServiceTotal `json:"services"`
-	SharedUSD          float64        `json:"shared_usd"`
-	SharedLines        []Line         `json:"shared_lines"`
+	monthJSON
+	SharedUSD   float64 `json:"shared_usd"`
+	SharedLines []Line  `json:"shared_lines"`
 	// Datasets are each dataset's own plan, as --dataset NAME prints it but with the API's
 	// tiers over every dataset's requests and the API's limits checked here.
 	Datasets []PlanJSON  `json:"datasets"`
@@ -206,9 +196,9 @@ type StackPlanJSON struct {
 // JSON returns the stack's plan in --json's form.
 func (sp *StackPlan) JSON(p *Prices) StackPlanJSON {
 	out := StackPlanJSON{
-		Stack: sp.Name, StackRegion: sp.Region, PricesRegion: sp.PricesRegion, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
-		EventsPerMonth: sp.Events, RequestsPerMonth: sp.Requests, PeakRequestsPerSec: sp.PeakRequestsPerSecond,
-		TotalUSD: sp.TotalUSD, PerMillionEvents: sp.PerMillionEvents, Services: sp.Services,
+		monthJSON: monthJSON{Stack: sp.Name, StackRegion: sp.Region, PricesRegion: sp.PricesRegion, ReportMonth: ReportMonth, HoursPerMonth: HoursPerMonth,
+			EventsPerMonth: sp.Events, RequestsPerMonth: sp.Requests, PeakRequestsPerSec: sp.PeakRequestsPerSecond,
+			TotalUSD: sp.TotalUSD, PerMillionEvents: sp.PerMillionEvents, Services: sp.Services},
 		SharedUSD: sp.SharedUSD, SharedLines: sp.Shared, Warnings: sp.Warnings, Datasets: []PlanJSON{},
 	}
 	charges := [][]Line{sp.Shared}

@@ -40,14 +40,7 @@ func TestPlanAlarmCount(t *testing.T) {
 // alarms as the plan counts them for the dataset's configuration, the shared alarms, web ACL,
 // key and dashboard once, and as many provisioned shards as the plan prices.
 func TestPlanOfTwoDatasets(t *testing.T) {
-	root, err := stacktest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := stacktest.ExampleDatasets()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ds := exampleDatasets(t)
 	datasets := `{"quiz_answers": {"unknownFields": "reject", "shardCount": 2, "partitioning": "arrival-time", "rawBackup": false, "alarmSilentMinutes": 30}}`
 	for _, stack := range stacks {
 		config := map[string]string{"datasets": datasets}
