@@ -92,11 +92,11 @@ func (c *coster) athena() {
 // cloudwatch: alarms (all standard resolution), the dashboard, and logs: ingestion and the
 // archive held under logRetentionDays.
 func (c *coster) cloudwatch() {
-	const standard = "every alarm has a period of 60 s or more"
-	c.priced(SvcCloudWatch, "alarms on the stream, delivery and transform", float64(DatasetAlarmCount(c.s)), "alarms", AlarmStandard, 1, standard)
-	api := "alarms on the API"
+	const standard = "standard resolution: every alarm has a period of 60 s or more"
+	c.priced(SvcCloudWatch, "dataset alarms", float64(DatasetAlarmCount(c.s)), "alarms", AlarmStandard, 1, "on the stream, delivery stream and function; "+standard)
+	api := "API alarms"
 	if c.s.WAF {
-		api += " and its firewall"
+		api = "API and firewall alarms"
 	}
 	c.once(SvcCloudWatch, api, float64(SharedAlarmCount(c.s)), "alarms", AlarmStandard, standard)
 	c.once(SvcCloudWatch, "dashboard", 1, "dashboards", DashboardMonth, "a row per dataset, one dashboard")
