@@ -7,12 +7,13 @@ import (
 	"github.com/streamlake/streamlake/shardplan"
 )
 
-// coster turns the month's Flow into priced lines.
+// coster turns the month's Flow into priced lines: the dataset's own and the stack's shared.
 type coster struct {
 	p     *Prices
 	s     Stack
 	w     Workload
 	f     Flow
+	sc    scope
 	lines []Line
 	err   error
 }
@@ -27,17 +28,34 @@ func (c *coster) priced(svc, item string, qty float64, unit, id string, per floa
 	c.add(svc, item, qty, unit, id, c.p.Cost(id, qty/per), note)
 }
 
+// once adds a line of the stack's, shared by every dataset and counted once: qty units at
+// the price's unit.
+func (c *coster) once(svc, item string, qty float64, unit, id, note string) {
+	c.priced(svc, item, qty, unit, id, 1, note)
+	c.lines[len(c.lines)-1].Shared = true
+}
+
 // api: REST requests of both routes, priced together through the tiers. The tiers count
 // every REST API of the account in the region; the plan assumes this API is the only one,
 // so it starts at the first (dearest) tier: an upper bound when others share the account.
+// With other datasets' requests known (a stack plan), the tiers count them too and the
+// dataset pays its share.
 func (c *coster) api() {
 	single, batch := c.f.SingleRequests, c.f.BatchRequests
-	total := c.p.Cost(APIRequests, (single+batch)/1e6)
-	share := 0.0
-	if single+batch > 0 {
-		share = single / (single + batch)
-	}
+	mine := single + batch
+	total := c.p.Cost(APIRequests, mine/1e6)
 	note := "tiered over both routes, from the first tier (this API taken as the account's only REST API in the region)"
+	switch all := mine + c.sc.otherRequests; {
+	case c.sc.otherRequests > 0:
+		total = c.p.Cost(APIRequests, all/1e6) * mine / all
+		note = fmt.Sprintf("this dataset's share of every dataset's %s requests, tiered from the first tier (this API taken as the account's only REST API in the region)", count(all))
+	case c.sc.others > 0:
+		note = "tiered over both routes from the first tier, as if the stack's other datasets sent nothing (--dataset all counts them together)"
+	}
+	share := 0.0
+	if mine > 0 {
+		share = single / mine
+	}
 	c.add(SvcAPI, "POST /v1/events (one event per request)", single, "requests", APIRequests, total*share, note)
 	c.add(SvcAPI, fmt.Sprintf("POST /v1/events/batch (%d events per request)", c.w.BatchSize), batch, "requests", APIRequests, total*(1-share), note)
 }
@@ -51,9 +69,9 @@ func (c *coster) waf() {
 	if !c.s.WAF {
 		return
 	}
-	c.priced(SvcWAF, "web ACL on the stage", 1, "web ACLs", WAFWebACLMonth, 1, "")
+	c.once(SvcWAF, "web ACL on the stage", 1, "web ACLs", WAFWebACLMonth, "")
 	rules := WAFCustomRules + c.s.WAFManagedRules
-	c.priced(SvcWAF, "rules", float64(rules), "rules", WAFRuleMonth, 1, fmt.Sprintf("%d own + %d managed rule groups", WAFCustomRules, c.s.WAFManagedRules))
+	c.once(SvcWAF, "rules", float64(rules), "rules", WAFRuleMonth, fmt.Sprintf("%d own + %d managed rule groups", WAFCustomRules, c.s.WAFManagedRules))
 	c.priced(SvcWAF, "requests inspected", c.f.SingleRequests+c.f.BatchRequests, "requests", WAFRequests, 1e6, "")
 }
 

@@ -60,7 +60,7 @@ func spanNote(sp span) string {
 // kms: the stack's key, Kinesis' data-key calls per principal every five minutes, and S3's
 // calls with bucket keys.
 func (c *coster) kms() {
-	c.priced(SvcKMS, "customer managed key", 1, "key-months", KMSKeyMonth, 1, "")
+	c.once(SvcKMS, "customer managed key", 1, "key-months", KMSKeyMonth, "")
 	kinesis := float64(KinesisKMSPrincipals * SecondsPerMonth / KinesisKMSCallIntervalSeconds)
 	c.priced(SvcKMS, "requests from Kinesis encryption", kinesis, "requests", KMSRequests, 1e4,
 		fmt.Sprintf("%d principals x one data-key call per %d s", KinesisKMSPrincipals, KinesisKMSCallIntervalSeconds))
@@ -92,8 +92,14 @@ func (c *coster) athena() {
 // cloudwatch: alarms (all standard resolution), the dashboard, and logs: ingestion and the
 // archive held under logRetentionDays.
 func (c *coster) cloudwatch() {
-	c.priced(SvcCloudWatch, "alarms, standard resolution", float64(AlarmCount(c.s)), "alarms", AlarmStandard, 1, "every alarm has a period of 60 s or more")
-	c.priced(SvcCloudWatch, "dashboard", 1, "dashboards", DashboardMonth, 1, "")
+	const standard = "standard resolution: every alarm has a period of 60 s or more"
+	c.priced(SvcCloudWatch, "dataset alarms", float64(DatasetAlarmCount(c.s)), "alarms", AlarmStandard, 1, "on the stream, delivery stream and function; "+standard)
+	api := "API alarms"
+	if c.s.WAF {
+		api = "API and firewall alarms"
+	}
+	c.once(SvcCloudWatch, api, float64(SharedAlarmCount(c.s)), "alarms", AlarmStandard, standard)
+	c.once(SvcCloudWatch, "dashboard", 1, "dashboards", DashboardMonth, "a row per dataset, one dashboard")
 	f := c.f
 	ingest := ((f.SingleRequests+f.BatchRequests)*AccessLogLineBytes + f.LambdaCalls*LambdaLogBytesPerCall +
 		f.RejectedEvents*RejectLogBytes + f.CrawlerRunsPerMonth*CrawlerLogBytesPerRun) / GiB
@@ -103,16 +109,28 @@ func (c *coster) cloudwatch() {
 		fmt.Sprintf("%d days kept, archived compressed like gzip", c.s.LogRetentionDays))
 }
 
-// AlarmCount is how many alarms the stack has: components.AlarmSpecs' 16, the silent-stream
-// alarm with alarmSilentMinutes, the partition-count alarm with event-time partitioning, the
-// backup alarm with rawBackup and the blocked-requests alarm with the WAF
-// (tests/plan_test.go compares it with the alarms the program creates).
-func AlarmCount(s Stack) int {
-	n := 16
-	for _, on := range []bool{s.SilentAlarm, s.EventTimePartitioning, s.RawBackup, s.WAF} {
+// AlarmCount is how many alarms a stack whose only dataset is s has (tests/plan_test.go
+// compares it with the alarms the program creates).
+func AlarmCount(s Stack) int { return DatasetAlarmCount(s) + SharedAlarmCount(s) }
+
+// DatasetAlarmCount is how many alarms one dataset's stream, delivery stream and function
+// have: components.DatasetAlarmSpecs' 13, the silent-stream alarm with alarmSilentMinutes, the
+// partition-count alarm with event-time partitioning and the backup alarm with rawBackup.
+func DatasetAlarmCount(s Stack) int {
+	n := 13
+	for _, on := range []bool{s.SilentAlarm, s.EventTimePartitioning, s.RawBackup} {
 		if on {
 			n++
 		}
 	}
 	return n
+}
+
+// SharedAlarmCount is how many alarms the stack has once, whatever its datasets: the API's 3
+// (5XX, 4XX rate, p99 latency) and, with the WAF, the blocked-requests alarm.
+func SharedAlarmCount(s Stack) int {
+	if s.WAF {
+		return 4
+	}
+	return 3
 }

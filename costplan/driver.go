@@ -143,9 +143,12 @@ func findDriver(pl *Plan, p *Prices) (Driver, error) {
 		if !ok {
 			continue
 		}
-		other, err := compute(s, w, p)
+		other, err := compute(s, w, pl.sc, p)
 		if err != nil {
 			return Driver{}, fmt.Errorf("alternative %q: %w", alt.Change, err)
+		}
+		if alt.Kind == "config" && pl.sc.others > 0 {
+			alt.Change = "datasets." + pl.Stack.Dataset + ": " + alt.Change // the dataset's own key
 		}
 		alt.TotalUSD, alt.SavingUSD = other.TotalUSD, pl.TotalUSD-other.TotalUSD
 		alt.ServiceSaving = big.USD - other.ServiceUSD(big.Service)

@@ -90,7 +90,18 @@ func files(s Stack, f Flow) Files {
 func (pl *Plan) warn(p *Prices) {
 	s, w, f := pl.Stack, pl.Workload, pl.Flow
 	add := func(format string, a ...any) { pl.Warnings = append(pl.Warnings, fmt.Sprintf(format, a...)) }
-	if p.Region != s.Region {
+	// The API's limits and the region are the stack's: a stack plan checks them once, for
+	// every dataset's requests; one dataset's plan of several says it counts its own alone.
+	stackWide := func(format string, a ...any) {
+		switch {
+		case pl.sc.inStack:
+		case pl.sc.others > 0:
+			add(format+" (this dataset's requests alone: the stack's other datasets share the API; --dataset all adds them up)", a...)
+		default:
+			add(format, a...)
+		}
+	}
+	if p.Region != s.Region && !pl.sc.inStack {
 		add("prices are %s's and stack %s is in %s: pass --prices with %s's table", p.Region, s.Name, s.Region, s.Region)
 	}
 	if f.DataObjectBytes < AthenaGoodFileBytes && pl.Files.DayQueryFiles > AthenaDayFiles {
@@ -100,12 +111,7 @@ func (pl *Plan) warn(p *Prices) {
 	if req, st := pl.s3Split(); req > st {
 		add("S3 requests cost more than storage ($%.2f vs $%.2f a month): objects are small; larger buffers write fewer", req, st)
 	}
-	if f.PeakRequestsPerSecond > s.APIRateLimit {
-		add("peak %.0f requests/s is above apiRateLimit %g: producers will get 429 at the peak; raise apiRateLimit (and apiBurstLimit) or batch more", f.PeakRequestsPerSecond, s.APIRateLimit)
-	}
-	if perDay := (f.SingleRequests + f.BatchRequests) / DaysPerMonth; s.APIQuotaPerDay > 0 && perDay > 0.8*float64(s.APIQuotaPerDay) {
-		add("%s requests a day on average is %.0f%% of apiQuotaPerDay %d: the key is refused (429) once it is used up", count(math.Round(perDay)), 100*perDay/float64(s.APIQuotaPerDay), s.APIQuotaPerDay)
-	}
+	apiLimits(s, f.PeakRequestsPerSecond, f.SingleRequests+f.BatchRequests, stackWide)
 	if s.provisioned() && s.ShardCount < f.RecommendedShards {
 		add("shardCount %d leaves less than 25%% headroom at %g events/s peak: `streamlake shards` recommends %d", s.ShardCount, w.PeakEPS, f.RecommendedShards)
 	}
@@ -117,6 +123,17 @@ func (pl *Plan) warn(p *Prices) {
 	}
 	if pl.Warnings == nil {
 		pl.Warnings = []string{}
+	}
+}
+
+// apiLimits warns when requests (a month) at a peak (per second) reach the API's rate limit
+// or its key's daily quota.
+func apiLimits(s Stack, peak, requests float64, add func(string, ...any)) {
+	if peak > s.APIRateLimit {
+		add("peak %.0f requests/s is above apiRateLimit %g: producers will get 429 at the peak; raise apiRateLimit (and apiBurstLimit) or batch more", peak, s.APIRateLimit)
+	}
+	if perDay := requests / DaysPerMonth; s.APIQuotaPerDay > 0 && perDay > 0.8*float64(s.APIQuotaPerDay) {
+		add("%s requests a day on average is %.0f%% of apiQuotaPerDay %d: the key is refused (429) once it is used up", count(math.Round(perDay)), 100*perDay/float64(s.APIQuotaPerDay), s.APIQuotaPerDay)
 	}
 }
 

@@ -25,3 +25,14 @@ func FromConfig(c *stackconfig.Config) Stack {
 	}
 	return s
 }
+
+// FromDatasets is each dataset of a stack's validated configuration as the plan's plain
+// values, the default first: the stack's values with the dataset's own (streamlake:datasets).
+func FromDatasets(c *stackconfig.Config) []Stack {
+	out := make([]Stack, len(c.Datasets))
+	for i, d := range c.Datasets {
+		out[i] = FromConfig(d.Config)
+		out[i].Dataset = d.Name
+	}
+	return out
+}

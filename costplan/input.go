@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/streamlake/streamlake/awsrules"
 )
@@ -75,6 +76,44 @@ const (
 	MaxPutRecordsBytes = 5 << 20
 )
 
+// Set sets the value of the workload flag name (one of Limits' flags), as --workload gives a
+// dataset's; Validate checks the range.
+func (w *Workload) Set(name string, v float64) error {
+	switch name {
+	case "avg-eps":
+		w.AvgEPS = v
+	case "peak-eps":
+		w.PeakEPS = v
+	case "event-bytes":
+		w.EventBytes = v
+	case "batch-share":
+		w.BatchShare = v
+	case "batch-size":
+		if v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
+			return fmt.Errorf("batch-size %s is not a whole number", num(v))
+		}
+		w.BatchSize = int(v)
+	case "queries-per-day":
+		w.QueriesPerDay = v
+	case "scan-mb":
+		w.ScanMB = v
+	case "error-share":
+		w.ErrorShare = v
+	default:
+		return fmt.Errorf("%s is not a workload value: one of %s", name, strings.Join(LimitFlags(), ", "))
+	}
+	return nil
+}
+
+// LimitFlags are the workload values' flag names, in Limits' order.
+func LimitFlags() []string {
+	out := make([]string, len(Limits))
+	for i, l := range Limits {
+		out[i] = l.Flag
+	}
+	return out
+}
+
 func (w Workload) values() []float64 {
 	return []float64{w.AvgEPS, w.PeakEPS, w.EventBytes, w.BatchShare, float64(w.BatchSize), w.QueriesPerDay, w.ScanMB, w.ErrorShare}
 }
@@ -102,9 +141,13 @@ func (w Workload) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Stack is every configuration value of a stack the plan reads, as plain values.
+// Stack is every configuration value of a stack the plan reads, as plain values: one
+// dataset's (stackconfig's per-dataset values over the stack's), the shared keys alike in all.
 type Stack struct {
 	Name, Region string
+	// Dataset names the dataset whose stream, delivery stream, function and table are planned
+	// ("" in a Stack of the stack's own values, FromConfig).
+	Dataset string
 
 	// Stream
 	StreamMode        string // awsrules.Provisioned or awsrules.OnDemand

@@ -40,6 +40,9 @@ type Line struct {
 	USD      float64 `json:"usd"`
 	// Note says how the quantity was derived.
 	Note string `json:"note"`
+	// Shared: the charge is the stack's, once whatever its datasets (the key, the firewall's
+	// web ACL and rules, the API's alarms, the dashboard); the others are the dataset's own.
+	Shared bool `json:"shared"`
 }
 
 // ServiceTotal is one service's monthly cost.
@@ -50,15 +53,21 @@ type ServiceTotal struct {
 	Share            float64 `json:"share"`
 }
 
-// Plan is everything `streamlake plan` reports.
+// Plan is everything `streamlake plan` reports for one dataset.
 type Plan struct {
 	Stack    Stack
 	Workload Workload
 	Region   string // the prices' region
 	Flow     Flow
-	Lines    []Line
-	Services []ServiceTotal
-	TotalUSD float64
+	// Lines are the charges the plan counts: every one of a stack with this one dataset (New),
+	// the dataset's own of a stack with several (NewDataset, NewStack).
+	Lines []Line
+	// Shared are the stack's charges shared by every dataset, priced once: in Lines when the
+	// plan counts them (SharedCounted), else listed apart and out of the total.
+	Shared    []Line
+	SharedUSD float64
+	Services  []ServiceTotal
+	TotalUSD  float64
 	// PerMillionEvents is TotalUSD per million events of the month.
 	PerMillionEvents float64
 	Freshness        Freshness
@@ -67,14 +76,50 @@ type Plan struct {
 	KinesisOther KinesisMode
 	Driver       Driver
 	Warnings     []string
+	sc           scope
 }
 
-// New computes the plan of workload w on stack s at prices p.
-func New(s Stack, w Workload, p *Prices) (*Plan, error) {
+// scope is where a dataset's plan stands in its stack.
+type scope struct {
+	// others is how many other datasets the stack has; with none the plan is the stack's,
+	// shared charges counted.
+	others int
+	// otherRequests are the other datasets' API requests a month, which API Gateway's tiers
+	// count with this dataset's (0: not known, priced from the first tier).
+	otherRequests float64
+	// inStack: the plan is a dataset's part of a StackPlan, which counts the shared charges
+	// once and checks the API's limits against every dataset's requests.
+	inStack bool
+}
+
+// counted reports whether the plan counts the shared charges.
+func (sc scope) counted() bool { return sc.others == 0 && !sc.inStack }
+
+// New computes the plan of workload w on stack s, whose only dataset s is, at prices p.
+func New(s Stack, w Workload, p *Prices) (*Plan, error) { return build(s, w, scope{}, p) }
+
+// NewDataset computes the plan of dataset s (s.Dataset) of a stack with datasets datasets:
+// with one, New's; with several, the dataset's own charges (its stream, delivery stream,
+// function, table, crawler, queries, alarms and its requests to the shared API, priced from
+// API Gateway's first tier), the shared ones listed apart (Shared) and out of the total.
+func NewDataset(s Stack, w Workload, datasets int, p *Prices) (*Plan, error) {
+	if datasets < 1 {
+		return nil, fmt.Errorf("stack %s: dataset %s of %d datasets", s.Name, s.Dataset, datasets)
+	}
+	return build(s, w, scope{others: datasets - 1}, p)
+}
+
+// SharedCounted reports whether the plan's total counts the stack's shared charges.
+func (pl *Plan) SharedCounted() bool { return pl.sc.counted() }
+
+// StackDatasets is how many datasets the plan's stack has.
+func (pl *Plan) StackDatasets() int { return pl.sc.others + 1 }
+
+func build(s Stack, w Workload, sc scope, p *Prices) (*Plan, error) {
 	if err := errors.Join(w.Validate(), s.Validate()); err != nil {
 		return nil, err
 	}
-	pl, err := compute(s, w, p)
+	pl, err := compute(s, w, sc, p)
 	if err != nil {
 		return nil, err
 	}
@@ -89,13 +134,13 @@ func New(s Stack, w Workload, p *Prices) (*Plan, error) {
 }
 
 // compute prices the month; findDriver calls it again for each alternative.
-func compute(s Stack, w Workload, p *Prices) (*Plan, error) {
+func compute(s Stack, w Workload, sc scope, p *Prices) (*Plan, error) {
 	f, err := newFlow(w, s)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", s.Name, err)
 	}
-	pl := &Plan{Stack: s, Workload: w, Region: p.Region, Flow: f}
-	c := &coster{p: p, s: s, w: w, f: f}
+	pl := &Plan{Stack: s, Workload: w, Region: p.Region, Flow: f, sc: sc}
+	c := &coster{p: p, s: s, w: w, f: f, sc: sc}
 	c.api()
 	c.waf()
 	c.kinesis()
@@ -109,7 +154,16 @@ func compute(s Stack, w Workload, p *Prices) (*Plan, error) {
 	if c.err != nil {
 		return nil, fmt.Errorf("stack %s: %w", s.Name, c.err)
 	}
-	pl.Lines = c.lines
+	pl.Lines, pl.Shared = []Line{}, []Line{}
+	for _, l := range c.lines {
+		if l.Shared {
+			pl.Shared = append(pl.Shared, l)
+			pl.SharedUSD += l.USD
+		}
+		if !l.Shared || sc.counted() {
+			pl.Lines = append(pl.Lines, l)
+		}
+	}
 	pl.total()
 	if pl.Freshness, err = freshness(s, f); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", s.Name, err)
@@ -138,8 +192,10 @@ func (pl *Plan) total() {
 }
 
 // Biggest returns the service that costs most.
-func (pl *Plan) Biggest() ServiceTotal {
-	return slices.MaxFunc(pl.Services, func(a, b ServiceTotal) int { return cmp.Compare(a.USD, b.USD) })
+func (pl *Plan) Biggest() ServiceTotal { return biggest(pl.Services) }
+
+func biggest(services []ServiceTotal) ServiceTotal {
+	return slices.MaxFunc(services, func(a, b ServiceTotal) int { return cmp.Compare(a.USD, b.USD) })
 }
 
 // ServiceUSD is one service's total.
@@ -168,7 +224,7 @@ func otherMode(pl *Plan, p *Prices) (KinesisMode, error) {
 	} else {
 		s.StreamMode, s.ShardCount = awsrules.Provisioned, pl.Flow.RecommendedShards
 	}
-	other, err := compute(s, pl.Workload, p)
+	other, err := compute(s, pl.Workload, pl.sc, p)
 	if err != nil {
 		return KinesisMode{}, err
 	}

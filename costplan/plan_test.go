@@ -60,7 +60,8 @@ func TestDevByHand(t *testing.T) {
 	// KMS: Kinesis 2 x 2,628,000 / 300 = 17,520 requests; S3 1% of 118,937.7 = 1,189.38.
 	// Glue: daily: 30.41667 runs x 2 DPU x 1/6 h = 10.13889 DPU-h.
 	// Athena: 50 x 30.41667 = 1,520.833 queries x 10 MiB (minimum; 5 asked) / 2^20 = 0.0145038 TB.
-	// CloudWatch: 16 + 2 (event-time, raw backup) = 18 alarms. Logs: 5,492,520 x 546 +
+	// CloudWatch: 18 alarms: the dataset's 13 + 2 (event-time, raw backup) and the API's 3.
+	// Logs: 5,492,520 x 546 +
 	// 43,800 x 600 + 52,560 x 300 + 30.41667 x 2,048 = 3,041,026,213 B = 2.832176 GB; kept 7 of
 	// 30.41667 days, compressed 0.14: 2.832176 x 0.230137 x 0.14 = 0.0912504 GB-months.
 	checkLines(t, devStack(), devWorkload, []wantLine{
@@ -83,7 +84,8 @@ func TestDevByHand(t *testing.T) {
 		{"requests from S3", 1_189.38 / 1e4 * 0.03},
 		{"crawler", 10.13889 * 0.44},
 		{"data scanned", 0.0145038 * 5.00},
-		{"alarms", 18 * 0.10},
+		{"dataset alarms", 15 * 0.10},
+		{"API alarms", 3 * 0.10},
 		{"dashboard", 3.00},
 		{"logs ingested", 2.832176 * 0.57},
 		{"logs stored", 0.0912504 * 0.03},
@@ -113,7 +115,8 @@ func TestProdByHand(t *testing.T) {
 	// Glue: hourly: 730 runs x 2 DPU x 1/6 h = 243.333 DPU-h.
 	// Athena: 200 x 30.41667 = 6,083.333 queries x 500 MiB / 2^20 = 2.900759 TB.
 	// WAF: a web ACL, 3 own rules + 2 managed groups, 411.939 M requests inspected.
-	// CloudWatch: 16 + 4 (silent, event-time, raw backup, WAF) = 20 alarms. Logs: 411,939,000 x 546
+	// CloudWatch: 20 alarms: the dataset's 13 + 3 (silent, event-time, raw backup), the API's 3
+	// and the WAF's 1. Logs: 411,939,000 x 546
 	// + 1,360,897 x 600 + 3,942,000 x 300 + 730 x 2,048 = 226,919,327,240 B = 211.3351 GB; kept
 	// 90 / 30.41667 = 2.958904 months x 0.14 = 87.5448 GB-months.
 	checkLines(t, prodStack(), prodWorkload, []wantLine{
@@ -144,7 +147,8 @@ func TestProdByHand(t *testing.T) {
 		{"requests from S3", 307.434 / 1e4 * 0.03},
 		{"crawler", 243.333 * 0.44},
 		{"data scanned", 2.900759 * 5.00},
-		{"alarms", 20 * 0.10},
+		{"dataset alarms", 16 * 0.10},
+		{"API and firewall alarms", 4 * 0.10},
 		{"dashboard", 3.00},
 		{"logs ingested", 211.3351 * 0.57},
 		{"logs stored", 87.5448 * 0.03},

@@ -16,16 +16,27 @@ func (pl *Plan) Text() string {
 	} {
 		var b strings.Builder
 		section(&b)
-		tw := tabwriter.NewWriter(&out, 0, 0, 2, ' ', 0) // each section aligns its own columns
-		_, _ = tw.Write([]byte(b.String()))              // a strings.Builder never fails
-		_ = tw.Flush()
+		out.WriteString(aligned(b.String())) // each section aligns its own columns
 	}
+	return out.String()
+}
+
+// aligned lines up text's tab-separated columns.
+func aligned(text string) string {
+	var out strings.Builder
+	tw := tabwriter.NewWriter(&out, 0, 0, 2, ' ', 0)
+	_, _ = tw.Write([]byte(text)) // a strings.Builder never fails
+	_ = tw.Flush()
 	return out.String()
 }
 
 func (pl *Plan) writeWorkload(w *strings.Builder) {
 	wl, f, s := pl.Workload, pl.Flow, pl.Stack
-	fmt.Fprintf(w, "streamlake plan: stack %s (%s), prices for %s, month %d of the lake (%d h)\n", s.Name, s.Region, pl.Region, ReportMonth, HoursPerMonth)
+	of := ""
+	if !pl.sc.counted() {
+		of = fmt.Sprintf(", dataset %s (one of %d: its own resources)", s.Dataset, pl.StackDatasets())
+	}
+	fmt.Fprintf(w, "streamlake plan: stack %s (%s)%s, prices for %s, month %d of the lake (%d h)\n", s.Name, s.Region, of, pl.Region, ReportMonth, HoursPerMonth)
 	fmt.Fprintln(w, "Workload")
 	fmt.Fprintf(w, "  events\t%g/s average, %g/s peak, %g B each: %s events a month\n", wl.AvgEPS, wl.PeakEPS, wl.EventBytes, count(f.Events))
 	fmt.Fprintf(w, "  API\t%g%% in batches of %d, the rest one per request: %s requests a month, %.0f/s at the peak (apiRateLimit %g)\n",
@@ -39,8 +50,24 @@ func (pl *Plan) writeWorkload(w *strings.Builder) {
 }
 
 func (pl *Plan) writeCost(w *strings.Builder) {
-	fmt.Fprintln(w, "Monthly cost, USD")
-	for _, l := range pl.Lines {
+	if pl.sc.counted() {
+		fmt.Fprintln(w, "Monthly cost, USD")
+	} else {
+		fmt.Fprintf(w, "Monthly cost of dataset %s (its own resources), USD\n", pl.Stack.Dataset)
+	}
+	writeLines(w, pl.Lines)
+	fmt.Fprintf(w, "  total\t\t\t%s\n", money(pl.TotalUSD))
+	fmt.Fprintf(w, "  \tper million events\t\t%s\n", money(pl.PerMillionEvents))
+	if pl.sc.counted() || pl.sc.inStack {
+		return
+	}
+	fmt.Fprintf(w, "Shared by the stack's %d datasets, once, not in this total: %s a month (--dataset all counts it)\n", pl.StackDatasets(), money(pl.SharedUSD))
+	writeLines(w, pl.Shared)
+}
+
+// writeLines writes charges, one a line, leaving out those of nothing.
+func writeLines(w *strings.Builder, lines []Line) {
+	for _, l := range lines {
 		if l.Quantity == 0 && l.USD == 0 {
 			continue
 		}
@@ -50,8 +77,6 @@ func (pl *Plan) writeCost(w *strings.Builder) {
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s %s\t%s\n", l.Service, l.Item, count(l.Quantity), unit, money(l.USD))
 	}
-	fmt.Fprintf(w, "  total\t\t\t%s\n", money(pl.TotalUSD))
-	fmt.Fprintf(w, "  \tper million events\t\t%s\n", money(pl.PerMillionEvents))
 }
 
 func (pl *Plan) writeServices(w *strings.Builder) {
@@ -92,7 +117,11 @@ func (pl *Plan) writeFiles(w *strings.Builder) {
 
 func (pl *Plan) writeDriver(w *strings.Builder) {
 	d := pl.Driver
-	fmt.Fprintf(w, "Biggest cost driver: %s, %s a month (%.1f%%)\n", d.Service, money(d.USD), 100*d.Share)
+	of := ""
+	if !pl.sc.counted() {
+		of = " of dataset " + pl.Stack.Dataset
+	}
+	fmt.Fprintf(w, "Biggest cost driver%s: %s, %s a month (%.1f%%)\n", of, d.Service, money(d.USD), 100*d.Share)
 	if d.BestIndex >= 0 {
 		a := d.Alternatives[d.BestIndex]
 		fmt.Fprintf(w, "  cut it most\t%s (%s): %s less on %s, %s less in total (%.0f%%), %s a month; gives up: %s\n",

@@ -16,6 +16,10 @@ import (
 // datasets (docs/datasets.md).
 const DefaultDataset = "events"
 
+// AllDatasets is the name commands give every dataset of a stack together (`streamlake plan
+// --dataset all`); no dataset may take it.
+const AllDatasets = "all"
+
 // DatasetDir is the folder of the other datasets' files, relative to the module root: every
 // <name>.yaml in it is a dataset every stack deploys. Binaries that import this package embed
 // the folder, so the transform Lambda validates against every dataset's file.
@@ -55,6 +59,8 @@ func CheckDatasetName(name string) error {
 	switch {
 	case name == DefaultDataset:
 		return fmt.Errorf("dataset name %q is the default dataset's (schema/events.yaml): choose another", name)
+	case name == AllDatasets:
+		return fmt.Errorf("dataset name %q is reserved: `streamlake plan --dataset all` means every dataset; choose another", name)
 	case !datasetName.MatchString(name):
 		return fmt.Errorf("dataset name %q must match %s: lowercase letters, digits and _, starting with a letter (it names a table, a route and a lake folder)", name, datasetName)
 	case len(name) > MaxDatasetName:

@@ -66,6 +66,7 @@ func TestParseDatasetRefusesBadNames(t *testing.T) {
 	}
 	for file, want := range map[string]string{
 		"schema/datasets/events.yaml":                                        "the default dataset's",
+		"schema/datasets/all.yaml":                                           "is reserved",
 		"schema/datasets/Quiz.yaml":                                          "must match",
 		"schema/datasets/quiz-answers.yaml":                                  "must match",
 		"schema/datasets/" + strings.Repeat("q", MaxDatasetName+1) + ".yaml": "characters, at most",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/internal/stacktest"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/stackfile"
 )
@@ -38,6 +39,20 @@ func runTwoErr(stack string, cfg map[string]string) (*stacktest.Result, error) {
 		c[k] = v
 	}
 	return stacktest.Run(stacktest.Options{Stack: stack, Config: c, Datasets: ds})
+}
+
+// exampleDatasets are the module's root and the datasets that deploy the example beside the
+// default.
+func exampleDatasets(t *testing.T) (root string, ds []schema.Dataset) {
+	t.Helper()
+	root, err := stacktest.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err = stacktest.ExampleDatasets(); err != nil {
+		t.Fatal(err)
+	}
+	return root, ds
 }
 
 // byName returns the resources of a type by logical name.
@@ -343,14 +358,7 @@ func physicalName(r *stacktest.Resource) string {
 // (stackfile.ReadDatasetOps) is what the program's Load makes of it, with and without the
 // dataset's own streamMode and shardCount.
 func TestDatasetOpsAgreeWithLoad(t *testing.T) {
-	root, err := stacktest.Root()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, err := stacktest.ExampleDatasets()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root, ds := exampleDatasets(t)
 	for _, datasets := range []string{
 		`{"quiz_answers": {"unknownFields": "reject"}}`,
 		`{"quiz_answers": {"unknownFields": "reject", "shardCount": 3}}`,

@@ -16,8 +16,13 @@ import (
 // withExampleDataset builds the example dataset into the CLI for a test.
 func withExampleDataset(t *testing.T) {
 	t.Helper()
+	t.Cleanup(buildExampleDataset())
+}
+
+// buildExampleDataset builds the example dataset into the CLI, until the function it returns
+// is called.
+func buildExampleDataset() (restore func()) {
 	old := builtinDatasets
-	t.Cleanup(func() { builtinDatasets = old })
 	builtinDatasets = func() ([]schema.Dataset, error) {
 		ds, err := old()
 		if err != nil {
@@ -26,6 +31,25 @@ func withExampleDataset(t *testing.T) {
 		q, err := schema.LoadDataset(filepath.Join("..", "..", schema.ExampleDatasetFile))
 		return append(ds, q), err
 	}
+	return func() { builtinDatasets = old }
+}
+
+// exampleDatasetYAML deploys the example dataset in a stack file, with settings of its own:
+// on-demand, no raw backup (it has no extras field, so it rejects unknown fields).
+const exampleDatasetYAML = "  streamlake:datasets:\n    quiz_answers:\n      unknownFields: reject\n      streamMode: ON_DEMAND\n      rawBackup: false\n"
+
+// exampleDatasetProject is a copy of the project whose stack files deploy the example
+// dataset (exampleDatasetYAML); the CLI must have it built in (withExampleDataset).
+func exampleDatasetProject(t *testing.T) string {
+	t.Helper()
+	dir := testenv.CopyProject(t)
+	for _, stack := range []string{"dev", "prod"} {
+		path := stackfile.Path(dir, stack)
+		if err := os.WriteFile(path, []byte(readFile(t, path)+exampleDatasetYAML), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // outputsFile writes stack outputs as `pulumi stack output --json` prints them.

@@ -91,15 +91,24 @@ func regenerateExamples(t *testing.T, c cli, path string) int {
 	return len(blocks)
 }
 
+// withExampleSpec starts the spec of an example run with the example dataset built in and
+// deployed in every stack file (exampleDatasetProject) beside the default.
+const withExampleSpec = "with the example dataset: "
+
 // generate is the fenced block for one example.
 func generate(t *testing.T, c cli, spec string) string {
 	t.Helper()
-	if args, ok := strings.CutPrefix(spec, "streamlake "); ok {
+	command, example := strings.CutPrefix(spec, withExampleSpec)
+	if example {
+		defer buildExampleDataset()()
+		c = cli{t: t, dir: exampleDatasetProject(t)}
+	}
+	if args, ok := strings.CutPrefix(command, "streamlake "); ok {
 		r := c.run(strings.Fields(args)...)
 		if r.code != exitOK {
 			t.Fatalf("%s: exit %d\n%s", spec, r.code, r.stderr)
 		}
-		return "```\n$ " + spec + "\n" + r.stdout + "```\n"
+		return "```\n$ " + command + "\n" + r.stdout + "```\n"
 	}
 	var from, to int
 	if _, err := fmt.Sscanf(spec, "preview refusal %d -> %d", &from, &to); err != nil {

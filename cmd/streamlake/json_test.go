@@ -99,6 +99,7 @@ func TestEveryJSONOutputIsSnakeCaseWithoutNull(t *testing.T) {
 		{"replay", cli{}, replay},
 		{"plan", cli{}, plan},
 		{"plan with queries", cli{}, append(plan, "--queries-per-day", "10", "--scan-mb", "100")},
+		{"plan of every dataset", cli{}, append(plan, "--dataset", "all")},
 		{"version", cli{buildInfo: func() (*debug.BuildInfo, bool) { return nil, false }}, []string{"version"}},
 	}
 	seen := map[string]bool{}

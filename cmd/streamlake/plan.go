@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/streamlake/streamlake/costplan"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/stackfile"
 )
 
@@ -25,21 +26,34 @@ directory (--stack) or from the file given (--config path/Pulumi.prod.yaml). Pri
 table (costplan/prices.json, every row citing its AWS pricing page and the date read);
 --prices FILE gives another region's in the same format. The bill is month 12 of the lake.
 
+A stack with several datasets is planned one dataset at a time (--dataset NAME: its own
+stream, delivery stream, function, table, crawler, queries, alarms and its requests to the
+API; the resources every dataset shares - the key, the firewall, the API's alarms, the
+dashboard - listed apart, out of its total) or whole (--dataset all: each dataset's own, the
+shared once, API Gateway's tiers and the API's limits over every dataset's requests). With
+--dataset all the workload flags are every dataset's; --workload NAME:flag=value,... gives one
+dataset's own values, e.g. --workload quiz_answers:avg-eps=50,peak-eps=200,event-bytes=150.
+
 Examples:
   streamlake plan --stack prod --avg-eps 1500 --peak-eps 4000 --event-bytes 362
-  streamlake plan --config Pulumi.dev.yaml --avg-eps 20 --peak-eps 20 --event-bytes 400 --queries-per-day 50 --scan-mb 5 --json`
+  streamlake plan --config Pulumi.dev.yaml --avg-eps 20 --peak-eps 20 --event-bytes 400 --queries-per-day 50 --scan-mb 5 --json
+  streamlake plan --stack prod --dataset all --avg-eps 1500 --peak-eps 4000 --event-bytes 362 --workload quiz_answers:avg-eps=50,peak-eps=200,event-bytes=150`
 
 type planFlags struct {
 	stack, config, prices string
 	json                  bool
 	w                     costplan.Workload
+	// dataset is --dataset: a dataset's name, all, or "" for the stack's only one;
+	// workloads are --workload's datasets' own workload values.
+	dataset   string
+	workloads datasetWorkloads
 }
 
 // planFlagSet registers plan's flags; the workload's ranges are costplan.Limits, so the flags
 // refuse exactly what the model refuses.
 func planFlagSet(_ *env) (*flags, *planFlags) {
-	var f planFlags
-	fs := newFlags("plan", "(--stack S | --config Pulumi.<stack>.yaml) --avg-eps N --peak-eps N --event-bytes B [flags]", planDescription)
+	f := planFlags{workloads: datasetWorkloads{}}
+	fs := newFlags("plan", "(--stack S | --config Pulumi.<stack>.yaml) --avg-eps N --peak-eps N --event-bytes B [--dataset NAME|all] [flags]", planDescription)
 	fs.StringVar(&f.stack, "stack", "", "Pulumi `stack` whose Pulumi.<stack>.yaml (in the project around the current directory) to plan")
 	fs.StringVar(&f.config, "config", "", "stack configuration `file` (Pulumi.<stack>.yaml; its directory holds Pulumi.yaml)")
 	def := costplan.DefaultWorkload()
@@ -58,6 +72,10 @@ func planFlagSet(_ *env) (*flags, *planFlags) {
 	float(&f.w.ErrorShare, "error-share", def.ErrorShare, "`share` (0..1) of events the transform rejects to errors/")
 	fs.StringVar(&f.prices, "prices", "", "price table `file` in costplan/prices.json's format (default: the embedded eu-west-1 table)")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
+	fs.StringVar(&f.dataset, "dataset", "", "dataset `name` to plan, its own resources (default: the stack's only dataset); "+
+		schema.AllDatasets+": every dataset, the shared resources once")
+	fs.Var(f.workloads, "workload", "with --dataset all, one dataset's own workload over the flags', `name:flag=value,...` "+
+		"(e.g. quiz_answers:avg-eps=50,peak-eps=200); once per dataset")
 	return fs, &f
 }
 
@@ -77,44 +95,80 @@ func runPlan(_ context.Context, e *env, args []string) int {
 	if code, exit := parse(e, fs, args); exit {
 		return code
 	}
-	pl, prices, err := makePlan(e, fs, *f)
+	out, text, err := makePlan(e, fs, *f)
 	if err != nil {
 		return fail(e, "plan", err)
 	}
-	return printed(e, "plan", writeResult(e.stdout, f.json, pl.JSON(prices), pl.Text))
+	return printed(e, "plan", writeResult(e.stdout, f.json, out, text))
 }
 
-// makePlan checks the flags, reads the stack and the prices and computes the plan.
-func makePlan(e *env, fl *flags, f planFlags) (*costplan.Plan, *costplan.Prices, error) {
+// requiredWorkload are the workload flags without a default.
+var requiredWorkload = []string{"avg-eps", "peak-eps", "event-bytes"}
+
+// makePlan checks the flags, reads the stack and the prices and computes the plan of one
+// dataset or of all; it returns the plan's JSON and text.
+func makePlan(e *env, fl *flags, f planFlags) (any, func() string, error) {
 	root, stack, err := stackSource(e, f.stack, f.config)
 	if err != nil {
 		return nil, nil, err
 	}
-	var missing []string
-	for _, name := range []string{"avg-eps", "peak-eps", "event-bytes"} {
-		if !fl.set(name) {
-			missing = append(missing, "--"+name)
+	all := f.dataset == schema.AllDatasets
+	if !all {
+		if err := f.oneWorkload(fl); err != nil {
+			return nil, nil, err
 		}
-	}
-	if len(missing) > 0 {
-		return nil, nil, usagef("%s required", strings.Join(missing, ", "))
-	}
-	if err := f.w.Validate(); err != nil {
-		return nil, nil, usagef("%v", err)
 	}
 	prices, err := readPrices(f.prices)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := loadStack(root, stack)
+	ss, err := loadStack(root, stack)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, usagef("stack %s: %v", stack, err)
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	pl, err := costplan.New(s, f.w, prices)
-	return pl, prices, err
+	if all {
+		ws, err := f.datasetWorkloads(fl, stack, ss)
+		if err != nil {
+			return nil, nil, err
+		}
+		sp, err := costplan.NewStack(ws, prices)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sp.JSON(prices), sp.Text, nil
+	}
+	s, err := pickDataset(f.dataset, stack, ss)
+	if err != nil {
+		return nil, nil, err
+	}
+	pl, err := costplan.NewDataset(s, f.w, len(ss), prices)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pl.JSON(prices), pl.Text, nil
+}
+
+// oneWorkload checks the workload flags of one dataset's plan.
+func (f planFlags) oneWorkload(fl *flags) error {
+	if len(f.workloads) > 0 {
+		return usagef("--workload is for --dataset all: one dataset's workload is the flags' (--avg-eps, --peak-eps, --event-bytes, ...)")
+	}
+	var missing []string
+	for _, name := range requiredWorkload {
+		if !fl.set(name) {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("%s required", strings.Join(missing, ", "))
+	}
+	if err := f.w.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
 }
 
 // stackSource is the project directory and stack name of --stack (the project around the
