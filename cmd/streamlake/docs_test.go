@@ -13,9 +13,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/stackfile"
 )
 
@@ -256,4 +259,60 @@ func planSummary(t *testing.T, c cli, spec string) string {
 	}
 	fmt.Fprintf(&b, "| **total** | | **%.2f** |\n", plan.Total)
 	return b.String()
+}
+
+// The README's workload totals: for the first cost plan of each stack in docs/costs.md, its
+// monthly total and cost per million events, between these markers.
+const (
+	totalsBegin = "<!-- BEGIN generated totals: the first plan of each stack in docs/costs.md -->"
+	totalsEnd   = "<!-- END generated totals -->"
+)
+
+// TestReadmeWorkloadTotals: the README shows what docs/costs.md's dev and prod examples cost
+// (issue 15), as the tool computes them.
+func TestReadmeWorkloadTotals(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	costs := readFile(t, filepath.Join(root, "docs/costs.md"))
+	c := cli{t: t, dir: root}
+	var b strings.Builder
+	b.WriteString("| stack | workload | USD a month | USD per million events |\n|---|---|---:|---:|\n")
+	seen := map[string]bool{}
+	for _, m := range generatedBlock.FindAllStringSubmatch(costs, -1) {
+		args, ok := strings.CutPrefix(m[1], "streamlake plan ")
+		if !ok {
+			continue
+		}
+		fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+		stack, avg, peak, size := fs.String("stack", "", ""), fs.String("avg-eps", "", ""), fs.String("peak-eps", "", ""), fs.String("event-bytes", "", "")
+		fs.String("queries-per-day", "", "")
+		fs.String("scan-mb", "", "")
+		if err := fs.Parse(strings.Fields(args)); err != nil || seen[*stack] {
+			continue
+		}
+		seen[*stack] = true
+		r := c.run(append([]string{"plan"}, append(strings.Fields(args), "--json")...)...)
+		if r.code != exitOK {
+			t.Fatalf("%s: exit %d\n%s", m[1], r.code, r.stderr)
+		}
+		var plan struct {
+			Total      float64 `json:"total_usd"`
+			PerMillion float64 `json:"per_million_events_usd"`
+		}
+		decodeJSON(t, r.stdout, &plan)
+		p := message.NewPrinter(language.English)
+		n := func(s string) string {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", m[1], err)
+			}
+			return p.Sprint(v)
+		}
+		fmt.Fprintf(&b, "| %s | %s events/s (peak %s) of %s B | %s | %.2f |\n", *stack, n(*avg), n(*peak), *size, p.Sprintf("%.2f", plan.Total), plan.PerMillion)
+	}
+	if !seen["dev"] || !seen["prod"] {
+		t.Fatalf("docs/costs.md has no plan example for dev and prod: %v", seen)
+	}
+	testenv.Generated(t, "README.md", func(doc string) (string, error) {
+		return stackconfig.ReplaceBlock(doc, totalsBegin, totalsEnd, b.String())
+	}, *update, "go test ./cmd/streamlake -run TestReadmeWorkloadTotals -update")
 }
