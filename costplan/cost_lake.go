@@ -84,7 +84,7 @@ func (c *coster) athena() {
 	if c.f.AthenaQueriesPerMonth == 0 {
 		return
 	}
-	mb := math.Min(math.Max(c.w.ScanMB, AthenaMinScanMiB), float64(c.s.BytesScannedCutoffMiB))
+	mb := math.Min(math.Max(c.w.ScanMiB, AthenaMinScanMiB), float64(c.s.BytesScannedCutoffMiB))
 	tb := c.f.AthenaQueriesPerMonth * mb * MiB / TiB
 	c.priced(SvcAthena, "data scanned", tb, "TB", AthenaTBScanned, 1, fmt.Sprintf("%.0f queries x %g MB billed", c.f.AthenaQueriesPerMonth, mb))
 }

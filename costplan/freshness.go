@@ -118,8 +118,8 @@ func (pl *Plan) warn(p *Prices) {
 	if r := firehoseBilledBytes(w.EventBytes) / w.EventBytes; r >= 2 {
 		add("Firehose bills every record as a multiple of 5 KB: your %g B events are billed %.1fx their size (ingestion and format conversion); only fewer, larger records (several events per record) would cut it, which the transform does not accept today", w.EventBytes, r)
 	}
-	if w.ScanMB > float64(s.BytesScannedCutoffMiB) {
-		add("--scan-mb %g is above bytesScannedCutoffMb %d: the workgroup cancels such queries (billed up to the cutoff)", w.ScanMB, s.BytesScannedCutoffMiB)
+	if w.ScanMiB > float64(s.BytesScannedCutoffMiB) {
+		add("--scan-mb %g is above bytesScannedCutoffMb %d: the workgroup cancels such queries (billed up to the cutoff)", w.ScanMiB, s.BytesScannedCutoffMiB)
 	}
 	if pl.Warnings == nil {
 		pl.Warnings = []string{}

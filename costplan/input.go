@@ -21,8 +21,8 @@ type Workload struct {
 	// per batch request; the rest go one per request to POST /v1/events.
 	BatchShare float64
 	BatchSize  int
-	// QueriesPerDay Athena queries scanning ScanMB MiB each.
-	QueriesPerDay, ScanMB float64
+	// QueriesPerDay Athena queries scanning ScanMiB MiB each.
+	QueriesPerDay, ScanMiB float64
 	// ErrorShare is the share of events the transform rejects (to errors/).
 	ErrorShare float64
 }
@@ -96,7 +96,7 @@ func (w *Workload) Set(name string, v float64) error {
 	case "queries-per-day":
 		w.QueriesPerDay = v
 	case "scan-mb":
-		w.ScanMB = v
+		w.ScanMiB = v
 	case "error-share":
 		w.ErrorShare = v
 	default:
@@ -115,7 +115,7 @@ func LimitFlags() []string {
 }
 
 func (w Workload) values() []float64 {
-	return []float64{w.AvgEPS, w.PeakEPS, w.EventBytes, w.BatchShare, float64(w.BatchSize), w.QueriesPerDay, w.ScanMB, w.ErrorShare}
+	return []float64{w.AvgEPS, w.PeakEPS, w.EventBytes, w.BatchShare, float64(w.BatchSize), w.QueriesPerDay, w.ScanMiB, w.ErrorShare}
 }
 
 // Validate checks every value against Limits and the rules between them, all at once; each
@@ -135,8 +135,8 @@ func (w Workload) Validate() error {
 		errs = append(errs, fmt.Errorf("--batch-size %d x --event-bytes %g is %g bytes, above PutRecords' %d bytes per request: allowed --batch-size 1..%d",
 			w.BatchSize, w.EventBytes, float64(w.BatchSize)*w.EventBytes, MaxPutRecordsBytes, int(MaxPutRecordsBytes/w.EventBytes)))
 	}
-	if (w.QueriesPerDay > 0) != (w.ScanMB > 0) {
-		errs = append(errs, fmt.Errorf("--queries-per-day %g and --scan-mb %g go together: give both, or neither", w.QueriesPerDay, w.ScanMB))
+	if (w.QueriesPerDay > 0) != (w.ScanMiB > 0) {
+		errs = append(errs, fmt.Errorf("--queries-per-day %g and --scan-mb %g go together: give both, or neither", w.QueriesPerDay, w.ScanMiB))
 	}
 	return errors.Join(errs...)
 }

@@ -20,11 +20,11 @@ func TestWorkloadValidateNamesFlagValueAndRange(t *testing.T) {
 		{"share", func(w *Workload) { w.BatchShare = 1.5 }, "--batch-share 1.5 is out of range: allowed 0..1"},
 		{"size", func(w *Workload) { w.BatchSize = 501 }, "--batch-size 501 is out of range: allowed 1..500"},
 		{"errors", func(w *Workload) { w.ErrorShare = -0.1 }, "--error-share -0.1 is out of range: allowed 0..1"},
-		{"nan", func(w *Workload) { w.ScanMB = math.NaN() }, "--scan-mb NaN is out of range"},
+		{"nan", func(w *Workload) { w.ScanMiB = math.NaN() }, "--scan-mb NaN is out of range"},
 		{"peak below avg", func(w *Workload) { w.PeakEPS = 10 }, "--peak-eps 10 is below --avg-eps 20"},
 		{"batch too big", func(w *Workload) { w.EventBytes, w.BatchSize = 20000, 500 },
 			"--batch-size 500 x --event-bytes 20000 is 1e+07 bytes, above PutRecords' 5242880 bytes per request: allowed --batch-size 1..262"},
-		{"queries alone", func(w *Workload) { w.ScanMB = 0 }, "--queries-per-day 50 and --scan-mb 0 go together"},
+		{"queries alone", func(w *Workload) { w.ScanMiB = 0 }, "--queries-per-day 50 and --scan-mb 0 go together"},
 	}
 	for _, tt := range tests {
 		w := ok

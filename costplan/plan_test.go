@@ -32,8 +32,8 @@ func prodStack() Stack {
 
 // DevWorkload and ProdWorkload are the README's examples.
 var (
-	devWorkload  = Workload{AvgEPS: 20, PeakEPS: 20, EventBytes: 400, BatchShare: 0.9, BatchSize: 200, QueriesPerDay: 50, ScanMB: 5, ErrorShare: 0.001}
-	prodWorkload = Workload{AvgEPS: 1500, PeakEPS: 4000, EventBytes: 362, BatchShare: 0.9, BatchSize: 200, QueriesPerDay: 200, ScanMB: 500, ErrorShare: 0.001}
+	devWorkload  = Workload{AvgEPS: 20, PeakEPS: 20, EventBytes: 400, BatchShare: 0.9, BatchSize: 200, QueriesPerDay: 50, ScanMiB: 5, ErrorShare: 0.001}
+	prodWorkload = Workload{AvgEPS: 1500, PeakEPS: 4000, EventBytes: 362, BatchShare: 0.9, BatchSize: 200, QueriesPerDay: 200, ScanMiB: 500, ErrorShare: 0.001}
 )
 
 type wantLine struct {

@@ -42,7 +42,7 @@ func (pl *Plan) writeWorkload(w *strings.Builder) {
 	fmt.Fprintf(w, "  API\t%g%% in batches of %d, the rest one per request: %s requests a month, %.0f/s at the peak (apiRateLimit %g)\n",
 		100*wl.BatchShare, wl.BatchSize, count(f.SingleRequests+f.BatchRequests), f.PeakRequestsPerSecond, s.APIRateLimit)
 	if wl.QueriesPerDay > 0 {
-		fmt.Fprintf(w, "  queries\t%g a day scanning %g MB each\n", wl.QueriesPerDay, wl.ScanMB)
+		fmt.Fprintf(w, "  queries\t%g a day scanning %g MiB each\n", wl.QueriesPerDay, wl.ScanMiB)
 	} else {
 		fmt.Fprintln(w, "  queries\tnone given (--queries-per-day, --scan-mb)")
 	}

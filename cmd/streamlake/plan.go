@@ -68,7 +68,7 @@ func planFlagSet(_ *env) (*flags, *planFlags) {
 	l := limit("batch-size")
 	fs.intVar(&f.w.BatchSize, "batch-size", def.BatchSize, int(l.Min), int(l.Max), "events per batch request, `n`")
 	float(&f.w.QueriesPerDay, "queries-per-day", 0, "Athena queries a day, `n` (with --scan-mb)")
-	float(&f.w.ScanMB, "scan-mb", 0, "MiB each query scans, `n` (with --queries-per-day)")
+	float(&f.w.ScanMiB, "scan-mb", 0, "MiB each query scans, `n` (with --queries-per-day)")
 	float(&f.w.ErrorShare, "error-share", def.ErrorShare, "`share` (0..1) of events the transform rejects to errors/")
 	fs.StringVar(&f.prices, "prices", "", "price table `file` in costplan/prices.json's format (default: the embedded eu-west-1 table)")
 	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
