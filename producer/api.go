@@ -49,15 +49,6 @@ func (a *APIPutter) auth() Auth {
 	return a.Auth
 }
 
-// APIURLs derives the two route URLs from the API's base URL (the stage URL); a URL that
-// already ends in a route is accepted too.
-func APIURLs(base string) (events, batch string) {
-	base = strings.TrimRight(base, "/")
-	base = strings.TrimSuffix(base, BatchPath)
-	base = strings.TrimSuffix(base, EventsPath)
-	return base + EventsPath, base + BatchPath
-}
-
 // Limits implements Putter.
 func (a *APIPutter) Limits() Limits {
 	if a.Batch {

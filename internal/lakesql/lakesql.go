@@ -1,7 +1,7 @@
 // Package lakesql runs SQL over the local lake's Parquet files with DuckDB, under the names
 // Athena uses: schema "<glue database>", view "<glue table>" with the table's columns in
 // order and its partition keys last, as strings (a folder month=07 reads '07', as in Glue).
-// The saved Athena queries (queries.Saved) run unchanged: where DuckDB's dialect
+// The saved Athena queries (queries.For) run unchanged: where DuckDB's dialect
 // differs from Athena's (Trino), a macro in Macros makes the same text mean the same thing.
 // The session time zone is UTC, Athena's, so current_date and timestamps agree.
 //
