@@ -84,8 +84,7 @@ func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		// No answer: maybe nothing was stored, maybe all was. Retry; duplicates keep their ids.
-		return Result{}, &RequestError{Action: Retry, Code: "network", Message: err.Error(), Err: err}
+		return Result{}, networkError(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
