@@ -59,7 +59,9 @@ func TestNetworkFailuresSayWhyInWords(t *testing.T) {
 		}
 	}))
 	defer hangUp.Close()
-	host := func(s *httptest.Server) string { return strings.TrimPrefix(strings.TrimPrefix(s.URL, "https://"), "http://") }
+	host := func(s *httptest.Server) string {
+		return strings.TrimPrefix(strings.TrimPrefix(s.URL, "https://"), "http://")
+	}
 	for _, c := range []struct {
 		name, url string
 		client    *http.Client
