@@ -3,7 +3,20 @@ package apispec
 import (
 	"slices"
 	"testing"
+
+	"github.com/streamlake/streamlake/schema"
 )
+
+// TestDefaultRouteURLs: a stage URL, with or without a trailing slash or a route, gives the
+// default dataset's two route URLs.
+func TestDefaultRouteURLs(t *testing.T) {
+	for _, in := range []string{"https://h/api", "https://h/api/", "https://h/api/v1/events", "https://h/api/v1/events/batch"} {
+		e, b := RoutesOf(schema.DefaultDataset).URLs(in)
+		if e != "https://h/api/v1/events" || b != "https://h/api/v1/events/batch" {
+			t.Errorf("URLs(%q) = %q, %q", in, e, b)
+		}
+	}
+}
 
 func TestRoutesOfDatasets(t *testing.T) {
 	if r := RoutesOf("events"); r.Events != "/v1/events" || r.Batch != "/v1/events/batch" {

@@ -6,6 +6,6 @@ const (
 	// never cut off; MaxFirehoseLambdaTimeout is the longest Firehose waits for one call.
 	MinFirehoseLambdaTimeout = 60
 	MaxFirehoseLambdaTimeout = 300
-	MinLambdaMemoryMB        = 128
-	MaxLambdaMemoryMB        = 10240
+	MinLambdaMemoryMiB       = 128
+	MaxLambdaMemoryMiB       = 10240
 )

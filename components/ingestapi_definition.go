@@ -123,7 +123,7 @@ func postMethod(auth apispec.Auth, scopes []string) methodConfig {
 		Statuses:          []string{"200", "400", "413", "429", "500", "503"},
 		IntegrationStatus: map[string]string{patternOK: "200", patternClient: "400", patternServer: "503"},
 		ResponseHeaders:   []string{"Access-Control-Allow-Origin", "Vary", "Retry-After"},
-		PreflightHeaders:  vtl.PreflightHeadersFor(auth),
+		PreflightHeaders:  vtl.PreflightHeaders(auth),
 	}
 	switch auth {
 	case apispec.AuthIAM:

@@ -22,7 +22,8 @@ type TransformFunctionArgs struct {
 	// base64 SHA-256, so an unchanged build shows no diff.
 	ArchivePath string
 	CodeSHA256  string
-	MemoryMB    int
+	// MemoryMiB is the function's memory: Lambda's "MB" are MiB.
+	MemoryMiB int
 	// TimeoutSeconds must fit Firehose: 60..300.
 	TimeoutSeconds int
 	// ReservedConcurrency caps parallel invocations (0: unreserved).
@@ -44,8 +45,8 @@ func (a *TransformFunctionArgs) Validate() error {
 	if a.ArchivePath == "" || a.CodeSHA256 == "" {
 		return fmt.Errorf("transform function: ArchivePath and CodeSHA256 are required (build the archive first)")
 	}
-	if a.MemoryMB < awsrules.MinLambdaMemoryMB || a.MemoryMB > awsrules.MaxLambdaMemoryMB {
-		return fmt.Errorf("transform function: memory must be %d..%d MB, got %d", awsrules.MinLambdaMemoryMB, awsrules.MaxLambdaMemoryMB, a.MemoryMB)
+	if a.MemoryMiB < awsrules.MinLambdaMemoryMiB || a.MemoryMiB > awsrules.MaxLambdaMemoryMiB {
+		return fmt.Errorf("transform function: memory must be %d..%d MB, got %d", awsrules.MinLambdaMemoryMiB, awsrules.MaxLambdaMemoryMiB, a.MemoryMiB)
 	}
 	if a.TimeoutSeconds < awsrules.MinFirehoseLambdaTimeout || a.TimeoutSeconds > awsrules.MaxFirehoseLambdaTimeout {
 		return fmt.Errorf("transform function: timeout must be %d..%d s for a Firehose transform (Firehose waits at most 5 minutes), got %d", awsrules.MinFirehoseLambdaTimeout, awsrules.MaxFirehoseLambdaTimeout, a.TimeoutSeconds)
@@ -118,7 +119,7 @@ func NewTransformFunction(ctx *pulumi.Context, name string, args *TransformFunct
 		Code:           pulumi.NewFileArchive(args.ArchivePath),
 		SourceCodeHash: pulumi.String(args.CodeSHA256),
 		Role:           role.Arn,
-		MemorySize:     pulumi.Int(args.MemoryMB),
+		MemorySize:     pulumi.Int(args.MemoryMiB),
 		Timeout:        pulumi.Int(args.TimeoutSeconds),
 		Environment:    &lambda.FunctionEnvironmentArgs{Variables: pulumi.ToStringMap(transform.Environment(dataset, args.UnknownFields, args.LogLevel))},
 		LoggingConfig: &lambda.FunctionLoggingConfigArgs{

@@ -220,7 +220,7 @@ func TestDeliveryRules(t *testing.T) {
 
 func TestTransformFunctionRules(t *testing.T) {
 	base := func() *TransformFunctionArgs {
-		return &TransformFunctionArgs{Env: env(), ArchivePath: "x.zip", CodeSHA256: "abc=", MemoryMB: 512, TimeoutSeconds: 120, UnknownFields: schema.KeepUnknown, LogLevel: "INFO"}
+		return &TransformFunctionArgs{Env: env(), ArchivePath: "x.zip", CodeSHA256: "abc=", MemoryMiB: 512, TimeoutSeconds: 120, UnknownFields: schema.KeepUnknown, LogLevel: "INFO"}
 	}
 	expect(t, "valid", base(), "")
 	a0 := base()

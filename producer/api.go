@@ -49,15 +49,6 @@ func (a *APIPutter) auth() Auth {
 	return a.Auth
 }
 
-// APIURLs derives the two route URLs from the API's base URL (the stage URL); a URL that
-// already ends in a route is accepted too.
-func APIURLs(base string) (events, batch string) {
-	base = strings.TrimRight(base, "/")
-	base = strings.TrimSuffix(base, BatchPath)
-	base = strings.TrimSuffix(base, EventsPath)
-	return base + EventsPath, base + BatchPath
-}
-
 // Limits implements Putter.
 func (a *APIPutter) Limits() Limits {
 	if a.Batch {
@@ -93,8 +84,7 @@ func (a *APIPutter) Put(ctx context.Context, recs []Record) (Result, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		// No answer: maybe nothing was stored, maybe all was. Retry; duplicates keep their ids.
-		return Result{}, &RequestError{Action: Retry, Code: "network", Message: err.Error(), Err: err}
+		return Result{}, networkError(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

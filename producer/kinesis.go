@@ -109,7 +109,7 @@ var rejectCodes = []string{"ValidationException", "InvalidArgumentException", "S
 // are retried, bad requests rejected, and errors no request can overcome (missing stream,
 // credentials, permissions) abort the run.
 func ClassifyAWSError(err error) *RequestError {
-	re := &RequestError{Action: Retry, Code: "network", Message: err.Error(), Err: err}
+	re := networkError(err)
 	var rerr *awshttp.ResponseError
 	if errors.As(err, &rerr) {
 		re.Status = rerr.HTTPStatusCode()

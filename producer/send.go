@@ -54,7 +54,7 @@ const (
 // RequestError is a request that failed as a whole.
 type RequestError struct {
 	Action     Action
-	Code       string // service error code, or an HTTP status, or "network"
+	Code       string // service error code, or an HTTP status, or "network" (codeNetwork)
 	Message    string
 	Status     int // HTTP status, 0 if there was no response
 	Throttled  bool
@@ -74,6 +74,17 @@ func (e *RequestError) Error() string {
 }
 
 func (e *RequestError) Unwrap() error { return e.Err }
+
+// reason labels the records of a failed request: its code, and for a request without an
+// answer why, in words and naming the server ("network: connection refused by host:port").
+func (e *RequestError) reason() string {
+	if e.Code == codeNetwork {
+		if why := networkCause(e.Err); why != "" {
+			return e.Code + ": " + why
+		}
+	}
+	return e.Code
+}
 
 // asRequestError treats an unclassified error as a retryable network failure.
 func asRequestError(err error) *RequestError {
@@ -230,7 +241,7 @@ func (r *run) generate(src Source, records chan<- Record) {
 		select {
 		case records <- rec:
 		case <-r.ctx.Done():
-			r.st.lost([]Record{rec}, notSent(r.ctx))
+			r.st.lost([]Record{rec}, notSent(r.ctx, r.st))
 			return
 		}
 	}
@@ -258,7 +269,7 @@ func (r *run) pack(records <-chan Record, batches chan<- []Record) {
 		select {
 		case batches <- batch:
 		case <-r.ctx.Done():
-			r.st.lost(batch, notSent(r.ctx))
+			r.st.lost(batch, notSent(r.ctx, r.st))
 		}
 	}
 	for {
@@ -291,7 +302,7 @@ func (r *run) pack(records <-chan Record, batches chan<- []Record) {
 func (r *run) deliver(s *sender, batches <-chan []Record) {
 	for batch := range batches {
 		if r.ctx.Err() != nil {
-			r.st.lost(batch, notSent(r.ctx))
+			r.st.lost(batch, notSent(r.ctx, r.st))
 			continue
 		}
 		s.deliver(r.ctx, batch)
@@ -330,7 +341,7 @@ func (r *run) outcome() error {
 	case errors.As(cause, &ab):
 		return cause
 	case errors.Is(cause, context.DeadlineExceeded):
-		return fmt.Errorf("stopped: the time limit ran out: %w", cause)
+		return fmt.Errorf("stopped: %s (%w)", r.st.timeLimitRanOut(), cause)
 	}
 	return fmt.Errorf("interrupted: %w", cause) // a signal names itself; a plain cancel is "context canceled"
 }
@@ -347,15 +358,16 @@ func (a *abortError) Unwrap() error { return a.err }
 
 // notSent labels records a run did not finish sending because its context ended, by why it
 // ended: the run stopped itself (another request failed for good), the caller's deadline
-// passed, or the caller interrupted it (a signal: its cause names it).
-func notSent(ctx context.Context) string {
+// passed (with the last request failure st saw, which is often why time ran out), or the
+// caller interrupted it (a signal: its cause names it).
+func notSent(ctx context.Context, st *Stats) string {
 	cause := context.Cause(ctx)
 	var ab *abortError
 	switch {
 	case errors.As(cause, &ab):
 		return "not sent: the run stopped early (" + ab.why + ")"
 	case errors.Is(cause, context.DeadlineExceeded):
-		return "not sent: the time limit ran out"
+		return "not sent: " + st.timeLimitRanOut()
 	case cause == nil || errors.Is(cause, context.Canceled):
 		return "not sent: interrupted"
 	}
@@ -403,7 +415,7 @@ func (s *sender) attempt(ctx context.Context, pending []Record, attempt int, fir
 		s.st.retried(1, f.Code, f.Throttled)
 	}
 	if sleep(ctx, s.retry.Backoff(attempt, res.RetryAfter)) != nil {
-		s.st.lost(next, notSent(ctx))
+		s.st.lost(next, notSent(ctx, s.st))
 		return nil
 	}
 	return next
@@ -413,11 +425,14 @@ func (s *sender) attempt(ctx context.Context, pending []Record, attempt int, fir
 // records, or returns them to retry after the backoff.
 func (s *sender) failedWhole(ctx context.Context, pending []Record, attempt int, lat time.Duration, err error) []Record {
 	s.st.request(lat, true, len(pending))
+	re := asRequestError(err)
 	if ctx.Err() != nil {
-		s.st.lost(pending, notSent(ctx))
+		// The deadline cut this request off: an earlier failure, if any, says more.
+		s.st.requestFailed(re.reason(), false)
+		s.st.lost(pending, notSent(ctx, s.st))
 		return nil
 	}
-	re := asRequestError(err)
+	s.st.requestFailed(re.reason(), true)
 	switch {
 	case re.Action == Abort:
 		s.st.lost(pending, "refused: "+re.Error())
@@ -429,13 +444,13 @@ func (s *sender) failedWhole(ctx context.Context, pending []Record, attempt int,
 	case attempt >= s.retry.MaxAttempts:
 		// A request that fails as a whole MaxAttempts times in a row is not a passing
 		// hiccup (endpoint down, sustained throttling): stop rather than grind on.
-		s.st.lost(pending, fmt.Sprintf("gave up after %d attempts: %s", attempt, re.Code))
+		s.st.lost(pending, fmt.Sprintf("gave up after %d attempts: %s", attempt, re.reason()))
 		s.abort(&abortError{why: fmt.Sprintf("a request failed %d times in a row", attempt), err: fmt.Errorf("stopping: a request failed %d times in a row: %w", attempt, re)})
 		return nil
 	}
-	s.st.retried(len(pending), re.Code, re.Throttled)
+	s.st.retried(len(pending), re.reason(), re.Throttled)
 	if sleep(ctx, s.retry.Backoff(attempt, re.RetryAfter)) != nil {
-		s.st.lost(pending, notSent(ctx))
+		s.st.lost(pending, notSent(ctx, s.st))
 		return nil
 	}
 	return pending

@@ -96,6 +96,8 @@ type Stats struct {
 	reasons         map[string]int
 	failedIDs       []string
 	reqLat, delLat  latencies
+	// lastFailure is why the latest request failed as a whole, "" once one was answered.
+	lastFailure string
 }
 
 // NewStats starts the clock of a run.
@@ -115,9 +117,33 @@ func (s *Stats) request(d time.Duration, wholeFailure bool, failedRecords int) {
 	s.reqLat.add(d)
 	if wholeFailure {
 		s.requestErrors++
-	} else if failedRecords > 0 {
+		return
+	}
+	s.lastFailure = ""
+	if failedRecords > 0 {
 		s.partialFailures++
 	}
+}
+
+// requestFailed records why a request failed as a whole; unless replace, only when no
+// failure since the last answer is recorded.
+func (s *Stats) requestFailed(why string, replace bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if replace || s.lastFailure == "" {
+		s.lastFailure = why
+	}
+}
+
+// timeLimitRanOut says the time limit ran out and, while the latest request had failed as a
+// whole, why: a dead endpoint is often the reason time ran out.
+func (s *Stats) timeLimitRanOut() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastFailure == "" {
+		return "the time limit ran out"
+	}
+	return "the time limit ran out after the last request failed: " + s.lastFailure
 }
 
 // retried counts records about to be re-sent, and the reason they failed.
@@ -208,7 +234,8 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 }
 
 // ReasonsText says in words why records failed or were retried: "3 failed (gave up after 10
-// attempts: network); 2 retried (throttled)". Empty when there are none.
+// attempts: network: connection refused by 10.0.0.5:443); 2 retried (Throttled)". Empty when
+// there are none.
 func (s Summary) ReasonsText() string {
 	var parts []string
 	for _, r := range s.ReasonList() {

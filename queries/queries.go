@@ -94,23 +94,11 @@ LIMIT 100`, b.from, b.since(1)))
 	},
 }
 
-// Saved returns every standard query for a table of schema s; a schema without the columns a
-// query needs is an error, not a broken query. Every query restricts the partitions it reads
-// and counts an event_id once, because producers may resend an event after a throttled batch.
-func Saved(s *schema.Schema, database, table string) ([]Query, error) {
-	out := make([]Query, 0, len(standards))
-	for _, q := range standards {
-		if why := q.missing(s); why != "" {
-			return nil, fmt.Errorf("named queries need %s in the schema (%s)", why, q.id)
-		}
-		out = append(out, q.render(s, database, table))
-	}
-	return out, nil
-}
-
 // For returns the saved queries of a dataset's table: the ones its schema's queries key lists
 // (each must be a standard query whose columns the schema has), or, without the key, every
 // standard query whose columns it has; Skipped says which others it does not get and why.
+// Every query restricts the partitions it reads and counts an event_id once, because
+// producers may resend an event after a throttled batch.
 func For(s *schema.Schema, database, table string) ([]Query, []Skipped, error) {
 	var out []Query
 	var skipped []Skipped

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -47,16 +46,6 @@ func (s *Schema) clone() *Schema {
 		c.Queries = append([]string{}, s.Queries...)
 	}
 	return &c
-}
-
-// LoadFile reads and validates a schema file (one dataset's schema, e.g.
-// schema/datasets/quiz_answers.yaml). Errors name the file, the line, the field and the rule.
-func LoadFile(path string) (*Schema, error) {
-	data, err := readSchemaFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(filepath.ToSlash(path), data)
 }
 
 // readSchemaFile reads a schema file, at most one byte past MaxFileBytes (Parse refuses it).

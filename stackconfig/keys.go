@@ -248,7 +248,7 @@ func deliveryKeys() []Key {
 			between(0, 7200, ""), "With event-time partitioning, how long Firehose retries a partitioned delivery before "+
 				"records go to errors/. Firehose retries S3 writes themselves for 24 h."),
 		integer("lambdaMemoryMb", 512, func(c *Config) *int { return &c.LambdaMemoryMiB },
-			between(awsrules.MinLambdaMemoryMB, awsrules.MaxLambdaMemoryMB, ""),
+			between(awsrules.MinLambdaMemoryMiB, awsrules.MaxLambdaMemoryMiB, ""),
 			"Transform Lambda memory in MiB (Lambda's MB); CPU scales with it."),
 		integer("lambdaTimeoutSeconds", 120, func(c *Config) *int { return &c.LambdaTimeoutSeconds },
 			between(awsrules.MinFirehoseLambdaTimeout, awsrules.MaxFirehoseLambdaTimeout, " for a Firehose transform"),

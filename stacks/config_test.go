@@ -23,7 +23,7 @@ func load(t *testing.T, stack string, cfg map[string]string, unset ...string) (*
 	t.Helper()
 	var got *stacks.Config
 	_, err := stacktest.Run(stacktest.Options{Stack: stack, Config: cfg, Unset: unset, Program: func(ctx *pulumi.Context) error {
-		c, err := stacks.Load(ctx)
+		c, err := stacks.Load(ctx, nil)
 		got = c
 		return err
 	}})

@@ -127,7 +127,7 @@ func (p *Pipeline) buildFunction(ctx *pulumi.Context, d *DatasetPipeline) error 
 		Dataset:             d.Name,
 		ArchivePath:         zip.Path,
 		CodeSHA256:          zip.SHA256,
-		MemoryMB:            d.LambdaMemoryMiB,
+		MemoryMiB:           d.LambdaMemoryMiB,
 		TimeoutSeconds:      d.LambdaTimeoutSeconds,
 		ReservedConcurrency: d.LambdaReservedConcurrency,
 		UnknownFields:       d.UnknownFields,

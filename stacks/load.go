@@ -21,13 +21,10 @@ type Config = stackconfig.Config
 // Names are the physical names the stack chooses itself (stackconfig.NamesFor).
 type Names = stackconfig.Names
 
-// Load reads the stack's configuration from the program's context (config.Try, which sees
-// what the Pulumi CLI passes) and validates it with stackconfig.Load.
-func Load(ctx *pulumi.Context) (*Config, error) { return LoadWith(ctx, nil) }
-
-// LoadWith is Load for a stack that deploys the datasets ds (nil: the ones built into the
-// binary).
-func LoadWith(ctx *pulumi.Context, ds []schema.Dataset) (*Config, error) {
+// Load reads the configuration of a stack that deploys the datasets ds (nil: the ones built
+// into the binary) from the program's context (config.Try, which sees what the Pulumi CLI
+// passes) and validates it with stackconfig.Load.
+func Load(ctx *pulumi.Context, ds []schema.Dataset) (*Config, error) {
 	return stackconfig.Load(stackconfig.Source{
 		Datasets: ds,
 		Project:  ctx.Project(),

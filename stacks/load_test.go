@@ -29,7 +29,7 @@ func TestConfigKeysComeFromTheLanguageHostsVariable(t *testing.T) {
 		t.Skip(pulumi.EnvConfig + " is set in the test's environment")
 	}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := stacks.Load(ctx)
+		_, err := stacks.Load(ctx, nil)
 		return err
 	}, pulumi.WithMocks(project, "dev", noResources{}), func(info *pulumi.RunInfo) { info.Config = cfg })
 	if err == nil || !strings.Contains(err.Error(), "cannot list the stack's configuration keys: PULUMI_CONFIG is not set") {

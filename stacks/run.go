@@ -40,7 +40,7 @@ func Run(ctx *pulumi.Context) error { return RunWith(nil)(ctx) }
 // binary, schema.Datasets), as tests deploy the example dataset.
 func RunWith(ds []schema.Dataset) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		cfg, err := LoadWith(ctx, ds)
+		cfg, err := Load(ctx, ds)
 		if err != nil {
 			return err
 		}

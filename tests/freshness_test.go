@@ -100,7 +100,7 @@ func stackConfig(t *testing.T, stack string, mode lakelayout.Discovery) *slstack
 	t.Helper()
 	var cfg *slstacks.Config
 	opts := stacktest.Options{Stack: stack, Config: map[string]string{"partitionDiscovery": string(mode)}, Program: func(ctx *pulumi.Context) error {
-		c, err := slstacks.Load(ctx)
+		c, err := slstacks.Load(ctx, nil)
 		cfg = c
 		return err
 	}}

@@ -298,7 +298,7 @@ func runConfig(t *testing.T) (*slstacks.Config, error) {
 func loadConfigErr(stack string, config map[string]string, unset []string) (*slstacks.Config, error) {
 	var cfg *slstacks.Config
 	_, err := stacktest.Run(stacktest.Options{Stack: stack, Config: config, Unset: unset, Program: func(ctx *pulumi.Context) error {
-		c, err := slstacks.Load(ctx)
+		c, err := slstacks.Load(ctx, nil)
 		cfg = c
 		return err
 	}})

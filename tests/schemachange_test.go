@@ -20,7 +20,7 @@ import (
 // buildWith is the program with another schema in place of schema/events.yaml.
 func buildWith(s *schema.Schema) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
-		cfg, err := slstacks.Load(ctx)
+		cfg, err := slstacks.Load(ctx, nil)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func TestAuthModesAnswerAndAllowTheirHeaders(t *testing.T) {
 		if c.auth == apispec.AuthIAM && !strings.Contains(responses["MISSING_AUTHENTICATION_TOKEN"].Template, "SigV4") {
 			t.Errorf("iam: an unsigned request is not told to sign: %s", responses["MISSING_AUTHENTICATION_TOKEN"].Template)
 		}
-		allowed := vtl.PreflightHeadersFor(c.auth)["method.response.header.Access-Control-Allow-Headers"]
+		allowed := vtl.PreflightHeaders(c.auth)["method.response.header.Access-Control-Allow-Headers"]
 		if !strings.Contains(allowed, c.header) {
 			t.Errorf("%s: preflight allows %s, not %s", c.auth, allowed, c.header)
 		}

@@ -232,13 +232,9 @@ func (c CORS) PreflightResponse() string {
 	return c.snippet() + "{}"
 }
 
-// PreflightHeaders are the static preflight headers (as API Gateway parameter values) of an
-// API with API keys.
-func PreflightHeaders() map[string]string { return PreflightHeadersFor(apispec.AuthAPIKey) }
-
-// PreflightHeadersFor are the static preflight headers for an auth mode: the request headers
-// its browsers send.
-func PreflightHeadersFor(auth apispec.Auth) map[string]string {
+// PreflightHeaders are the static preflight headers (as API Gateway parameter values) for an
+// auth mode: the request headers its browsers send.
+func PreflightHeaders(auth apispec.Auth) map[string]string {
 	return map[string]string{
 		"method.response.header.Access-Control-Allow-Methods": "'POST,OPTIONS'",
 		"method.response.header.Access-Control-Allow-Headers": "'" + strings.Join(auth.RequestHeaders(), ",") + "'",

@@ -420,27 +420,36 @@ func TestVerifyTimeoutIsHonoured(t *testing.T) {
 	}
 }
 
-// A dead API: the failure is said in words (no Go maps), and the report prints no empty fields.
+// A dead API: the failure is said in words (no Go maps, no Go dial errors) and names the
+// cause, whether the attempts or --timeout run out, and the report prints no empty fields.
 func TestVerifyDeadAPIInWords(t *testing.T) {
 	fakeAWS(t)
-	r := cli{t: t}.run("verify", "--api-url", "http://127.0.0.1:1/api", "--api-key", "k", "--count", "3",
-		"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--partition-discovery", "crawler")
-	out := r.stdout + r.stderr
-	t.Logf("%s", out)
-	if r.code != exitFail {
-		t.Fatalf("exit %d", r.code)
-	}
-	for _, want := range []string{
-		"could not send the verify events to API POST http://127.0.0.1:1/api/v1/events/batch (API key): 3 of 3 not delivered (3 gave up after 10 attempts: network)",
-		"stopping: a request failed 10 times in a row: network", "queries      none ran",
+	const sent = "could not send the verify events to API POST http://127.0.0.1:1/api/v1/events/batch (API key): 3 of 3 not delivered"
+	const cause = "network: connection refused by 127.0.0.1:1"
+	for _, c := range []struct {
+		timeout string
+		want    []string
+	}{
+		{"10m", []string{sent + " (3 gave up after 10 attempts: " + cause + ")", "stopping: a request failed 10 times in a row: " + cause}},
+		{"1s", []string{sent + " (3 not sent: the time limit ran out after the last request failed: " + cause + ")",
+			"stopped: the time limit ran out after the last request failed: " + cause}},
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q", want)
+		r := cli{t: t}.run("verify", "--api-url", "http://127.0.0.1:1/api", "--api-key", "k", "--count", "3", "--timeout", c.timeout,
+			"--bucket", "lake", "--database", "db", "--table", "events", "--workgroup", "wg", "--region", testenv.Region, "--partition-discovery", "crawler")
+		out := r.stdout + r.stderr
+		t.Logf("--timeout %s:\n%s", c.timeout, out)
+		if r.code != exitFail {
+			t.Fatalf("--timeout %s: exit %d", c.timeout, r.code)
 		}
-	}
-	for _, bad := range []string{"map[", "%!", "(last )", "partitions   \n", "<nil>"} {
-		if strings.Contains(out, bad) {
-			t.Errorf("output contains %q", bad)
+		for _, want := range append(c.want, "queries      none ran") {
+			if !strings.Contains(out, want) {
+				t.Errorf("--timeout %s: output lacks %q", c.timeout, want)
+			}
+		}
+		for _, bad := range []string{"map[", "%!", "(last )", "partitions   \n", "<nil>", "dial tcp", `Post "`} {
+			if strings.Contains(out, bad) {
+				t.Errorf("--timeout %s: output contains %q", c.timeout, bad)
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/streamlake/streamlake/internal/apisim"
 	"github.com/streamlake/streamlake/internal/testenv"
 	"github.com/streamlake/streamlake/producer"
+	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/vtl"
 )
 
@@ -215,7 +216,7 @@ func TestProducerAuthenticatesInEveryMode(t *testing.T) {
 		{apisim.Options{Auth: apispec.AuthJWT, UserPoolArns: []string{pool}}, producer.BearerAuth{Token: idToken}, producer.BearerAuth{Token: "x.y.z"}, "token refused"},
 	} {
 		api := testenv.NewAPIWith(t, c.opts, testenv.APIFaults{}, 1)
-		events, batchURL := producer.APIURLs(api.URL)
+		events, batchURL := apispec.RoutesOf(schema.DefaultDataset).URLs(api.URL)
 		for _, batch := range []bool{false, true} {
 			p := &producer.APIPutter{EventsURL: events, BatchURL: batchURL, Auth: c.good, Batch: batch}
 			recs := []producer.Record{{ID: "e-" + strconv.FormatBool(batch), PartitionKey: "u", Data: []byte(`{"event_id":"e-` + strconv.FormatBool(batch) + `","event_type":"t","user_id":"u","occurred_at":1714564799}`)}}

@@ -26,7 +26,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/firehoseprefix"
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/internal/lakeparquet"
@@ -71,11 +70,6 @@ func (l *Lake) Validate() error {
 		errs = append(errs, errors.New("lake: Columns are required"))
 	}
 	return errors.Join(errs...)
-}
-
-// DataDir is the folder of all Parquet files: the data prefix up to its first expression.
-func (l *Lake) DataDir() string {
-	return filepath.Join(l.Root, filepath.FromSlash(awsrules.StaticPrefix(l.Prefixes.Data)))
 }
 
 // WriteParquet writes rows as one Parquet file under the data prefix evaluated with the

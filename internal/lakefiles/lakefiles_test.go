@@ -13,11 +13,17 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/firehoserec"
 	"github.com/streamlake/streamlake/internal/openx"
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
 )
+
+// dataDir is the folder of all Parquet files: the data prefix up to its first expression.
+func (l *Lake) dataDir() string {
+	return filepath.Join(l.Root, filepath.FromSlash(awsrules.StaticPrefix(l.Prefixes.Data)))
+}
 
 var (
 	oldest = time.Date(2024, 5, 1, 12, 34, 56, 0, time.UTC)
@@ -80,8 +86,8 @@ func TestLayout(t *testing.T) {
 	if err != nil || pf.NumRows() != 2 {
 		t.Fatalf("parquet file: %v rows, %v", pf.NumRows(), err)
 	}
-	if l.DataDir() != filepath.Join(l.Root, "data") {
-		t.Errorf("DataDir %s", l.DataDir())
+	if l.dataDir() != filepath.Join(l.Root, "data") {
+		t.Errorf("dataDir %s", l.dataDir())
 	}
 
 	records := [][]byte{[]byte(`{"event_id":"a"}`), []byte(`{"event_id":"b"}`), []byte(`not json`)}

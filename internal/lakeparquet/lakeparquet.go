@@ -130,9 +130,6 @@ func (w *Writer) flushRows() error {
 	return nil
 }
 
-// Rows returns how many rows were written so far.
-func (w *Writer) Rows() int { return w.count + len(w.buf) }
-
 // Close writes what is buffered and the file footer. It does not close the underlying writer.
 func (w *Writer) Close() error {
 	if len(w.buf) > 0 {

@@ -96,7 +96,12 @@ func writeLake(t *testing.T, events []event) string {
 			t.Fatal(err)
 		}
 	}
-	return l.DataDir()
+	return dataDir(l)
+}
+
+// dataDir is the default dataset's Parquet folder in l, as locallake.Lakes finds it.
+func dataDir(l *lakefiles.Lake) string {
+	return filepath.Join(l.Root, filepath.FromSlash(lakelayout.RootsOf(schema.DefaultDataset).Data))
 }
 
 func open(t *testing.T, dataDir string) *DB {
@@ -136,9 +141,9 @@ func TestSavedQueries(t *testing.T) {
 	events := generate(now)
 	db := open(t, writeLake(t, events))
 	day := today(t, db)
-	saved, err := queries.Saved(schema.Default(), database, table)
-	if err != nil {
-		t.Fatal(err)
+	saved, skipped, err := queries.For(schema.Default(), database, table)
+	if err != nil || len(skipped) > 0 {
+		t.Fatalf("saved queries: %v (skipped %v)", err, skipped)
 	}
 	want := map[string]func(time.Time, []event) [][]string{
 		"watch-time-per-user-per-day": func(day time.Time, events []event) [][]string { return querycheck.WatchTime(day, rows(events)) },
@@ -269,7 +274,10 @@ func TestEmptyLake(t *testing.T) {
 	if len(r.Rows) != 0 || len(r.Columns) != 14 || r.Types[8] != "MAP(VARCHAR, VARCHAR)" {
 		t.Errorf("empty lake: %v %v %d rows", r.Columns, r.Types, len(r.Rows))
 	}
-	saved, _ := queries.Saved(schema.Default(), database, table)
+	saved, _, err := queries.For(schema.Default(), database, table)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, q := range saved {
 		if r := query(t, db, q.SQL); len(r.Rows) != 0 {
 			t.Errorf("%s on an empty lake: %d rows", q.ID, len(r.Rows))
@@ -384,7 +392,7 @@ func TestColumnAddedBySchemaChange(t *testing.T) {
 	if _, err := cur.WriteParquet(keys(after.Occurred), after.Ingested, []openx.Row{append(after.row(), openx.Value{Str: "tv"})}); err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(context.Background(), Config{DataDir: old.DataDir(), Database: database, Table: table,
+	db, err := Open(context.Background(), Config{DataDir: dataDir(old), Database: database, Table: table,
 		Columns: newCols, Partitions: s.PartitionColumns()})
 	if err != nil {
 		t.Fatal(err)

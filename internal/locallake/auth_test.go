@@ -35,7 +35,7 @@ func TestLocalAuthEveryMode(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := httptest.NewServer(h)
-		events, batch := producer.APIURLs(srv.URL + "/api")
+		events, batch := apispec.RoutesOf(schema.DefaultDataset).URLs(srv.URL + "/api")
 		g, err := producer.NewGenerator(schema.Default(), producer.GeneratorOptions{Seed: 1})
 		if err != nil {
 			t.Fatal(err)

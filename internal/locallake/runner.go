@@ -344,6 +344,15 @@ func (r *runner) startStreams(ctx context.Context) error {
 	return nil
 }
 
+// withKinesaliteOutput adds what kinesalite wrote to an error of its first request: it writes
+// nothing while it works, so its output is the reason it does not (a crash, a Node warning).
+func (r *runner) withKinesaliteOutput(err error) error {
+	if out := strings.TrimSpace(r.kinesalite.Output()); out != "" {
+		return fmt.Errorf("%w (kinesalite's output: %s)", err, out)
+	}
+	return err
+}
+
 // createStream creates a lane's stream on kinesalite.
 func (r *runner) createStream(ctx context.Context, l *lane) error {
 	shards := l.d.ShardCount
@@ -352,7 +361,7 @@ func (r *runner) createStream(ctx context.Context, l *lane) error {
 	}
 	r.progress("kinesalite on %s (pid %d): stream %s with %d shard(s)", r.kinesalite.Endpoint, r.kinesalite.Pid(), l.names.Stream, shards)
 	if err := standin.CreateStream(ctx, r.kinesis, l.names.Stream, shards); err != nil {
-		return err
+		return r.withKinesaliteOutput(err)
 	}
 	out, err := r.kinesis.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(l.names.Stream)})
 	if err != nil {

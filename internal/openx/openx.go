@@ -107,9 +107,6 @@ func NewReader(cols []schema.Column, strict bool) (*Reader, error) {
 	return r, nil
 }
 
-// Columns returns the columns the reader reads, in row order.
-func (r *Reader) Columns() []schema.Column { return r.cols }
-
 // Read converts one record. The error, if any, is a *ConversionError.
 func (r *Reader) Read(record []byte) (Row, error) {
 	row := make(Row, len(r.cols))

@@ -25,7 +25,7 @@ func reader(t *testing.T, strict bool) *Reader {
 
 // col returns the value of column name in row.
 func col(r *Reader, row Row, name string) Value {
-	for i, c := range r.Columns() {
+	for i, c := range r.cols {
 		if c.Name == name {
 			return row[i]
 		}
@@ -231,7 +231,7 @@ func TestAgreesWithOracle(t *testing.T) {
 		if err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
-		for j, c := range r.Columns() {
+		for j, c := range r.cols {
 			want, present := obj[c.Name]
 			if got := asOracle(schema.Type(c.Type), row[j]); !present && !row[j].Null || present && !reflect.DeepEqual(got, want) {
 				t.Errorf("record %d column %s: %#v, oracle %#v", i, c.Name, got, want)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/internal/stacktest"
 	"github.com/streamlake/streamlake/transform"
@@ -324,8 +326,15 @@ func checkPartitionsMatchTable(s *Stack, r *stacktest.Resource) []Violation {
 	return nil
 }
 
-// bucketOfArn returns the bucket name of an S3 bucket ARN.
-func bucketOfArn(arn string) string { return strings.TrimPrefix(arn, "arn:aws:s3:::") }
+// bucketOfArn returns the bucket name of an S3 bucket ARN in any partition (aws, aws-cn,
+// aws-us-gov); anything else comes back as it is, so the location checks report it.
+func bucketOfArn(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "s3" {
+		return s
+	}
+	return a.Resource
+}
 
 func checkTableLocation(s *Stack, r *stacktest.Resource) []Violation {
 	d, t := deliveryOf(r), s.tableOf(r)

@@ -766,6 +766,32 @@ func TestProcessorBufferIsCheckedAgainstTheProvenSafeSize(t *testing.T) {
 	}
 }
 
+// TestTableLocationInAnyPartition: the location rules read the bucket out of Firehose's bucket
+// ARN in any partition, so a stack in China or GovCloud passes them as one in aws does.
+func TestTableLocationInAnyPartition(t *testing.T) {
+	base := baseRun(t, "prod")
+	moved := policy.Clone(base)
+	n := 0
+	for _, r := range moved.OfType(policy.TypeFirehose) {
+		bucketArn := r.Str("extendedS3Configuration.bucketArn")
+		if !strings.HasPrefix(bucketArn, "arn:aws:s3:::") {
+			t.Fatalf("%s: bucket ARN %q is not an aws partition's", r, bucketArn)
+		}
+		set(t, r, "extendedS3Configuration.bucketArn", "arn:aws-cn:s3:::"+strings.TrimPrefix(bucketArn, "arn:aws:s3:::"))
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no delivery stream in the prod run")
+	}
+	cfg, _ := stacktest.StackConfig("prod")
+	for _, rule := range []string{"deploy-glue-table-location", "deploy-partitions-discoverable"} {
+		before := policy.EvaluateWith(base, cfg, policy.Rules, policy.Exceptions).Failures(rule)
+		if after := policy.EvaluateWith(moved, cfg, policy.Rules, policy.Exceptions).Failures(rule); len(after) != len(before) {
+			t.Errorf("%s: %d violations with aws-cn bucket ARNs, %d with aws ones: %v", rule, len(after), len(before), after)
+		}
+	}
+}
+
 // TestDocsListEveryRule keeps docs/rules.md's rule table in step with policy.Rules.
 func TestDocsListEveryRule(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "..", rulesDocFile))
