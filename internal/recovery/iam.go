@@ -3,6 +3,8 @@ package recovery
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/iampolicy"
 )
@@ -44,7 +46,12 @@ func OperatorPolicy(cmd string, r Resources, p Prefixes) (iampolicy.Document, er
 	default:
 		return iampolicy.Document{}, fmt.Errorf("no operator policy for command %q (one of %v)", cmd, Commands)
 	}
-	bucketArn := "arn:aws:s3:::" + r.Bucket
+	// The bucket's partition is the stream's (aws, aws-cn, aws-us-gov): one stack, one partition.
+	partition := "aws"
+	if a, err := arn.Parse(r.StreamArn); err == nil {
+		partition = a.Partition
+	}
+	bucketArn := arn.ARN{Partition: partition, Service: "s3", Resource: r.Bucket}.String()
 	markers := MarkerRoot + folder
 	viaS3 := "s3." + r.Region + ".amazonaws.com"
 	sts := []iampolicy.Statement{

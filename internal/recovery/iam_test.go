@@ -160,3 +160,18 @@ func glob(pattern, s string) bool {
 	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
 	return regexp.MustCompile(re).MatchString(s)
 }
+
+// TestOperatorPolicyInTheStacksPartition: the lake bucket's ARN is in the stream's partition,
+// so the policy holds in aws-cn and aws-us-gov too.
+func TestOperatorPolicyInTheStacksPartition(t *testing.T) {
+	r := testResources
+	r.StreamArn = "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/s"
+	doc, err := OperatorPolicy(CmdRedrive, r, stackPrefixes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.Allows("s3:GetObject", "arn:aws-cn:s3:::"+r.Bucket+"/errors/processing-failed/x", nil) ||
+		doc.Allows("s3:GetObject", "arn:aws:s3:::"+r.Bucket+"/errors/processing-failed/x", nil) {
+		t.Errorf("redrive's policy reads the bucket outside the stream's partition aws-cn:\n%+v", doc)
+	}
+}
