@@ -53,7 +53,7 @@ type workloadJSON struct {
 	BatchShare    float64 `json:"batch_share"`
 	BatchSize     int     `json:"batch_size"`
 	QueriesPerDay float64 `json:"queries_per_day"`
-	ScanMiB        float64 `json:"scan_mb"`
+	ScanMiB       float64 `json:"scan_mb"`
 	ErrorShare    float64 `json:"error_share"`
 }
 
