@@ -446,3 +446,19 @@ func packageTests(dir string) (tests []string, text string, err error) {
 	}
 	return tests, b.String(), nil
 }
+
+// TestReadmeLayoutSaysWhereThingsGo: issue 10's "done when": the README's layout section says
+// where a newcomer puts a new resource, config key, alarm or rule.
+func TestReadmeLayoutSaysWhereThingsGo(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	_, layout, ok := strings.Cut(readme, "\n## Layout\n")
+	if !ok {
+		t.Fatal("README.md has no ## Layout section")
+	}
+	layout, _, _ = strings.Cut(layout, "\n## ")
+	for _, piece := range []string{"**resource**", "**config key**", "**alarm**", "**rule**"} {
+		if !strings.Contains(layout, piece) {
+			t.Errorf("README's layout section does not say where a new %s goes", strings.Trim(piece, "*"))
+		}
+	}
+}

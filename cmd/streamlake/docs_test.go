@@ -204,7 +204,7 @@ func shardsCarryFormat(n int) string {
 // of at least idleLineUSD, the rest summed, and the total.
 var summaryBlock = regexp.MustCompile(`(?s)<!-- BEGIN generated summary: (streamlake plan [^>]*?) -->\n(.*?)<!-- END generated summary -->`)
 
-const idleLineUSD = 0.10
+const idleLineUSD = 0.50
 
 func TestReadmeIdleCostIsThePlans(t *testing.T) {
 	path := filepath.Join(testenv.ModuleRoot(t), "README.md")
