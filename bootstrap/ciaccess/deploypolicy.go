@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/streamlake/streamlake/iampolicy"
 )
 
@@ -52,7 +54,7 @@ func (t Target) roleStatements() []iampolicy.Statement {
 		}, roles...)),
 		// The API Gateway logging role uses AWS's managed policy, and only that one.
 		t.owned(iampolicy.Allow("AttachApiGatewayLogsPolicy", []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"}, t.roleARNsOf(apiGatewayLogsRole, false)...)).
-			When("ArnEquals", "iam:PolicyARN", "arn:"+t.Partition+":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"),
+			When("ArnEquals", "iam:PolicyARN", arn.ARN{Partition: t.Partition, Service: "iam", AccountID: "aws", Resource: "policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}.String()),
 	}
 	for _, r := range appRoles {
 		out = append(out, t.owned(iampolicy.Allow("Pass"+sidWord(r.Logical), []string{"iam:PassRole"}, t.roleARNsOf(r.Logical, r.PerDataset)...)).

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/stackconfig"
 )
@@ -40,16 +42,18 @@ func (t Target) names() stackconfig.Names { return stackconfig.NamesFor(t.Projec
 
 // arn builds an ARN of the app's region and account.
 func (t Target) arn(service, resource string) string {
-	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", t.Partition, service, t.Region, t.Account, resource)
+	return arn.ARN{Partition: t.Partition, Service: service, Region: t.Region, AccountID: t.Account, Resource: resource}.String()
 }
 
 // globalARN builds an ARN without region (IAM, CloudWatch dashboards).
 func (t Target) globalARN(service, resource string) string {
-	return fmt.Sprintf("arn:%s:%s::%s:%s", t.Partition, service, t.Account, resource)
+	return arn.ARN{Partition: t.Partition, Service: service, AccountID: t.Account, Resource: resource}.String()
 }
 
 // s3ARN is an S3 bucket or object ARN (no region or account).
-func (t Target) s3ARN(path string) string { return fmt.Sprintf("arn:%s:s3:::%s", t.Partition, path) }
+func (t Target) s3ARN(path string) string {
+	return arn.ARN{Partition: t.Partition, Service: "s3", Resource: path}.String()
+}
 
 // apigw is an API Gateway resource path of the app's region.
 func (t Target) apigw(path string) string {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/streamlake/streamlake/apispec"
@@ -316,7 +317,12 @@ func (r *runner) localName(l *lane, what string) string {
 func (r *runner) functionName(l *lane) string { return r.localName(l, "transform") }
 
 func (r *runner) functionArn(l *lane) string {
-	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", r.cfg.Region, r.accountOr(), r.functionName(l))
+	return r.arn("lambda", "function:"+r.functionName(l))
+}
+
+// arn is an ARN of the local run's region and account (kinesalite's partition is aws).
+func (r *runner) arn(service, resource string) string {
+	return arn.ARN{Partition: "aws", Service: service, Region: r.cfg.Region, AccountID: r.accountOr(), Resource: resource}.String()
 }
 
 // accountOr is kinesalite's account once the stream exists (its ARNs carry it).
@@ -368,8 +374,8 @@ func (r *runner) createStream(ctx context.Context, l *lane) error {
 		return fmt.Errorf("describe stream %s: %w", l.names.Stream, err)
 	}
 	l.streamArn = aws.ToString(out.StreamDescriptionSummary.StreamARN)
-	if parts := strings.Split(l.streamArn, ":"); len(parts) > 4 {
-		r.account = parts[4]
+	if a, err := arn.Parse(l.streamArn); err == nil {
+		r.account = a.AccountID
 	}
 	return nil
 }
@@ -443,7 +449,7 @@ func (r *runner) delivery(l *lane) (*firehosesim.Delivery, error) {
 		l.note(), cfg.ProcessorBufferMiB, processorInterval, cfg.ProcessorRetries, cfg.FirehoseBufferMiB, bufferInterval, cfg.Partitioning)
 	return firehosesim.New(firehosesim.Config{
 		Source: r.kinesis, StreamName: l.names.Stream, StreamArn: l.streamArn,
-		DeliveryStreamArn: fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", r.cfg.Region, r.accountOr(), r.deliveryName(l)),
+		DeliveryStreamArn: r.arn("firehose", "deliverystream/"+r.deliveryName(l)),
 		Region:            r.cfg.Region, Processor: l.fn, FunctionArn: r.functionArn(l),
 		ProcessorBufferBytes: int(cfg.ProcessorBufferMiB * (1 << 20)), ProcessorInterval: processorInterval,
 		ProcessorRetries: cfg.ProcessorRetries,
@@ -451,7 +457,7 @@ func (r *runner) delivery(l *lane) (*firehosesim.Delivery, error) {
 		EventTime: eventTime(cfg), RawBackup: cfg.RawBackup, Lake: r.lake(l),
 		Catalog: firehoserec.DataCatalogTable{
 			CatalogID: r.accountOr(), DatabaseName: l.names.Database, TableName: l.names.Table, Region: r.cfg.Region,
-			VersionID: "0", CatalogArn: fmt.Sprintf("arn:aws:glue:%s:%s:catalog", r.cfg.Region, r.accountOr()),
+			VersionID: "0", CatalogArn: r.arn("glue", "catalog"),
 		},
 	})
 }
