@@ -59,7 +59,7 @@ type Plan struct {
 	Workload Workload
 	Region   string // the prices' region
 	Flow     Flow
-	// Lines are the charges the plan counts: every one of a stack with this one dataset (New),
+	// Lines are the charges the plan counts: every one of a stack with this one dataset,
 	// the dataset's own of a stack with several (NewDataset, NewStack).
 	Lines []Line
 	// Shared are the stack's charges shared by every dataset, priced once: in Lines when the
@@ -95,11 +95,8 @@ type scope struct {
 // counted reports whether the plan counts the shared charges.
 func (sc scope) counted() bool { return sc.others == 0 && !sc.inStack }
 
-// New computes the plan of workload w on stack s, whose only dataset s is, at prices p.
-func New(s Stack, w Workload, p *Prices) (*Plan, error) { return build(s, w, scope{}, p) }
-
 // NewDataset computes the plan of dataset s (s.Dataset) of a stack with datasets datasets:
-// with one, New's; with several, the dataset's own charges (its stream, delivery stream,
+// with one, the whole stack's; with several, the dataset's own charges (its stream, delivery stream,
 // function, table, crawler, queries, alarms and its requests to the shared API, priced from
 // API Gateway's first tier), the shared ones listed apart (Shared) and out of the total.
 func NewDataset(s Stack, w Workload, datasets int, p *Prices) (*Plan, error) {

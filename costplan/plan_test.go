@@ -194,7 +194,7 @@ func newPlan(t *testing.T, s Stack, w Workload) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := New(s, w, p)
+	pl, err := planOf(s, w, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,3 +269,6 @@ func TestKinesisOtherModeByHand(t *testing.T) {
 		t.Errorf("dev on-demand: other mode %+v", o)
 	}
 }
+
+// planOf computes the plan of workload w on stack s, whose only dataset s is, at prices p.
+func planOf(s Stack, w Workload, p *Prices) (*Plan, error) { return build(s, w, scope{}, p) }

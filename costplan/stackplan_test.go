@@ -48,7 +48,7 @@ func TestDatasetPlanLeavesTheSharedOut(t *testing.T) {
 		shared    int
 	}{{devStack(), devWorkload, devSharedUSD, 3}, {prodStack(), prodWorkload, prodSharedUSD, 5}} {
 		tt.s.Dataset = "events"
-		whole, err := New(tt.s, tt.w, p)
+		whole, err := planOf(tt.s, tt.w, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestStackPlanByHand(t *testing.T) {
 	if !near(e.ServiceUSD(SvcAPI), evAPI) || !near(q.ServiceUSD(SvcAPI), qAPI) {
 		t.Errorf("API: events $%.4f quiz $%.4f, want $%.4f and $%.4f", e.ServiceUSD(SvcAPI), q.ServiceUSD(SvcAPI), evAPI, qAPI)
 	}
-	whole, err := New(ev, prodWorkload, p)
+	whole, err := planOf(ev, prodWorkload, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestStackPlanOfOneDatasetIsTheWhole(t *testing.T) {
 		s Stack
 		w Workload
 	}{{devStack(), devWorkload}, {prodStack(), prodWorkload}} {
-		whole, err := New(tt.s, tt.w, p)
+		whole, err := planOf(tt.s, tt.w, p)
 		if err != nil {
 			t.Fatal(err)
 		}
