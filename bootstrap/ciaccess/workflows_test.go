@@ -432,3 +432,24 @@ func TestDeploySmokeTestsVerifyEveryDataset(t *testing.T) {
 		}
 	}
 }
+
+// Pull requests and deploys test with test.yml, and test.yml runs .ci/run: GitHub's checks are
+// the CI machines' (go mod verify, gofmt, vet, actionlint, golangci-lint, the tests), so a pull
+// request cannot pass one and fail the other.
+func TestWorkflowsTestAsCIRunDoes(t *testing.T) {
+	for _, name := range []string{"pull-request.yml", "deploy.yml"} {
+		if uses := mapAt(workflowNamed(t, name).Root, "jobs", "test")["uses"]; uses != "./.github/workflows/test.yml" {
+			t.Errorf("%s: job test uses %v, want ./.github/workflows/test.yml", name, uses)
+		}
+	}
+	steps, _ := mapAt(workflowNamed(t, "test.yml").Root, "jobs", "test")["steps"].([]any)
+	var runs []string
+	for _, s := range steps {
+		if run, ok := mapAt(s)["run"].(string); ok {
+			runs = append(runs, run)
+		}
+	}
+	if !slices.Contains(runs, "bash .ci/run") {
+		t.Errorf("test.yml runs %q, not bash .ci/run", runs)
+	}
+}
