@@ -22,7 +22,9 @@ import (
 )
 
 // need is what CI's roles must allow on one resource ARN: Deploy the calls `pulumi up` and
-// `pulumi destroy` make, Read those of a refresh (both roles). Context holds the request's
+// `pulumi destroy` make and those of the deploy workflow's smoke test (`streamlake verify
+// --dataset all`, which puts into every dataset's stream with --via stream and queries in the
+// workgroup, and the crawlers it starts), Read those of a refresh (both roles). Context holds the request's
 // condition keys (the resource's tags, iam:PassedToService, ...).
 type need struct {
 	Deploy, Read []string
@@ -129,9 +131,11 @@ var accessTable = map[string]func(g *guard, r *stacktest.Resource) []need{
 		if len(r.List("shardLevelMetrics")) > 0 {
 			capacity = append(capacity, "kinesis:EnableEnhancedMonitoring", "kinesis:DisableEnhancedMonitoring")
 		}
+		// kinesis:PutRecords: the smoke test's events, encrypted with the stream's key.
+		deploy = append(deploy, "kinesis:PutRecords")
 		return []need{
 			{Deploy: deploy, Read: []string{"kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListTagsForStream"}, ARN: arn},
-			{Deploy: []string{"kinesis:StartStreamEncryption"}, ARN: r.Str("kmsKeyId"), Context: tags(g.byName["aws:kms/key:Key "+r.Str("kmsKeyId")])},
+			{Deploy: []string{"kinesis:StartStreamEncryption", "kms:GenerateDataKey"}, ARN: r.Str("kmsKeyId"), Context: tags(g.byName["aws:kms/key:Key "+r.Str("kmsKeyId")])},
 			{Deploy: capacity, ARN: noResource},
 		}
 	},
@@ -227,7 +231,8 @@ var accessTable = map[string]func(g *guard, r *stacktest.Resource) []need{
 	"aws:glue/crawler:Crawler": func(g *guard, r *stacktest.Resource) []need {
 		return []need{
 			{Deploy: []string{"glue:CreateCrawler"}, ARN: noResource, Context: tags(r)},
-			{Deploy: []string{"glue:UpdateCrawler", "glue:DeleteCrawler", "glue:TagResource", "glue:UntagResource"},
+			// glue:StartCrawler: the smoke test starts every dataset's crawler.
+			{Deploy: []string{"glue:UpdateCrawler", "glue:DeleteCrawler", "glue:TagResource", "glue:UntagResource", "glue:StartCrawler"},
 				Read: []string{"glue:GetCrawler", "glue:GetTags"}, ARN: g.arn("glue", "crawler/"+r.Str("name"))},
 			g.passRole(r.Str("role"), "glue.amazonaws.com"),
 		}
@@ -237,7 +242,9 @@ var accessTable = map[string]func(g *guard, r *stacktest.Resource) []need{
 			Read: []string{"glue:GetSecurityConfiguration"}, ARN: noResource}}
 	},
 	"aws:athena/workgroup:Workgroup": func(g *guard, r *stacktest.Resource) []need {
-		return []need{{Deploy: []string{"athena:CreateWorkGroup", "athena:UpdateWorkGroup", "athena:DeleteWorkGroup", "athena:TagResource", "athena:UntagResource"},
+		// The query calls are the smoke test's.
+		return []need{{Deploy: []string{"athena:CreateWorkGroup", "athena:UpdateWorkGroup", "athena:DeleteWorkGroup", "athena:TagResource", "athena:UntagResource",
+			"athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"},
 			Read: []string{"athena:GetWorkGroup", "athena:ListTagsForResource"}, ARN: g.arn("athena", "workgroup/"+r.Str("name"))}}
 	},
 	"aws:athena/namedQuery:NamedQuery": func(g *guard, r *stacktest.Resource) []need {

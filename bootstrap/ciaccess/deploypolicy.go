@@ -10,7 +10,7 @@ import (
 )
 
 // DeployPolicies are the deploy role's permissions: what `pulumi up` (and destroy, refresh
-// and the post-deploy smoke test) of one app stack calls, scoped to the stack's own names
+// and the post-deploy smoke test, `streamlake verify`) of one app stack calls, scoped to the stack's own names
 // where the app chooses them, to the auto-name prefixes plus the stack's tags where Pulumi
 // chooses them, and to "*" only where AWS offers no resource-level permission (Unscoped
 // lists each with its reason). No grant names a dataset: patterns every dataset of the stack
@@ -93,8 +93,12 @@ func (t Target) pipelineStatements() []iampolicy.Statement {
 	// Encryption names the key as well as the stream; which key the stack may use is decided
 	// by the key's own grants (ManageStackKey).
 	encryption := iampolicy.Allow("StreamEncryption", []string{"kinesis:StartStreamEncryption", "kinesis:StopStreamEncryption"}, stream, t.arn("kms", "key/*"))
+	// The smoke test's events (`verify --dataset all --via stream`, prod's, whose API takes user
+	// pool tokens only); encrypting them takes kms:GenerateDataKey (ManageStackKey). No more
+	// than the role has: it may delete the stream.
+	smoke := iampolicy.Allow("SmokeTestRecords", []string{"kinesis:PutRecords"}, stream)
 	return []iampolicy.Statement{
-		streams, encryption, t.exceptOtherStacks("OtherStacksStreams", "kinesis", "stream/", streams, encryption),
+		streams, encryption, smoke, t.exceptOtherStacks("OtherStacksStreams", "kinesis", "stream/", streams, encryption, smoke),
 		iampolicy.Allow("StreamCapacity", []string{
 			"kinesis:UpdateShardCount", "kinesis:UpdateStreamMode", "kinesis:EnableEnhancedMonitoring", "kinesis:DisableEnhancedMonitoring",
 		}, "*"),

@@ -307,3 +307,149 @@ func TestCheckVariablesScript(t *testing.T) {
 		}
 	}
 }
+
+// smokeStep is the step of a deploy.yml job that runs streamlake verify.
+func smokeStep(t *testing.T, job string) map[string]any {
+	t.Helper()
+	steps, _ := mapAt(workflowNamed(t, "deploy.yml").Root, "jobs", job)["steps"].([]any)
+	for _, s := range steps {
+		step := mapAt(s)
+		if run, _ := step["run"].(string); strings.Contains(run, "./cmd/streamlake verify") {
+			return step
+		}
+	}
+	t.Fatalf("deploy.yml job %s has no step that runs streamlake verify", job)
+	return nil
+}
+
+// Stubs of the commands the smoke steps call: each logs its arguments to $LOG; pulumi answers
+// $API_AUTH and $DATASETS (failing without them), aws says every crawler is READY and its last
+// run SUCCEEDED unless it is in $FAILED_CRAWLERS, go exits $GO_EXIT; sleep returns at once.
+var smokeStubs = map[string]string{
+	"go": `echo "go $*" >>"$LOG"; exit "${GO_EXIT:-0}"`,
+	"pulumi": `echo "pulumi $*" >>"$LOG"
+case "$*" in
+  "stack output apiAuth --stack $STACK") echo "$API_AUTH" ;;
+  "stack output datasets --json --stack $STACK") [ -n "$DATASETS" ] && echo "$DATASETS" ;;
+  *) echo "unexpected: pulumi $*" >&2; exit 1 ;;
+esac`,
+	"aws": `echo "aws $*" >>"$LOG"
+case "$1 $2 $6" in
+  "glue get-crawler Crawler.State") echo READY ;;
+  "glue get-crawler Crawler.LastCrawl.Status") case " $FAILED_CRAWLERS " in *" $4 "*) echo FAILED ;; *) echo SUCCEEDED ;; esac ;;
+esac`,
+	"sleep": `echo "sleep $*" >>"$LOG"`,
+}
+
+// runSmokeStep runs a smoke step's script as GitHub runs it (bash -e) with the stubs first on
+// the PATH and jq real, in stack STACK; it returns the stubs' log, the output and the exit error.
+func runSmokeStep(t *testing.T, script, stack string, env ...string) (log, out string, err error) {
+	t.Helper()
+	if _, err := exec.LookPath("jq"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("jq is not installed (the deploy workflow's smoke step uses it; GitHub's runners have it)")
+		}
+		t.Skip("jq is not installed (the deploy workflow's smoke step uses it; GitHub's runners have it)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range smokeStubs {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/usr/bin/env bash\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logFile := filepath.Join(dir, "log")
+	cmd := exec.Command("bash", "-e", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "LOG=" + logFile, "STACK=" + stack}, env...)
+	b, err := cmd.CombinedOutput()
+	logged, _ := os.ReadFile(logFile) // no call, no log
+	return string(logged), string(b), err
+}
+
+// Each deploy job's smoke test verifies every dataset of the stack, through the API when it
+// takes an API key and else straight to the streams (CI has no user pool token for a jwt API,
+// as prod's); dev's starts every dataset's crawler once Firehose has written and fails if one
+// run did not succeed. The steps run here with stubs of pulumi, go, aws and sleep.
+func TestDeploySmokeTestsVerifyEveryDataset(t *testing.T) {
+	const twoCrawlers = `{"events":{"crawlerName":"c-events"},"quiz_answers":{"crawlerName":"c-quiz"},"clicks":{"streamName":"s"}}`
+	dev, prod := smokeStep(t, "dev"), smokeStep(t, "prod")
+	if prod["if"] != "vars.VERIFY_PROD == 'true'" {
+		t.Errorf("prod's smoke test runs if %v, want vars.VERIFY_PROD == 'true'", prod["if"])
+	}
+	for _, tc := range []struct {
+		name, job string
+		env       []string
+		fail      bool
+		// log: calls the stubs logged, in this order (verify runs in the background, so its
+		// call is anywhere).
+		log, out []string
+		notLog   []string
+	}{
+		{"dev with an API key", "dev", []string{"API_AUTH=apiKey", "DATASETS=" + twoCrawlers}, false,
+			[]string{"sleep 420\n", "aws glue start-crawler --name c-events\n", "aws glue start-crawler --name c-quiz\n",
+				"aws glue get-crawler --name c-events --query Crawler.LastCrawl.Status", "aws glue get-crawler --name c-quiz --query Crawler.LastCrawl.Status"},
+			[]string{"crawler c-events: last run SUCCEEDED", "crawler c-quiz: last run SUCCEEDED"}, nil},
+		{"dev with an API key: verify", "dev", []string{"API_AUTH=apiKey", "DATASETS=" + twoCrawlers}, false,
+			[]string{"go run ./cmd/streamlake verify --stack dev --dataset all --via api --timeout 25m --add-partitions=false\n"}, nil, nil},
+		{"dev with a jwt API, no crawler", "dev", []string{"API_AUTH=jwt", `DATASETS={"events":{"streamName":"s"}}`}, false,
+			[]string{"verify --stack dev --dataset all --via stream "}, nil, []string{"sleep 420", "aws glue"}},
+		{"a crawler run failed", "dev", []string{"API_AUTH=apiKey", "DATASETS=" + twoCrawlers, "FAILED_CRAWLERS=c-quiz"}, true,
+			[]string{"aws glue get-crawler --name c-events --query Crawler.LastCrawl.Status"},
+			[]string{"crawler c-quiz: last run FAILED", "crawler runs that did not succeed: c-quiz\n"}, nil},
+		{"verify failed", "dev", []string{"API_AUTH=apiKey", "DATASETS=" + twoCrawlers, "GO_EXIT=1"}, true, []string{"verify --stack dev --dataset all"}, nil, nil},
+		{"no datasets output", "dev", []string{"API_AUTH=apiKey"}, true, nil, nil, []string{"go run"}},
+		{"prod with a jwt API", "prod", []string{"API_AUTH=jwt"}, false,
+			[]string{"go run ./cmd/streamlake verify --stack prod --dataset all --via stream --timeout 20m\n"}, nil, []string{"aws glue"}},
+		{"prod with an API key", "prod", []string{"API_AUTH=apiKey"}, false, []string{"verify --stack prod --dataset all --via api "}, nil, nil},
+	} {
+		step := map[string]map[string]any{"dev": dev, "prod": prod}[tc.job]
+		log, out, err := runSmokeStep(t, step["run"].(string), tc.job, tc.env...)
+		if (err != nil) != tc.fail {
+			t.Errorf("%s: exit %v, want failure %v\n%s%s", tc.name, err, tc.fail, log, out)
+		}
+		rest := log
+		for _, want := range tc.log {
+			i := strings.Index(rest, want)
+			if i < 0 {
+				t.Errorf("%s: the step did not call %q (after the calls before it):\n%s", tc.name, want, log)
+				break
+			}
+			rest = rest[i+len(want):]
+		}
+		for _, want := range tc.out {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: the step did not print %q:\n%s", tc.name, want, out)
+			}
+		}
+		for _, bad := range tc.notLog {
+			if strings.Contains(log, bad) {
+				t.Errorf("%s: the step called %q:\n%s", tc.name, bad, log)
+			}
+		}
+	}
+}
+
+// Pull requests and deploys test with test.yml, and test.yml runs .ci/run: GitHub's checks are
+// the CI machines' (go mod verify, gofmt, vet, actionlint, golangci-lint, the tests), so a pull
+// request cannot pass one and fail the other.
+func TestWorkflowsTestAsCIRunDoes(t *testing.T) {
+	for _, name := range []string{"pull-request.yml", "deploy.yml"} {
+		if uses := mapAt(workflowNamed(t, name).Root, "jobs", "test")["uses"]; uses != "./.github/workflows/test.yml" {
+			t.Errorf("%s: job test uses %v, want ./.github/workflows/test.yml", name, uses)
+		}
+	}
+	steps, _ := mapAt(workflowNamed(t, "test.yml").Root, "jobs", "test")["steps"].([]any)
+	var runs []string
+	for _, s := range steps {
+		if run, ok := mapAt(s)["run"].(string); ok {
+			runs = append(runs, run)
+		}
+	}
+	if !slices.Contains(runs, "bash .ci/run") {
+		t.Errorf("test.yml runs %q, not bash .ci/run", runs)
+	}
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -14,13 +16,24 @@ import (
 var builtinDatasets = schema.Datasets
 
 // datasetFlag is --dataset: which dataset (channel) of the stack a command targets, its
-// stream, table, routes and lake folders. Every command that targets one takes it.
-type datasetFlag struct{ name string }
+// stream, table, routes and lake folders. Every command that targets one takes it; a command
+// that can also target every dataset of the stack in turn (verify) sets all before register.
+type datasetFlag struct {
+	name string
+	all  bool
+}
 
 func (d *datasetFlag) register(fs *flags) {
-	fs.StringVar(&d.name, "dataset", "", "dataset `name` whose stream, table, routes and lake folders to use (default: the stack's only dataset; "+
-		"with several, the command lists them)")
+	usage := "dataset `name` whose stream, table, routes and lake folders to use (default: the stack's only dataset; " +
+		"with several, the command lists them)"
+	if d.all {
+		usage += "; " + schema.AllDatasets + ": every dataset of the stack (stack output datasets)"
+	}
+	fs.StringVar(&d.name, "dataset", "", usage)
 }
+
+// every reports whether --dataset all was given to a command that takes it.
+func (d *datasetFlag) every() bool { return d.all && d.name == schema.AllDatasets }
 
 // choose picks the dataset: --dataset, else the only one there is. "The ones there are" are
 // the stack's, from its outputs when it has several built in; a build that knows only the
@@ -32,6 +45,10 @@ func (d *datasetFlag) choose(ctx context.Context, so *stackOutputs) (schema.Data
 		return schema.Dataset{}, err
 	}
 	name := d.name
+	if name == schema.AllDatasets {
+		return schema.Dataset{}, usagef("--dataset %s: this command targets one dataset; give one of %s (%s is for plan and verify)",
+			name, strings.Join(schema.DatasetNames(builtin), ", "), schema.AllDatasets)
+	}
 	if name == "" {
 		if name, err = onlyDataset(ctx, so, builtin); err != nil {
 			return schema.Dataset{}, err
@@ -61,4 +78,19 @@ func onlyDataset(ctx context.Context, so *stackOutputs, builtin []schema.Dataset
 		return names[0], nil
 	}
 	return "", usagef("--dataset is required: %s the datasets %s", where, strings.Join(names, ", "))
+}
+
+// stackDatasets are the datasets the stack deploys, by name, from its outputs (a stack deployed
+// before datasets has the default dataset only): what --dataset all targets.
+func stackDatasets(ctx context.Context, so *stackOutputs) ([]string, error) {
+	if _, err := so.lookup(ctx, outRegion); err != nil {
+		return nil, fmt.Errorf("--dataset %s reads the stack's datasets from its outputs: %w", schema.AllDatasets, err)
+	}
+	switch {
+	case so.datasets == nil:
+		return []string{schema.DefaultDataset}, nil
+	case len(so.datasets) == 0:
+		return nil, errors.New("the stack output datasets " + so.where() + " is empty")
+	}
+	return slices.Sorted(maps.Keys(so.datasets)), nil
 }

@@ -161,7 +161,7 @@ func resolveAuth(ctx context.Context, e *env, so *stackOutputs, t targetFlags, e
 			token = e.getenv("STREAMLAKE_TOKEN")
 		}
 		if token == "" {
-			return nil, "", usagef("--auth jwt needs a user pool token: set $STREAMLAKE_TOKEN (or --token)")
+			return nil, "", usagef("--auth jwt needs a user pool token: set $STREAMLAKE_TOKEN (or --token), or send to the stream, past the API, with --via stream")
 		}
 		return producer.BearerAuth{Token: token}, "user pool token", nil
 	}

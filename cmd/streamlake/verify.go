@@ -51,12 +51,19 @@ verify adds no partitions; with crawler, verify adds them to the Glue table itse
 --add-partitions=false, which waits for the crawler and so proves it. Reports the end-to-end latency (send to queryable) and
 the stream arrival lag of each event (ingested_at - occurred_at).
 
+A stack with several datasets is verified one dataset at a time (--dataset NAME) or whole
+(--dataset all: every dataset in the stack output datasets, with one run id; every dataset's
+events are sent first, then each dataset's are awaited in turn, all within one --timeout;
+--count is per dataset). A stack whose API takes user pool tokens (apiAuth jwt) is verified
+without one with --via stream: the events skip the API and its authorizer.
+
 Exit status 0 when every event was found; 1 with the missing event_ids and hints when not
 (Firehose buffering, records under errors/ in the lake); 2 on a usage error.
 
 Examples:
   streamlake verify --stack dev
-  streamlake verify --stack prod --count 20 --timeout 15m --json`
+  streamlake verify --stack prod --count 20 --timeout 15m --json
+  streamlake verify --stack prod --dataset all --via stream --timeout 20m`
 
 type verifyFlags struct {
 	target                             targetFlags
@@ -86,6 +93,8 @@ type verifier struct {
 	// clock stamps events and decides which hourly partitions exist; tests fix it.
 	clock func() time.Time
 	log   io.Writer
+	// label names the dataset in the log when verify checks every dataset ("": one).
+	label string
 }
 
 // verifyReport is the outcome of a verify run.
@@ -126,6 +135,7 @@ func newRunID() string {
 func verifyFlagSet(e *env) (*flags, *verifyFlags) {
 	var f verifyFlags
 	fs := newFlags("verify", "[flags]", verifyDescription)
+	f.target.dataset.all = true
 	f.target.register(fs, true)
 	fs.intVar(&f.count, "count", 10, 1, schema.MaxBatchRecords, "`n` events to send (one batch)")
 	fs.durationVar(&f.timeout, "timeout", 10*time.Minute, 100*time.Millisecond, 24*time.Hour, "give up after this `duration`, sending included (Firehose buffers up to 15 minutes)")
@@ -162,6 +172,9 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 		return fail(e, "verify", err)
 	}
 	so := newStackOutputs(e, f.target.stack, f.target.outputs)
+	if f.target.dataset.every() {
+		return runVerifyAll(ctx, e, so, *f)
+	}
 	tgt, err := resolveTarget(ctx, e, so, f.target)
 	if err != nil {
 		return fail(e, "verify", err)
@@ -257,9 +270,14 @@ func (r verifyReport) String() string {
 	return b.String()
 }
 
-// logf writes progress to the log (stderr); a failed write is not worth stopping for.
+// logf writes progress to the log (stderr), after "verify:" or, verifying every dataset,
+// "verify <dataset>:"; a failed write is not worth stopping for.
 func (v *verifier) logf(format string, a ...any) {
-	_, _ = fmt.Fprintf(v.log, format, a...)
+	prefix := "verify: "
+	if v.label != "" {
+		prefix = "verify " + v.label + ": "
+	}
+	_, _ = fmt.Fprintf(v.log, prefix+format, a...)
 }
 
 // verifyRun is one verify run's progress: what it waits for and what it found.
@@ -281,22 +299,43 @@ type verifyRun struct {
 
 // run sends the tagged events and waits for them in Athena.
 func (v *verifier) run(ctx context.Context, tgt target, runID string, count int, timeout time.Duration) verifyReport {
-	r := &verifyRun{v: v, runID: runID, timeout: timeout, found: map[string][2]time.Time{}, added: map[string]bool{},
-		rep: verifyReport{RunID: runID, Target: tgt.desc, Events: count, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup), Discovery: string(v.discovery)}}
 	// Every call, sending included, stops at the deadline.
 	deadline := time.Now().Add(timeout)
-	parent := ctx
+	r := v.newRun(tgt, runID, timeout)
+	if !r.sendBy(ctx, deadline, tgt, count) {
+		return r.rep
+	}
+	return r.await(ctx, deadline)
+}
+
+// newRun is a run of the verifier that has sent nothing yet.
+func (v *verifier) newRun(tgt target, runID string, timeout time.Duration) *verifyRun {
+	return &verifyRun{v: v, runID: runID, timeout: timeout, found: map[string][2]time.Time{}, added: map[string]bool{},
+		rep: verifyReport{RunID: runID, Target: tgt.desc, Table: fmt.Sprintf("%q.%q (workgroup %s)", v.database, v.table, v.workgroup), Discovery: string(v.discovery)}}
+}
+
+// sendBy sends the run's events before the deadline; false when they could not be sent, and
+// the report (final then) says what happened to them.
+func (r *verifyRun) sendBy(ctx context.Context, deadline time.Time, tgt target, count int) bool {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	r.start = v.clock()
+	r.rep.Events = count
+	r.start = r.v.clock()
 	if err := r.send(ctx, tgt, count); err != nil {
 		// Nothing to look for: the report says what happened to the events instead.
 		r.rep.Reason = err.Error()
 		r.rep.Missing, r.rep.Partitions, r.rep.Hints = []string{}, []string{}, []string{}
-		return r.rep
+		return false
 	}
 	r.sentAt = time.Now()
-	v.logf("verify: sent %d events of run %s to %s; waiting for them in Athena (timeout %s)\n", count, runID, tgt.desc, timeout)
+	r.v.logf("sent %d events of run %s to %s; waiting for them in Athena (timeout %s)\n", count, r.runID, tgt.desc, r.timeout)
+	return true
+}
+
+// await queries Athena until every sent event is found or the deadline passes.
+func (r *verifyRun) await(parent context.Context, deadline time.Time) verifyReport {
+	ctx, cancel := context.WithDeadline(parent, deadline)
+	defer cancel()
 	for {
 		t0 := time.Now()
 		if err := r.addHours(ctx); err != nil {
@@ -313,12 +352,12 @@ func (v *verifier) run(ctx context.Context, tgt target, runID string, count int,
 			r.rep.EndToEndSec = time.Since(r.sentAt).Seconds()
 			break
 		}
-		v.logf("verify: %d/%d events queryable after %s\n", len(r.found), len(r.want), time.Since(r.sentAt).Round(time.Second))
+		r.v.logf("%d/%d events queryable after %s\n", len(r.found), len(r.want), time.Since(r.sentAt).Round(time.Second))
 		if r.rep.Reason = r.wait(ctx, deadline); r.rep.Reason != "" {
 			break
 		}
 	}
-	return v.finish(parent, r.rep, r.want, r.found, r.start)
+	return r.v.finish(parent, r.rep, r.want, r.found, r.start)
 }
 
 // notFound is the reason of a run that ran out of time.

@@ -51,7 +51,7 @@ func Moto(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		Missing(t, "moto_server")
+		Missing(t, `moto_server (pipx install "moto[server]==5.2.1")`)
 	}
 	return StartServer(t, "moto_server", t.TempDir(), bin, "-H", "127.0.0.1", "-p", "PORT").Endpoint
 }
