@@ -42,7 +42,10 @@ changes streamlake:shardCount in Pulumi.<stack>.yaml, previewed and deployed by 
 The current count: --current if given; else the live stream's open shards when the stack's
 outputs can be read (AWS steps from them, and preview checks against them); else the stack
 file's shardCount. When the stack file and the live stream disagree, a change is merged but not
-deployed (or was made outside the repository): the output says so and --write refuses.
+deployed (or was made outside the repository): the output says so and --write refuses. --write
+also refuses the stack file's count alone (the live stream not read): a step merged but not
+deployed would look current, and a second run would write the step after it; pass --current N
+with the stream's open shards where the outputs cannot be read.
 
 Examples:
   streamlake shards --peak-eps 4000
