@@ -214,7 +214,7 @@ func TestDurationFlagsTakeDays(t *testing.T) {
 			}
 			stderr.Reset()
 			r := cli{t: t}.run(cmd.name, "--"+fl.Name, "1x")
-			want := "--" + fl.Name + ` "1x": want a Go duration (30s, 5m, 36h) or whole days (1d)`
+			want := `invalid value "1x" for flag -` + fl.Name + `: want a Go duration (30s, 5m, 36h) or whole days (1d)`
 			if r.code != exitUsage || !strings.Contains(r.stderr, want) {
 				t.Errorf("%s --%s 1x: exit %d, stderr %q; want exit 2 and %q", cmd.name, fl.Name, r.code, r.stderr, want)
 			}
@@ -228,9 +228,9 @@ func TestDurationFlagsTakeDays(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"send", "--count", "ten"}, `--count "ten": want a whole number`},
-		{[]string{"shards", "--peak-eps", "4k"}, `--peak-eps "4k": want a number`},
-		{[]string{"send", "--count", "99999999999999999999"}, `--count "99999999999999999999": want a whole number`},
+		{[]string{"send", "--count", "ten"}, `invalid value "ten" for flag -count: want a whole number`},
+		{[]string{"shards", "--peak-eps", "4k"}, `invalid value "4k" for flag -peak-eps: want a number`},
+		{[]string{"send", "--count", "99999999999999999999"}, `invalid value "99999999999999999999" for flag -count: want a whole number`},
 	} {
 		if r := c.run(tt.args...); r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)

@@ -181,9 +181,9 @@ func (v duration) Get() any { return *v.d }
 // invalidValue is the flag package's message for a value a flag's Set refused.
 var invalidValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([^:]+): (.*)$`)
 
-// parseError rewrites the flag package's error for a value it could not parse so that it
-// names the flag as the help spells it and the form it takes: the package's own says only
-// "parse error" for numbers.
+// parseError completes the flag package's error for a value it could not parse with the form
+// the flag takes: for numbers the package says only "parse error" (after the value and the
+// flag's name).
 func (f *flags) parseError(err error) error {
 	m := invalidValue.FindStringSubmatch(err.Error())
 	if m == nil {
@@ -193,7 +193,7 @@ func (f *flags) parseError(err error) error {
 	if fl := f.Lookup(name); fl != nil && (why == "parse error" || why == "value out of range") {
 		why = "want " + numberForm(fl)
 	}
-	return fmt.Errorf("--%s %q: %s", name, value, why)
+	return fmt.Errorf("invalid value %q for flag -%s: %s", value, name, why)
 }
 
 // numberForm says what a numeric or boolean flag takes.
