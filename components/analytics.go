@@ -32,7 +32,7 @@ type AnalyticsArgs struct {
 	// ("WorkGroup ... is not empty"). Pulumi deletes the saved queries first, but not the
 	// executions, so without ForceDestroy (prod) a destroy fails on a workgroup that has run
 	// any query AWS still keeps in its history; delete it by hand with
-	// `aws athena delete-work-group --recursive-delete-option` (README, Teardown).
+	// `aws athena delete-work-group --work-group <name> --recursive-delete-option`.
 	ForceDestroy bool
 }
 
