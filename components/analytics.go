@@ -26,7 +26,13 @@ type AnalyticsArgs struct {
 	Others []AnalyticsTable
 	// BytesScannedCutoffMiB caps the data one query may scan, in MiB (2^20 bytes).
 	BytesScannedCutoffMiB int
-	// ForceDestroy lets `pulumi destroy` delete the workgroup with its query history.
+	// ForceDestroy lets `pulumi destroy` delete the workgroup although it holds query
+	// history: the provider then sets DeleteWorkGroup's RecursiveDeleteOption, without which
+	// AWS refuses a workgroup that still holds named queries, query executions or notebooks
+	// ("WorkGroup ... is not empty"). Pulumi deletes the saved queries first, but not the
+	// executions, so without ForceDestroy (prod) a destroy fails on a workgroup that has run
+	// any query AWS still keeps in its history; delete it by hand with
+	// `aws athena delete-work-group --work-group <name> --recursive-delete-option`.
 	ForceDestroy bool
 }
 

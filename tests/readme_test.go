@@ -462,3 +462,27 @@ func TestReadmeLayoutSaysWhereThingsGo(t *testing.T) {
 		}
 	}
 }
+
+// trackerRef is a reference to the project's internal issue tracker ("issue 13", "issues 12
+// and 14", "#14"), which a reader of the repository cannot open.
+var trackerRef = regexp.MustCompile(`(?i)\bissues? #?\d+|(^|[\s(])#\d+([^\w-]|$)`)
+
+// TestDocsNameNoTrackerIssues: the README and docs/ say what they mean instead of pointing at
+// internal tracker issues a newcomer cannot resolve (code comments may keep them).
+func TestDocsNameNoTrackerIssues(t *testing.T) {
+	docs, err := filepath.Glob("../docs/*.md")
+	if err != nil || len(docs) == 0 {
+		t.Fatalf("docs/*.md: %v %v", docs, err)
+	}
+	files := []string{"README.md"}
+	for _, d := range docs {
+		files = append(files, "docs/"+filepath.Base(d))
+	}
+	for _, f := range files {
+		for i, line := range strings.Split(readDoc(t, f), "\n") {
+			if m := trackerRef.FindString(line); m != "" {
+				t.Errorf("%s:%d refers to tracker issue %q: say what it means instead", f, i+1, strings.TrimSpace(m))
+			}
+		}
+	}
+}

@@ -57,7 +57,8 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // A small run on the batch route: one line that is not JSON makes the API refuse its whole
-// request (the three events share one), which the summary and api-rejected.jsonl say; a
+// request (the three events share one), which the summary, the progress and
+// api-rejected.jsonl say, naming --route single; query on that run says it stored nothing; a
 // second file's events reach the lake; the saved queries print; query answers SQL on the
 // table under Athena's names.
 func TestRunAndQuery(t *testing.T) {
@@ -86,6 +87,23 @@ func TestRunAndQuery(t *testing.T) {
 	if n := strings.Count(string(rejected), `"line":`); n != 3 {
 		t.Errorf("api-rejected.jsonl has %d lines:\n%s", n, rejected)
 	}
+	// The summary and the progress say what the refused request took down, and what keeps the
+	// good events.
+	for _, want := range []string{"The batch route's API refused 1 request whole, 3 events with them: one bad event refuses its whole request",
+		"       3  events, lines 1-3: HTTP 400: invalid request body: [Could not parse request body into json", "--route single sends each event on its own and keeps the good events"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("run summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	if want := "the API refused 1 request whole, each with every event in it: 3 events (lines 1-3); --route single"; !strings.Contains(stderr, want) {
+		t.Errorf("progress lacks %q:\n%s", want, stderr)
+	}
+	// A query after a run that stored nothing says so, and answers from the empty table.
+	code, stdout, stderr = runCLI(t, "query", "--dir", filepath.Join(dir, "bad"), `SELECT count(*) AS n FROM "streamlake_dev"."events"`)
+	if code != exitOK || !strings.Contains(stderr, "stored no events in the lake, so every table is empty: 3 sent, 3 refused by the API") ||
+		!strings.Contains(stderr, "refused 1 request whole, 3 events with them") || strings.Contains(stderr, "holds no lake") || !regexp.MustCompile(`\n0\s*\n`).MatchString(stdout) {
+		t.Errorf("query after a run that stored nothing: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 
 	good := write("good.jsonl", ev("c"), "", ev("d"), ev("c"))
 	run := filepath.Join(dir, "good")
@@ -105,7 +123,7 @@ func TestRunAndQuery(t *testing.T) {
 		t.Errorf("summary.json %s: %v", b, err)
 	}
 	code, stdout, stderr = runCLI(t, "query", "--dir", run, `SELECT count(DISTINCT event_id) AS ids, count(*) AS n FROM "streamlake_dev"."events"`)
-	if code != exitOK || !strings.Contains(stdout, "2    3") {
+	if code != exitOK || !strings.Contains(stdout, "2    3") || strings.Contains(stderr, "stored no events") {
 		t.Errorf("query: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if code, _, stderr = runCLI(t, "query", "--dir", run, "SELECT nope"); code != exitFail || !strings.Contains(stderr, "nope") {

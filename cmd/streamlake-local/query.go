@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,17 +115,17 @@ func runQuery(ctx context.Context, e *env, args []string) int {
 // lakeOf finds the datasets' Glue names and Parquet folders of the run in dir.
 func lakeOf(e *env, dir, stack string) ([]locallake.DatasetLake, error) {
 	lake := filepath.Join(dir, "lake")
-	if _, err := os.Stat(lake); err != nil {
+	sum, ran := runSummary(dir)
+	if _, err := os.Stat(lake); err != nil && !ran {
 		return nil, usageError{fmt.Errorf("--dir %s holds no lake (no %s): run \"streamlake-local run --dir %s\" first", dir, lake, dir)}
 	}
+	if ran && sum.ParquetRows == 0 {
+		// The run finished and stored nothing (a lake folder is made by the first file
+		// written): the tables are empty, and the answer should say why, not "run first".
+		_, _ = fmt.Fprintf(e.stderr, "streamlake-local: %s\n", sum.NoRows(dir))
+	}
 	if stack == "" {
-		stack = "dev"
-		if b, err := os.ReadFile(filepath.Join(dir, "summary.json")); err == nil {
-			var s locallake.Summary
-			if json.Unmarshal(b, &s) == nil && s.Stack != "" {
-				stack = s.Stack
-			}
-		}
+		stack = cmp.Or(sum.Stack, "dev")
 	}
 	root, err := moduleRoot(e)
 	if err != nil {
@@ -135,4 +136,14 @@ func lakeOf(e *env, dir, stack string) ([]locallake.DatasetLake, error) {
 		return nil, err
 	}
 	return locallake.Lakes(cfg, lake), nil
+}
+
+// runSummary reads the summary.json a finished run wrote in dir, and whether there is one.
+func runSummary(dir string) (locallake.Summary, bool) {
+	var s locallake.Summary
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil || json.Unmarshal(b, &s) != nil {
+		return locallake.Summary{}, false
+	}
+	return s, true
 }

@@ -39,7 +39,7 @@ func runFlags(o *locallake.Options, rows *int, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.Count, "count", 0, "generate this many valid events from the schema, for every dataset, instead of --input")
 	fs.StringVar(&o.Dataset, "dataset", "", "the dataset --input's events are, or the only one --count generates for (default: the stack's only dataset; --count: every dataset)")
 	fs.StringVar(&o.Stack, "stack", "dev", "stack whose configuration the run uses (Pulumi.<stack>.yaml)")
-	fs.StringVar(&o.Route, "route", locallake.RouteBatch, "API route: batch (up to 500 events per request; one bad event refuses its request) or single (one event per request)")
+	fs.StringVar(&o.Route, "route", locallake.RouteBatch, "API route: batch (up to 500 events per request; the API refuses a request with one bad event whole, its good events too) or single (one event per request: keeps the good events of a file with bad lines)")
 	fs.Var(settings(o.Set), "set", "override a stack value, key=value (repeatable), e.g. --set unknownFields=reject")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of generated events (0: random)")
 	fs.IntVar(rows, "rows", 10, "rows of each saved query's result to print (streamlake-local query shows any)")

@@ -186,3 +186,54 @@ func TestNonsenseFlagsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Every duration flag takes whole days, as its range and default print them (send --duration
+// 1d, verify --timeout 1d), and a value it cannot read exits 2 naming the flag and the form it
+// takes; so do numbers the flag package cannot read.
+func TestDurationFlagsTakeDays(t *testing.T) {
+	var stderr strings.Builder
+	e := &env{stdout: &stderr, stderr: &stderr}
+	durations := 0
+	for _, cmd := range commands {
+		if cmd.flags == nil {
+			continue
+		}
+		cmd.flags(e).VisitAll(func(fl *flag.Flag) {
+			if g, ok := fl.Value.(flag.Getter); !ok {
+				return
+			} else if _, ok := g.Get().(time.Duration); !ok {
+				return
+			}
+			durations++
+			fs := cmd.flags(e)
+			if code, exit := parse(e, fs, []string{"--" + fl.Name, "1d"}); exit && !strings.Contains(stderr.String(), "is out of range") {
+				t.Errorf("%s --%s 1d: exit %d: %s", cmd.name, fl.Name, code, stderr.String())
+			}
+			if got := fs.Lookup(fl.Name).Value.(flag.Getter).Get(); got != 24*time.Hour {
+				t.Errorf("%s --%s 1d reads as %v, want 24h", cmd.name, fl.Name, got)
+			}
+			stderr.Reset()
+			r := cli{t: t}.run(cmd.name, "--"+fl.Name, "1x")
+			want := `invalid value "1x" for flag -` + fl.Name + `: want a Go duration (30s, 5m, 36h) or whole days (1d)`
+			if r.code != exitUsage || !strings.Contains(r.stderr, want) {
+				t.Errorf("%s --%s 1x: exit %d, stderr %q; want exit 2 and %q", cmd.name, fl.Name, r.code, r.stderr, want)
+			}
+		})
+	}
+	if durations < 6 {
+		t.Fatalf("found %d duration flags: send, verify, errors and shards have at least 6", durations)
+	}
+	c := cli{t: t}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send", "--count", "ten"}, `invalid value "ten" for flag -count: want a whole number`},
+		{[]string{"shards", "--peak-eps", "4k"}, `invalid value "4k" for flag -peak-eps: want a number`},
+		{[]string{"send", "--count", "99999999999999999999"}, `invalid value "99999999999999999999" for flag -count: want a whole number`},
+	} {
+		if r := c.run(tt.args...); r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func errorsFlagSet(e *env) (*flags, *errorsFlags) {
 	var f errorsFlags
 	fs := newFlags("errors", "[flags]", errorsDescription)
 	f.lake.register(fs)
-	fs.daysVar(&f.since, "since", 24*time.Hour, time.Minute, maxErrorsSince, "show objects written in the last `duration` (whole days as 7d, or a Go duration as 36h)")
+	fs.durationVar(&f.since, "since", 24*time.Hour, time.Minute, maxErrorsSince, "show objects written in the last `duration` (whole days as 7d, or a Go duration as 36h)")
 	fs.intVar(&f.maxObjects, "max-objects", 1000, 1, maxErrorsObjects, "read at most `n` objects")
 	return fs, &f
 }

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -47,13 +49,12 @@ func (f *flags) floatVar(p *float64, name string, def, lo, hi float64, loOpen bo
 	f.bounds[name] = bound{lo: lo, hi: hi, loOpen: loOpen, text: text}
 }
 
-// durationVar registers a duration flag allowed in lo..hi.
+// durationVar registers a duration flag allowed in lo..hi. It takes what its range prints:
+// a Go duration (30s, 5m, 36h) or whole days (1d), since ranges and defaults of a day or more
+// print in days.
 func (f *flags) durationVar(p *time.Duration, name string, def, lo, hi time.Duration, usage string) {
-	f.DurationVar(p, name, def, usage)
-	f.durationBound(name, lo, hi)
-}
-
-func (f *flags) durationBound(name string, lo, hi time.Duration) {
+	*p = def
+	f.Var(duration{p}, name, usage)
 	f.bounds[name] = bound{lo: lo.Seconds(), hi: hi.Seconds(), text: fmt.Sprintf("%s..%s", dur(lo), dur(hi))}
 }
 
@@ -144,38 +145,70 @@ func (f *flags) help(name, synopsis, description string) string {
 	return b.String()
 }
 
-// days is a duration flag that also takes whole days ("14d"), for windows of metrics.
-type days struct{ d *time.Duration }
+// durationForm is the form every duration flag takes, as its parse error says.
+const durationForm = "a Go duration (30s, 5m, 36h) or whole days (1d)"
 
-func (v days) String() string {
+// duration is a duration flag's value: a Go duration, or whole days ("14d") as the ranges
+// print them.
+type duration struct{ d *time.Duration }
+
+func (v duration) String() string {
 	if v.d == nil {
 		return ""
 	}
 	return dur(*v.d)
 }
 
-func (v days) Set(s string) error {
+func (v duration) Set(s string) error {
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		d, err := strconv.Atoi(n)
 		if err != nil {
-			return fmt.Errorf("%q: want whole days (14d) or a Go duration (36h)", s)
+			return errors.New("want " + durationForm)
 		}
 		*v.d = time.Duration(d) * 24 * time.Hour
 		return nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("%q: want whole days (14d) or a Go duration (36h)", s)
+		return errors.New("want " + durationForm)
 	}
 	*v.d = d
 	return nil
 }
 
-func (v days) Get() any { return *v.d }
+func (v duration) Get() any { return *v.d }
 
-// daysVar registers a days flag allowed in lo..hi.
-func (f *flags) daysVar(p *time.Duration, name string, def, lo, hi time.Duration, usage string) {
-	*p = def
-	f.Var(days{p}, name, usage)
-	f.durationBound(name, lo, hi)
+// invalidValue is the flag package's message for a value a flag's Set refused.
+var invalidValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([^:]+): (.*)$`)
+
+// parseError completes the flag package's error for a value it could not parse with the form
+// the flag takes: for numbers the package says only "parse error" (after the value and the
+// flag's name).
+func (f *flags) parseError(err error) error {
+	m := invalidValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	value, name, why := m[1], m[2], m[3]
+	if fl := f.Lookup(name); fl != nil && (why == "parse error" || why == "value out of range") {
+		why = "want " + numberForm(fl)
+	}
+	return fmt.Errorf("invalid value %q for flag -%s: %s", value, name, why)
+}
+
+// numberForm says what a numeric or boolean flag takes.
+func numberForm(fl *flag.Flag) string {
+	g, ok := fl.Value.(flag.Getter)
+	if !ok {
+		return "a value of the form --help shows"
+	}
+	switch g.Get().(type) {
+	case int, int64, uint, uint64:
+		return "a whole number"
+	case float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	}
+	return "a value of the form --help shows"
 }

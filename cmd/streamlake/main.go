@@ -193,7 +193,7 @@ func parse(e *env, fs *flags, args []string) (int, bool) {
 		fs.Usage()
 		return exitOK, true
 	case err != nil:
-		e.errorf("%s: %v\nRun '%s --help' for usage.\n", fs.Name(), err, fs.Name())
+		e.errorf("%s: %v\nRun '%s --help' for usage.\n", fs.Name(), fs.parseError(err), fs.Name())
 		return exitUsage, true
 	case fs.NArg() > 0:
 		e.errorf("%s: unexpected arguments %q\nRun '%s --help' for usage.\n", fs.Name(), fs.Args(), fs.Name())

@@ -32,12 +32,15 @@ API; the resources every dataset shares - the key, the firewall, the API's alarm
 dashboard - listed apart, out of its total) or whole (--dataset all: each dataset's own, the
 shared once, API Gateway's tiers and the API's limits over every dataset's requests). With
 --dataset all the workload flags are every dataset's; --workload NAME:flag=value,... gives one
-dataset's own values, e.g. --workload quiz_answers:avg-eps=50,peak-eps=200,event-bytes=150.
+dataset's own values, e.g. --workload <name>:avg-eps=50,peak-eps=200,event-bytes=150 for a
+dataset schema/datasets/<name>.yaml. The repository deploys no dataset besides the default (the
+worked example, schema/examples/quiz_answers.yaml, is not deployed): docs/costs.md says how to add
+it to try these flags.
 
 Examples:
   streamlake plan --stack prod --avg-eps 1500 --peak-eps 4000 --event-bytes 362
   streamlake plan --config Pulumi.dev.yaml --avg-eps 20 --peak-eps 20 --event-bytes 400 --queries-per-day 50 --scan-mb 5 --json
-  streamlake plan --stack prod --dataset all --avg-eps 1500 --peak-eps 4000 --event-bytes 362 --workload quiz_answers:avg-eps=50,peak-eps=200,event-bytes=150`
+  streamlake plan --stack prod --dataset all --avg-eps 1500 --peak-eps 4000 --event-bytes 362 --workload <name>:avg-eps=50,peak-eps=200,event-bytes=150`
 
 type planFlags struct {
 	stack, config, prices string
@@ -75,7 +78,7 @@ func planFlagSet(_ *env) (*flags, *planFlags) {
 	fs.StringVar(&f.dataset, "dataset", "", "dataset `name` to plan, its own resources (default: the stack's only dataset); "+
 		schema.AllDatasets+": every dataset, the shared resources once")
 	fs.Var(f.workloads, "workload", "with --dataset all, one dataset's own workload over the flags', `name:flag=value,...` "+
-		"(e.g. quiz_answers:avg-eps=50,peak-eps=200); once per dataset")
+		"(e.g. <name>:avg-eps=50,peak-eps=200); once per dataset")
 	return fs, &f
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/streamlake/streamlake/awsrules"
 	"github.com/streamlake/streamlake/schema"
 	"github.com/streamlake/streamlake/shardplan"
+	"github.com/streamlake/streamlake/stackconfig"
 	"github.com/streamlake/streamlake/stackfile"
 )
 
@@ -182,7 +184,7 @@ func newReshardPlan(cur currentShards, target int, f *shardsFlags) (*reshardPlan
 	r.next = &nextEdit{
 		path: stackfile.Path(cur.root, cur.stack), file: cur.file.File, key: stackfile.Qualify(cur.file.Project, stackfile.KeyShardCount),
 		from: cur.file.ShardCount, fromSet: cur.file.ShardCountSet, to: step.To, comment: comment,
-		command: fmt.Sprintf("streamlake shards --to %d --stack %s --write%s", target, cur.stack, datasetArg(cur.dataset)),
+		command: fmt.Sprintf("streamlake shards --to %d --stack %s --write%s%s", target, cur.stack, datasetArg(cur.dataset), cur.currentArg()),
 	}
 	if cur.file.ShardCountPath != nil {
 		r.next.key, r.next.keyPath = stackfile.Qualify(cur.file.Project, stackfile.KeyDatasets), cur.file.ShardCountPath
@@ -190,6 +192,31 @@ func newReshardPlan(cur currentShards, target int, f *shardsFlags) (*reshardPlan
 		r.next.shared = true
 	}
 	return r, nil
+}
+
+// currentArg is the --current argument a --write command needs: the count given, or a
+// placeholder for the live one when it was not read (--write refuses the stack file's).
+func (c currentShards) currentArg() string {
+	switch c.source {
+	case fromFlag:
+		return fmt.Sprintf(" --current %d", c.count)
+	case fromStackFile:
+		return " --current <open shards>"
+	}
+	return ""
+}
+
+// unknownLiveCount is why --write refuses a count read from the stack file alone: nothing
+// shows whether the file's last step is deployed, so two runs would write two steps (4 -> 8,
+// then 8 -> 9) before CI deployed the first.
+func (c currentShards) unknownLiveCount() string {
+	stream := c.live.name
+	if stream == "" && c.file != nil {
+		stream = stackconfig.NamesOf(c.file.Project, c.stack, cmp.Or(c.dataset.Name, schema.DefaultDataset)).Stream
+	}
+	return fmt.Sprintf("not written: the live stream's open shard count was not read (see the warning), and the stack file's %d may be a step "+
+		"that is merged but not deployed; run where the stack's outputs and stream %s can be read, or pass --current N with the stream's open shards "+
+		"(aws kinesis describe-stream-summary --stream-name %s --query StreamDescriptionSummary.OpenShardCount)", c.count, stream, stream)
 }
 
 // name is the edited key as the output shows it: nested keys joined with dots
@@ -215,6 +242,8 @@ func (r *reshardPlan) write() error {
 		r.refused = fmt.Sprintf("not written: the stream already has %d shards", r.current.count)
 	case r.current.disagree:
 		r.refused = "not written: the stack file's shardCount is not the current count (see the warning); one step at a time"
+	case r.current.source == fromStackFile:
+		r.refused = r.current.unknownLiveCount()
 	case r.next == nil:
 		r.refused = "not written: no stack file to edit"
 	case r.next.shared:

@@ -255,3 +255,39 @@ func TestShardsAPIRateCheck(t *testing.T) {
 		t.Errorf("prod at 1000 events/s: %+v", plan)
 	}
 }
+
+// Without the live stream (no readable outputs) --write refuses the stack file's count, naming
+// --current: otherwise two runs write 4 -> 8 and 8 -> 9 before CI deployed the first. With
+// --current it writes one step, and a second run with the same --current is refused because
+// the file is then ahead of it.
+func TestWriteNeedsTheLiveCount(t *testing.T) {
+	dir := pinnedProject(t)
+	file := stackfile.Path(dir, "prod")
+	original := readFile(t, file)
+	c := cli{t: t, dir: dir, pulumi: func(context.Context, ...string) ([]byte, error) {
+		return nil, errors.New("no stack outputs here")
+	}}
+	to9 := []string{"shards", "--to", "9", "--stack", "prod", "--write"}
+	for run := 1; run <= 2; run++ {
+		r := c.run(to9...)
+		if r.code != exitFail || readFile(t, file) != original ||
+			!strings.Contains(r.stderr, "not written: the live stream's open shard count was not read") ||
+			!strings.Contains(r.stderr, "pass --current N") || !strings.Contains(r.stderr, "--stream-name streamlake-prod-events") ||
+			!strings.Contains(r.stdout, "apply          streamlake shards --to 9 --stack prod --write --current <open shards>") {
+			t.Fatalf("run %d without the live count: exit %d\n%s%s", run, r.code, r.stdout, r.stderr)
+		}
+	}
+	r := c.run(append(to9, "--current", "4")...)
+	after := readFile(t, file)
+	if r.code != exitOK || !strings.Contains(after, "  streamlake:shardCount: 8\n") || !strings.Contains(r.stdout, "written        Pulumi.prod.yaml now sets streamlake:shardCount: 8") {
+		t.Fatalf("--current 4: exit %d\n%s%s\n%s", r.code, r.stdout, r.stderr, after)
+	}
+	r = c.run(append(to9, "--current", "4")...)
+	if r.code != exitFail || readFile(t, file) != after || !strings.Contains(r.stderr, "not written: the stack file's shardCount is not the current count") {
+		t.Errorf("second --current 4: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = c.run("shards", "--to", "9", "--stack", "prod", "--current", "8")
+	if r.code != exitOK || !strings.Contains(r.stdout, "apply          streamlake shards --to 9 --stack prod --write --current 8") {
+		t.Errorf("plan with --current 8: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

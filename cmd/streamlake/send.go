@@ -240,7 +240,7 @@ func sendFlagSet(e *env) (*flags, *sendFlags) {
 	f.target.register(fs, false)
 	fs.intVar(&f.count, "count", 0, 1, maxSendCount, fmt.Sprintf("`n` events to send (default %d unless --duration is given)", defaultSendCount))
 	fs.floatVar(&f.rate, "rate", 0, 0, maxSendRate, false, "target events per second, `n` (0: as fast as the target accepts)")
-	fs.durationVar(&f.duration, "duration", 0, time.Second, 24*time.Hour, "stop generating after this `duration` (e.g. 30s, 5m)")
+	fs.durationVar(&f.duration, "duration", 0, time.Second, 24*time.Hour, "stop generating after this `duration` (e.g. 30s, 5m, 1d)")
 	fs.intVar(&f.concurrency, "concurrency", 4, 1, maxSendConcurrency, "`n` requests in flight at once")
 	registerRetry(fs, &f.retry)
 	fs.intVar(&f.users, "users", 1000, 1, maxSendUsers, "spread events over `n` distinct user_id values (partition keys)")

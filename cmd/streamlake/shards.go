@@ -42,7 +42,10 @@ changes streamlake:shardCount in Pulumi.<stack>.yaml, previewed and deployed by 
 The current count: --current if given; else the live stream's open shards when the stack's
 outputs can be read (AWS steps from them, and preview checks against them); else the stack
 file's shardCount. When the stack file and the live stream disagree, a change is merged but not
-deployed (or was made outside the repository): the output says so and --write refuses.
+deployed (or was made outside the repository): the output says so and --write refuses. --write
+also refuses the stack file's count alone (the live stream not read): a step merged but not
+deployed would look current, and a second run would write the step after it; pass --current N
+with the stream's open shards where the outputs cannot be read.
 
 Examples:
   streamlake shards --peak-eps 4000
@@ -101,7 +104,7 @@ func shardsFlagSet(e *env) (*flags, *shardsFlags) {
 	fs.intVar(&f.to, "to", 0, 1, awsrules.MaxShards, "plan the pull requests from the current count to `n` shards")
 	fs.BoolVar(&f.write, "write", false, "with --to: change shardCount in Pulumi.<stack>.yaml for the next step only")
 	fs.BoolVar(&f.fromMetrics, "from-metrics", false, "read the peak from the stack's stream metrics in CloudWatch instead of --peak-eps")
-	fs.daysVar(&f.window, "window", 14*day, time.Hour, 15*day, "with --from-metrics: how far back to look, a `duration` (14d, 36h); CloudWatch keeps 1-minute data 15 days")
+	fs.durationVar(&f.window, "window", 14*day, time.Hour, 15*day, "with --from-metrics: how far back to look, a `duration` (14d, 36h); CloudWatch keeps 1-minute data 15 days")
 	fs.intVar(&f.batchSize, "batch-size", producer.APIBatchLimits.MaxRecords, 1, producer.APIBatchLimits.MaxRecords, "events per request on the API's batch route, `n`, for the rate-limit check")
 	fs.StringVar(&f.pricesFile, "prices", "", "price table `file` in costplan/prices.json's format, as for plan (default: the embedded eu-west-1 table)")
 	for _, p := range priceFlags(&f.prices) {

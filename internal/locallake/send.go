@@ -32,6 +32,8 @@ const generatedSpread = 24 * time.Hour
 type sent struct {
 	summary  producer.Summary
 	rejected []Rejection
+	// refused are the batch requests the API refused whole, in input order.
+	refused []RefusedBatch
 }
 
 // send posts a lane's events to its dataset's routes of the ingest API as a client would, on
@@ -43,19 +45,26 @@ func (r *runner) send(ctx context.Context, l *lane) (*sent, error) {
 	}
 	events, batch := apispec.RoutesOf(l.d.Name).URLs(r.apiURL)
 	p := &recorder{Putter: &producer.APIPutter{EventsURL: events, BatchURL: batch, Auth: r.apiAuth, Batch: r.o.Route == RouteBatch,
-		UserAgent: "streamlake-local"}, reasons: map[int]string{}}
+		UserAgent: "streamlake-local"}, reasons: map[int]string{}, batch: r.o.Route == RouteBatch}
 	r.progress("sending events%s to the API's %s route", l.note(), r.o.Route)
 	sum, err := producer.Run(ctx, src, p, producer.RunOptions{Count: r.o.Count, Concurrency: 8, Retry: producer.DefaultRetryPolicy()})
 	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
-	out := &sent{summary: sum}
+	out := &sent{summary: sum, refused: p.refusedBatches()}
 	dataset := ""
 	if !l.d.IsDefault() {
 		dataset = l.d.Name
 	}
 	for _, line := range slices.Sorted(maps.Keys(p.reasons)) {
 		out.rejected = append(out.rejected, Rejection{Line: line, Reason: p.reasons[line], Dataset: dataset})
+	}
+	for i := range out.refused {
+		out.refused[i].Dataset = dataset
+	}
+	if len(out.refused) > 0 {
+		r.progress("the API refused %s whole%s, each with every event in it: %s; %s", requests(len(out.refused)), l.note(),
+			batchSizes(out.refused), singleRouteAdvice)
 	}
 	if lost := sum.Events - sum.Delivered - len(out.rejected); lost != 0 {
 		return nil, fmt.Errorf("send: %d of %d events were neither stored nor refused by the API (%v)", lost, sum.Events, sum.Reasons)
@@ -138,12 +147,15 @@ func readLines(name string) ([]producer.Record, error) {
 	return recs, nil
 }
 
-// recorder remembers, per event, why the API refused it. Its limits let every event reach the
-// API, whatever its size, so that the API (not the client) decides.
+// recorder remembers, per event, why the API refused it, and the batch requests it refused
+// whole. Its limits let every event reach the API, whatever its size, so that the API (not the
+// client) decides.
 type recorder struct {
 	producer.Putter
+	batch   bool // the batch route: a refused request takes every event in it
 	mu      sync.Mutex
 	reasons map[int]string // by record ID
+	refused []RefusedBatch
 }
 
 // Limits implements producer.Putter.
@@ -158,7 +170,11 @@ func (p *recorder) Put(ctx context.Context, recs []producer.Record) (producer.Re
 	res, err := p.Putter.Put(ctx, recs)
 	var re *producer.RequestError
 	if errors.As(err, &re) && re.Action == producer.Reject {
-		p.reject(recs, reason(re.Status, re.Message))
+		why := reason(re.Status, re.Message)
+		p.reject(recs, why)
+		if p.batch {
+			p.refuse(recs, why)
+		}
 	}
 	for _, f := range res.Rejected {
 		if f.Index >= 0 && f.Index < len(recs) {
@@ -175,6 +191,28 @@ func (p *recorder) reject(recs []producer.Record, why string) {
 		n, _ := strconv.Atoi(r.ID)
 		p.reasons[n] = why
 	}
+}
+
+// refuse notes a batch request the API refused whole.
+func (p *recorder) refuse(recs []producer.Record, why string) {
+	b := RefusedBatch{Events: len(recs), Reason: why}
+	for _, r := range recs {
+		n, _ := strconv.Atoi(r.ID)
+		if b.FirstLine == 0 || n < b.FirstLine {
+			b.FirstLine = n
+		}
+		b.LastLine = max(b.LastLine, n)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.refused = append(p.refused, b)
+}
+
+// refusedBatches are the refused batch requests in input order (requests run concurrently).
+func (p *recorder) refusedBatches() []RefusedBatch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.SortedFunc(slices.Values(p.refused), func(a, b RefusedBatch) int { return a.FirstLine - b.FirstLine })
 }
 
 // reason is the API's answer without its request id, so equal answers group together.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +37,10 @@ type Summary struct {
 	FailedInvocations int `json:"lambda_failed_invocations"`
 	// RejectionReasons count the API's refusals by answer.
 	RejectionReasons map[string]int `json:"api_rejection_reasons"`
-	ElapsedSeconds   float64        `json:"elapsed_seconds"`
+	// RefusedBatches are the batch requests the API refused whole (batch route), in input
+	// order: one bad event refuses its request, the good events in it with it.
+	RefusedBatches []RefusedBatch `json:"api_refused_batches,omitempty"`
+	ElapsedSeconds float64        `json:"elapsed_seconds"`
 	// Dataset names the dataset of a dataset's summary ("" in the run's).
 	Dataset string `json:"dataset,omitempty"`
 	// Datasets are every dataset's summaries, when the stack has several; the run's counts
@@ -55,7 +59,7 @@ func newSummary(r *runner, l *lane, elapsed time.Duration) Summary {
 		Sent: s.summary.Events, APIRejected: len(s.rejected), Accepted: s.summary.Delivered, StreamPut: int(l.put.n.Load()),
 		Delivered: c.Read, Outcome: c.Outcome,
 		Invocations: c.Invocations, FailedInvocations: c.FailedCalls,
-		RejectionReasons: reasons, ElapsedSeconds: elapsed.Round(time.Millisecond).Seconds(),
+		RejectionReasons: reasons, RefusedBatches: s.refused, ElapsedSeconds: elapsed.Round(time.Millisecond).Seconds(),
 	}
 }
 
@@ -74,6 +78,7 @@ func total(per []Summary) Summary {
 			*p[0] += *p[1]
 		}
 		t.Add(s.Outcome)
+		t.RefusedBatches = append(t.RefusedBatches, s.RefusedBatches...)
 		for k, n := range s.RejectionReasons {
 			t.RejectionReasons[s.Dataset+": "+k] += n
 		}
@@ -142,7 +147,10 @@ func (s Summary) Write(w io.Writer) error {
 		s.Invocations, s.FailedInvocations, s.RawFiles, s.ElapsedSeconds); err != nil {
 		return err
 	}
-	return writeReasons(w, s.RejectionReasons)
+	if err := writeReasons(w, s.RejectionReasons); err != nil {
+		return err
+	}
+	return writeRefusedBatches(w, s.RefusedBatches)
 }
 
 func writeReasons(w io.Writer, reasons map[string]int) error {
@@ -165,4 +173,104 @@ func writeReasons(w io.Writer, reasons map[string]int) error {
 		}
 	}
 	return nil
+}
+
+// RefusedBatch is a request of the batch route that the API refused as a whole: its request
+// model checks the whole body, so one bad event refuses every event sent with it.
+type RefusedBatch struct {
+	// Events is how many events the request carried, good and bad.
+	Events int `json:"events"`
+	// FirstLine and LastLine are the first and last of its events' lines in the input (or
+	// positions among the generated events).
+	FirstLine int    `json:"first_line"`
+	LastLine  int    `json:"last_line"`
+	Reason    string `json:"reason"`
+	Dataset   string `json:"dataset,omitempty"`
+}
+
+// singleRouteAdvice is what to do about good events refused with a bad one.
+const singleRouteAdvice = "--route single sends each event on its own and keeps the good events of a file with bad lines"
+
+// maxRefusedShown bounds the refused requests the summary lists one by one.
+const maxRefusedShown = 10
+
+// writeRefusedBatches lists the batch requests the API refused whole, with how many events
+// each took down.
+func writeRefusedBatches(w io.Writer, refused []RefusedBatch) error {
+	if len(refused) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "The batch route's API refused %s whole, %d events with them: one bad event refuses its whole request "+
+		"(the request model checks the whole body), so good events sent with it were refused too:\n", requests(len(refused)), refusedEvents(refused)); err != nil {
+		return err
+	}
+	for i, b := range refused {
+		if i == maxRefusedShown {
+			_, err := fmt.Fprintf(w, "%8s  ... and %d more (summary.json lists each)\n", "", len(refused)-maxRefusedShown)
+			if err != nil {
+				return err
+			}
+			break
+		}
+		reason := b.Reason
+		if len(reason) > maxReasonChars {
+			reason = reason[:maxReasonChars] + "..."
+		}
+		if _, err := fmt.Fprintf(w, "%8d  events, lines %d-%d%s: %s\n", b.Events, b.FirstLine, b.LastLine, datasetOf(b.Dataset), reason); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w, singleRouteAdvice+".")
+	return err
+}
+
+// batchSizes lists the events each refused request took down: "3 events (lines 1-3), ...".
+func batchSizes(refused []RefusedBatch) string {
+	var parts []string
+	for i, b := range refused {
+		if i == maxRefusedShown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(refused)-maxRefusedShown))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d events (lines %d-%d)", b.Events, b.FirstLine, b.LastLine))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// refusedEvents is how many events the refused requests carried.
+func refusedEvents(refused []RefusedBatch) int {
+	n := 0
+	for _, b := range refused {
+		n += b.Events
+	}
+	return n
+}
+
+// requests is "1 request" or "n requests".
+func requests(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
+}
+
+// datasetOf names a dataset other than the default in a line.
+func datasetOf(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " of " + name
+}
+
+// NoRows says why a run's lake holds no rows, for commands that read it after the run: how
+// many events were sent and where they went instead.
+func (s Summary) NoRows(dir string) string {
+	msg := fmt.Sprintf("the run in %s stored no events in the lake, so every table is empty: %d sent, %d refused by the API (%s lists each with its reason), "+
+		"%d failed the transform, %d failed the Parquet conversion",
+		dir, s.Sent, s.APIRejected, filepath.Join(dir, "api-rejected.jsonl"), s.TransformFailed, s.ConversionFailed)
+	if len(s.RefusedBatches) > 0 {
+		msg += fmt.Sprintf("; the batch route's API refused %s whole, %d events with them (one bad event refuses its request): %s",
+			requests(len(s.RefusedBatches)), refusedEvents(s.RefusedBatches), singleRouteAdvice)
+	}
+	return msg
 }
