@@ -22,6 +22,7 @@ import (
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
 // hintTimeout bounds the errors/ listing a failed run does after its deadline.
@@ -95,6 +96,8 @@ type verifier struct {
 	log   io.Writer
 	// label names the dataset in the log when verify checks every dataset ("": one).
 	label string
+	// crawlerOutput is the stack output naming the dataset's crawler, for the hint.
+	crawlerOutput string
 }
 
 // verifyReport is the outcome of a verify run.
@@ -195,7 +198,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 
 // newVerifier resolves the lake's names (flags, then stack outputs) and its AWS clients.
 func newVerifier(ctx context.Context, e *env, so *stackOutputs, f verifyFlags, ds schema.Dataset) (*verifier, error) {
-	v := &verifier{schema: ds.Schema, dataPrefix: lakelayout.RootsOf(ds.Name).Data, poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
+	v := &verifier{schema: ds.Schema, dataPrefix: lakelayout.RootsOf(ds.Name).Data, crawlerOutput: crawlerOutputOf(ds.Name), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
 	if v.clock == nil {
 		v.clock = time.Now
 	}
@@ -507,7 +510,7 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 	if rep.Found == 0 && strings.Contains(rep.Reason, "not found") {
 		rep.Hints = append(rep.Hints, "no event reached the table: Firehose writes after its buffer interval (up to 900 s) and only then do rows appear; raise --timeout, or check the delivery stream and the transform Lambda's logs")
 		if v.discovery == lakelayout.CrawlerOnly && !v.addPartitions {
-			rep.Hints = append(rep.Hints, "with --add-partitions=false rows appear only after the crawler has registered the hour: start it (aws glue start-crawler, stack output crawlerName) or wait for its schedule")
+			rep.Hints = append(rep.Hints, "with --add-partitions=false rows appear only after the crawler has registered the hour: start it (aws glue start-crawler, stack output "+v.crawlerOutput+") or wait for its schedule")
 		}
 	}
 	if v.s3 != nil && strings.Contains(rep.Reason, "not found") {
@@ -683,4 +686,13 @@ func parseAthenaTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// crawlerOutputOf is the stack output that names a dataset's crawler: the default's is
+// top-level, another dataset's is in the datasets output.
+func crawlerOutputOf(dataset string) string {
+	if dataset == "" || dataset == schema.DefaultDataset {
+		return outCrawler
+	}
+	return stackconfig.OutputDatasets + "." + dataset + "." + outCrawler
 }

@@ -453,3 +453,13 @@ func TestVerifyDeadAPIInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestCrawlerHintNamesTheDatasetsOutput: the hint to start the crawler names the output that
+// holds the dataset's crawler (the default's top-level, another's under datasets).
+func TestCrawlerHintNamesTheDatasetsOutput(t *testing.T) {
+	for dataset, want := range map[string]string{"": "crawlerName", "events": "crawlerName", "quiz_answers": "datasets.quiz_answers.crawlerName"} {
+		if got := crawlerOutputOf(dataset); got != want {
+			t.Errorf("dataset %q: crawler output %q, want %q", dataset, got, want)
+		}
+	}
+}
