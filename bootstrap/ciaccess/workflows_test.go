@@ -329,7 +329,7 @@ var smokeStubs = map[string]string{
 	"go": `echo "go $*" >>"$LOG"; exit "${GO_EXIT:-0}"`,
 	"pulumi": `echo "pulumi $*" >>"$LOG"
 case "$*" in
-  "stack output apiAuth --stack $STACK") echo "$API_AUTH" ;;
+  "stack output apiAuth --stack $STACK") [ -n "$API_AUTH" ] && echo "$API_AUTH" ;;
   "stack output datasets --json --stack $STACK") [ -n "$DATASETS" ] && echo "$DATASETS" ;;
   *) echo "unexpected: pulumi $*" >&2; exit 1 ;;
 esac`,
@@ -405,6 +405,11 @@ func TestDeploySmokeTestsVerifyEveryDataset(t *testing.T) {
 		{"prod with a jwt API", "prod", []string{"API_AUTH=jwt"}, false,
 			[]string{"go run ./cmd/streamlake verify --stack prod --dataset all --via stream --timeout 20m\n"}, nil, []string{"aws glue"}},
 		{"prod with an API key", "prod", []string{"API_AUTH=apiKey"}, false, []string{"verify --stack prod --dataset all --via api "}, nil, nil},
+		// A failed or odd apiAuth lookup stops the step: never a silent switch past the API.
+		{"dev: apiAuth cannot be read", "dev", []string{"DATASETS=" + twoCrawlers}, true, nil, nil, []string{"go run"}},
+		{"prod: apiAuth cannot be read", "prod", nil, true, nil, nil, []string{"go run"}},
+		{"dev: unknown apiAuth", "dev", []string{"API_AUTH=basic", "DATASETS=" + twoCrawlers}, true, nil,
+			[]string{"stack output apiAuth is 'basic': want apiKey, iam or jwt"}, []string{"go run"}},
 	} {
 		step := map[string]map[string]any{"dev": dev, "prod": prod}[tc.job]
 		log, out, err := runSmokeStep(t, step["run"].(string), tc.job, tc.env...)
