@@ -13,12 +13,14 @@ import (
 	"github.com/streamlake/streamlake/iampolicy"
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/schema"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
-// Log stream names Firehose writes delivery errors to.
+// Log stream names Firehose writes delivery errors to (declared in stackconfig, which CI's
+// roles read too).
 const (
-	DestinationLogStream = "DestinationDelivery"
-	BackupLogStream      = "BackupDelivery"
+	DestinationLogStream = stackconfig.DestinationLogStream
+	BackupLogStream      = stackconfig.BackupLogStream
 )
 
 // Firehose's values for Lambda processor parameters that are not sent. The provider does not

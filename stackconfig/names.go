@@ -50,6 +50,13 @@ func NamesOf(project, stack, dataset string) Names {
 	return n
 }
 
+// Log stream names Firehose writes delivery errors to, in each delivery stream's log group:
+// the components create exactly these, and CI's deploy role may create and delete only them.
+const (
+	DestinationLogStream = "DestinationDelivery"
+	BackupLogStream      = "BackupDelivery"
+)
+
 // DatasetNamePrefix is how every physical name a stack chooses for one of its datasets
 // begins, <project>-<stack>-: what follows (events, partitions and crawler for the default
 // dataset; the dataset's name, <name>_partitions and <name>_crawler for another) has no '-'.

@@ -510,7 +510,7 @@ func TestCIRolesCoverTheApp(t *testing.T) {
 // devCanStillTouch are the calls dev's roles are allowed on prod's resources of the same
 // kind, and why; every other call on a resource of a prod dataset is refused.
 var devCanStillTouch = map[string]string{
-	"logs:CreateLogStream": "Firehose's log streams are authorized without their log group's tags (DeliveryLogStreams)",
+	"logs:CreateLogStream": "Firehose's two log streams (DestinationDelivery, BackupDelivery) are authorized by name, without their log group's tags (DeliveryLogStreams)",
 	"logs:DeleteLogStream": "as logs:CreateLogStream",
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/streamlake/streamlake/iampolicy"
+	"github.com/streamlake/streamlake/stackconfig"
 )
 
 // DeployPolicies are the deploy role's permissions: what `pulumi up` (and destroy, refresh
@@ -203,9 +204,12 @@ func (t Target) logStatements() []iampolicy.Statement {
 			"logs:AssociateKmsKey", "logs:DisassociateKmsKey", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup",
 			"logs:UntagLogGroup", "logs:DescribeLogStreams", "logs:DeleteLogGroup",
 		}, logs...)),
-		// Firehose's log streams, created before the delivery stream.
+		// Firehose's two log streams, created before the delivery stream: by name, as log
+		// streams are authorized without their group's tags.
 		iampolicy.Allow("DeliveryLogStreams", []string{"logs:CreateLogStream", "logs:DeleteLogStream"},
-			t.arns("logs", "log-group:", suffixed(datasetAutoNames(deliveryLogsName), ":log-stream:*"))...),
+			t.arns("logs", "log-group:", append(
+				suffixed(datasetAutoNames(deliveryLogsName), ":log-stream:"+stackconfig.DestinationLogStream),
+				suffixed(datasetAutoNames(deliveryLogsName), ":log-stream:"+stackconfig.BackupLogStream)...))...),
 		iampolicy.Allow("DescribeLogGroups", []string{"logs:DescribeLogGroups"}, "*"),
 	}
 }
