@@ -230,7 +230,7 @@ func TestDurationFlagsTakeDays(t *testing.T) {
 	}{
 		{[]string{"send", "--count", "ten"}, `invalid value "ten" for flag -count: want a whole number`},
 		{[]string{"shards", "--peak-eps", "4k"}, `invalid value "4k" for flag -peak-eps: want a number`},
-		{[]string{"send", "--count", "99999999999999999999"}, `invalid value "99999999999999999999" for flag -count: want a whole number`},
+		{[]string{"send", "--count", "99999999999999999999"}, `invalid value "99999999999999999999" for flag -count: want a whole number in 1..100000000`},
 	} {
 		if r := c.run(tt.args...); r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", tt.args, r.code, r.stderr, tt.want)

@@ -191,7 +191,11 @@ func (f *flags) parseError(err error) error {
 	}
 	value, name, why := m[1], m[2], m[3]
 	if fl := f.Lookup(name); fl != nil && (why == "parse error" || why == "value out of range") {
-		why = "want " + numberForm(fl)
+		form := numberForm(fl)
+		if b, ok := f.bounds[name]; ok && why == "value out of range" {
+			form += " in " + b.text // too big for the type: the range says what fits
+		}
+		why = "want " + form
 	}
 	return fmt.Errorf("invalid value %q for flag -%s: %s", value, name, why)
 }

@@ -201,7 +201,7 @@ func (c currentShards) currentArg() string {
 	case fromFlag:
 		return fmt.Sprintf(" --current %d", c.count)
 	case fromStackFile:
-		return " --current <open shards>"
+		return " --current N"
 	}
 	return ""
 }

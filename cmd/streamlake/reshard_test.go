@@ -273,7 +273,7 @@ func TestWriteNeedsTheLiveCount(t *testing.T) {
 		if r.code != exitFail || readFile(t, file) != original ||
 			!strings.Contains(r.stderr, "not written: the live stream's open shard count was not read") ||
 			!strings.Contains(r.stderr, "pass --current N") || !strings.Contains(r.stderr, "--stream-name streamlake-prod-events") ||
-			!strings.Contains(r.stdout, "apply          streamlake shards --to 9 --stack prod --write --current <open shards>") {
+			!strings.Contains(r.stdout, "apply          streamlake shards --to 9 --stack prod --write --current N") {
 			t.Fatalf("run %d without the live count: exit %d\n%s%s", run, r.code, r.stdout, r.stderr)
 		}
 	}
