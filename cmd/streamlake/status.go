@@ -16,8 +16,10 @@ import (
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/streamlake/streamlake/lakelayout"
+	"github.com/streamlake/streamlake/schema"
 )
 
 const statusDescription = `
@@ -184,10 +186,8 @@ func runStatus(ctx context.Context, e *env, args []string) int {
 type statusReader struct {
 	stack, region                            string
 	stream, delivery, bucket, crawler, topic string
-	// errors is the dataset's error folder ("": errors/); others says other datasets'
-	// folders lie in it.
-	errors  string
-	others  bool
+	// errors is the dataset's error folder (zero: errors/, every object counted).
+	errors  errorFolder
 	kinesis kinesisDescriber
 	cw      cloudWatchAPI
 	s3      s3.ListObjectsV2APIClient
@@ -205,7 +205,7 @@ func newStatusReader(ctx context.Context, e *env, so *stackOutputs, f *statusFla
 	if err != nil {
 		return nil, err
 	}
-	st := &statusReader{stack: f.stack, now: e.clock().UTC(), errors: lakelayout.RootsOf(ds.Name).Errors, others: ds.IsDefault()}
+	st := &statusReader{stack: f.stack, now: e.clock().UTC(), errors: errorFolderOf(ds)}
 	for _, o := range []struct {
 		dst *string
 		key string
@@ -286,29 +286,57 @@ func (st *statusReader) readMetrics(ctx context.Context) (trafficStatus, deliver
 
 // readErrors counts objects under errors/ modified in the last 24 h, listing every page.
 func (st *statusReader) readErrors(ctx context.Context) errorsStatus {
-	prefix := cmp.Or(st.errors, lakelayout.ErrorsPrefix)
-	out := errorsStatus{Bucket: st.bucket, Prefix: prefix}
+	out := errorsStatus{Bucket: st.bucket, Prefix: st.errors.path()}
 	since := st.now.Add(-statusErrorsWindow)
-	p := s3.NewListObjectsV2Paginator(st.s3, &s3.ListObjectsV2Input{Bucket: aws.String(st.bucket), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
+	err := st.errors.list(ctx, st.s3, st.bucket, 0, func(o s3types.Object) {
+		out.Total++
+		if o.LastModified != nil && !o.LastModified.Before(since) {
+			out.Last24h++
+		}
+	})
+	if err != nil {
+		out.Error = err.Error()
+	}
+	return out
+}
+
+// errorFolder is a dataset's folder of error objects in the lake: errors/<name>/, or the
+// default dataset's errors/, in which the other datasets' folders lie (others).
+type errorFolder struct {
+	prefix string // "": errors/
+	others bool
+}
+
+func errorFolderOf(ds schema.Dataset) errorFolder {
+	return errorFolder{prefix: lakelayout.RootsOf(ds.Name).Errors, others: ds.IsDefault()}
+}
+
+func (f errorFolder) path() string { return cmp.Or(f.prefix, lakelayout.ErrorsPrefix) }
+
+// owns says whether key, an object in the folder, is the dataset's own. Under the default
+// dataset's errors/ lie the other datasets' folders (errors/<dataset>/): an error output type
+// has a '-', a dataset's name none.
+func (f errorFolder) owns(key string) bool {
+	next, _, _ := strings.Cut(strings.TrimPrefix(key, f.path()), "/")
+	return !f.others || strings.Contains(next, "-")
+}
+
+// list calls fn with each of the dataset's own objects in the folder, reading at most maxPages
+// pages of the listing (0: every page).
+func (f errorFolder) list(ctx context.Context, c s3.ListObjectsV2APIClient, bucket string, maxPages int, fn func(s3types.Object)) error {
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(f.path())})
+	for pages := 0; p.HasMorePages() && (maxPages == 0 || pages < maxPages); pages++ {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			out.Error = fmt.Sprintf("list s3://%s/%s: %v", st.bucket, prefix, err)
-			return out
+			return fmt.Errorf("list s3://%s/%s: %w", bucket, f.path(), err)
 		}
 		for _, o := range page.Contents {
-			// Under the default dataset's errors/ lie the other datasets' folders
-			// (errors/<dataset>/): an error output type has a '-', a dataset's name none.
-			if next, _, _ := strings.Cut(strings.TrimPrefix(aws.ToString(o.Key), prefix), "/"); st.others && !strings.Contains(next, "-") {
-				continue
-			}
-			out.Total++
-			if o.LastModified != nil && !o.LastModified.Before(since) {
-				out.Last24h++
+			if f.owns(aws.ToString(o.Key)) {
+				fn(o)
 			}
 		}
 	}
-	return out
+	return nil
 }
 
 // readCrawler reads the crawler's state and last run.

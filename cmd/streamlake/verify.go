@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/producer"
@@ -54,9 +55,9 @@ the stream arrival lag of each event (ingested_at - occurred_at).
 
 A stack with several datasets is verified one dataset at a time (--dataset NAME) or whole
 (--dataset all: every dataset in the stack output datasets, with one run id; every dataset's
-events are sent first, then each dataset's are awaited in turn, all within one --timeout;
---count is per dataset). A stack whose API takes user pool tokens (apiAuth jwt) is verified
-without one with --via stream: the events skip the API and its authorizer.
+events are sent first, then each poll queries every dataset still missing events, all within
+one --timeout; --count is per dataset). A stack whose API takes user pool tokens (apiAuth
+jwt) is verified without one with --via stream: the events skip the API and its authorizer.
 
 Exit status 0 when every event was found; 1 with the missing event_ids and hints when not
 (Firehose buffering, records under errors/ in the lake); 2 on a usage error.
@@ -98,6 +99,8 @@ type verifier struct {
 	label string
 	// crawlerOutput is the stack output naming the dataset's crawler, for the hint.
 	crawlerOutput string
+	// errors is the dataset's error folder, where the hint counts (zero: all of errors/).
+	errors errorFolder
 }
 
 // verifyReport is the outcome of a verify run.
@@ -198,7 +201,7 @@ func runVerify(ctx context.Context, e *env, args []string) int {
 
 // newVerifier resolves the lake's names (flags, then stack outputs) and its AWS clients.
 func newVerifier(ctx context.Context, e *env, so *stackOutputs, f verifyFlags, ds schema.Dataset) (*verifier, error) {
-	v := &verifier{schema: ds.Schema, dataPrefix: lakelayout.RootsOf(ds.Name).Data, crawlerOutput: crawlerOutputOf(ds.Name), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
+	v := &verifier{schema: ds.Schema, dataPrefix: lakelayout.RootsOf(ds.Name).Data, crawlerOutput: crawlerOutputOf(ds.Name), errors: errorFolderOf(ds), poll: f.poll, queryPoll: min(500*time.Millisecond, f.poll), clock: e.now, log: e.stderr, addPartitions: f.addPartitions}
 	if v.clock == nil {
 		v.clock = time.Now
 	}
@@ -295,9 +298,6 @@ type verifyRun struct {
 	added   map[string]bool         // partition paths registered (or left to the crawler)
 	hours   []time.Time             // hours the query looks in
 	timeout time.Duration
-	// lastLook is how long the last query took: the last one is started that long before the
-	// deadline, so that it ends by it.
-	lastLook time.Duration
 }
 
 // run sends the tagged events and waits for them in Athena.
@@ -308,7 +308,8 @@ func (v *verifier) run(ctx context.Context, tgt target, runID string, count int,
 	if !r.sendBy(ctx, deadline, tgt, count) {
 		return r.rep
 	}
-	return r.await(ctx, deadline)
+	awaitAll(ctx, []*verifyRun{r}, deadline, v.poll)
+	return r.rep
 }
 
 // newRun is a run of the verifier that has sent nothing yet.
@@ -335,32 +336,56 @@ func (r *verifyRun) sendBy(ctx context.Context, deadline time.Time, tgt target, 
 	return true
 }
 
-// await queries Athena until every sent event is found or the deadline passes.
-func (r *verifyRun) await(parent context.Context, deadline time.Time) verifyReport {
+// awaitAll queries Athena for the runs' events until every run's are found or the deadline
+// passes, and completes their reports. Each round polls every unfinished run once, so a run
+// that never finds its events does not use up the others' time (verify --dataset all).
+func awaitAll(parent context.Context, runs []*verifyRun, deadline time.Time, poll time.Duration) {
 	ctx, cancel := context.WithDeadline(parent, deadline)
 	defer cancel()
-	for {
+	pending := runs
+	for len(pending) > 0 {
 		t0 := time.Now()
-		if err := r.addHours(ctx); err != nil {
-			r.rep.Reason = r.stopped(ctx, "could not add the lake partitions to the table: "+err.Error())
-			break
+		var next []*verifyRun
+		for _, r := range pending {
+			if !r.poll(ctx) {
+				next = append(next, r)
+			}
 		}
-		if err := r.look(ctx); err != nil {
-			r.rep.Reason = r.stopped(ctx, "query failed: "+err.Error())
-			break
-		}
-		r.lastLook = time.Since(t0)
-		if len(r.found) == len(r.want) {
-			r.rep.OK = true
-			r.rep.EndToEndSec = time.Since(r.sentAt).Seconds()
-			break
-		}
-		r.v.logf("%d/%d events queryable after %s\n", len(r.found), len(r.want), time.Since(r.sentAt).Round(time.Second))
-		if r.rep.Reason = r.wait(ctx, deadline); r.rep.Reason != "" {
+		pending = next
+		if len(pending) > 0 && !waitRound(ctx, deadline, poll, time.Since(t0)) {
+			for _, r := range pending {
+				r.rep.Reason = r.timeUp(ctx)
+			}
 			break
 		}
 	}
-	return r.v.finish(parent, r.rep, r.want, r.found, r.start)
+	for _, r := range runs {
+		r.rep = r.v.finish(parent, r.rep, r.want, r.found, r.start)
+	}
+}
+
+// poll looks for the run's events once and says whether the run is over: every event found
+// (its end-to-end time is taken then), or it could not look (the report says why).
+func (r *verifyRun) poll(ctx context.Context) bool {
+	if ctx.Err() != nil { // the time ran out in another run's query
+		r.rep.Reason = r.timeUp(ctx)
+		return true
+	}
+	if err := r.addHours(ctx); err != nil {
+		r.rep.Reason = r.stopped(ctx, "could not add the lake partitions to the table: "+err.Error())
+		return true
+	}
+	if err := r.look(ctx); err != nil {
+		r.rep.Reason = r.stopped(ctx, "query failed: "+err.Error())
+		return true
+	}
+	if len(r.found) == len(r.want) {
+		r.rep.OK = true
+		r.rep.EndToEndSec = time.Since(r.sentAt).Seconds()
+		return true
+	}
+	r.v.logf("%d/%d events queryable after %s\n", len(r.found), len(r.want), time.Since(r.sentAt).Round(time.Second))
+	return false
 }
 
 // notFound is the reason of a run that ran out of time.
@@ -378,7 +403,7 @@ func (r *verifyRun) stopped(ctx context.Context, err string) string {
 	case errors.Is(cause, context.DeadlineExceeded):
 		return r.notFound() + " (the last query was still running at the deadline)"
 	}
-	return "interrupted (" + cause.Error() + ")"
+	return r.timeUp(ctx)
 }
 
 // send generates the run's tagged events and sends them in one batch.
@@ -467,21 +492,30 @@ func (r *verifyRun) look(ctx context.Context) error {
 	return nil
 }
 
-// wait sleeps until the next look: one poll interval, or less so that the last look (as long
-// as the one before) ends by the deadline. It returns why the run ends instead ("" to go on).
-// (Waiting a whole interval or not at all gave up one interval early: --timeout 20s with the
-// default 15 s poll stopped after 15 s.)
-func (r *verifyRun) wait(ctx context.Context, deadline time.Time) string {
-	room := time.Until(deadline) - r.lastLook
+// waitRound sleeps until the next round: one poll interval, or less so that the last round
+// (as long as the one before) ends by the deadline. It returns false when the time is up
+// instead. (Waiting a whole interval or not at all gave up one interval early: --timeout 20s
+// with the default 15 s poll stopped after 15 s.)
+func waitRound(ctx context.Context, deadline time.Time, poll, lastRound time.Duration) bool {
+	room := time.Until(deadline) - lastRound
 	if room <= 0 {
-		return r.notFound()
+		return false
 	}
 	select {
 	case <-ctx.Done():
-		return r.stopped(ctx, ctx.Err().Error())
-	case <-time.After(min(r.v.poll, room)):
-		return ""
+		return false
+	case <-time.After(min(poll, room)):
+		return true
 	}
+}
+
+// timeUp is the reason of a run that is not over when the time is up: its events were not
+// found in time, or the run was interrupted.
+func (r *verifyRun) timeUp(ctx context.Context) string {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+		return "interrupted (" + cause.Error() + ")"
+	}
+	return r.notFound()
 }
 
 // finish fills in what was found, what is missing, and hints for a failure.
@@ -518,29 +552,24 @@ func (v *verifier) finish(ctx context.Context, rep verifyReport, want map[string
 		ctx, cancel := context.WithTimeout(ctx, hintTimeout)
 		defer cancel()
 		if n, err := v.countErrorObjects(ctx, start); err != nil {
-			rep.Hints = append(rep.Hints, fmt.Sprintf("could not list s3://%s/%s: %v", v.bucket, lakelayout.ErrorsPrefix, err))
+			rep.Hints = append(rep.Hints, "could not "+err.Error())
 		} else if n > 0 {
-			rep.Hints = append(rep.Hints, fmt.Sprintf("%d object(s) written under s3://%s/%s since the run started: the transform or the Parquet conversion rejected records; look there", n, v.bucket, lakelayout.ErrorsPrefix))
+			rep.Hints = append(rep.Hints, fmt.Sprintf("%d object(s) written under s3://%s/%s since the run started: the transform or the Parquet conversion rejected records; look there", n, v.bucket, v.errors.path()))
 		}
 	}
 	return rep
 }
 
+// countErrorObjects counts the dataset's own error objects written since the run started (a
+// minute earlier, for clock skew), in the first 10 pages of the listing.
 func (v *verifier) countErrorObjects(ctx context.Context, since time.Time) (int, error) {
-	p := s3.NewListObjectsV2Paginator(v.s3, &s3.ListObjectsV2Input{Bucket: aws.String(v.bucket), Prefix: aws.String(lakelayout.ErrorsPrefix)})
 	n := 0
-	for pages := 0; p.HasMorePages() && pages < 10; pages++ {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return 0, err
+	err := v.errors.list(ctx, v.s3, v.bucket, 10, func(o s3types.Object) {
+		if o.LastModified != nil && !o.LastModified.Before(since.Add(-time.Minute)) {
+			n++
 		}
-		for _, o := range page.Contents {
-			if o.LastModified != nil && !o.LastModified.Before(since.Add(-time.Minute)) {
-				n++
-			}
-		}
-	}
-	return n, nil
+	})
+	return n, err
 }
 
 // partitionValues returns the partition keys and values of hour h (schema layouts).

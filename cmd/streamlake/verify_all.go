@@ -40,9 +40,10 @@ func runVerifyAll(ctx context.Context, e *env, so *stackOutputs, f verifyFlags) 
 }
 
 // verifyAll verifies every dataset of the stack with one run id: it sends each dataset's
-// events first, then waits for each dataset's in turn, all by one deadline (--timeout). Sending
-// every batch before waiting keeps the run as long as one dataset's, and lets the deploy
-// workflow start the crawlers once, after Firehose has written every dataset's events.
+// events first, then queries every dataset still missing events in each round, all by one
+// deadline (--timeout). Sending every batch before waiting keeps the run as long as one
+// dataset's, and lets the deploy workflow start the crawlers once, after Firehose has written
+// every dataset's events; polling them together gives each dataset the whole --timeout.
 func verifyAll(ctx context.Context, e *env, so *stackOutputs, f verifyFlags) (verifyAllReport, error) {
 	if f.target.stream != "" || f.table != "" {
 		return verifyAllReport{}, usagef("--stream and --table name one dataset's; with --dataset %s each dataset's come from the stack output datasets", schema.AllDatasets)
@@ -75,19 +76,18 @@ func verifyAll(ctx context.Context, e *env, so *stackOutputs, f verifyFlags) (ve
 	}
 	deadline := time.Now().Add(f.timeout)
 	runs := make([]*verifyRun, len(jobs))
-	sent := make([]bool, len(jobs))
+	var sent []*verifyRun // a run whose events could not be sent has its report already
 	for i, j := range jobs {
 		runs[i] = j.v.newRun(j.tgt, f.runID, f.timeout)
-		sent[i] = runs[i].sendBy(ctx, deadline, j.tgt, f.count)
+		if runs[i].sendBy(ctx, deadline, j.tgt, f.count) {
+			sent = append(sent, runs[i])
+		}
 	}
+	awaitAll(ctx, sent, deadline, f.poll)
 	rep := verifyAllReport{OK: true, RunID: f.runID, Datasets: make([]datasetVerifyReport, len(jobs))}
 	for i, r := range runs {
-		one := r.rep
-		if sent[i] {
-			one = r.await(ctx, deadline)
-		}
-		rep.Datasets[i] = datasetVerifyReport{Dataset: jobs[i].name, verifyReport: one}
-		rep.OK = rep.OK && one.OK
+		rep.Datasets[i] = datasetVerifyReport{Dataset: jobs[i].name, verifyReport: r.rep}
+		rep.OK = rep.OK && r.rep.OK
 	}
 	return rep, nil
 }

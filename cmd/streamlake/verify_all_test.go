@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/streamlake/streamlake/internal/testenv"
+	"github.com/streamlake/streamlake/schema"
 )
 
 // twoDatasetLake are the outputs of a stack with the default and the example dataset whose
@@ -115,6 +120,8 @@ func TestVerifyEveryDatasetOnMoto(t *testing.T) {
 		t.Errorf("exit %d, want 1 naming only quiz_answers\n%s", r.code, r.stderr)
 	}
 
+	testFirstDatasetTimesOut(t, endpoint, verify, now)
+
 	// A stack from before datasets: its one dataset, the default, at the top level.
 	seedAthena(t, endpoint, rowsFor("vall3", []int{1, 2, 3}, now, time.Second))
 	outputs = twoDatasetLake(t, nil)
@@ -150,5 +157,77 @@ func TestVerifyEveryDatasetUsage(t *testing.T) {
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("%v: exit %d, want %d and %q\n%s%s", tc.args, r.code, tc.code, tc.want, r.stdout, r.stderr)
 		}
+	}
+}
+
+// testFirstDatasetTimesOut: the first dataset in order (the default) never finds its events,
+// the second finds them on its second query. Every poll queries both, so the second still gets
+// its queries and its end-to-end time is its own: awaited one after the other, the first used
+// up the whole --timeout and the second was cut off at its first query and blamed. The first
+// one's errors/ hint counts its own error objects, not the second's under errors/quiz_answers/.
+func testFirstDatasetTimesOut(t *testing.T, endpoint string, verify func(runID, timeout string, extra ...string) result, now time.Time) {
+	t.Helper()
+	putErrorObjects(t, endpoint, "errors/processing-failed/2026/11/25/10/a", "errors/quiz_answers/processing-failed/2026/11/25/10/b",
+		"errors/quiz_answers/format-conversion-failed/2026/11/25/10/c")
+	// Queries in order: events, quiz_answers (nothing yet), events, quiz_answers (all 3).
+	seedAthena(t, endpoint, [][]string{}, [][]string{}, [][]string{}, rowsFor("vall4", []int{1, 2, 3}, now, time.Second))
+	const timeout = 3 * time.Second
+	r := verify("vall4", timeout.String(), "--json")
+	var rep verifyAllOutput
+	decodeJSON(t, r.stdout, &rep)
+	if r.code != exitFail || rep.OK || len(rep.Datasets) != 2 {
+		t.Fatalf("exit %d, report %+v\n%s", r.code, rep, r.stderr)
+	}
+	first, second := rep.Datasets[0], rep.Datasets[1]
+	if first.Dataset != "events" || first.OK || first.Found != 0 || !strings.Contains(first.Reason, "3 of 3 events of run vall4 not found") {
+		t.Errorf("first dataset: %+v, want events failed, none found", first)
+	}
+	if hint := "1 object(s) written under s3://lake/errors/ since the run started"; !slices.ContainsFunc(first.Hints, func(h string) bool { return strings.HasPrefix(h, hint) }) {
+		t.Errorf("first dataset's hints %q lack %q", first.Hints, hint)
+	}
+	if second.Dataset != "quiz_answers" || !second.OK || second.Found != 3 || second.Queries != 2 || second.Reason != "" {
+		t.Errorf("second dataset: %+v, want quiz_answers found on its 2nd query", second)
+	}
+	if second.EndToEndSec <= 0 || second.EndToEndSec > (timeout/2).Seconds() {
+		t.Errorf("second dataset: end to end %.2fs, want its own (well under the %s the first waited)", second.EndToEndSec, timeout)
+	}
+	if !strings.Contains(r.stderr, "streamlake verify: dataset events: 3 of 3 events of run vall4 not found") || strings.Contains(r.stderr, "dataset quiz_answers: ") {
+		t.Errorf("exit %d, want 1 naming only events\n%s", r.code, r.stderr)
+	}
+}
+
+// putErrorObjects writes objects with the given keys to the lake bucket.
+func putErrorObjects(t *testing.T, endpoint string, keys ...string) {
+	t.Helper()
+	c := s3Client(testenv.AWSConfig(endpoint))
+	for _, k := range keys {
+		if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(k), Body: strings.NewReader("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// verify's errors/ hint, like status, counts a dataset's own error objects: the default's
+// errors/ without the other datasets' errors/<name>/, another's errors/<name>/.
+func TestVerifyCountsItsDatasetsErrorObjects(t *testing.T) {
+	endpoint := motoLake(t)
+	putErrorObjects(t, endpoint, "errors/processing-failed/2026/11/25/10/a", "errors/format-conversion-failed/2026/11/25/10/b",
+		"errors/raw-backup/processing-failed/2026/11/25/10/c", "errors/quiz_answers/processing-failed/2026/11/25/10/d",
+		"errors/quiz_answers/raw-backup/processing-failed/2026/11/25/10/e", "errors/quizzes/processing-failed/2026/11/25/10/f",
+		"data/quiz_answers/year=2026/g.parquet")
+	since := time.Now().Add(-time.Hour)
+	for _, tc := range []struct {
+		dataset string
+		want    int
+	}{{schema.DefaultDataset, 3}, {"quiz_answers", 2}, {"quizzes", 1}, {"quiz", 0}} {
+		v := &verifier{s3: s3Client(testenv.AWSConfig(endpoint)), bucket: "lake", errors: errorFolderOf(schema.Dataset{Name: tc.dataset})}
+		if n, err := v.countErrorObjects(context.Background(), since); n != tc.want || err != nil {
+			t.Errorf("dataset %s: %d error objects (%v), want %d", tc.dataset, n, err, tc.want)
+		}
+	}
+	// Objects from before the run (a minute of clock skew allowed) are not counted.
+	v := &verifier{s3: s3Client(testenv.AWSConfig(endpoint)), bucket: "lake", errors: errorFolderOf(schema.Dataset{Name: "quiz_answers"})}
+	if n, err := v.countErrorObjects(context.Background(), time.Now().Add(2*time.Minute)); n != 0 || err != nil {
+		t.Errorf("objects older than the run: %d counted (%v)", n, err)
 	}
 }
