@@ -55,7 +55,12 @@ func generate(now time.Time) []event {
 			out = append(out, dup)
 		}
 	}
-	return out
+	// A viewer whose only report of a day has no watched_sec: SQL's sum of no values is NULL.
+	at := now.Add(-24 * time.Hour).Truncate(time.Millisecond)
+	lone := event{Event: querycheck.Event{ID: "e-no-watch", Type: "pause", User: "u-no-watch", Occurred: at, Ingested: at.Add(time.Second)}}
+	lone.Partition = at.UTC().Format("2006-01-02")
+	lone.partitionKeys = map[string]string{"year": at.Format("2006"), "month": at.Format("01"), "day": at.Format("02"), "hour": at.Format("15")}
+	return append(out, lone)
 }
 
 func (e event) row() openx.Row {

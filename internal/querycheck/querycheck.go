@@ -43,16 +43,24 @@ func FirstCopies(events []Event, since string) []Event {
 func WatchTime(today time.Time, events []Event) [][]string {
 	type key struct{ user, day string }
 	sums, counts := map[key]float64{}, map[key]int{}
+	watched := map[key]bool{}
 	for _, e := range FirstCopies(events, today.AddDate(0, 0, -7).Format("2006-01-02")) {
 		k := key{e.User, e.Occurred.UTC().Format("2006-01-02")}
 		if e.HasWatched {
 			sums[k] += e.Watched
+			watched[k] = true
 		}
 		counts[k]++
 	}
 	var out [][]string
 	for k, n := range counts {
-		out = append(out, []string{k.user, k.day, fmt.Sprint(math.Round(sums[k]/60*10) / 10), fmt.Sprint(n)})
+		// SQL's sum of no values is NULL: a viewer's day with reports but no watched_sec (rare
+		// but for a day just begun) reads NULL minutes in Athena and DuckDB alike.
+		minutes := "NULL"
+		if watched[k] {
+			minutes = fmt.Sprint(math.Round(sums[k]/60*10) / 10)
+		}
+		out = append(out, []string{k.user, k.day, minutes, fmt.Sprint(n)})
 	}
 	return out
 }
