@@ -26,6 +26,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/streamlake/streamlake/lambdapkg"
 )
 
 // DefaultMaxResponseBytes is Lambda's limit on a synchronous response (6 MB), as
@@ -306,6 +308,16 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(FunctionError{Type: typ, Message: msg})
+}
+
+// BuildBootstrap builds the transform Lambda's archive with lambdapkg (o.OutDir is where) and
+// extracts its bootstrap there, as Lambda does: the binary Start runs.
+func BuildBootstrap(ctx context.Context, o lambdapkg.Options) (string, error) {
+	a, err := lambdapkg.Build(ctx, o)
+	if err != nil {
+		return "", fmt.Errorf("build the transform Lambda: %w", err)
+	}
+	return ExtractBootstrap(a.Path, o.OutDir)
 }
 
 // ExtractBootstrap writes the "bootstrap" executable of a Lambda zip (lambdapkg.Build's

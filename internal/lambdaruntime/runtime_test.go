@@ -192,11 +192,7 @@ func TestRealTransform(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	a, err := lambdapkg.Build(ctx, lambdapkg.Options{OutDir: dir, GOARCH: runtime.GOARCH})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := ExtractBootstrap(a.Path, dir)
+	bin, err := BuildBootstrap(ctx, lambdapkg.Options{OutDir: dir, GOARCH: runtime.GOARCH})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -229,11 +229,7 @@ func (r *runner) startFunctions(ctx context.Context) error {
 	if o.Replace, err = datasetFiles(r.cfg, filepath.Join(dir, "datasets")); err != nil {
 		return err
 	}
-	zip, err := lambdapkg.Build(ctx, o)
-	if err != nil {
-		return fmt.Errorf("build the transform Lambda: %w", err)
-	}
-	if r.bootstrap, err = lambdaruntime.ExtractBootstrap(zip.Path, dir); err != nil {
+	if r.bootstrap, err = lambdaruntime.BuildBootstrap(ctx, o); err != nil {
 		return err
 	}
 	for _, l := range r.lanes {

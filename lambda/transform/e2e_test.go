@@ -33,12 +33,7 @@ func buildBootstrap(t *testing.T) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	a, err := lambdapkg.Build(ctx, lambdapkg.Options{OutDir: dir, GOARCH: runtime.GOARCH})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path, err := lambdaruntime.ExtractBootstrap(a.Path, dir)
+	path, err := lambdaruntime.BuildBootstrap(ctx, lambdapkg.Options{OutDir: t.TempDir(), GOARCH: runtime.GOARCH})
 	if err != nil {
 		t.Fatal(err)
 	}
