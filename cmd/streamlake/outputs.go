@@ -183,7 +183,12 @@ func (s *stackOutputs) value(ctx context.Context, key string) (v, name string, e
 	if !ok {
 		return "", key, fmt.Errorf("the stack %s has no dataset %s (it has %s)", s.where(), s.dataset, strings.Join(slices.Sorted(maps.Keys(s.datasets)), ", "))
 	}
-	return outs[key], stackconfig.OutputDatasets + "." + s.dataset + "." + key, nil
+	return outs[key], datasetOutputName(s.dataset, key), nil
+}
+
+// datasetOutputName is how messages name a dataset's output key: datasets.<dataset>.<key>.
+func datasetOutputName(dataset, key string) string {
+	return stackconfig.OutputDatasets + "." + dataset + "." + key
 }
 
 // asMap is v as a JSON object, or nil.

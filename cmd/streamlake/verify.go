@@ -23,7 +23,6 @@ import (
 	"github.com/streamlake/streamlake/lakelayout"
 	"github.com/streamlake/streamlake/producer"
 	"github.com/streamlake/streamlake/schema"
-	"github.com/streamlake/streamlake/stackconfig"
 )
 
 // hintTimeout bounds the errors/ listing a failed run does after its deadline.
@@ -723,5 +722,5 @@ func crawlerOutputOf(dataset string) string {
 	if dataset == "" || dataset == schema.DefaultDataset {
 		return outCrawler
 	}
-	return stackconfig.OutputDatasets + "." + dataset + "." + outCrawler
+	return datasetOutputName(dataset, outCrawler)
 }
